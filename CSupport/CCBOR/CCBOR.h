@@ -1,0 +1,6 @@
+#ifndef CCBOR_H
+#define CCBOR_H
+
+#include <cbor.h>
+
+#endif

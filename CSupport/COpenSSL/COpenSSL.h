@@ -1,0 +1,92 @@
+#ifndef COPENSSL_H
+#define COPENSSL_H
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+// OpenSSL 3 defines these as macros or variadic functions, which Swift cannot
+// import. Each shim is named after what it stands in for.
+
+/// Stands in for the `OPENSSL_free` macro.
+static inline void COpenSSL_free(void *pointer) {
+    OPENSSL_free(pointer);
+}
+
+/// Stands in for the `SSL_CTX_set_min_proto_version` macro.
+static inline int COpenSSL_SSL_CTX_set_min_proto_version(SSL_CTX *context, int version) {
+    return (int)SSL_CTX_set_min_proto_version(context, version);
+}
+
+/// Stands in for the `SSL_CTX_set_max_proto_version` macro.
+static inline int COpenSSL_SSL_CTX_set_max_proto_version(SSL_CTX *context, int version) {
+    return (int)SSL_CTX_set_max_proto_version(context, version);
+}
+
+/// Stands in for the `SSL_set_tlsext_host_name` macro.
+static inline int COpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return (int)SSL_set_tlsext_host_name(ssl, name);
+}
+
+/// Stands in for the `SSL_get_ex_new_index` macro.
+static inline int COpenSSL_SSL_get_ex_new_index(void) {
+    return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/// Stands in for the `sk_X509_num` macro.
+static inline int COpenSSL_sk_X509_num(const STACK_OF(X509) *stack) {
+    return sk_X509_num(stack);
+}
+
+/// Stands in for the `sk_X509_value` macro.
+static inline X509 *COpenSSL_sk_X509_value(const STACK_OF(X509) *stack, int index) {
+    return sk_X509_value(stack, index);
+}
+
+/// Stands in for the `sk_X509_new_null` macro.
+static inline STACK_OF(X509) *COpenSSL_sk_X509_new_null(void) {
+    return sk_X509_new_null();
+}
+
+/// Stands in for the `sk_X509_push` macro.
+static inline int COpenSSL_sk_X509_push(STACK_OF(X509) *stack, X509 *certificate) {
+    return sk_X509_push(stack, certificate);
+}
+
+/// Stands in for the `sk_X509_free` macro.
+static inline void COpenSSL_sk_X509_free(STACK_OF(X509) *stack) {
+    sk_X509_free(stack);
+}
+
+/// Stands in for the variadic `EVP_EC_gen` macro.
+static inline EVP_PKEY *COpenSSL_EVP_EC_gen(const char *curve) {
+    return EVP_EC_gen(curve);
+}
+
+/// Stands in for the `SSL_CTX_set_mode` macro.
+static inline long COpenSSL_SSL_CTX_set_mode(SSL_CTX *context, long mode) {
+    return SSL_CTX_set_mode(context, mode);
+}
+
+/// Stands in for the `SSL_CTX_set_session_cache_mode` macro.
+static inline long COpenSSL_SSL_CTX_set_session_cache_mode(SSL_CTX *context, long mode) {
+    return SSL_CTX_set_session_cache_mode(context, mode);
+}
+
+/// Stands in for the `BIO_get_mem_data` macro.
+static inline long COpenSSL_BIO_get_mem_data(BIO *bio, char **data) {
+    return BIO_get_mem_data(bio, data);
+}
+
+#endif

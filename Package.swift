@@ -1,0 +1,66 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+// Dependencies point one way: C wrappers <- model and attestation <- policy
+// <- channel <- roles <- command-line tools.
+let package = Package(
+    name: "ConfidentialML",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cml-provider", targets: ["cml-provider"]),
+        .executable(name: "cml-device", targets: ["cml-device"]),
+        .executable(name: "cml-token", targets: ["cml-token"]),
+        .executable(name: "cml-bench", targets: ["cml-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries, each behind a module map and a header of shims.
+        .systemLibrary(
+            name: "COpenBLAS", path: "CSupport/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "CSupport/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CCBOR", path: "CSupport/CCBOR", pkgConfig: "libcbor",
+            providers: [.apt(["libcbor-dev"])]),
+
+        // Byte helpers that every layer shares (hex text).
+        .target(name: "ByteKit"),
+
+        // One Swift wrapper per C library; each owns its handles.
+        .target(name: "BLASKit", dependencies: ["COpenBLAS"]),
+        .target(name: "CBORKit", dependencies: ["CCBOR", "ByteKit"]),
+        .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "ByteKit"]),
+
+        // Model and attestation.
+        .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit"]),
+        .target(name: "Attestation", dependencies: ["CBORKit", "OpenSSLKit"]),
+
+        // What every command-line tool shares: exit codes, output, common options.
+        .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
+
+        // Thin executables.
+        .executableTarget(name: "cml-provider", dependencies: ["WordModel", "CommandSupport", argumentParser]),
+        .executableTarget(name: "cml-device", dependencies: ["WordModel", "CommandSupport", argumentParser]),
+        .executableTarget(
+            name: "cml-token", dependencies: ["Attestation", "CommandSupport", argumentParser],
+            path: "tools/cml-token"),
+        .executableTarget(
+            name: "cml-bench", dependencies: ["WordModel", "Attestation", "CommandSupport", argumentParser],
+            path: "tools/cml-bench"),
+
+        // One test target per library, plus end-to-end tests of the real executables.
+        .testTarget(name: "ByteKitTests", dependencies: ["ByteKit"]),
+        .testTarget(name: "CBORKitTests", dependencies: ["CBORKit"]),
+        .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
+        .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit"], resources: [.copy("Vectors")]),
+        .testTarget(name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit"]),
+    ]
+)

@@ -1,0 +1,6 @@
+import Testing
+import CBORKit
+
+@Test func linksLibcbor() {
+    #expect(CBORKitVersion.libcbor.hasPrefix("0."))
+}
