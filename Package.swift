@@ -43,6 +43,9 @@ let package = Package(
         .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit"]),
         .target(name: "Attestation", dependencies: ["CBORKit", "OpenSSLKit"]),
 
+        // The signed policy: who may take part, in which role.
+        .target(name: "Policy", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"]),
+
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
 
@@ -62,5 +65,6 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
     ]
 )
