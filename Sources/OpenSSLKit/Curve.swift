@@ -35,6 +35,7 @@ public enum Curve: Sendable, Hashable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The JWK name, e.g. "P-256".
     public var description: String { jwkName }
 
     /// The curve named "P-256", "P-384" or "P-521"; nil for any other name.

@@ -23,6 +23,7 @@ public enum Digest: Sendable, Hashable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The CCA name, e.g. "sha-256".
     public var description: String { name }
 
     /// Reads "sha-256", "sha256", "SHA-256", "SHA2-256", "sha_256" and so on; nil for any other hash.

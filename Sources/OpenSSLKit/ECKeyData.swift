@@ -31,7 +31,7 @@ enum ECKeyData {
     static func curve(of key: OpaquePointer, _ operation: String) throws(OpenSSLError) -> Curve {
         guard EVP_PKEY_is_a(key, "EC") == 1 else {
             let type = EVP_PKEY_get0_type_name(key).map { String(cString: $0) } ?? "unknown"
-            throw OpenSSLError(operation, reason: "it is a \(type) key, not an EC key")
+            throw OpenSSLError(operation, reason: "the key type is \(type), not EC")
         }
         var name = [CChar](repeating: 0, count: 80)
         var length = 0

@@ -45,6 +45,7 @@ public final class ECPrivateKey: @unchecked Sendable {
         if pem.contains("ENCRYPTED") {
             throw OpenSSLError(operation, reason: "it is encrypted; only unencrypted keys are supported")
         }
+        try PEMBlocks.require(["EC PRIVATE KEY", "PRIVATE KEY"], in: pem, operation)
         OpenSSLError.clearQueue()
         let bio = try MemoryBIO(text: pem, operation)
         // The callback refuses to supply a passphrase, so OpenSSL never prompts on the terminal.

@@ -39,6 +39,16 @@ public final class ECPublicKey: @unchecked Sendable, Hashable, CustomStringConve
         try self.init(rawPoint: rawPoint, curve: curve)
     }
 
+    /// A key from its affine coordinates, each `curve.coordinateSize` big-endian bytes (as in a COSE_Key).
+    public convenience init(x: [UInt8], y: [UInt8], curve: Curve) throws(OpenSSLError) {
+        guard x.count == curve.coordinateSize, y.count == curve.coordinateSize else {
+            throw OpenSSLError(
+                "reading a \(curve) public key from coordinates",
+                reason: "x has \(x.count) bytes and y \(y.count), a \(curve) coordinate has \(curve.coordinateSize)")
+        }
+        try self.init(rawPoint: [0x04] + x + y, curve: curve)
+    }
+
     /// A key from a DER SubjectPublicKeyInfo.
     public convenience init(der spki: [UInt8]) throws(OpenSSLError) {
         let operation = "reading a DER public key (SubjectPublicKeyInfo)"
@@ -56,19 +66,25 @@ public final class ECPublicKey: @unchecked Sendable, Hashable, CustomStringConve
             let error = OpenSSLError.draining(operation)
             throw error.reasons.isEmpty ? OpenSSLError(operation, reason: "bytes follow the SubjectPublicKeyInfo") : error
         }
-        // Re-importing from the point gives every key the same provider-native, uncompressed form.
-        let (curve, rawPoint) = try ECKeyData.publicPart(ofDecoded: decoded, operation)
-        try self.init(rawPoint: rawPoint, curve: curve)
+        try self.init(adopting: decoded, operation)
     }
 
     /// A key from PEM text holding a SubjectPublicKeyInfo ("BEGIN PUBLIC KEY").
     public convenience init(pem: String) throws(OpenSSLError) {
-        let operation = "reading a PEM public key (\"BEGIN PUBLIC KEY\")"
+        let operation = "reading a PEM public key"
+        try PEMBlocks.require(["PUBLIC KEY"], in: pem, operation)
         OpenSSLError.clearQueue()
         let bio = try MemoryBIO(text: pem, operation)
         guard let decoded = PEM_read_bio_PUBKEY(bio.pointer, nil, nil, nil) else {
             throw OpenSSLError.draining(operation)
         }
+        try self.init(adopting: decoded, operation)
+    }
+
+    /// A key from an `EVP_PKEY` that OpenSSL decoded (from SPKI, a certificate, a TLS peer); frees it.
+    ///
+    /// Re-importing from the point gives every key the same provider-native, uncompressed form.
+    convenience init(adopting decoded: OpaquePointer, _ operation: String) throws(OpenSSLError) {
         let (curve, rawPoint) = try ECKeyData.publicPart(ofDecoded: decoded, operation)
         try self.init(rawPoint: rawPoint, curve: curve)
     }
@@ -129,11 +145,12 @@ public final class ECPublicKey: @unchecked Sendable, Hashable, CustomStringConve
         left.curve == right.curve && left.rawPoint == right.rawPoint
     }
 
+    /// Hashes the point, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(rawPoint)
     }
 
-    /// "P-384 public key 04a1b2c3d4...".
+    /// The curve and the start of the point, e.g. "P-384 public key 04a1b2c3d4...".
     public var description: String {
         "\(curve) public key \(Hex.short(rawPoint, count: 5))"
     }
