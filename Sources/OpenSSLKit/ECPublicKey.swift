@@ -53,20 +53,16 @@ public final class ECPublicKey: @unchecked Sendable, Hashable, CustomStringConve
     public convenience init(der spki: [UInt8]) throws(OpenSSLError) {
         let operation = "reading a DER public key (SubjectPublicKeyInfo)"
         OpenSSLError.clearQueue()
-        let decoded: OpaquePointer? = spki.withUnsafeBufferPointer { bytes in
+        let decoded: Result<OpaquePointer, OpenSSLError> = spki.withUnsafeBufferPointer { bytes in
             var cursor = bytes.baseAddress
-            guard let key = d2i_PUBKEY(nil, &cursor, bytes.count) else { return nil }
+            guard let key = d2i_PUBKEY(nil, &cursor, bytes.count) else { return .failure(.draining(operation)) }
             guard cursor == bytes.baseAddress.map({ $0 + bytes.count }) else {
                 EVP_PKEY_free(key)
-                return nil
+                return .failure(OpenSSLError(operation, reason: "bytes follow the SubjectPublicKeyInfo"))
             }
-            return key
+            return .success(key)
         }
-        guard let decoded else {
-            let error = OpenSSLError.draining(operation)
-            throw error.reasons.isEmpty ? OpenSSLError(operation, reason: "bytes follow the SubjectPublicKeyInfo") : error
-        }
-        try self.init(adopting: decoded, operation)
+        try self.init(adopting: decoded.get(), operation)
     }
 
     /// A key from PEM text holding a SubjectPublicKeyInfo ("BEGIN PUBLIC KEY").
