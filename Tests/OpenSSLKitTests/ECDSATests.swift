@@ -1,4 +1,5 @@
 import ByteKit
+import Foundation
 import OpenSSLKit
 import Testing
 
@@ -127,4 +128,26 @@ func signAndVerifyRoundTrip(curve: Curve) throws {
         return await group.reduce(into: [Bool]()) { $0.append($1) }
     }
     #expect(verdicts == Array(repeating: true, count: 16))
+}
+
+/// Platform signatures of the CCA sample tokens, with the COSE ToBeSigned bytes extracted from the token.
+@Test func ccaPlatformSignaturesVerifyWithTheirPublishedKeys() throws {
+    let entries = try #require(
+        try JSONSerialization.jsonObject(with: Data(TestVectors.bytes("cca-platform-signatures.json"))) as? [[String: String]])
+    #expect(entries.count == 2)
+    for entry in entries {
+        let keyFile = try #require(entry["key"])
+        let key =
+            keyFile.hasPrefix("ta-")
+            ? try ECPublicKey(jwk: TestVectors.trustAnchorJWK(keyFile))
+            : try ECPublicKey(jwkJSON: TestVectors.bytes(keyFile))
+        let toBeSigned = try #require(Hex.decode(entry["toBeSigned"] ?? ""))
+        let signature = try #require(Hex.decode(entry["signature"] ?? ""))
+        #expect(!toBeSigned.isEmpty)
+        #expect(key.curve.signatureSize == signature.count)
+        #expect(key.isValidSignature(signature, for: toBeSigned, digest: key.curve.digest), "\(keyFile)")
+        var changed = toBeSigned
+        changed[changed.count - 1] ^= 0x01
+        #expect(!key.isValidSignature(signature, for: changed, digest: key.curve.digest), "\(keyFile)")
+    }
 }
