@@ -133,4 +133,14 @@ static inline int COpenSSL_SSL_CTX_add1_chain_cert(SSL_CTX *context, X509 *certi
     return (int)SSL_CTX_add1_chain_cert(context, certificate);
 }
 
+/// Stands in for the `SSL_OP_NO_TICKET` option macro (built with `SSL_OP_BIT`).
+static inline uint64_t COpenSSL_SSL_OP_NO_TICKET(void) {
+    return SSL_OP_NO_TICKET;
+}
+
+/// Stands in for the `SSL_OP_IGNORE_UNEXPECTED_EOF` option macro (built with `SSL_OP_BIT`).
+static inline uint64_t COpenSSL_SSL_OP_IGNORE_UNEXPECTED_EOF(void) {
+    return SSL_OP_IGNORE_UNEXPECTED_EOF;
+}
+
 #endif
