@@ -58,7 +58,7 @@ let package = Package(
 
         // One test target per library, plus end-to-end tests of the real executables.
         .testTarget(name: "ByteKitTests", dependencies: ["ByteKit"]),
-        .testTarget(name: "CBORKitTests", dependencies: ["CBORKit"]),
+        .testTarget(name: "CBORKitTests", dependencies: ["CBORKit", "ByteKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
         .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit"]),

@@ -1,0 +1,68 @@
+/// Equality follows the CBOR data model rather than Swift's defaults, so that two
+/// values are equal exactly when they encode to the same deterministic bytes; map-key
+/// uniqueness depends on it.
+/// - Text compares by UTF-8 bytes: Swift's `String ==` treats canonically equivalent
+///   strings ("é" and "e" + U+0301) as equal, but CBOR keys made of them are distinct.
+/// - Floats compare by bit pattern, so 0.0 and -0.0 differ; every NaN is equal to every
+///   other NaN, since deterministic encoding writes them all as the same half NaN.
+extension CBORValue: Hashable {
+    /// Data-model equality: UTF-8 bytes for text, bit patterns for floats, any order for maps.
+    public static func == (lhs: CBORValue, rhs: CBORValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.unsigned(let a), .unsigned(let b)): a == b
+        case (.negative(let a), .negative(let b)): a == b
+        case (.bytes(let a), .bytes(let b)): a == b
+        case (.text(let a), .text(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.array(let a), .array(let b)): a == b
+        case (.map(let a), .map(let b)): a == b
+        case (.tagged(let tagA, let a), .tagged(let tagB, let b)): tagA == tagB && a == b
+        case (.simple(let a), .simple(let b)): a == b
+        case (.bool(let a), .bool(let b)): a == b
+        case (.null, .null), (.undefined, .undefined): true
+        case (.float(let a), .float(let b)): (a.isNaN && b.isNaN) || a.bitPattern == b.bitPattern
+        default: false
+        }
+    }
+
+    /// Hashes consistently with `==`.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .unsigned(let value):
+            hasher.combine(0 as UInt8)
+            hasher.combine(value)
+        case .negative(let value):
+            hasher.combine(1 as UInt8)
+            hasher.combine(value)
+        case .bytes(let value):
+            hasher.combine(2 as UInt8)
+            hasher.combine(value)
+        case .text(let value):
+            hasher.combine(3 as UInt8)
+            hasher.combine(value.utf8.count)
+            for byte in value.utf8 { hasher.combine(byte) }
+        case .array(let value):
+            hasher.combine(4 as UInt8)
+            hasher.combine(value)
+        case .map(let value):
+            hasher.combine(5 as UInt8)
+            hasher.combine(value)
+        case .tagged(let tag, let value):
+            hasher.combine(6 as UInt8)
+            hasher.combine(tag)
+            hasher.combine(value)
+        case .simple(let value):
+            hasher.combine(7 as UInt8)
+            hasher.combine(value)
+        case .bool(let value):
+            hasher.combine(8 as UInt8)
+            hasher.combine(value)
+        case .null:
+            hasher.combine(9 as UInt8)
+        case .undefined:
+            hasher.combine(10 as UInt8)
+        case .float(let value):
+            hasher.combine(11 as UInt8)
+            hasher.combine(value.isNaN ? Double.nan.bitPattern : value.bitPattern)
+        }
+    }
+}

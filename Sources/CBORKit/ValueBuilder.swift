@@ -1,0 +1,357 @@
+import ByteKit
+
+/// Assembles a `CBORValue` from the item heads that libcbor's streaming decoder reports
+/// one at a time, enforcing the decoder's limits as the items arrive.
+///
+/// libcbor's callbacks cannot return an error, so the first failure is parked in `error`
+/// and the driver stops there.
+struct ValueBuilder {
+    /// An item that is still collecting its content.
+    private struct Frame {
+        enum Kind {
+            case array, map, tag(UInt64), byteChunks, textChunks
+
+            var isMap: Bool {
+                if case .map = self { true } else { false }
+            }
+        }
+
+        let kind: Kind
+        /// Offset of the head that opened it.
+        let start: Int
+        /// Items still expected (keys and values count separately); nil if indefinite.
+        var remaining: Int?
+        var items: [CBORValue] = []
+        var entries = MapEntries()
+        var pendingKey: CBORValue?
+        var chunks: [UInt8] = []
+
+        var isIndefinite: Bool { remaining == nil }
+
+        var description: String {
+            let length = isIndefinite ? "indefinite-length " : ""
+            return switch kind {
+            case .array: "\(length)array at offset \(start)"
+            case .map: "\(length)map at offset \(start)"
+            case .tag(let tag): "tag \(tag) at offset \(start)"
+            case .byteChunks: "indefinite-length byte string at offset \(start)"
+            case .textChunks: "indefinite-length text string at offset \(start)"
+            }
+        }
+    }
+
+    /// Never allocate more than this up front for a declared count, however plausible.
+    private static let reserveLimit = 1024
+
+    let input: UnsafeBufferPointer<UInt8>
+    let limits: CBORDecoder.Limits
+    /// Offset of the head that libcbor is decoding now; the driver sets it before each call.
+    var offset = 0
+    private(set) var result: CBORValue?
+    private(set) var error: CBORError?
+    private var stack: [Frame] = []
+
+    init(input: UnsafeBufferPointer<UInt8>, limits: CBORDecoder.Limits) {
+        self.input = input
+        self.limits = limits
+        stack.reserveCapacity(8)
+    }
+
+    // MARK: Items from callbacks
+
+    /// A complete scalar item whose head is at `offset`.
+    mutating func add(_ value: CBORValue) {
+        complete(value, start: offset)
+    }
+
+    /// A definite byte string, or one chunk of an indefinite one.
+    mutating func addBytes(_ data: UnsafePointer<UInt8>, count: Int) {
+        if let top = stack.last, case .byteChunks = top.kind {
+            appendChunk(data, count: count)
+        } else if checkStringLength(count, start: offset) {
+            add(.bytes(Array(UnsafeBufferPointer(start: data, count: count))))
+        }
+    }
+
+    /// A definite text string, or one chunk of an indefinite one; each chunk must be valid UTF-8 by itself.
+    mutating func addText(_ data: UnsafePointer<UInt8>, count: Int) {
+        let content = UnsafeBufferPointer(start: data, count: count)
+        guard let text = String(validating: content, as: UTF8.self) else {
+            let position = data - input.baseAddress.unsafelyUnwrapped + Self.firstInvalidUTF8(in: content)
+            fail(.invalidUTF8, at: offset, "text string at offset \(offset) is not valid UTF-8 (byte \(position))")
+            return
+        }
+        if let top = stack.last, case .textChunks = top.kind {
+            appendChunk(data, count: count)
+        } else if checkStringLength(count, start: offset) {
+            add(.text(text))
+        }
+    }
+
+    /// The head of a definite array of `count` items.
+    mutating func startArray(count: Int) {
+        guard checkCount(count, itemsPerEntry: 1, what: "array") else { return }
+        if count == 0 {
+            if checkDepth() { add(.array([])) }
+            return
+        }
+        var frame = Frame(kind: .array, start: offset, remaining: count)
+        frame.items.reserveCapacity(min(count, Self.reserveLimit))
+        push(frame)
+    }
+
+    /// The head of a definite map of `count` entries.
+    mutating func startMap(count: Int) {
+        guard checkCount(count, itemsPerEntry: 2, what: "map") else { return }
+        if count == 0 {
+            if checkDepth() { add(.map(CBORMap())) }
+            return
+        }
+        var frame = Frame(kind: .map, start: offset, remaining: count * 2)
+        frame.entries.reserve(min(count, Self.reserveLimit))
+        push(frame)
+    }
+
+    /// The head of a tag; the next item is its content.
+    mutating func startTag(_ tag: UInt64) {
+        push(Frame(kind: .tag(tag), start: offset, remaining: 1))
+    }
+
+    /// `0x9f`: an array closed by a break.
+    mutating func startIndefiniteArray() {
+        push(Frame(kind: .array, start: offset, remaining: nil))
+    }
+
+    /// `0xbf`: a map closed by a break.
+    mutating func startIndefiniteMap() {
+        push(Frame(kind: .map, start: offset, remaining: nil))
+    }
+
+    /// `0x5f`: byte string chunks closed by a break.
+    mutating func startByteChunks() {
+        push(Frame(kind: .byteChunks, start: offset, remaining: nil))
+    }
+
+    /// `0x7f`: text string chunks closed by a break.
+    mutating func startTextChunks() {
+        push(Frame(kind: .textChunks, start: offset, remaining: nil))
+    }
+
+    /// `0xff`: closes the innermost indefinite-length item.
+    mutating func addBreak() {
+        guard let top = stack.last, top.isIndefinite else {
+            let inside = stack.last.map { " inside the \($0.description)" } ?? ""
+            fail(.malformed, at: offset, "break (0xff) at offset \(offset)\(inside) closes no indefinite-length item")
+            return
+        }
+        if let key = top.pendingKey {
+            fail(.malformed, at: offset, "break (0xff) at offset \(offset) ends the \(top.description) after key \(key.shortDescription) without its value")
+            return
+        }
+        let frame = stack.removeLast()
+        complete(finish(frame), start: frame.start)
+    }
+
+    /// Decodes the head at `offset` that libcbor reported as an error, returning its length
+    /// (0 after parking an error). libcbor 0.8 refuses the one-byte heads of tags 6-20
+    /// (`0xc6`-`0xd4`, COSE_Sign1 is `0xd2`) and every simple value outside 20-23, all valid CBOR.
+    mutating func addHeadLibcborRejects() -> Int {
+        let byte = input[offset]
+        let head = ItemHead(byte)
+        switch byte {
+        case 0xc6...0xd4:
+            startTag(UInt64(head.additionalInfo))
+            return 1
+        case 0xe0...0xf3:
+            add(.simple(head.additionalInfo))
+            return 1
+        case 0xf8:
+            guard offset + 1 < input.count else {
+                error = error ?? truncation(at: offset)
+                return 0
+            }
+            let value = input[offset + 1]
+            guard value >= 32 else {
+                fail(.malformed, at: offset, "simple value \(value) at offset \(offset) uses the two-byte form, which RFC 8949 allows only for 32-255")
+                return 0
+            }
+            add(.simple(value))
+            return 2
+        default:
+            let what = head.additionalInfo == 31
+                ? "an indefinite length, which is not allowed for major type \(head.major) (\(head.typeName))"
+                : "reserved additional information \(head.additionalInfo)"
+            fail(.malformed, at: offset, "initial byte 0x\(Hex.encode([byte])) at offset \(offset) has \(what)")
+            return 0
+        }
+    }
+
+    // MARK: Errors the driver finds
+
+    /// Parks an error unless one is parked already (the first failure is the one to report).
+    mutating func fail(_ code: CBORError.Code, at position: Int, _ message: String) {
+        if error == nil { error = CBORError(code, offset: position, message: message) }
+    }
+
+    /// Explains why the input ended early: inside an item head, inside a string, or inside a container.
+    func truncation(at position: Int) -> CBORError {
+        if position < input.count {
+            let head = ItemHead(input[position])
+            let remaining = input.count - position
+            if remaining < head.length {
+                return CBORError(
+                    .truncated, offset: position,
+                    message: "input ends inside the head of the \(head.typeName) at offset \(position): it needs \(head.length) bytes, \(remaining) remain")
+            }
+            if head.major == 2 || head.major == 3, let length = head.argument(in: input, at: position) {
+                return CBORError(
+                    .truncated, offset: position,
+                    message: "\(head.typeName) at offset \(position) declares \(length) bytes but only \(remaining - head.length) follow")
+            }
+        }
+        guard let open = stack.last else {
+            return CBORError(.truncated, offset: position, message: "input is empty: expected one CBOR item")
+        }
+        let missing = open.remaining.map { open.kind.isMap ? "\(($0 + 1) / 2) entries" : "\($0) items" }
+        return CBORError(
+            .truncated, offset: position,
+            message: "input ends at offset \(position) inside the \(open.description)" + (missing.map { " (\($0) missing)" } ?? ""))
+    }
+
+    // MARK: Assembly
+
+    private mutating func push(_ frame: Frame) {
+        guard checkDepth(), checkNotInsideChunks() else { return }
+        stack.append(frame)
+    }
+
+    /// Hands a finished item to the innermost open item, closing every item it completes.
+    private mutating func complete(_ value: CBORValue, start: Int) {
+        var value = value
+        var start = start
+        while !stack.isEmpty {
+            guard checkNotInsideChunks(found: value, at: start) else { return }
+            var frame = stack.removeLast()
+            switch frame.kind {
+            case .array:
+                frame.items.append(value)
+            case .map:
+                if let key = frame.pendingKey {
+                    frame.entries.append(key, value)
+                    frame.pendingKey = nil
+                } else if frame.entries.admit(value) {
+                    frame.pendingKey = value
+                } else {
+                    stack.append(frame)
+                    fail(.duplicateMapKey, at: start, "duplicate map key \(value.shortDescription) at offset \(start) in the \(frame.description)")
+                    return
+                }
+            case .tag(let tag):
+                value = .tagged(tag, value)
+                start = frame.start
+                continue
+            case .byteChunks, .textChunks:
+                return  // checkNotInsideChunks refused it
+            }
+            if let remaining = frame.remaining {
+                frame.remaining = remaining - 1
+                if remaining > 1 {
+                    stack.append(frame)
+                    return
+                }
+            } else {
+                let count = frame.kind.isMap ? frame.entries.entries.count : frame.items.count
+                if count > limits.maxItemsPerContainer {
+                    fail(.tooLarge, at: frame.start, "the \(frame.description) has more than \(limits.maxItemsPerContainer) \(frame.kind.isMap ? "entries" : "items") (the limit)")
+                    return
+                }
+                stack.append(frame)
+                return
+            }
+            value = finish(frame)
+            start = frame.start
+        }
+        result = value
+    }
+
+    private func finish(_ frame: Frame) -> CBORValue {
+        switch frame.kind {
+        case .array: .array(frame.items)
+        case .map: .map(CBORMap(checkedEntries: frame.entries.entries))
+        case .byteChunks: .bytes(frame.chunks)
+        // Every chunk was validated on arrival, and valid UTF-8 concatenates to valid UTF-8.
+        case .textChunks: .text(String(decoding: frame.chunks, as: UTF8.self))
+        // A tag frame closes in `complete` as soon as its content arrives.
+        case .tag(let tag): .tagged(tag, .null)
+        }
+    }
+
+    private mutating func appendChunk(_ data: UnsafePointer<UInt8>, count: Int) {
+        guard let top = stack.last else { return }
+        guard checkStringLength(top.chunks.count + count, start: top.start) else { return }
+        stack[stack.count - 1].chunks.append(contentsOf: UnsafeBufferPointer(start: data, count: count))
+    }
+
+    // MARK: Checks
+
+    private mutating func checkDepth() -> Bool {
+        guard stack.count < limits.maxDepth else {
+            fail(.tooDeep, at: offset, "item at offset \(offset) is nested more than \(limits.maxDepth) levels deep (the limit)")
+            return false
+        }
+        return true
+    }
+
+    /// Chunks of an indefinite-length string must be definite strings of the same major type.
+    private mutating func checkNotInsideChunks(found value: CBORValue? = nil, at position: Int? = nil) -> Bool {
+        guard let top = stack.last else { return true }
+        switch top.kind {
+        case .byteChunks, .textChunks:
+            let position = position ?? offset
+            let found = value?.typeName ?? ItemHead(input[position]).typeName
+            let expected = if case .byteChunks = top.kind { "byte string" } else { "text string" }
+            fail(.malformed, at: position, "the \(top.description) may hold only definite-length \(expected) chunks, but a \(found) starts at offset \(position)")
+            return false
+        default:
+            return true
+        }
+    }
+
+    /// A declared count must fit both the limit and the bytes left (every item takes at least one).
+    private mutating func checkCount(_ count: Int, itemsPerEntry: Int, what: String) -> Bool {
+        let following = input.count - offset - ItemHead(input[offset]).length
+        guard count <= following / itemsPerEntry else {
+            let unit = itemsPerEntry == 1 ? "items" : "entries"
+            fail(.truncated, at: offset, "\(what) at offset \(offset) declares \(count) \(unit) but only \(following) bytes follow")
+            return false
+        }
+        guard count <= limits.maxItemsPerContainer else {
+            let unit = itemsPerEntry == 1 ? "items" : "entries"
+            fail(.tooLarge, at: offset, "\(what) at offset \(offset) declares \(count) \(unit), more than the limit of \(limits.maxItemsPerContainer)")
+            return false
+        }
+        return true
+    }
+
+    private mutating func checkStringLength(_ length: Int, start: Int) -> Bool {
+        guard length <= limits.maxStringLength else {
+            fail(.tooLarge, at: start, "string at offset \(start) is \(length) bytes long, more than the limit of \(limits.maxStringLength)")
+            return false
+        }
+        return true
+    }
+
+    /// Index of the first byte that does not start or continue a valid UTF-8 sequence.
+    private static func firstInvalidUTF8(in content: UnsafeBufferPointer<UInt8>) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = content.makeIterator()
+        var position = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): position += scalar.count
+            case .error: return position
+            case .emptyInput: return position
+            }
+        }
+    }
+}
