@@ -97,7 +97,7 @@ public struct CBORDecoder: Sendable {
                 guard offset == input.count else {
                     throw CBORError(
                         .trailingBytes, offset: offset,
-                        message: "\(input.count - offset) bytes follow the complete item that ends at offset \(offset)")
+                        message: "the item ends at offset \(offset) but the input goes on for \(quantity(input.count - offset, "more byte", "more bytes"))")
                 }
                 return value
             }

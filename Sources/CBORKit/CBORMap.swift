@@ -68,17 +68,23 @@ public struct CBORMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         }
     }
 
-    /// The value for a text key, compared by UTF-8 bytes.
+    /// The value for a text key, compared by UTF-8 bytes; settable like `subscript(key:)`.
     public subscript(text key: String) -> CBORValue? {
-        for entry in entries {
-            if case .text(let candidate) = entry.key, candidate.utf8.elementsEqual(key.utf8) { return entry.value }
+        get {
+            for entry in entries {
+                if case .text(let candidate) = entry.key, candidate.utf8.elementsEqual(key.utf8) { return entry.value }
+            }
+            return nil
         }
-        return nil
+        set {
+            self[.text(key)] = newValue
+        }
     }
 
-    /// The value for an integer key (positive or negative).
+    /// The value for an integer key (positive or negative); settable like `subscript(key:)`.
     public subscript(int key: Int) -> CBORValue? {
-        self[CBORValue(key)]
+        get { self[CBORValue(key)] }
+        set { self[CBORValue(key)] = newValue }
     }
 
     /// Iterates over the entries in order.

@@ -5,6 +5,7 @@ internal import CCBOR
 ///
 /// libcbor 0.8's header comments on the string and collection callbacks are swapped:
 /// `byte_string`/`string` receive definite strings, `*_start` open indefinite ones.
+/// Counts arrive as `size_t`, which Swift imports as `Int`: reread them as unsigned.
 enum StreamCallbacks {
     static let table: cbor_callbacks = {
         var table = cbor_empty_callbacks
@@ -26,9 +27,9 @@ enum StreamCallbacks {
         }
         table.byte_string_start = { context in builder(context)?.pointee.startByteChunks() }
         table.string_start = { context in builder(context)?.pointee.startTextChunks() }
-        table.array_start = { context, count in builder(context)?.pointee.startArray(count: Int(exactly: count) ?? .max) }
+        table.array_start = { context, count in builder(context)?.pointee.startArray(declaredCount: UInt(bitPattern: count)) }
         table.indef_array_start = { context in builder(context)?.pointee.startIndefiniteArray() }
-        table.map_start = { context, count in builder(context)?.pointee.startMap(count: Int(exactly: count) ?? .max) }
+        table.map_start = { context, count in builder(context)?.pointee.startMap(declaredCount: UInt(bitPattern: count)) }
         table.indef_map_start = { context in builder(context)?.pointee.startIndefiniteMap() }
         table.tag = { context, tag in builder(context)?.pointee.startTag(tag) }
         table.float2 = { context, value in builder(context)?.pointee.add(.float(Double(value))) }

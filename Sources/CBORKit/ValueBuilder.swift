@@ -28,6 +28,17 @@ struct ValueBuilder {
 
         var isIndefinite: Bool { remaining == nil }
 
+        /// What a truncated input failed to deliver, e.g. " (2 items missing)".
+        var missingContent: String {
+            guard let remaining else { return " (no break)" }
+            switch kind {
+            case .tag: return " (its content is missing)"
+            case .map where pendingKey != nil: return " (a value and \(quantity(remaining / 2, "more entry", "more entries")) missing)"
+            case .map: return " (\(quantity(remaining / 2, "entry", "entries")) missing)"
+            default: return " (\(quantity(remaining, "item")) missing)"
+            }
+        }
+
         var description: String {
             let length = isIndefinite ? "indefinite-length " : ""
             return switch kind {
@@ -89,8 +100,8 @@ struct ValueBuilder {
     }
 
     /// The head of a definite array of `count` items.
-    mutating func startArray(count: Int) {
-        guard checkCount(count, itemsPerEntry: 1, what: "array") else { return }
+    mutating func startArray(declaredCount: UInt) {
+        guard let count = checkCount(declaredCount, itemsPerEntry: 1, what: "array") else { return }
         if count == 0 {
             if checkDepth() { add(.array([])) }
             return
@@ -101,8 +112,8 @@ struct ValueBuilder {
     }
 
     /// The head of a definite map of `count` entries.
-    mutating func startMap(count: Int) {
-        guard checkCount(count, itemsPerEntry: 2, what: "map") else { return }
+    mutating func startMap(declaredCount: UInt) {
+        guard let count = checkCount(declaredCount, itemsPerEntry: 2, what: "map") else { return }
         if count == 0 {
             if checkDepth() { add(.map(CBORMap())) }
             return
@@ -201,21 +212,20 @@ struct ValueBuilder {
             if remaining < head.length {
                 return CBORError(
                     .truncated, offset: position,
-                    message: "input ends inside the head of the \(head.typeName) at offset \(position): it needs \(head.length) bytes, \(remaining) remain")
+                    message: "input ends inside the head of the \(head.typeName) at offset \(position): it needs \(quantity(head.length, "byte")) and has \(remaining)")
             }
             if head.major == 2 || head.major == 3, let length = head.argument(in: input, at: position) {
                 return CBORError(
                     .truncated, offset: position,
-                    message: "\(head.typeName) at offset \(position) declares \(length) bytes but only \(remaining - head.length) follow")
+                    message: "\(head.typeName) at offset \(position) declares \(quantity(length, "byte")) with only \(quantity(remaining - head.length, "byte")) left")
             }
         }
         guard let open = stack.last else {
             return CBORError(.truncated, offset: position, message: "input is empty: expected one CBOR item")
         }
-        let missing = open.remaining.map { open.kind.isMap ? "\(($0 + 1) / 2) entries" : "\($0) items" }
         return CBORError(
             .truncated, offset: position,
-            message: "input ends at offset \(position) inside the \(open.description)" + (missing.map { " (\($0) missing)" } ?? ""))
+            message: "input ends at offset \(position) inside the \(open.description)" + open.missingContent)
     }
 
     // MARK: Assembly
@@ -310,27 +320,29 @@ struct ValueBuilder {
             let position = position ?? offset
             let found = value?.typeName ?? ItemHead(input[position]).typeName
             let expected = if case .byteChunks = top.kind { "byte string" } else { "text string" }
-            fail(.malformed, at: position, "the \(top.description) may hold only definite-length \(expected) chunks, but a \(found) starts at offset \(position)")
+            let article = found.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+            fail(.malformed, at: position, "the \(top.description) may hold only definite-length \(expected) chunks, but \(article) \(found) starts at offset \(position)")
             return false
         default:
             return true
         }
     }
 
-    /// A declared count must fit both the limit and the bytes left (every item takes at least one).
-    private mutating func checkCount(_ count: Int, itemsPerEntry: Int, what: String) -> Bool {
+    /// A declared count must fit the bytes left (every item takes at least one) and the limit;
+    /// nil if it does not.
+    private mutating func checkCount(_ declared: UInt, itemsPerEntry: Int, what: String) -> Int? {
         let following = input.count - offset - ItemHead(input[offset]).length
-        guard count <= following / itemsPerEntry else {
-            let unit = itemsPerEntry == 1 ? "items" : "entries"
-            fail(.truncated, at: offset, "\(what) at offset \(offset) declares \(count) \(unit) but only \(following) bytes follow")
-            return false
+        let (singular, plural) = itemsPerEntry == 1 ? ("item", "items") : ("entry", "entries")
+        guard declared <= UInt(following / itemsPerEntry) else {
+            fail(.truncated, at: offset, "\(what) at offset \(offset) declares \(quantity(declared, singular, plural)) with only \(quantity(following, "byte")) left")
+            return nil
         }
+        let count = Int(declared)  // at most `following`, so it fits
         guard count <= limits.maxItemsPerContainer else {
-            let unit = itemsPerEntry == 1 ? "items" : "entries"
-            fail(.tooLarge, at: offset, "\(what) at offset \(offset) declares \(count) \(unit), more than the limit of \(limits.maxItemsPerContainer)")
-            return false
+            fail(.tooLarge, at: offset, "\(what) at offset \(offset) declares \(quantity(count, singular, plural)), more than the limit of \(limits.maxItemsPerContainer)")
+            return nil
         }
-        return true
+        return count
     }
 
     private mutating func checkStringLength(_ length: Int, start: Int) -> Bool {
@@ -354,4 +366,9 @@ struct ValueBuilder {
             }
         }
     }
+}
+
+/// "1 byte", "2 bytes": a count and its noun, for messages.
+func quantity(_ count: some BinaryInteger, _ singular: String, _ plural: String? = nil) -> String {
+    "\(count) " + (count == 1 ? singular : plural ?? singular + "s")
 }
