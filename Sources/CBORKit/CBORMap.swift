@@ -19,12 +19,12 @@ public struct CBORMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         var checked = MapEntries()
         checked.reserve(entries.count)
         for (position, entry) in entries.enumerated() {
-            guard checked.admit(entry.key) else {
+            guard checked.add(entry.key) else {
                 throw CBORError(
                     .duplicateMapKey, offset: nil,
                     message: "duplicate map key \(entry.key.shortDescription) (entry \(position))")
             }
-            checked.append(entry.key, entry.value)
+            _ = checked.add(entry.value)
         }
         self.entries = checked.entries
     }
@@ -120,31 +120,61 @@ extension CBORMap: Hashable {
     }
 }
 
-/// Entries under construction, refusing a key equal to one already present: a scan
-/// while the map is small, a set once it is large (so a hostile map stays linear).
+/// Entries under construction, refusing a key equal to one already present.
+///
+/// While the map is small, a new key is compared with the earlier keys' fingerprints (plain
+/// integers, so the scan copies no values) and only fully on a fingerprint match; a large
+/// map switches to a set, so that a hostile map stays linear.
 struct MapEntries {
     private static let scanLimit = 16
     private(set) var entries: [CBORMap.Entry] = []
+    /// A key whose value has not arrived yet.
+    private(set) var pendingKey: CBORValue?
+    private var fingerprints: [UInt64] = []
     private var keySet: Set<CBORValue>?
 
-    /// Records `key` as the next key; false if an equal key is already present.
-    mutating func admit(_ key: CBORValue) -> Bool {
+    /// Takes keys and values in turn; false (and nothing recorded) for a key equal to an earlier one.
+    mutating func add(_ item: consuming CBORValue) -> Bool {
+        if let key = pendingKey.take() {
+            entries.append((key, item))
+            return true
+        }
+        guard admit(item) else { return false }
+        pendingKey = consume item
+        return true
+    }
+
+    /// Room for `count` entries, for lengths already checked against the input.
+    mutating func reserve(_ count: Int) {
+        entries.reserveCapacity(count)
+        fingerprints.reserveCapacity(min(count, Self.scanLimit))
+    }
+
+    private mutating func admit(_ key: CBORValue) -> Bool {
         if keySet == nil {
             if entries.count < Self.scanLimit {
-                return !entries.contains { $0.key == key }
+                let fingerprint = Self.fingerprint(key)
+                for index in fingerprints.indices where fingerprints[index] == fingerprint {
+                    if entries[index].key == key { return false }
+                }
+                fingerprints.append(fingerprint)
+                return true
             }
             keySet = Set(entries.lazy.map(\.key))
         }
         return keySet?.insert(key).inserted ?? false
     }
 
-    /// Appends an entry whose key `admit` accepted.
-    mutating func append(_ key: CBORValue, _ value: CBORValue) {
-        entries.append((key, value))
-    }
-
-    /// Room for `count` entries, for lengths already checked against the input.
-    mutating func reserve(_ count: Int) {
-        entries.reserveCapacity(count)
+    /// Equal keys have equal fingerprints; unequal keys usually differ.
+    private static func fingerprint(_ key: CBORValue) -> UInt64 {
+        switch key {
+        case .unsigned(let value): value
+        case .negative(let value): ~value
+        case .text(let text): 0x7e << 56 ^ UInt64(text.utf8.count) << 8 ^ UInt64(text.utf8.first ?? 0)
+        case .bytes(let bytes): 0x5e << 56 ^ UInt64(bytes.count) << 8 ^ UInt64(bytes.first ?? 0)
+        case .tagged(let tag, _): 0xde << 56 ^ tag
+        case .float(let value): value.isNaN ? Double.nan.bitPattern : value.bitPattern
+        default: 0xff << 56
+        }
     }
 }

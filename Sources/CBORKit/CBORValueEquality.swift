@@ -7,21 +7,24 @@
 ///   other NaN, since deterministic encoding writes them all as the same half NaN.
 extension CBORValue: Hashable {
     /// Data-model equality: UTF-8 bytes for text, bit patterns for floats, any order for maps.
+    /// (Matching on `lhs` alone, rather than on a `(lhs, rhs)` tuple, avoids copying both values;
+    /// map-key checks call this for every pair of keys.)
     public static func == (lhs: CBORValue, rhs: CBORValue) -> Bool {
-        switch (lhs, rhs) {
-        case (.unsigned(let a), .unsigned(let b)): a == b
-        case (.negative(let a), .negative(let b)): a == b
-        case (.bytes(let a), .bytes(let b)): a == b
-        case (.text(let a), .text(let b)): a.utf8.elementsEqual(b.utf8)
-        case (.array(let a), .array(let b)): a == b
-        case (.map(let a), .map(let b)): a == b
-        case (.tagged(let tagA, let a), .tagged(let tagB, let b)): tagA == tagB && a == b
-        case (.simple(let a), .simple(let b)): a == b
-        case (.bool(let a), .bool(let b)): a == b
-        case (.null, .null), (.undefined, .undefined): true
-        case (.float(let a), .float(let b)): (a.isNaN && b.isNaN) || a.bitPattern == b.bitPattern
-        default: false
+        switch lhs {
+        case .unsigned(let a): if case .unsigned(let b) = rhs { return a == b }
+        case .negative(let a): if case .negative(let b) = rhs { return a == b }
+        case .bytes(let a): if case .bytes(let b) = rhs { return a == b }
+        case .text(let a): if case .text(let b) = rhs { return a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) }
+        case .array(let a): if case .array(let b) = rhs { return a == b }
+        case .map(let a): if case .map(let b) = rhs { return a == b }
+        case .tagged(let tagA, let a): if case .tagged(let tagB, let b) = rhs { return tagA == tagB && a == b }
+        case .simple(let a): if case .simple(let b) = rhs { return a == b }
+        case .bool(let a): if case .bool(let b) = rhs { return a == b }
+        case .null: if case .null = rhs { return true }
+        case .undefined: if case .undefined = rhs { return true }
+        case .float(let a): if case .float(let b) = rhs { return (a.isNaN && b.isNaN) || a.bitPattern == b.bitPattern }
         }
+        return false
     }
 
     /// Hashes consistently with `==`.
