@@ -29,43 +29,29 @@ extension CBORValue: Hashable {
 
     /// Hashes consistently with `==`.
     public func hash(into hasher: inout Hasher) {
+        hasher.combine(typeName)
         switch self {
-        case .unsigned(let value):
-            hasher.combine(0 as UInt8)
-            hasher.combine(value)
-        case .negative(let value):
-            hasher.combine(1 as UInt8)
-            hasher.combine(value)
-        case .bytes(let value):
-            hasher.combine(2 as UInt8)
-            hasher.combine(value)
-        case .text(let value):
-            hasher.combine(3 as UInt8)
-            hasher.combine(value.utf8.count)
-            for byte in value.utf8 { hasher.combine(byte) }
-        case .array(let value):
-            hasher.combine(4 as UInt8)
-            hasher.combine(value)
-        case .map(let value):
-            hasher.combine(5 as UInt8)
-            hasher.combine(value)
+        case .unsigned(let value), .negative(let value): hasher.combine(value)
+        case .bytes(let value): hasher.combine(value)
+        case .text(let value): Self.hashUTF8(value, into: &hasher)
+        case .array(let value): hasher.combine(value)
+        case .map(let value): hasher.combine(value)
         case .tagged(let tag, let value):
-            hasher.combine(6 as UInt8)
             hasher.combine(tag)
             hasher.combine(value)
-        case .simple(let value):
-            hasher.combine(7 as UInt8)
-            hasher.combine(value)
-        case .bool(let value):
-            hasher.combine(8 as UInt8)
-            hasher.combine(value)
-        case .null:
-            hasher.combine(9 as UInt8)
-        case .undefined:
-            hasher.combine(10 as UInt8)
-        case .float(let value):
-            hasher.combine(11 as UInt8)
-            hasher.combine(value.isNaN ? Double.nan.bitPattern : value.bitPattern)
+        case .simple(let value): hasher.combine(value)
+        case .bool(let value): hasher.combine(value)
+        case .null, .undefined: break
+        case .float(let value): hasher.combine(value.isNaN ? Double.nan.bitPattern : value.bitPattern)
+        }
+    }
+
+    /// Hashes the bytes, not the characters: canonically equivalent texts must hash apart.
+    private static func hashUTF8(_ text: String, into hasher: inout Hasher) {
+        hasher.combine(text.utf8.count)
+        let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if hashed == nil {
+            for byte in text.utf8 { hasher.combine(byte) }
         }
     }
 }
