@@ -20,9 +20,38 @@ enum FloatWidth: Equatable {
             self = .double(value)
             return
         }
-        let half = Float16(single)
-        let halfIsExact = Float(half).bitPattern == single.bitPattern
-        let libcborWouldMangle = half.isSubnormal && half.significandBitPattern.nonzeroBitCount > 1
-        self = halfIsExact && !libcborWouldMangle ? .half(single) : .single(single)
+        switch Self.halfForm(of: single) {
+        case .exactNormal: self = .half(single)
+        case .exactSubnormal(let significandBits) where significandBits == 1: self = .half(single)
+        default: self = .single(single)
+        }
+    }
+
+    private enum HalfForm {
+        case inexact
+        case exactNormal
+        case exactSubnormal(significandBits: Int)
+    }
+
+    /// Whether a half holds `single` exactly, worked out from the bits (Swift's `Float16`
+    /// is missing on some platforms).
+    private static func halfForm(of single: Float) -> HalfForm {
+        if single == 0 || single.isInfinite { return .exactNormal }
+        // Single subnormals lie far below the smallest half subnormal (2^-24).
+        guard single.isNormal else { return .inexact }
+        let exponent = Int(single.exponent)
+        let significand = UInt32(1) << 23 | single.significandBitPattern
+        switch exponent {
+        case -14...15:
+            // A half keeps 10 of the single's 23 fraction bits.
+            return significand & 0x1fff == 0 ? .exactNormal : .inexact
+        case -24 ..< -14:
+            // A subnormal half counts in steps of 2^-24: value = significand * 2^(exponent - 23).
+            let droppedBits = -(exponent + 1)
+            guard significand.trailingZeroBitCount >= droppedBits else { return .inexact }
+            return .exactSubnormal(significandBits: significand.nonzeroBitCount)
+        default:
+            return .inexact
+        }
     }
 }

@@ -39,6 +39,8 @@ struct EncoderTests {
         (0x1p-24, "f90001"), (0x1p-14, "f90400"),
         // A subnormal half with several significand bits: single, since libcbor 0.8 would mangle the half.
         (0x1.ffcp-15, "fa387fe000"),
+        (0x1p-25, "fa33000000"), (1 + 0x1p-10, "f93c01"), (1 + 0x1p-11, "fa3f801000"), (-0x1p-15, "f98200"),
+        (0x1.8p-16, "fa37c00000"),
         (100_000.0, "fa47c35000"), (0x1p-149, "fa00000001"), (Double(Float.greatestFiniteMagnitude), "fa7f7fffff"),
         (1.1, "fb3ff199999999999a"), (Double.leastNonzeroMagnitude, "fb0000000000000001"),
         (Double.greatestFiniteMagnitude, "fb7fefffffffffffff"),
