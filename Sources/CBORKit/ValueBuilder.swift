@@ -101,20 +101,22 @@ struct ValueBuilder {
 
     /// A definite text string, or one chunk of an indefinite one; each chunk must be valid UTF-8 by itself.
     mutating func addText(_ data: UnsafePointer<UInt8>, count: Int) {
+        let isChunk = if case .textChunks? = topKind { true } else { false }
+        guard isChunk || checkStringLength(count, start: offset) else { return }
         let content = UnsafeBufferPointer(start: data, count: count)
         guard let text = Self.validatedText(content) else {
             let position = data - input.baseAddress.unsafelyUnwrapped + Self.firstInvalidUTF8(in: content)
             fail(.invalidUTF8, at: offset, "text string at offset \(offset) is not valid UTF-8 (byte \(position))")
             return
         }
-        if case .textChunks? = topKind {
+        if isChunk {
             appendChunk(data, count: count)
-        } else if checkStringLength(count, start: offset) {
+        } else {
             add(.text(text))
         }
     }
 
-    /// The head of a definite array of `count` items.
+    /// The head of a definite array; the count is checked before anything is reserved for it.
     mutating func startArray(declaredCount: UInt) {
         guard let count = checkCount(declaredCount, itemsPerEntry: 1, what: "array") else { return }
         if count == 0 {
@@ -124,7 +126,7 @@ struct ValueBuilder {
         push(Frame(.array, start: offset, remaining: count, reserving: min(count, Self.reserveLimit)))
     }
 
-    /// The head of a definite map of `count` entries.
+    /// The head of a definite map; the count is checked before anything is reserved for it.
     mutating func startMap(declaredCount: UInt) {
         guard let count = checkCount(declaredCount, itemsPerEntry: 2, what: "map") else { return }
         if count == 0 {
