@@ -46,6 +46,9 @@ let package = Package(
         // The signed policy: who may take part, in which role.
         .target(name: "Policy", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"]),
 
+        // Framed CBOR messages over TLS 1.3, peer identities from admission certificates, servers and clients.
+        .target(name: "Channel", dependencies: ["OpenSSLKit", "CBORKit", "ByteKit", logging]),
+
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
 
@@ -67,5 +70,6 @@ let package = Package(
         .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", logging]),
     ]
 )

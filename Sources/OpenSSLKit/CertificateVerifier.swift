@@ -80,33 +80,39 @@ public final class CertificateVerifier: @unchecked Sendable {
     }
 
     /// Words for OpenSSL's verification error `code` about `certificate` (the leaf when `isLeaf`).
+    ///
+    /// Each reason reads as what the leaf does wrong, so that it can follow "its certificate ":
+    /// "expired on ...", "is not issued by this domain's policy key (self-signed "cml-runtime")".
     func reason(code: Int32, certificate: Certificate, isLeaf: Bool = true) -> String {
         let name = "\"\(certificate.subjectCommonName ?? "(no common name)")\""
-        let whose = isLeaf ? "" : "its issuer \(name) "
+        let problem: String
         switch code {
         case X509_V_ERR_CERT_HAS_EXPIRED:
-            return "\(whose)expired on \(UTCTimeText.format(certificate.notAfter))"
+            problem = "expired on \(UTCTimeText.format(certificate.notAfter))"
         case X509_V_ERR_CERT_NOT_YET_VALID:
-            return "\(whose)is not valid before \(UTCTimeText.format(certificate.notBefore))"
+            problem = "is not valid before \(UTCTimeText.format(certificate.notBefore))"
         case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-            return "not issued by \(rootDescription) (self-signed \(name))"
+            problem = "is not issued by \(rootDescription) (self-signed \(name))"
         case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-            return "not issued by \(rootDescription) (its chain ends in self-signed \(name))"
+            problem = "is not issued by \(rootDescription) (its chain ends in self-signed \(name))"
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
             X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
             guard let issuer = certificate.issuerCommonName else {
-                return "not issued by \(rootDescription) (\(name) names an issuer with no common name)"
+                problem = "is not issued by \(rootDescription) (\(name) names an issuer with no common name)"
+                break
             }
             // A forger can copy the root's name but not its key; say so rather than seem to contradict.
             let sameName = issuer == trustedRoot.subjectCommonName ? "another key named " : ""
-            return "not issued by \(rootDescription) (\(name) is issued by \(sameName)\"\(issuer)\")"
+            problem = "is not issued by \(rootDescription) (\(name) is issued by \(sameName)\"\(issuer)\")"
         case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-            return "the signature of \(name) does not verify under its issuer's key (forged or tampered with)"
+            problem = "has a signature that does not verify under its issuer's key (forged or tampered with)"
         case X509_V_ERR_INVALID_CA:
-            return "\(name) is used as a CA but is not one"
+            problem = "is used as a CA but is not one"
         default:
             let text = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
-            return "\(whose)\(isLeaf ? name + ": " : "")\(text)"
+            problem = "fails verification: \(text)"
         }
+        return isLeaf ? problem : "is issued by \(name), which \(problem)"
     }
+
 }

@@ -30,7 +30,7 @@ private let policyKey = "this domain's policy key"
         Issue.record("an expired root was accepted")
         return
     }
-    #expect(reason.hasPrefix("its issuer \"cml-policy\" expired on "), "\(reason)")
+    #expect(reason.hasPrefix("is issued by \"cml-policy\", which expired on "), "\(reason)")
 }
 
 @Test func selfSignedLeafIsRefused() throws {
@@ -41,7 +41,7 @@ private let policyKey = "this domain's policy key"
     let selfSigned = try builder.selfSigned(with: key)
     #expect(selfSigned.isSelfIssued)
     #expect(verifier.verify(selfSigned) == .untrusted(
-        reason: "not issued by this domain's policy key (self-signed \"cml-runtime\")"))
+        reason: "is not issued by this domain's policy key (self-signed \"cml-runtime\")"))
 }
 
 @Test func leafOfAnotherAuthorityIsRefused() throws {
@@ -50,13 +50,13 @@ private let policyKey = "this domain's policy key"
     let verifier = try CertificateVerifier(trustedRoot: ours.certificate, rootDescription: policyKey)
     let (leaf, _) = try theirs.issue(role: "runtime")
     #expect(verifier.verify(leaf) == .untrusted(
-        reason: "not issued by this domain's policy key (\"runtime\" is issued by \"other-domain\")"))
+        reason: "is not issued by this domain's policy key (\"runtime\" is issued by \"other-domain\")"))
     // Even with the other root offered as an intermediate, trust stays anchored in ours only.
     guard case .untrusted(let reason) = verifier.verify(leaf, intermediates: [theirs.certificate]) else {
         Issue.record("another domain's chain was accepted")
         return
     }
-    #expect(reason.contains("not issued by this domain's policy key"), "\(reason)")
+    #expect(reason.contains("is not issued by this domain's policy key"), "\(reason)")
 }
 
 @Test func impostorRootWithTheSameNameIsRefused() throws {
@@ -68,7 +68,7 @@ private let policyKey = "this domain's policy key"
         Issue.record("a leaf of an impostor root was accepted")
         return
     }
-    #expect(reason == "not issued by this domain's policy key (\"device\" is issued by another key named \"cml-policy\")")
+    #expect(reason == "is not issued by this domain's policy key (\"device\" is issued by another key named \"cml-policy\")")
 }
 
 @Test func tamperedCertificateIsRefused() throws {
@@ -84,7 +84,7 @@ private let policyKey = "this domain's policy key"
     #expect(tampered.uriSubjectAlternativeNames == ["cml:role:eevice"])
     #expect(!tampered.isSignatureValid(issuerKey: authority.key.publicKey))
     #expect(verifier.verify(tampered) == .untrusted(
-        reason: "the signature of \"device\" does not verify under its issuer's key (forged or tampered with)"))
+        reason: "has a signature that does not verify under its issuer's key (forged or tampered with)"))
 }
 
 @Test func aLeafIsNoCA() throws {
@@ -105,5 +105,5 @@ private let policyKey = "this domain's policy key"
         Issue.record("a certificate issued by a leaf was accepted")
         return
     }
-    #expect(reason == "not issued by this domain's policy key (\"victim\" is issued by \"runtime\")")
+    #expect(reason == "is not issued by this domain's policy key (\"victim\" is issued by \"runtime\")")
 }

@@ -110,7 +110,7 @@ private func serverVerdict(on identity: TLSIdentity, domain: Domain) throws -> T
     let certificate = try builder.selfSigned(with: key)
     let verdict = try serverVerdict(on: TLSIdentity(certificate: certificate, privateKey: key), domain: domain)
     #expect(verdict == .untrusted(
-        reason: "not issued by this domain's policy key (self-signed \"cml-runtime\")", certificate: certificate))
+        reason: "is not issued by this domain's policy key (self-signed \"cml-runtime\")", certificate: certificate))
 }
 
 @Test func expiredClientIsUntrustedWithTheDate() throws {
@@ -132,7 +132,7 @@ private func serverVerdict(on identity: TLSIdentity, domain: Domain) throws -> T
         })
     _ = try server.get()
     #expect(try client.get() == .untrusted(
-        reason: "not issued by this domain's policy key (\"runtime\" is issued by \"cml-policy\")",
+        reason: "is not issued by this domain's policy key (\"runtime\" is issued by \"cml-policy\")",
         certificate: domain.server.certificate))
 }
 
