@@ -54,22 +54,16 @@ public final class ChannelClient {
         let name = peerName ?? expectedRoles.map { $0.sorted().joined(separator: " or ") } ?? "server"
         let endpoint = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         let socket = try TCPConnector.connect(host: host, port: port, timeout: configuration.connectTimeout)
-        try socket.setTimeouts(receive: configuration.connectTimeout, send: configuration.connectTimeout)
-        let tls: TLSConnection
-        do {
-            tls = try TLSConnection(context: context, fileDescriptor: socket.fileDescriptor)
-            try tls.handshake()
-        } catch {
-            throw FramedConnection.channelError(error, "TLS handshake with \(name) at \(endpoint)", timeout: configuration.connectTimeout)
-        }
-        let connection = FramedConnection(socket: socket, tls: tls, codec: FrameCodec(maxFrameSize: configuration.maxFrameSize))
-        try connection.setTimeouts(read: configuration.readTimeout, write: configuration.writeTimeout)
+        let connection = try FramedConnection.handshake(
+            over: socket, context: context, peer: "\(name) at \(endpoint)", handshakeTimeout: configuration.connectTimeout,
+            readTimeout: configuration.readTimeout, writeTimeout: configuration.writeTimeout,
+            maxFrameSize: configuration.maxFrameSize)
         let refusal = { (reason: String) -> ChannelError in
             connection.sendError(.notAuthorized, "the client refused the connection: your certificate \(reason)")
             return ChannelError(kind: .refused, code: .notAuthorized, message: "refused \(name) at \(endpoint): its certificate \(reason)")
         }
         let server: PeerIdentity
-        switch tls.peerVerdict {
+        switch connection.tls.peerVerdict {
         case .noCertificate:
             throw refusal("is missing")
         case .untrusted(let reason, _):

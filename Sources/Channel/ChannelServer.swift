@@ -164,7 +164,10 @@ public final class ChannelServer: Sendable {
         logger[metadataKey: "peer.address"] = "\(socket.remoteAddress)"
         let connection: FramedConnection
         do {
-            connection = try handshake(socket)
+            connection = try FramedConnection.handshake(
+                over: socket, context: context, peer: socket.remoteAddress,
+                handshakeTimeout: configuration.handshakeTimeout, readTimeout: configuration.readTimeout,
+                writeTimeout: configuration.writeTimeout, maxFrameSize: configuration.maxFrameSize)
         } catch {
             logger.info("TLS handshake failed", metadata: ["error": "\(error.message)"])
             return
@@ -186,21 +189,6 @@ public final class ChannelServer: Sendable {
         }
         logger.debug("connected", metadata: ["tls.negotiated": "\(connection.tls.negotiated)"])
         serveRequests(on: connection, peer: peer, logger: logger)
-    }
-
-    private func handshake(_ socket: Socket) throws(ChannelError) -> FramedConnection {
-        try socket.setTimeouts(receive: configuration.handshakeTimeout, send: configuration.handshakeTimeout)
-        let tls: TLSConnection
-        do {
-            tls = try TLSConnection(context: context, fileDescriptor: socket.fileDescriptor)
-            try tls.handshake()
-        } catch {
-            throw FramedConnection.channelError(
-                error, "TLS handshake with \(socket.remoteAddress)", timeout: configuration.handshakeTimeout)
-        }
-        let connection = FramedConnection(socket: socket, tls: tls, codec: FrameCodec(maxFrameSize: configuration.maxFrameSize))
-        try connection.setTimeouts(read: configuration.readTimeout, write: configuration.writeTimeout)
-        return connection
     }
 
     /// The verified peer (nil without mutual TLS), or a `not-authorized` error saying why it is refused.

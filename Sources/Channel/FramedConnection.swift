@@ -31,6 +31,25 @@ public final class FramedConnection {
         close()
     }
 
+    /// Runs the TLS handshake on `socket` (within `handshakeTimeout`) and returns the framed connection
+    /// with the read and write timeouts set; `peer` names the other side in errors.
+    public static func handshake(
+        over socket: Socket, context: TLSContext, peer: String, handshakeTimeout: Duration,
+        readTimeout: Duration, writeTimeout: Duration, maxFrameSize: Int = FrameCodec.defaultMaxFrameSize
+    ) throws(ChannelError) -> FramedConnection {
+        try socket.setTimeouts(receive: handshakeTimeout, send: handshakeTimeout)
+        let tls: TLSConnection
+        do {
+            tls = try TLSConnection(context: context, fileDescriptor: socket.fileDescriptor)
+            try tls.handshake()
+        } catch {
+            throw channelError(error, "TLS handshake with \(peer)", timeout: handshakeTimeout)
+        }
+        let connection = FramedConnection(socket: socket, tls: tls, codec: FrameCodec(maxFrameSize: maxFrameSize))
+        try connection.setTimeouts(read: readTimeout, write: writeTimeout)
+        return connection
+    }
+
     /// The peer's address, e.g. "127.0.0.1:51234".
     public var peerAddress: String { socket.remoteAddress }
 
