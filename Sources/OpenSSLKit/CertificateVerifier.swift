@@ -3,7 +3,9 @@ internal import COpenSSL
 
 /// The answer of a certificate check: trusted, or untrusted with a reason a person can read.
 public enum CertificateVerdict: Sendable, Equatable, CustomStringConvertible {
+    /// The certificate chains to the root and is valid at the time asked.
     case trusted
+    /// It does not; `reason` reads after "its certificate ", e.g. "expired on 2026-11-25 13:05:12 UTC".
     case untrusted(reason: String)
 
     /// Whether the certificate is trusted.

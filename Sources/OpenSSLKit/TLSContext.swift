@@ -8,7 +8,10 @@ internal import COpenSSL
 public final class TLSContext: @unchecked Sendable {
     /// Which end of the connection this context is for.
     public enum Side: Sendable, Equatable {
-        case server, client
+        /// Accepts connections and presents a certificate.
+        case server
+        /// Connects, and checks the server's certificate.
+        case client
     }
 
     /// Which end of the connection this context is for.
