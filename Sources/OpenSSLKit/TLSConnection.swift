@@ -11,7 +11,8 @@ import Darwin
 /// Not `Sendable`: the `SSL` holds per-connection state that only one thread at a time may touch.
 /// The socket stays the caller's: this class never closes it, and the caller must keep it open for as
 /// long as the connection is used. Timeouts come from the socket (`SO_RCVTIMEO`, `SO_SNDTIMEO`): when
-/// one fires, the call throws a `.timeout` error.
+/// one fires, the call throws a `.timeout` error. OpenSSL writes with `write(2)`, so the process must
+/// ignore SIGPIPE (Channel's `Socket` sees to it) or a peer that closes early kills it.
 public final class TLSConnection {
     /// The settings this connection was made with.
     public let context: TLSContext
