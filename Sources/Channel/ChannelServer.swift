@@ -77,6 +77,9 @@ public final class ChannelServer: Sendable {
     private let acceptLoopDone = Mutex(true)
 
     /// Listens on `host:port` at once (port 0: the OS picks; read `port`). Call `run()` or `start()` to serve.
+    ///
+    /// Raises the process's open-file soft limit to its hard limit (see `OpenFileLimit`), so that a
+    /// thousand clients fit.
     public init(
         host: String, port: UInt16, context: TLSContext, configuration: Configuration = Configuration(),
         logger: Logger, handler: @escaping Handler
@@ -84,6 +87,7 @@ public final class ChannelServer: Sendable {
         guard context.side == .server else {
             throw ChannelError(kind: .transport, code: .internal, message: "a ChannelServer needs a server TLS context")
         }
+        OpenFileLimit.raiseToHardLimit()
         listener = try TCPListener(host: host, port: port)
         self.context = context
         self.configuration = configuration

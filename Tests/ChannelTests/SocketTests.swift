@@ -1,4 +1,5 @@
 import Channel
+import Glibc
 import Testing
 
 @Test func listenerOnPortZeroGetsAPortFromTheOS() throws {
@@ -26,4 +27,12 @@ import Testing
     let first = try TCPListener(host: "127.0.0.1", port: 0)
     let error = #expect(throws: ChannelError.self) { try TCPListener(host: "127.0.0.1", port: first.port) }
     #expect(error?.message == "cannot listen on 127.0.0.1:\(first.port): bind failed: Address already in use")
+}
+
+@Test func openFileLimitIsRaisedForAServer() throws {
+    let limit = OpenFileLimit.raiseToHardLimit()
+    var system = rlimit()
+    #expect(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &system) == 0)
+    #expect(limit == Int(clamping: system.rlim_max))
+    #expect(limit == OpenFileLimit.current)
 }
