@@ -85,16 +85,17 @@ public final class ChannelClient {
     /// Sends `message` and returns the answer; an `error` answer is thrown (kind `.remote`) and closes
     /// the connection, as the protocol says.
     public func request(_ message: Message) throws(ChannelError) -> Message {
-        do {
-            try connection.send(message)
-        } catch where error.kind == .closed || error.kind == .transport {
-            // The server may have refused this connection and closed it; its error frame can still be
-            // waiting to be read, and says more than a broken pipe.
-            if let answer = try? connection.receiveIfAny(), answer.type == ErrorMessage.type {
-                throw remoteError(answer)
+        // A server that refused this connection sent its error frame and closed right after the
+        // handshake. Reading it first keeps the reason even when the close has already turned into a
+        // reset, which would make the send fail and lose the frame.
+        if connection.hasPendingInput {
+            guard let early = try connection.receiveIfAny() else {
+                throw ChannelError(kind: .closed, code: .internal, message: "\(connection.peerAddress) closed the connection")
             }
-            throw error
+            if early.type == ErrorMessage.type { throw remoteError(early) }
+            throw ChannelError(.badRequest, "\(connection.peerAddress) sent \"\(early.type)\" before any request")
         }
+        try connection.send(message)
         let answer = try connection.receive()
         if answer.type == ErrorMessage.type { throw remoteError(answer) }
         return answer

@@ -50,6 +50,11 @@ public final class FramedConnection {
         return connection
     }
 
+    /// Whether something from the peer is waiting to be read (a frame, or its close), without blocking.
+    public var hasPendingInput: Bool {
+        tls.hasBufferedInput || socket.isReadable
+    }
+
     /// The peer's address, e.g. "127.0.0.1:51234".
     public var peerAddress: String { socket.remoteAddress }
 

@@ -48,6 +48,12 @@ public final class Socket: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether a read would return at once (data, the peer's close, or an error), checked without waiting.
+    public var isReadable: Bool {
+        var descriptor = pollfd(fd: self.descriptor.rawValue, events: Int16(POLLIN), revents: 0)
+        return SocketDescriptor.retryingOnInterrupt { poll(&descriptor, 1, 0) } > 0
+    }
+
     /// Sets how long a read (`receive`) and a write (`send`) may wait; zero means forever.
     public func setTimeouts(receive: Duration, send: Duration) throws(ChannelError) {
         try descriptor.setTimeout(SO_RCVTIMEO, receive, "the receive timeout")

@@ -74,6 +74,12 @@ public final class TLSConnection {
         return cipher.map { "\(version) \($0)" } ?? version
     }
 
+    /// Whether decrypted or undecrypted bytes from the peer are already inside OpenSSL, so that a read
+    /// could return without touching the socket.
+    public var hasBufferedInput: Bool {
+        handshakeDone && SSL_has_pending(ssl) == 1
+    }
+
     /// Reads what is available, up to `buffer.count` bytes; returns 0 when the peer has closed the connection.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TLSError) -> Int {
         guard buffer.count > 0 else { return 0 }

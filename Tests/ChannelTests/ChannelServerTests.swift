@@ -50,6 +50,21 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     #expect(error?.message == "runtime refused the connection: no client certificate (this server admits only peers with an admission certificate)")
 }
 
+@Test func refusedClientReadsTheReasonEvenAfterTheServerHasGone() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext())
+    defer { server.stop() }
+    let client = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: nil), expectedRoles: ["runtime"])
+    // Longer than the server lingers after its error frame: its socket is gone, and a write would
+    // only earn a reset.
+    Thread.sleep(forTimeInterval: 1.5)
+    #expect(server.activeConnections == 0)
+    let error = #expect(throws: ChannelError.self) { try client.request(ping(1)) }
+    #expect(error?.kind == .remote)
+    #expect(error?.message.hasPrefix("runtime refused the connection: no client certificate") == true, "\(String(describing: error))")
+}
+
 @Test func selfSignedClientIsRefused() throws {
     let error = try refusal(of: try TestDomain.selfSigned(role: "device", commonName: "cml-device"), domain: try TestDomain())
     #expect(error?.code == .notAuthorized)
