@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one epoch of training did: the loss of every batch and how fast it went.
 public struct EpochReport: Sendable {
     /// The epoch, counted from 0 as the original example printed it.
@@ -10,6 +12,15 @@ public struct EpochReport: Sendable {
     public let samples: Int
     /// Seconds the epoch took.
     public let seconds: Double
+
+    /// A report of epoch `epoch` of `epochs`.
+    public init(epoch: Int, epochs: Int, batchLosses: [Float], samples: Int, seconds: Double) {
+        self.epoch = epoch
+        self.epochs = epochs
+        self.batchLosses = batchLosses
+        self.samples = samples
+        self.seconds = seconds
+    }
 
     /// Batches with more than this many losses print their mean on the loss line instead of each one.
     public static let lossesPerLine = 10
@@ -36,13 +47,8 @@ public struct EpochReport: Sendable {
         return "epoch: \(epoch), loss: \(Self.threeDecimals(meanLoss)) (mean of \(batchLosses.count) batches)"
     }
 
-    /// `value` rounded to three decimals, as Python's `%.3f` prints it.
+    /// `value` with three decimals, as the original's Python printed it.
     static func threeDecimals(_ value: Float) -> String {
-        guard value.isFinite else { return "\(value)" }
-        let thousandths = (Double(value) * 1000).rounded()
-        let sign = thousandths < 0 ? "-" : ""
-        let magnitude = Int(abs(thousandths))
-        let fraction = String(magnitude % 1000)
-        return "\(sign)\(magnitude / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        String(format: "%.3f", Double(value))
     }
 }

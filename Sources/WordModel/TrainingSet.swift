@@ -25,20 +25,21 @@ public struct TrainingSet: Sendable, Equatable {
     /// A line is taken as it is (only a trailing carriage return is dropped), because space is one of the
     /// alphabet's symbols; a line of only spaces and tabs counts as blank.
     public static func words(inFile path: String) throws(WordModelError) -> [String] {
-        guard let text = String(validating: try FileIO.read(path), as: UTF8.self) else {
-            throw .fileFailed(path: path, reason: "not UTF-8 text")
-        }
+        // Split bytes, not Characters: "\r\n" is one Character, and a file may mix line ends.
+        let bytes = try FileIO.read(path)
         var words = [String]()
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        for (number, rawLine) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let lineBytes = rawLine.last == 0x0D ? rawLine.dropLast() : rawLine
+            guard let line = String(validating: lineBytes, as: UTF8.self) else {
+                throw .badLine(path: path, line: number + 1, .notText)
+            }
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            let word = String(line)
             do {
-                _ = try Alphabet.indices(of: word, as: .word)
+                _ = try Alphabet.indices(of: line, as: .word)
             } catch {
                 throw .badLine(path: path, line: number + 1, error)
             }
-            words.append(word)
+            words.append(line)
         }
         guard !words.isEmpty else { throw .noSamples(source: path) }
         return words

@@ -6,6 +6,8 @@ public enum WordModelError: Error, Equatable, Sendable, CustomStringConvertible 
     case wrongLength(String, kind: TextKind)
     /// A file could not be read or written.
     case fileFailed(path: String, reason: String)
+    /// Bytes that are not UTF-8 text.
+    case notText
     /// Line `line` (1-based) of the word file at `path` is bad.
     indirect case badLine(path: String, line: Int, WordModelError)
     /// There is nothing to train on.
@@ -26,6 +28,8 @@ public enum WordModelError: Error, Equatable, Sendable, CustomStringConvertible 
             "\(kind.rawValue) \"\(text)\" has \(text.count) symbol\(text.count == 1 ? "" : "s"), expected \(kind.length)"
         case .fileFailed(let path, let reason):
             "\(path): \(reason)"
+        case .notText:
+            "not UTF-8 text"
         case .badLine(let path, let line, let problem):
             "\(path):\(line): \(problem)"
         case .noSamples(let source):
