@@ -60,7 +60,9 @@ let package = Package(
         .testTarget(name: "ByteKitTests", dependencies: ["ByteKit"]),
         .testTarget(name: "CBORKitTests", dependencies: ["CBORKit"]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
-        .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit"], resources: [.copy("Vectors")]),
+        .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit", "CBORKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit"]),
+        // Runs the built executables; depending on them makes `swift test` build them first.
+        .testTarget(name: "EndToEndTests", dependencies: ["cml-provider", "cml-device", "WordModel"]),
     ]
 )

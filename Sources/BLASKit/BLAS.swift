@@ -17,7 +17,7 @@ public enum BLAS {
     public static var configuration: String {
         let config = String(cString: openblas_get_config())
         let core = String(cString: openblas_get_corename())
-        return config.hasSuffix(core) ? config : "\(config) (core \(core))"
+        return config.contains(core) ? config : "\(config) (core \(core))"
     }
 
     /// `c = alpha * op(a) * op(b) + beta * c`, where op(a) is m x k, op(b) is k x n and c is m x n (row-major).

@@ -10,6 +10,8 @@ public enum WordModelError: Error, Equatable, Sendable, CustomStringConvertible 
     case notText
     /// Line `line` (1-based) of the word file at `path` is bad.
     indirect case badLine(path: String, line: Int, WordModelError)
+    /// The file at `path` holds something bad.
+    indirect case badFile(path: String, WordModelError)
     /// There is nothing to train on.
     case noSamples(source: String)
     /// A training or prediction setting is out of range.
@@ -30,6 +32,8 @@ public enum WordModelError: Error, Equatable, Sendable, CustomStringConvertible 
             "\(path): \(reason)"
         case .notText:
             "not UTF-8 text"
+        case .badFile(let path, let problem):
+            "\(path): \(problem)"
         case .badLine(let path, let line, let problem):
             "\(path):\(line): \(problem)"
         case .noSamples(let source):
