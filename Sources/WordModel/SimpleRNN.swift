@@ -62,17 +62,7 @@ public final class SimpleRNN {
                 Row.sum(kernel + Self.units * Int(batch[index].input(step)), bias, into: z + index * Self.units)
             }
             if step > 0 {
-                let previous = UnsafePointer(hiddenState(step - 1))
-                if count == 1 {
-                    // h R for one row is Rᵀ h; sgemv is about three times faster than sgemm at this size.
-                    BLAS.sgemv(
-                        .transposed, m: Self.units, n: Self.units, alpha: 1, a: recurrent, lda: Self.units,
-                        x: previous, beta: 1, y: z)
-                } else {
-                    BLAS.sgemm(
-                        .none, .none, m: count, n: Self.units, k: Self.units, alpha: 1, a: previous, lda: Self.units,
-                        b: recurrent, ldb: Self.units, beta: 1, c: z, ldc: Self.units)
-                }
+                Self.multiply(hiddenState(step - 1), by: recurrent, .none, rows: count, adding: true, into: z)
             }
             FastTanh.apply(z, count: count * Self.units)
         }
@@ -99,17 +89,9 @@ public final class SimpleRNN {
 
         // Back through the recurrence: dz_{t-1} = (dz_t Rᵀ) * (1 - h_{t-1}^2).
         for step in stride(from: 2, to: 0, by: -1) {
-            let later = UnsafePointer(delta + step * rows)
+            let later = delta + step * rows
             let earlier = delta + (step - 1) * rows
-            if count == 1 {
-                BLAS.sgemv(
-                    .none, m: Self.units, n: Self.units, alpha: 1, a: recurrent, lda: Self.units,
-                    x: later, beta: 0, y: earlier)
-            } else {
-                BLAS.sgemm(
-                    .none, .transposed, m: count, n: Self.units, k: Self.units, alpha: 1, a: later, lda: Self.units,
-                    b: recurrent, ldb: Self.units, beta: 0, c: earlier, ldc: Self.units)
-            }
+            Self.multiply(later, by: recurrent, .transposed, rows: count, adding: false, into: earlier)
             let h = UnsafePointer(hiddenState(step - 1))
             for index in 0..<count {
                 Row.multiplyByTanhDerivative(earlier + index * Self.units, output: h + index * Self.units)
@@ -168,6 +150,25 @@ public final class SimpleRNN {
     public func prediction(sample index: Int) -> Int {
         precondition((0..<batchSize).contains(index), "no such sample")
         return Row.argmax(hiddenState(2) + index * Self.units)
+    }
+
+    /// `target (+)= source op(R)` for `rows` rows of 28: op(R) is R going forward, Rᵀ going back.
+    private static func multiply(
+        _ source: UnsafePointer<Float>, by recurrent: UnsafePointer<Float>, _ transpose: Transpose, rows: Int,
+        adding: Bool, into target: UnsafeMutablePointer<Float>
+    ) {
+        let beta: Float = adding ? 1 : 0
+        if rows == 1 {
+            // One row times R is Rᵀ times a column (and times Rᵀ is R times it); sgemv is about three
+            // times faster than sgemm at this size.
+            BLAS.sgemv(
+                transpose == .none ? .transposed : .none, m: units, n: units, alpha: 1, a: recurrent, lda: units,
+                x: source, beta: beta, y: target)
+        } else {
+            BLAS.sgemm(
+                .none, transpose, m: rows, n: units, k: units, alpha: 1, a: source, lda: units, b: recurrent,
+                ldb: units, beta: beta, c: target, ldc: units)
+        }
     }
 
     private func hiddenState(_ step: Int) -> UnsafeMutablePointer<Float> {
