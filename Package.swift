@@ -43,6 +43,9 @@ let package = Package(
         .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit"]),
         .target(name: "Attestation", dependencies: ["CBORKit", "OpenSSLKit"]),
 
+        // The signed policy: who may take part, in which role.
+        .target(name: "Policy", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"]),
+
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
 
@@ -59,9 +62,10 @@ let package = Package(
         // One test target per library, plus end-to-end tests of the real executables.
         .testTarget(name: "ByteKitTests", dependencies: ["ByteKit"]),
         .testTarget(name: "CBORKitTests", dependencies: ["CBORKit"]),
-        .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
+        .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "ByteKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit", "CBORKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(name: "EndToEndTests", dependencies: ["cml-provider", "cml-device", "WordModel"]),
     ]

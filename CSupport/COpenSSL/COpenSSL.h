@@ -4,14 +4,18 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/decoder.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
+#include <openssl/encoder.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -87,6 +91,16 @@ static inline long COpenSSL_SSL_CTX_set_session_cache_mode(SSL_CTX *context, lon
 /// Stands in for the `BIO_get_mem_data` macro.
 static inline long COpenSSL_BIO_get_mem_data(BIO *bio, char **data) {
     return BIO_get_mem_data(bio, data);
+}
+
+/// Stands in for the `EVP_PKEY_PUBLIC_KEY` selection macro (an OR of other macros).
+static inline int COpenSSL_EVP_PKEY_PUBLIC_KEY(void) {
+    return EVP_PKEY_PUBLIC_KEY;
+}
+
+/// Stands in for the `EVP_PKEY_KEYPAIR` selection macro (an OR of other macros).
+static inline int COpenSSL_EVP_PKEY_KEYPAIR(void) {
+    return EVP_PKEY_KEYPAIR;
 }
 
 #endif

@@ -1,0 +1,64 @@
+internal import COpenSSL
+
+/// A failed OpenSSL operation: what we were doing, and why it failed.
+public struct OpenSSLError: Error, Sendable, CustomStringConvertible {
+    /// What we were doing, e.g. "reading PEM private key".
+    public let operation: String
+    /// OpenSSL's error strings, oldest first, or our own reasons when we rejected the input ourselves.
+    public let reasons: [String]
+
+    /// An error for input that we rejected before OpenSSL saw it.
+    public init(operation: String, reasons: [String]) {
+        self.operation = operation
+        self.reasons = reasons
+    }
+
+    /// An error for input that we rejected for one reason.
+    init(_ operation: String, reason: String) {
+        self.init(operation: operation, reasons: [reason])
+    }
+
+    /// "operation: reason; reason".
+    public var description: String {
+        reasons.isEmpty ? "\(operation) failed" : "\(operation): \(reasons.joined(separator: "; "))"
+    }
+
+    /// Takes every error that OpenSSL queued on this thread, so none of them is blamed on a later operation.
+    static func draining(_ operation: String) -> OpenSSLError {
+        var reasons: [String] = []
+        while true {
+            var data: UnsafePointer<CChar>?
+            var flags: Int32 = 0
+            let code = ERR_get_error_all(nil, nil, nil, &data, &flags)
+            if code == 0 { break }
+            var reason = reasonText(code)
+            if flags & ERR_TXT_STRING != 0, let data, data.pointee != 0 {
+                reason += " (\(String(cString: data)))"
+            }
+            if reasons.last != reason { reasons.append(reason) }
+        }
+        return OpenSSLError(operation: operation, reasons: reasons)
+    }
+
+    /// Forgets what OpenSSL queued on this thread: after a `false` verdict, and before an operation whose
+    /// failure we report, so that stale errors never show up in an unrelated error.
+    static func clearQueue() {
+        ERR_clear_error()
+    }
+
+    /// Throws the drained queue unless `result` is OpenSSL's success (a positive return value).
+    static func check(_ result: Int32, _ operation: @autoclosure () -> String) throws(OpenSSLError) {
+        if result <= 0 { throw draining(operation()) }
+    }
+
+    private static func reasonText(_ code: UInt) -> String {
+        if let reason = ERR_reason_error_string(code) {
+            let text = String(cString: reason)
+            if let library = ERR_lib_error_string(code) { return "\(text) [\(String(cString: library))]" }
+            return text
+        }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        return String(nulTerminated: buffer)
+    }
+}

@@ -1,0 +1,64 @@
+/// Platform reference values; each part that is present must match the platform token.
+public struct PlatformReference: Codable, Hashable, Sendable {
+    /// Accepted security lifecycle states, as inclusive ranges.
+    public var lifecycles: [LifecycleRange]?
+    /// Software components that must each appear in the token.
+    public var softwareComponents: [SoftwareComponentReference]?
+    /// The exact platform configuration claim.
+    public var config: HexBytes?
+
+    public init(
+        lifecycles: [LifecycleRange]? = nil, softwareComponents: [SoftwareComponentReference]? = nil,
+        config: HexBytes? = nil
+    ) {
+        self.lifecycles = lifecycles
+        self.softwareComponents = softwareComponents
+        self.config = config
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case lifecycles
+        case softwareComponents = "sw-components"
+        case config
+    }
+}
+
+/// An inclusive range of security lifecycle values, such as 0x3000...0x30ff ("secured").
+public struct LifecycleRange: Codable, Hashable, Sendable {
+    public var min: Int
+    public var max: Int
+
+    public init(min: Int, max: Int) {
+        self.min = min
+        self.max = max
+    }
+
+    /// The CCA "secured" states.
+    public static let secured = LifecycleRange(min: 0x3000, max: 0x30ff)
+
+    /// Whether `value` lies in the range.
+    public func contains(_ value: Int) -> Bool { (min...max).contains(value) }
+}
+
+/// A software component the platform must report; it matches on measurement and type, and on
+/// signer ID and version where given.
+public struct SoftwareComponentReference: Codable, Hashable, Sendable {
+    public var type: String?
+    public var measurement: HexBytes
+    public var signerID: HexBytes?
+    public var version: String?
+
+    public init(type: String? = nil, measurement: HexBytes, signerID: HexBytes? = nil, version: String? = nil) {
+        self.type = type
+        self.measurement = measurement
+        self.signerID = signerID
+        self.version = version
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type = "component-type"
+        case measurement = "measurement-value"
+        case signerID = "signer-id"
+        case version
+    }
+}

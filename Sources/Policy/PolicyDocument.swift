@@ -1,0 +1,143 @@
+import Foundation
+
+/// The policy of a ConfidentialML domain: who may take part, in which role, and on what terms.
+/// Its JSON form is described in docs/policy.md.
+public struct PolicyDocument: Codable, Hashable, Sendable {
+    /// The value of the `format` key.
+    public static let formatName = "cml-policy"
+    /// The only `version` this code understands.
+    public static let currentVersion = 1
+
+    public var format: String
+    public var version: Int
+    /// A name for people, such as "demo (ML mode)".
+    public var name: String?
+    /// Reference values per role name (`runtime`, `provider`, `device`).
+    public var roles: [String: RolePolicy]
+    /// Platforms whose attestation keys are trusted.
+    public var platforms: [TrustedPlatform]
+    /// Optional platform reference values.
+    public var platformReference: PlatformReference?
+    /// Which role may connect to which.
+    public var channels: [ChannelRule]
+    /// How long an admission certificate is valid.
+    public var admissionLifetimeSeconds: Int
+    /// How long a certifier nonce may be used.
+    public var nonceLifetimeSeconds: Int
+    /// Federated learning settings, for a domain that runs FL.
+    public var federated: FederatedSettings?
+
+    public init(
+        name: String? = nil, roles: [String: RolePolicy], platforms: [TrustedPlatform],
+        platformReference: PlatformReference? = nil, channels: [ChannelRule],
+        admissionLifetimeSeconds: Int = 3600, nonceLifetimeSeconds: Int = 60, federated: FederatedSettings? = nil
+    ) {
+        self.format = Self.formatName
+        self.version = Self.currentVersion
+        self.name = name
+        self.roles = roles
+        self.platforms = platforms
+        self.platformReference = platformReference
+        self.channels = channels
+        self.admissionLifetimeSeconds = admissionLifetimeSeconds
+        self.nonceLifetimeSeconds = nonceLifetimeSeconds
+        self.federated = federated
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, name, roles, platforms
+        case platformReference = "platform-reference"
+        case channels
+        case admissionLifetimeSeconds = "admission-lifetime-seconds"
+        case nonceLifetimeSeconds = "nonce-lifetime-seconds"
+        case federated = "fl"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decode(String.self, forKey: .format)
+        version = try container.decode(Int.self, forKey: .version)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        roles = try container.decode([String: RolePolicy].self, forKey: .roles)
+        platforms = try container.decode([TrustedPlatform].self, forKey: .platforms)
+        platformReference = try container.decodeIfPresent(PlatformReference.self, forKey: .platformReference)
+        channels = try container.decode([ChannelRule].self, forKey: .channels)
+        admissionLifetimeSeconds = try container.decodeIfPresent(Int.self, forKey: .admissionLifetimeSeconds) ?? 3600
+        nonceLifetimeSeconds = try container.decodeIfPresent(Int.self, forKey: .nonceLifetimeSeconds) ?? 60
+        federated = try container.decodeIfPresent(FederatedSettings.self, forKey: .federated)
+    }
+
+    /// Reads and checks a policy from its JSON bytes; errors name the key that is wrong.
+    public init(json: [UInt8]) throws(PolicyError) {
+        let document: PolicyDocument
+        do {
+            document = try JSONDecoder().decode(PolicyDocument.self, from: Data(json))
+        } catch let error as DecodingError {
+            throw PolicyError(decoding: error)
+        } catch {
+            throw PolicyError("not a policy document: \(error)")
+        }
+        try document.validate()
+        self = document
+    }
+
+    /// The policy as canonical JSON: sorted keys, so the same policy always signs to the same bytes.
+    public func jsonBytes() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings, numbers and arrays cannot fail.
+        let data = (try? encoder.encode(self)) ?? Data()
+        return Array(data) + [UInt8(ascii: "\n")]
+    }
+
+    /// Whether a party with role `from` may connect to a party with role `to`.
+    public func allowsChannel(from: String, to: String) -> Bool {
+        channels.contains(ChannelRule(from: from, to: to))
+    }
+
+    /// The roles that may connect to a party with role `role`.
+    public func rolesAllowedToConnect(to role: String) -> Set<String> {
+        Set(channels.filter { $0.to == role }.map(\.from))
+    }
+}
+
+extension PolicyError {
+    /// Turns a JSONDecoder error into one that names the key path in the document's own spelling.
+    init(decoding error: DecodingError) {
+        func dotted(_ path: [any CodingKey]) -> String {
+            path.reduce(into: "") { text, key in
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+                }
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            self.init(path: dotted(context.codingPath + [key]), "is missing")
+        case .typeMismatch(let type, let context):
+            self.init(path: dotted(context.codingPath), "has the wrong type (expected \(Self.jsonName(of: type)))")
+        case .valueNotFound(let type, let context):
+            self.init(path: dotted(context.codingPath), "is null (expected \(Self.jsonName(of: type)))")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                self.init("not valid JSON")
+            } else {
+                self.init(path: dotted(context.codingPath), context.debugDescription)
+            }
+        @unknown default:
+            self.init("not a policy document")
+        }
+    }
+
+    private static func jsonName(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type, is HexBytes.Type: "text"
+        case is Int.Type, is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is [Any].Type: "a list"
+        default: "an object"
+        }
+    }
+}

@@ -1,0 +1,86 @@
+extension PolicyDocument {
+    /// The longest admission certificate lifetime a policy may ask for: 30 days.
+    public static let maximumAdmissionLifetimeSeconds = 30 * 24 * 3600
+    /// The longest nonce lifetime a policy may ask for: one hour.
+    public static let maximumNonceLifetimeSeconds = 3600
+
+    /// Checks what JSON types alone cannot: known format, sizes, references between parts, sane ranges.
+    public func validate() throws(PolicyError) {
+        guard format == Self.formatName else {
+            throw PolicyError(path: "format", "is \"\(format)\", expected \"\(Self.formatName)\"")
+        }
+        guard version == Self.currentVersion else {
+            throw PolicyError(path: "version", "is \(version); this program understands version \(Self.currentVersion)")
+        }
+        guard !roles.isEmpty else { throw PolicyError(path: "roles", "names no role") }
+        for (name, role) in roles.sorted(by: { $0.key < $1.key }) {
+            try Self.validate(role: role, named: name)
+        }
+        guard !platforms.isEmpty else { throw PolicyError(path: "platforms", "trusts no platform key") }
+        for (index, platform) in platforms.enumerated() {
+            let instance = platform.instanceID.bytes
+            guard instance.count == 33, instance.first == 0x01 else {
+                throw PolicyError(
+                    path: "platforms[\(index)].instance-id", "must be 33 bytes beginning with 01 (has \(instance.count))")
+            }
+            guard platform.publicKey.contains("-----BEGIN PUBLIC KEY-----") else {
+                throw PolicyError(path: "platforms[\(index)].public-key", "is not a PEM public key")
+            }
+        }
+        for (index, rule) in channels.enumerated() {
+            for (side, role) in [("from", rule.from), ("to", rule.to)] where roles[role] == nil {
+                throw PolicyError(path: "channels[\(index)].\(side)", "names role \"\(role)\", which the policy does not define")
+            }
+        }
+        guard (1...Self.maximumAdmissionLifetimeSeconds).contains(admissionLifetimeSeconds) else {
+            throw PolicyError(
+                path: "admission-lifetime-seconds",
+                "is \(admissionLifetimeSeconds); it must be between 1 and \(Self.maximumAdmissionLifetimeSeconds)")
+        }
+        guard (1...Self.maximumNonceLifetimeSeconds).contains(nonceLifetimeSeconds) else {
+            throw PolicyError(
+                path: "nonce-lifetime-seconds",
+                "is \(nonceLifetimeSeconds); it must be between 1 and \(Self.maximumNonceLifetimeSeconds)")
+        }
+        if let federated { try Self.validate(federated: federated) }
+    }
+
+    private static func validate(role: RolePolicy, named name: String) throws(PolicyError) {
+        let path = "roles.\(name)"
+        guard !name.isEmpty, name.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "-") })
+        else {
+            throw PolicyError(path: path, "a role name must be lowercase letters and hyphens")
+        }
+        guard !role.initialMeasurements.isEmpty else {
+            throw PolicyError(path: "\(path).initial-measurements", "lists no measurement")
+        }
+        for (index, measurement) in role.initialMeasurements.enumerated() where ![32, 48, 64].contains(measurement.bytes.count) {
+            throw PolicyError(
+                path: "\(path).initial-measurements[\(index)]", "has \(measurement.bytes.count) bytes, expected 32, 48 or 64")
+        }
+        for (index, set) in (role.extensibleMeasurements ?? []).enumerated() where set.count != 4 {
+            throw PolicyError(path: "\(path).extensible-measurements[\(index)]", "has \(set.count) values, expected 4")
+        }
+        if let value = role.personalizationValue, value.bytes.count != 64 {
+            throw PolicyError(path: "\(path).personalization-value", "has \(value.bytes.count) bytes, expected 64")
+        }
+    }
+
+    private static func validate(federated: FederatedSettings) throws(PolicyError) {
+        guard federated.minUpdates >= 1 else { throw PolicyError(path: "fl.min-updates", "must be at least 1") }
+        guard (1...federated.minUpdates).contains(federated.quorum) else {
+            throw PolicyError(path: "fl.quorum", "must be between 1 and min-updates (\(federated.minUpdates))")
+        }
+        guard federated.roundDeadlineSeconds > 0, federated.roundDeadlineSeconds.isFinite else {
+            throw PolicyError(path: "fl.round-deadline-seconds", "must be a positive number of seconds")
+        }
+        if let beta = federated.trimFraction {
+            guard beta >= 0, beta < 0.5 else { throw PolicyError(path: "fl.trim-fraction", "must be at least 0 and below 0.5") }
+        } else if federated.aggregation == .trimmedMean {
+            throw PolicyError(path: "fl.trim-fraction", "is required by the trimmed-mean rule")
+        }
+        if let bound = federated.clipNorm, !(bound > 0 && bound.isFinite) {
+            throw PolicyError(path: "fl.clip-norm", "must be a positive number")
+        }
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-import OpenSSLKit
-
-@Test func linksOpenSSL() {
-    #expect(OpenSSLVersion.text.hasPrefix("OpenSSL 3"))
-}

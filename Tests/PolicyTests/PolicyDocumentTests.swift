@@ -1,0 +1,105 @@
+import Foundation
+import Policy
+import Testing
+
+@Suite struct PolicyDocumentTests {
+    static let measurement = String(repeating: "ab", count: 32)
+    static let instance = "01" + String(repeating: "cd", count: 32)
+
+    /// A valid policy as JSON text, with `edit` applied to its object form first.
+    static func json(_ edit: (inout [String: Any]) -> Void = { _ in }) -> [UInt8] {
+        var object: [String: Any] = [
+            "format": "cml-policy",
+            "version": 1,
+            "roles": [
+                "runtime": ["initial-measurements": [measurement], "secrets": ["sealing"]],
+                "device": ["initial-measurements": [measurement]],
+            ],
+            "platforms": [["instance-id": instance, "public-key": "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n"]],
+            "channels": [["from": "device", "to": "runtime"]],
+            "fl": ["aggregation": "median", "min-updates": 2, "quorum": 1, "round-deadline-seconds": 30],
+        ]
+        edit(&object)
+        return Array(try! JSONSerialization.data(withJSONObject: object))
+    }
+
+    @Test func readsAValidPolicyWithDefaults() throws {
+        let policy = try PolicyDocument(json: Self.json())
+        #expect(policy.roles["runtime"]?.secrets == ["sealing"])
+        #expect(policy.roles["device"]?.secrets == [])
+        #expect(policy.roles["device"]?.initialMeasurements.first?.bytes == [UInt8](repeating: 0xab, count: 32))
+        #expect(policy.admissionLifetimeSeconds == 3600)
+        #expect(policy.nonceLifetimeSeconds == 60)
+        #expect(policy.federated?.aggregation == .median)
+        #expect(policy.allowsChannel(from: "device", to: "runtime"))
+        #expect(!policy.allowsChannel(from: "runtime", to: "device"))
+        #expect(policy.rolesAllowedToConnect(to: "runtime") == ["device"])
+    }
+
+    @Test func canonicalJSONRoundTripsToTheSameBytes() throws {
+        let policy = try PolicyDocument(json: Self.json())
+        let again = try PolicyDocument(json: policy.jsonBytes())
+        #expect(again == policy)
+        #expect(again.jsonBytes() == policy.jsonBytes())
+    }
+
+    @Test(arguments: [
+        ("format", "x", "format: is \"x\", expected \"cml-policy\""),
+        ("version", 2, "version: is 2; this program understands version 1"),
+        ("nonce-lifetime-seconds", 0, "nonce-lifetime-seconds: is 0; it must be between 1 and 3600"),
+        ("admission-lifetime-seconds", 99_999_999, "admission-lifetime-seconds: is 99999999; it must be between 1 and 2592000"),
+    ] as [(String, any Sendable, String)])
+    func rejectsBadTopLevelValues(key: String, value: any Sendable, message: String) {
+        let error = #expect(throws: PolicyError.self) { try PolicyDocument(json: Self.json { $0[key] = value }) }
+        #expect(error?.description == message)
+    }
+
+    @Test func namesTheMissingKey() {
+        #expect(throws: PolicyError(path: "roles", "is missing")) {
+            try PolicyDocument(json: Self.json { $0["roles"] = nil })
+        }
+        #expect(throws: PolicyError(path: "roles.device.initial-measurements", "is missing")) {
+            try PolicyDocument(json: Self.json { $0["roles"] = ["device": ["secrets": []]] })
+        }
+    }
+
+    @Test func namesTheBadHexValue() {
+        #expect(throws: PolicyError(path: "roles.device.initial-measurements[0]", "\"zz\" is not hexadecimal text")) {
+            try PolicyDocument(json: Self.json { $0["roles"] = ["device": ["initial-measurements": ["zz"]]] })
+        }
+    }
+
+    @Test func rejectsAWrongMeasurementSize() {
+        #expect(throws: PolicyError(path: "roles.device.initial-measurements[0]", "has 2 bytes, expected 32, 48 or 64")) {
+            try PolicyDocument(json: Self.json { $0["roles"] = ["device": ["initial-measurements": ["abcd"]]] })
+        }
+    }
+
+    @Test func rejectsAChannelToAnUnknownRole() {
+        #expect(throws: PolicyError(path: "channels[0].from", "names role \"provider\", which the policy does not define")) {
+            try PolicyDocument(json: Self.json { $0["channels"] = [["from": "provider", "to": "runtime"]] })
+        }
+    }
+
+    @Test func rejectsABadInstanceID() {
+        #expect(throws: PolicyError(path: "platforms[0].instance-id", "must be 33 bytes beginning with 01 (has 2)")) {
+            try PolicyDocument(json: Self.json { $0["platforms"] = [["instance-id": "0101", "public-key": "-----BEGIN PUBLIC KEY-----"]] })
+        }
+    }
+
+    @Test func rejectsBadFederatedSettings() {
+        #expect(throws: PolicyError(path: "fl.quorum", "must be between 1 and min-updates (2)")) {
+            try PolicyDocument(json: Self.json { $0["fl"] = ["aggregation": "fedavg", "min-updates": 2, "quorum": 3, "round-deadline-seconds": 5] })
+        }
+        #expect(throws: PolicyError(path: "fl.trim-fraction", "is required by the trimmed-mean rule")) {
+            try PolicyDocument(json: Self.json { $0["fl"] = ["aggregation": "trimmed-mean", "min-updates": 2, "quorum": 1, "round-deadline-seconds": 5] })
+        }
+        #expect(throws: PolicyError(path: "fl.trim-fraction", "must be at least 0 and below 0.5")) {
+            try PolicyDocument(json: Self.json { $0["fl"] = ["aggregation": "trimmed-mean", "trim-fraction": 0.5, "min-updates": 2, "quorum": 1, "round-deadline-seconds": 5] })
+        }
+    }
+
+    @Test func rejectsSomethingThatIsNotJSON() {
+        #expect(throws: PolicyError("not valid JSON")) { try PolicyDocument(json: Array("{not json".utf8)) }
+    }
+}
