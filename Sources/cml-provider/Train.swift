@@ -1,5 +1,4 @@
 import ArgumentParser
-import ByteKit
 import CommandSupport
 import Foundation
 import WordModel
@@ -92,7 +91,7 @@ struct Train: ParsableCommand {
         let rate = seconds > 0 ? Int(Double(set.count * epochs) / seconds) : 0
         print(
             "trained on \(list.count) word\(list.count == 1 ? "" : "s") (\(set.count) samples), \(epochs) epochs, "
-                + "batch size \(batchSize), \(optimizer.rawValue): loss \(String(format: "%.4f", lastLoss)) "
+                + "batch size \(batchSize), \(optimizer.rawValue): final loss \(String(format: "%.4f", lastLoss)) "
                 + "in \(elapsed.readable) (\(rate) samples/s)")
         print("model \(ModelBlob.shortID(of: blob)) (\(blob.count) bytes, round \(model.round), \(model.samples) samples) written to \(out)")
     }

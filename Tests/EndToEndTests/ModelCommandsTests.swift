@@ -26,7 +26,7 @@ import WordModel
         // Five words at batch size 1: ten losses per line, three decimals each.
         let losses = try #require(lossLines.first?.split(separator: " ").last).split(separator: ",")
         #expect(losses.count == 10 && losses.allSatisfy { $0.count == 5 && Float($0) != nil })
-        #expect(train.lines.contains { $0.hasPrefix("trained on 5 words (10 samples), 100 epochs, batch size 1, rmsprop: loss ") })
+        #expect(train.lines.contains { $0.hasPrefix("trained on 5 words (10 samples), 100 epochs, batch size 1, rmsprop: final loss ") })
 
         let blob = try [UInt8](Data(contentsOf: URL(fileURLWithPath: model)))
         let id = ModelBlob.id(of: blob)

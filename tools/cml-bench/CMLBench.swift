@@ -1,5 +1,4 @@
 import ArgumentParser
-import CommandSupport
 
 @main
 struct CMLBench: ParsableCommand {
