@@ -16,6 +16,7 @@ public struct FedAvg: AggregationRule {
     /// The rule; it has no settings.
     public init() {}
 
+    /// The weighted average of `models`; weights must be finite, non-negative and not all zero.
     public func aggregate(_ models: [ModelWeights], weights: [Double]) throws(WordModelError) -> ModelWeights {
         guard !models.isEmpty else { throw .aggregation("FedAvg needs at least one model, got none") }
         guard weights.count == models.count else {

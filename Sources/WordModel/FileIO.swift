@@ -24,16 +24,17 @@ enum FileIO {
 
     /// Replaces the file at `path` with `bytes` atomically: a temporary file beside it is written,
     /// synced and renamed over `path`, so readers see the old file or the new one, never a part.
+    /// Errors name `path`, the file the caller asked for, not the temporary one.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(WordModelError) {
-        let temporary = "\(path).tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw failure(temporary) }
+        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure(path) }
         var written = 0
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else {
-                let error = failure(temporary)
+                let error = failure(path)
                 close(descriptor)
                 unlink(temporary)
                 throw error
@@ -41,7 +42,7 @@ enum FileIO {
             written += count
         }
         guard fsync(descriptor) == 0, close(descriptor) == 0 else {
-            let error = failure(temporary)
+            let error = failure(path)
             unlink(temporary)
             throw error
         }

@@ -17,6 +17,7 @@ public struct RMSprop: Optimizer {
         self.epsilon = epsilon
     }
 
+    /// One RMSprop step over every parameter (four lanes at a time).
     public mutating func update(_ parameters: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>) {
         precondition(parameters.count == gradient.count, "parameters and gradient differ in size")
         if velocity.count != parameters.count { velocity = [Float](repeating: 0, count: parameters.count) }

@@ -8,6 +8,7 @@ public struct SGD: Optimizer {
         self.learningRate = learningRate
     }
 
+    /// One gradient step over every parameter.
     public func update(_ parameters: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>) {
         precondition(parameters.count == gradient.count, "parameters and gradient differ in size")
         for index in parameters.indices {

@@ -28,7 +28,7 @@ public struct Sample: Sendable, Hashable {
     public init(prefix: String, next: Character) throws(WordModelError) {
         let inputs = try Alphabet.indices(of: prefix, as: .prefix)
         guard let target = Alphabet.index(of: next) else {
-            throw .symbolNotInAlphabet(next, in: String(next), kind: .word)
+            throw .symbolNotInAlphabet(next, in: prefix + String(next), kind: .word)
         }
         self.init(unchecked: inputs[0], inputs[1], inputs[2], target: target)
     }

@@ -21,6 +21,7 @@ public enum WordModelError: Error, Equatable, Sendable, CustomStringConvertible 
     /// Models cannot be aggregated as asked.
     case aggregation(String)
 
+    /// The problem in words, naming the input, file, line or key.
     public var description: String {
         switch self {
         case .symbolNotInAlphabet(let symbol, let text, let kind):

@@ -31,7 +31,8 @@ import WordModel
         let blob = try [UInt8](Data(contentsOf: URL(fileURLWithPath: model)))
         let id = ModelBlob.id(of: blob)
         #expect(train.lines.last == "model \(id.prefix(8)) (\(blob.count) bytes, round 0, 10 samples) written to \(model)")
-        #expect(!FileManager.default.fileExists(atPath: model + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"))
+        // Only the blob is left: the temporary file it was written through was renamed.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["initial.cmlm"])
 
         let inspect = try Executables.run("cml-provider", ["inspect", model])
         #expect(inspect.status == 0)

@@ -46,6 +46,7 @@ import WordModel
     @Test func samplesValidateTheirIndices() throws {
         #expect(try Sample(prefix: "whi", next: "c") == Sample(inputs: [22, 7, 8], target: 2))
         #expect(try Sample(prefix: "whi", next: "c").text == "whi -> c")
+        #expect(throws: WordModelError.symbolNotInAlphabet("1", in: "abo1", kind: .word)) { try Sample(prefix: "abo", next: "1") }
         #expect(throws: WordModelError.invalidSetting(name: "symbol index", value: "28", expected: "0..<28")) {
             try Sample(inputs: [0, 28, 1], target: 0)
         }

@@ -144,7 +144,7 @@ import WordModel
         #expect(throws: WordModelError.fileFailed(path: "/nonexistent/m.cmlm", reason: "no such file or directory")) {
             try ModelFile.read("/nonexistent/m.cmlm")
         }
-        #expect(throws: WordModelError.fileFailed(path: "/nonexistent/m.cmlm.tmp-\(getpid())", reason: "no such file or directory")) {
+        #expect(throws: WordModelError.fileFailed(path: "/nonexistent/m.cmlm", reason: "no such file or directory")) {
             try ModelFile.write(model, to: "/nonexistent/m.cmlm")
         }
     }
