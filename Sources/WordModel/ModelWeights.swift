@@ -62,6 +62,16 @@ public struct ModelWeights: Sendable, Equatable {
         }
     }
 
+    /// The L2 (Euclidean) distance between the two weight vectors, summed in double precision.
+    public func distance(to other: ModelWeights) -> Double {
+        var sum = 0.0
+        for (a, b) in zip(parameters, other.parameters) {
+            let difference = Double(a) - Double(b)
+            sum += difference * difference
+        }
+        return sum.squareRoot()
+    }
+
     /// Whether every weight is a finite number.
     public var isFinite: Bool { parameters.allSatisfy(\.isFinite) }
 
