@@ -59,7 +59,8 @@ let package = Package(
             name: "cml-token", dependencies: ["Attestation", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
         .executableTarget(
-            name: "cml-bench", dependencies: ["WordModel", "BLASKit", "Attestation", "CommandSupport", argumentParser],
+            name: "cml-bench",
+            dependencies: ["WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging],
             path: "tools/cml-bench"),
 
         // One test target per library, plus end-to-end tests of the real executables.

@@ -115,8 +115,10 @@ public final class ChannelServer: Sendable {
             }
             guard let id = register(socket) else { break }
             let started = WorkerThread.start(stackSize: configuration.threadStackSize) { [self] in
-                defer { unregister(id) }
                 serve(socket)
+                // Done with OpenSSL before `stop()` can see this connection gone and let the process exit.
+                OpenSSLThread.finish()
+                unregister(id)
             }
             if !started {
                 logger.error("no thread for a new connection; closing it", metadata: ["peer.address": "\(socket.remoteAddress)"])

@@ -230,7 +230,10 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
         allConnected.enter()
         finished.enter()
         let thread = Thread {
-            defer { finished.leave() }
+            defer {
+                OpenSSLThread.finish()
+                finished.leave()
+            }
             var entered = true
             do {
                 let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
