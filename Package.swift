@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "ByteKit"]),
 
         // Model and attestation.
-        .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit"]),
+        .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit", "ByteKit"]),
         .target(name: "Attestation", dependencies: ["CBORKit", "OpenSSLKit"]),
 
         // The signed policy: who may take part, in which role.
@@ -48,6 +48,13 @@ let package = Package(
 
         // Framed CBOR messages over TLS 1.3, peer identities from admission certificates, servers and clients.
         .target(name: "Channel", dependencies: ["OpenSSLKit", "CBORKit", "ByteKit", logging]),
+
+        // Each role's logic, so tests can run it in-process; the executables are thin.
+        .target(
+            name: "Runtime",
+            dependencies: ["Channel", "Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Provider", dependencies: ["Channel", "Policy", "WordModel"]),
+        .target(name: "Device", dependencies: ["Channel", "Policy", "WordModel"]),
 
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
@@ -60,8 +67,14 @@ let package = Package(
             path: "tools/cml-token"),
         .executableTarget(
             name: "cml-bench",
-            dependencies: ["WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging],
+            dependencies: [
+                "WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "Policy", "Runtime", "CommandSupport",
+                argumentParser, logging,
+            ],
             path: "tools/cml-bench"),
+
+        // Certificates and domains made at test time, shared by the test targets that need them.
+        .target(name: "TestSupport", dependencies: ["Channel", "OpenSSLKit", "Policy", logging], path: "Tests/TestSupport"),
 
         // One test target per library, plus end-to-end tests of the real executables.
         .testTarget(name: "ByteKitTests", dependencies: ["ByteKit"]),
@@ -71,7 +84,10 @@ let package = Package(
         .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit", "CBORKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
-        .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", logging]),
+        .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", "TestSupport", logging]),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "Provider", "Device", "Channel", "Policy", "WordModel", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(name: "EndToEndTests", dependencies: ["cml-provider", "cml-device", "WordModel"]),
     ]

@@ -2,6 +2,7 @@ import Channel
 import Foundation
 import OpenSSLKit
 import Synchronization
+import TestSupport
 import Testing
 
 /// Runs `openssl s_client` against `port` with an empty standard input and returns its output.
