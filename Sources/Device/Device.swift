@@ -18,10 +18,10 @@ public final class Device {
 
     /// A device that talks to `runtime`; throws `not-authorized` if `policy` has no device -> runtime channel.
     public init(runtime: RuntimeClient, policy: PolicyDocument) throws(ChannelError) {
-        guard policy.allowsChannel(from: Self.role, to: RuntimeClient.serverRole) else {
-            throw ChannelError(
-                kind: .refused, code: .notAuthorized,
-                message: "the policy lists no channel from \(Self.role) to \(RuntimeClient.serverRole)")
+        do {
+            try policy.requireChannel(from: Self.role, to: RuntimeClient.serverRole)
+        } catch {
+            throw ChannelError(kind: .refused, code: .notAuthorized, message: error.reason)
         }
         self.runtime = runtime
     }

@@ -13,10 +13,10 @@ public final class ModelProvider {
 
     /// A provider that talks to `runtime`; throws `not-authorized` if `policy` has no provider -> runtime channel.
     public init(runtime: RuntimeClient, policy: PolicyDocument) throws(ChannelError) {
-        guard policy.allowsChannel(from: Self.role, to: RuntimeClient.serverRole) else {
-            throw ChannelError(
-                kind: .refused, code: .notAuthorized,
-                message: "the policy lists no channel from \(Self.role) to \(RuntimeClient.serverRole), so the model is not sent")
+        do {
+            try policy.requireChannel(from: Self.role, to: RuntimeClient.serverRole)
+        } catch {
+            throw ChannelError(kind: .refused, code: .notAuthorized, message: error.reason)
         }
         self.runtime = runtime
     }

@@ -1,4 +1,4 @@
-public import Channel
+import Channel
 public import Foundation
 public import Logging
 public import OpenSSLKit
