@@ -41,7 +41,7 @@ let package = Package(
 
         // Model and attestation.
         .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit"]),
-        .target(name: "Attestation", dependencies: ["CBORKit", "OpenSSLKit"]),
+        .target(name: "Attestation", dependencies: ["CBORKit", "OpenSSLKit", "ByteKit"]),
 
         // The signed policy: who may take part, in which role.
         .target(name: "Policy", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"]),
@@ -65,7 +65,9 @@ let package = Package(
         .testTarget(name: "CBORKitTests", dependencies: ["CBORKit", "ByteKit", "CCBOR"], resources: [.copy("Vectors")]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "ByteKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit"], resources: [.copy("Vectors")]),
-        .testTarget(name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit"]),
+        .testTarget(
+            name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"],
+            resources: [.copy("Vectors"), .copy("pycose_verify.py")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
     ]
 )
