@@ -37,7 +37,7 @@ public struct CCAToken: Sendable {
             throw AttestationError.cbor(error, in: "the token")
         }
         guard case .tagged(let tag, let content) = value else {
-            throw AttestationError(.structure, "a CCA token is tagged 399 or 907 (or is a platform COSE_Sign1, tag 18), found a \(value.typeName)")
+            throw AttestationError(.structure, "a CCA token is tagged 399 or 907 (or is a platform COSE_Sign1, tag 18), found \(value.typeWithArticle)")
         }
         let format: CCATokenFormat
         switch tag {
@@ -51,7 +51,7 @@ public struct CCAToken: Sendable {
             throw AttestationError(.structure, "a CCA token is tagged 399 or 907 (or is a platform COSE_Sign1, tag 18), found tag \(tag)")
         }
         guard case .map(let collection) = content else {
-            throw AttestationError(.structure, "the tag-\(tag) token holds a \(content.typeName), expected a map")
+            throw AttestationError(.structure, "the tag-\(tag) token holds \(content.typeWithArticle), expected a map")
         }
         let platform = try Self.entry(collection, key: Self.platformKey, part: "platform token", format: format, decoder: decoder)
         let realm = try Self.entry(collection, key: Self.realmKey, part: "realm token", format: format, decoder: decoder)
@@ -95,7 +95,7 @@ public struct CCAToken: Sendable {
             if case .tagged(COSESign1.tag, _) = item {
                 throw AttestationError(.structure, "\(place) is a COSE_Sign1 not wrapped in a byte string")
             }
-            throw AttestationError(.structure, "\(place) is a \(item.typeName), expected a byte string holding a COSE_Sign1")
+            throw AttestationError(.structure, "\(place) is \(item.typeWithArticle), expected a byte string holding a COSE_Sign1")
         }
         let value: CBORValue
         do {

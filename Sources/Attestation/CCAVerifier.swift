@@ -113,7 +113,7 @@ public struct CCAVerifier: Sendable {
             return "the token is signed \(message.algorithm), which needs a \(message.algorithm.curve) key, but \(keyName) is \(key.curve)"
         }
         guard message.signature.count == key.curve.signatureSize else {
-            return "the signature has \(message.signature.count) bytes, \(message.algorithm) signatures have \(key.curve.signatureSize)"
+            return "the signature has \(quantity(message.signature.count, "byte")), \(message.algorithm) signatures have \(key.curve.signatureSize)"
         }
         guard message.isValidSignature(with: key) else {
             return "the \(message.algorithm) signature does not verify with \(keyName)"
@@ -136,7 +136,7 @@ public struct CCAVerifier: Sendable {
     /// Why the realm challenge is not the expected one, or nil if it is.
     private static func freshnessProblem(realm: RealmClaims, expected: [UInt8]) -> String? {
         guard let padded = RealmChallenge.padded(expected) else {
-            return "the expected challenge has \(expected.count) bytes; it must have 1 to \(RealmChallenge.size)"
+            return "the expected challenge has \(quantity(expected.count, "byte")); it must have 1 to \(RealmChallenge.size)"
         }
         guard ConstantTime.equals(padded, realm.challenge) else {
             let note = expected.count < RealmChallenge.size ? " (a \(expected.count)-byte nonce zero-padded to 64 bytes)" : ""

@@ -33,16 +33,16 @@ public struct COSESign1: Sendable {
             throw AttestationError(.structure, "a COSE_Sign1 is an array of 4 items, found \(Self.shape(content))")
         }
         guard case .bytes(let protectedHeader) = parts[0] else {
-            throw AttestationError(.structure, "the COSE_Sign1 protected header is a \(parts[0].typeName), expected a byte string")
+            throw AttestationError(.structure, "the COSE_Sign1 protected header is \(parts[0].typeWithArticle), expected a byte string")
         }
         guard case .map(let unprotectedHeader) = parts[1] else {
-            throw AttestationError(.structure, "the COSE_Sign1 unprotected header is a \(parts[1].typeName), expected a map")
+            throw AttestationError(.structure, "the COSE_Sign1 unprotected header is \(parts[1].typeWithArticle), expected a map")
         }
         guard case .bytes(let payload) = parts[2] else {
-            throw AttestationError(.structure, "the COSE_Sign1 payload is a \(parts[2].typeName), expected a byte string (detached payloads are not supported)")
+            throw AttestationError(.structure, "the COSE_Sign1 payload is \(parts[2].typeWithArticle), expected a byte string (detached payloads are not supported)")
         }
         guard case .bytes(let signature) = parts[3] else {
-            throw AttestationError(.structure, "the COSE_Sign1 signature is a \(parts[3].typeName), expected a byte string")
+            throw AttestationError(.structure, "the COSE_Sign1 signature is \(parts[3].typeWithArticle), expected a byte string")
         }
         self.algorithm = try Self.algorithm(inProtectedHeader: protectedHeader, decoder: decoder)
         self.protectedHeader = protectedHeader
@@ -152,7 +152,7 @@ public struct COSESign1: Sendable {
                 throw AttestationError.cbor(error, in: "the COSE_Sign1 protected header")
             }
             guard case .map(let map) = value else {
-                throw AttestationError(.structure, "the COSE_Sign1 protected header is a \(value.typeName), expected a map")
+                throw AttestationError(.structure, "the COSE_Sign1 protected header is \(value.typeWithArticle), expected a map")
             }
             header = map
         }
@@ -168,6 +168,6 @@ public struct COSESign1: Sendable {
 
     private static func shape(_ value: CBORValue) -> String {
         if case .array(let items) = value { return "an array of \(items.count)" }
-        return "a \(value.typeName)"
+        return value.typeWithArticle
     }
 }

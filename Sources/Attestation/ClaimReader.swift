@@ -15,7 +15,7 @@ struct ClaimReader {
             throw AttestationError.cbor(error, in: "the payload")
         }
         guard case .map(let claims) = value else {
-            throw AttestationError(.structure, "the payload is a \(value.typeName), expected a map of claims")
+            throw AttestationError(.structure, "the payload is \(value.typeWithArticle), expected a map of claims")
         }
         self.claims = claims
     }
@@ -63,7 +63,7 @@ struct ClaimReader {
         let value = try required(claim)
         guard case .array(let items) = value else { throw Self.wrongType(value, of: claim, expected: "an array") }
         if let count, items.count != count {
-            throw AttestationError(.wrongSize, claim: claim.key, "\(claim) has \(items.count) items, expected \(count)")
+            throw AttestationError(.wrongSize, claim: claim.key, "\(claim) has \(quantity(items.count, "item")), expected \(count)")
         }
         return items
     }
@@ -72,10 +72,10 @@ struct ClaimReader {
     static func bytes(_ value: CBORValue, of claim: Claim, sizes: [Int]? = nil, item: String? = nil) throws(AttestationError) -> [UInt8] {
         let what = item.map { "\(claim) \($0)" } ?? claim.description
         guard case .bytes(let bytes) = value else {
-            throw AttestationError(.wrongType, claim: claim.key, "\(what) is a \(value.typeName), expected a byte string")
+            throw AttestationError(.wrongType, claim: claim.key, "\(what) is \(value.typeWithArticle), expected a byte string")
         }
         if let sizes, !sizes.contains(bytes.count) {
-            throw AttestationError(.wrongSize, claim: claim.key, "\(what) has \(bytes.count) bytes, expected \(alternatives(sizes))")
+            throw AttestationError(.wrongSize, claim: claim.key, "\(what) has \(quantity(bytes.count, "byte")), expected \(alternatives(sizes))")
         }
         return bytes
     }
@@ -83,13 +83,13 @@ struct ClaimReader {
     static func text(_ value: CBORValue, of claim: Claim, item: String? = nil) throws(AttestationError) -> String {
         guard case .text(let text) = value else {
             let what = item.map { "\(claim) \($0)" } ?? claim.description
-            throw AttestationError(.wrongType, claim: claim.key, "\(what) is a \(value.typeName), expected a text string")
+            throw AttestationError(.wrongType, claim: claim.key, "\(what) is \(value.typeWithArticle), expected a text string")
         }
         return text
     }
 
     static func wrongType(_ value: CBORValue, of claim: Claim, expected: String) -> AttestationError {
-        AttestationError(.wrongType, claim: claim.key, "\(claim) is a \(value.typeName), expected \(expected)")
+        AttestationError(.wrongType, claim: claim.key, "\(claim) is \(value.typeWithArticle), expected \(expected)")
     }
 
     /// "32", "32 or 64", "32, 48 or 64".

@@ -46,7 +46,7 @@ public struct PlatformTrustAnchor: Sendable, Hashable {
         }
         throw AttestationError(
             .invalidKey,
-            "not a PEM key, a JWK, a JSON list of trust anchors or a raw 65-, 97- or 133-byte point (\(contents.count) bytes)")
+            "not a PEM key, a JWK, a JSON list of trust anchors or a raw 65-, 97- or 133-byte point (\(quantity(contents.count, "byte")))")
     }
 
     /// Reads anchors from a file; errors name the file.

@@ -94,7 +94,7 @@ public struct RealmPublicKey: Sendable, Hashable {
             throw AttestationError(.cbor(error.code), claim: claim.key, "\(what) is neither a raw point 04||X||Y nor valid CBOR: \(error.message)")
         }
         guard case .map(let fields) = value else {
-            throw AttestationError(.structure, claim: claim.key, "\(what) is a \(value.typeName), expected a map")
+            throw AttestationError(.structure, claim: claim.key, "\(what) is \(value.typeWithArticle), expected a map")
         }
         func field(_ label: Int, _ name: String) throws(AttestationError) -> CBORValue {
             guard let item = fields[int: label] else {

@@ -30,11 +30,11 @@ public enum SimulatedPlatform {
         guard let measurementHash = Digest.allCases.first(where: { $0.size == rim.count }) else {
             throw AttestationError(
                 .wrongSize, claim: RealmClaims.Keys.initialMeasurement.key,
-                "the initial measurement has \(rim.count) bytes, expected 32, 48 or 64 (a SHA-2 hash)")
+                "the initial measurement has \(quantity(rim.count, "byte")), expected 32, 48 or 64 (a SHA-2 hash)")
         }
         guard let paddedChallenge = RealmChallenge.padded(challenge) else {
             throw AttestationError(
-                .wrongSize, claim: RealmClaims.Keys.challenge.key, "the challenge has \(challenge.count) bytes, expected 1 to 64")
+                .wrongSize, claim: RealmClaims.Keys.challenge.key, "the challenge has \(quantity(challenge.count, "byte")), expected 1 to 64")
         }
         let maker = CCATokenMaker(platformKey: platformKey, realmKey: realmKey)
         let realm = RealmClaims(

@@ -31,7 +31,7 @@ public struct SoftwareComponent: Sendable, Hashable {
     /// Reads one entry of claim 2399, which must be a map with a measurement and a signer ID.
     init(decoding value: CBORValue) throws(AttestationError) {
         guard case .map(let fields) = value else {
-            throw AttestationError(.wrongType, "it is a \(value.typeName), expected a map")
+            throw AttestationError(.wrongType, "it is \(value.typeWithArticle), expected a map")
         }
         let reader = ClaimReader(claims: fields)
         type = try reader.optionalText(Self.typeField)

@@ -1,4 +1,5 @@
 import Attestation
+import CBORKit
 import ByteKit
 import Foundation
 import OpenSSLKit
@@ -66,5 +67,42 @@ extension Array where Element == UInt8 {
         var copy = self
         copy[offset] ^= mask
         return copy
+    }
+}
+
+/// Tokens re-signed with the sample keys after a change, for rejections that need valid signatures.
+enum Forge {
+    /// The platform and realm COSE_Sign1 bytes inside a token, exactly as carried.
+    static func signedParts(_ token: [UInt8]) throws -> (platform: [UInt8], realm: [UInt8]) {
+        let decoded = try CCAToken(decoding: token)
+        let realm = try #require(decoded.realm)
+        return (decoded.platform.encoded, realm.encoded)
+    }
+
+    /// The claims of a sample token as maps, to change before re-signing.
+    static func claimMaps(_ name: String) throws -> (platform: CBORMap, realm: CBORMap) {
+        let token = try CCAToken(decoding: Vectors.bytes(name))
+        return (token.platformClaims.cborMap, try #require(token.realmClaims).cborMap)
+    }
+
+    /// A token whose payloads are `platform` and `realm` (raw bytes), signed with the sample keys.
+    static func token(platformPayload: [UInt8], realmPayload: [UInt8], format: CCATokenFormat = .tag399) throws -> [UInt8] {
+        let platform = try COSESign1.sign(payload: platformPayload, key: Vectors.platformKey())
+        let realm = try COSESign1.sign(payload: realmPayload, key: Vectors.realmKey())
+        return CCATokenMaker.assemble(platform: platform.encoded, realm: realm.encoded, format: format)
+    }
+
+    /// A token whose claims are these maps, signed with the sample keys.
+    static func token(platform: CBORMap, realm: CBORMap, format: CCATokenFormat = .tag399) throws -> [UInt8] {
+        try token(platformPayload: encode(platform), realmPayload: encode(realm), format: format)
+    }
+
+    static func encode(_ claims: CBORMap) -> [UInt8] {
+        CBOREncoder.encode(.map(claims), preservingMapOrder: true)
+    }
+
+    /// A COSE_Sign1 with `protectedHeader` in place of the original's, signature unchanged.
+    static func replacingProtectedHeader(_ sign1: COSESign1, with protectedHeader: [UInt8]) -> [UInt8] {
+        CBOREncoder.encode(.tagged(18, [.bytes(protectedHeader), .map(CBORMap()), .bytes(sign1.payload), .bytes(sign1.signature)]))
     }
 }
