@@ -56,7 +56,7 @@ let package = Package(
             name: "cml-token", dependencies: ["Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
         .executableTarget(
-            name: "cml-bench", dependencies: ["WordModel", "Attestation", "CommandSupport", argumentParser],
+            name: "cml-bench", dependencies: ["WordModel", "BLASKit", "Attestation", "CommandSupport", argumentParser],
             path: "tools/cml-bench"),
 
         // One test target per library, plus end-to-end tests of the real executables.
@@ -64,10 +64,14 @@ let package = Package(
         // CBORKitTests also calls libcbor directly, to pin the 0.8 behaviour that CBORKit works around.
         .testTarget(name: "CBORKitTests", dependencies: ["CBORKit", "ByteKit", "CCBOR"], resources: [.copy("Vectors")]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "ByteKit"], resources: [.copy("Vectors")]),
-        .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit"], resources: [.copy("Vectors")]),
+        .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit", "CBORKit"], resources: [.copy("Vectors")]),
         .testTarget(
             name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"],
-            resources: [.copy("Vectors"), .copy("pycose_verify.py")]),
+            // pycose_verify.py is run by EndToEndTests on tokens that cml-token makes.
+            exclude: ["pycose_verify.py"], resources: [.copy("Vectors")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        // Runs the built executables; depending on them makes `swift test` build them first.
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["cml-provider", "cml-device", "cml-token", "WordModel", "Attestation"]),
     ]
 )

@@ -1,0 +1,159 @@
+import ByteKit
+import CBORKit
+import OpenSSLKit
+
+/// The model blob of DESIGN.md: a CBOR map with text keys carrying the format, the architecture,
+/// the three tensors (float32 little-endian, row-major, Keras layout), the round and the sample count.
+///
+/// Decoding checks every field and names the key that is wrong; unknown keys are ignored so later
+/// versions can add fields.
+public enum ModelBlob {
+    /// The `format` value.
+    public static let format = "cml-model"
+    /// The `version` value this code reads and writes.
+    public static let version: UInt64 = 1
+    /// The `architecture` value.
+    public static let architecture = "simple-rnn"
+
+    /// The blob of `model`; the same model always gives the same bytes (deterministic CBOR).
+    public static func encode(_ model: Model) -> [UInt8] {
+        var map: CBORMap = [
+            "format": .text(format),
+            "version": .unsigned(version),
+            "architecture": .text(architecture),
+            "alphabet": .text(Alphabet.symbols),
+            "steps": .unsigned(UInt64(SimpleRNN.steps)),
+            "units": .unsigned(UInt64(SimpleRNN.units)),
+            "round": .unsigned(model.round),
+            "samples": .unsigned(model.samples),
+        ]
+        for tensor in Tensor.allCases {
+            map[text: tensor.key] = .bytes(littleEndianBytes(model.weights[tensor]))
+        }
+        return CBOREncoder.encode(.map(map))
+    }
+
+    /// The model in `blob`, or an error naming what is wrong: not CBOR, truncated, a missing key,
+    /// an unknown format or version, a tensor of the wrong size, a NaN or infinite weight.
+    public static func decode(_ blob: [UInt8]) throws(WordModelError) -> Model {
+        guard let first = blob.first else { throw .malformedBlob("model blob is empty") }
+        // A blob starts with a map head (major type 5); anything else is some other file, and calling it
+        // truncated CBOR (as a decoder would for most text) would mislead.
+        guard first >> 5 == 5 else {
+            if let value = try? CBORDecoder().decode(blob) {
+                throw .malformedBlob("not a model blob: a CBOR \(value.typeName), expected a map")
+            }
+            throw .malformedBlob("not a model blob: not CBOR, or not a CBOR map (it starts with byte 0x\(Hex.encode([first])))")
+        }
+        let value: CBORValue
+        do {
+            value = try CBORDecoder().decode(blob)
+        } catch {
+            if error.code == .truncated {
+                throw .malformedBlob("model blob is truncated (\(blob.count) bytes; \(error.message))")
+            }
+            throw .malformedBlob("not a model blob: not CBOR (\(error.message))")
+        }
+        guard let map = value.map else {
+            throw .malformedBlob("not a model blob: a CBOR \(value.typeName), expected a map")
+        }
+        let fields = Fields(map: map)
+        let format = try fields.text("format")
+        guard format == Self.format else {
+            throw .malformedBlob("unknown format \"\(format)\", expected \"\(Self.format)\"")
+        }
+        let version = try fields.unsigned("version")
+        guard version == Self.version else {
+            throw .malformedBlob("unsupported version \(version) of \(Self.format), expected \(Self.version)")
+        }
+        try fields.expect("architecture", text: architecture)
+        try fields.expect("alphabet", text: Alphabet.symbols)
+        try fields.expect("steps", unsigned: UInt64(SimpleRNN.steps))
+        try fields.expect("units", unsigned: UInt64(SimpleRNN.units))
+        var parameters = [Float]()
+        parameters.reserveCapacity(ModelWeights.parameterCount)
+        for tensor in Tensor.allCases {
+            parameters += try fields.tensor(tensor)
+        }
+        return Model(
+            weights: ModelWeights(unchecked: parameters), round: try fields.unsigned("round"),
+            samples: try fields.unsigned("samples"))
+    }
+
+    /// The model id: the hex SHA-256 of the blob.
+    public static func id(of blob: [UInt8]) -> String {
+        Hex.encode(Digest.sha256.hash(blob))
+    }
+
+    /// The first eight hex digits of the id, for logs and transcripts.
+    public static func shortID(of blob: [UInt8]) -> String {
+        String(id(of: blob).prefix(8))
+    }
+
+    private static func littleEndianBytes(_ values: ArraySlice<Float>) -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(values.count * 4)
+        for value in values {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
+        }
+        return bytes
+    }
+
+    /// Typed access to the blob's keys, with errors that name the key.
+    private struct Fields {
+        let map: CBORMap
+
+        func value(_ key: String) throws(WordModelError) -> CBORValue {
+            guard let value = map[text: key] else { throw .malformedBlob("missing key \"\(key)\"") }
+            return value
+        }
+
+        func text(_ key: String) throws(WordModelError) -> String {
+            let value = try value(key)
+            guard let text = value.text else { throw wrongType(key, value, expected: "a text string") }
+            return text
+        }
+
+        func unsigned(_ key: String) throws(WordModelError) -> UInt64 {
+            let value = try value(key)
+            guard let number = value.uint64 else { throw wrongType(key, value, expected: "an unsigned integer") }
+            return number
+        }
+
+        func expect(_ key: String, text expected: String) throws(WordModelError) {
+            let actual = try text(key)
+            guard actual == expected else {
+                throw .malformedBlob("key \"\(key)\" is \"\(actual)\", expected \"\(expected)\"")
+            }
+        }
+
+        func expect(_ key: String, unsigned expected: UInt64) throws(WordModelError) {
+            let actual = try unsigned(key)
+            guard actual == expected else { throw .malformedBlob("key \"\(key)\" is \(actual), expected \(expected)") }
+        }
+
+        func tensor(_ tensor: Tensor) throws(WordModelError) -> [Float] {
+            let value = try value(tensor.key)
+            guard let bytes = value.bytes else { throw wrongType(tensor.key, value, expected: "a byte string") }
+            let expected = tensor.count * MemoryLayout<Float>.size
+            guard bytes.count == expected else {
+                throw .malformedBlob(
+                    "tensor \"\(tensor.key)\" has \(bytes.count) bytes, expected \(expected) (\(tensor.shapeDescription))")
+            }
+            let values = bytes.withUnsafeBytes { raw in
+                (0..<tensor.count).map { index in
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+                }
+            }
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                let position = tensor == .bias ? "[\(bad)]" : "[\(bad / tensor.shape.columns)][\(bad % tensor.shape.columns)]"
+                throw .malformedBlob("tensor \"\(tensor.key)\" holds \(values[bad].isNaN ? "NaN" : "\(values[bad])") at \(position)")
+            }
+            return values
+        }
+
+        private func wrongType(_ key: String, _ value: CBORValue, expected: String) -> WordModelError {
+            .malformedBlob("key \"\(key)\" is a CBOR \(value.typeName), expected \(expected)")
+        }
+    }
+}

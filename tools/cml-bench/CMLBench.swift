@@ -1,0 +1,38 @@
+import ArgumentParser
+
+@main
+struct CMLBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cml-bench",
+        abstract: "Measures ConfidentialML's hot paths and prints one JSON object per figure on standard output.",
+        discussion: """
+            Suites: \(Suites.planned.joined(separator: ", ")), and all (every suite built so far: \
+            \(Suites.built.map { $0.name }.joined(separator: ", "))). Each figure is the median of several runs \
+            after a warm-up. Progress and notes go to standard error.
+            """)
+
+    @Argument(help: "The suite to run.")
+    var suite: String
+
+    @Option(help: "Measured runs per figure; the figure is their median.")
+    var runs = 5
+
+    @Option(help: "Seconds each measured run lasts at least.")
+    var seconds = 0.25
+
+    @Option(help: "Word list for the train suite (its five-letter lower-case words are used).")
+    var words = "/usr/share/dict/words"
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        _ = try Suites.resolve(suite)
+    }
+
+    func run() throws {
+        let settings = BenchSettings(runs: runs, seconds: seconds, words: words)
+        for suite in try Suites.resolve(suite) {
+            try suite.run(settings, JSONLinesReporter(bench: suite.name))
+        }
+    }
+}

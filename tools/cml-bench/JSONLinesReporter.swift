@@ -1,0 +1,38 @@
+import Foundation
+
+/// Writes figures as JSON lines on standard output, the only thing a bench writes there:
+/// `{"bench":"train","name":"samples_per_s","batch":256,"value":2100000,"unit":"samples/s"}`.
+struct JSONLinesReporter {
+    let bench: String
+
+    /// Reports one figure; `parameters` are the keys it depends on (`batch`, `clients`, ...), in order.
+    func figure(_ name: String, value: Double, unit: String, parameters: KeyValuePairs<String, Int> = [:]) {
+        var fields = ["\"bench\":\(Self.quoted(bench))", "\"name\":\(Self.quoted(name))"]
+        fields += parameters.map { "\(Self.quoted($0.key)):\($0.value)" }
+        fields += ["\"value\":\(Self.number(value))", "\"unit\":\(Self.quoted(unit))"]
+        FileHandle.standardOutput.write(Data(("{" + fields.joined(separator: ",") + "}\n").utf8))
+    }
+
+    /// Large figures as whole numbers, small ones with three significant decimals at most.
+    static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        if abs(value) >= 100 { return String(Int64(value.rounded())) }
+        var text = String(format: "%.3f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
