@@ -56,7 +56,7 @@ let package = Package(
             name: "cml-token", dependencies: ["Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
         .executableTarget(
-            name: "cml-bench", dependencies: ["WordModel", "BLASKit", "Attestation", "CommandSupport", argumentParser],
+            name: "cml-bench", dependencies: ["WordModel", "BLASKit", "Attestation", "OpenSSLKit", "CommandSupport", argumentParser],
             path: "tools/cml-bench"),
 
         // One test target per library, plus end-to-end tests of the real executables.
