@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(name: "cml-provider", dependencies: ["WordModel", "CommandSupport", argumentParser]),
         .executableTarget(name: "cml-device", dependencies: ["WordModel", "CommandSupport", argumentParser]),
         .executableTarget(
-            name: "cml-token", dependencies: ["Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
+            name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
         .executableTarget(
             name: "cml-bench", dependencies: ["WordModel", "BLASKit", "Attestation", "OpenSSLKit", "CommandSupport", argumentParser],

@@ -44,9 +44,4 @@ public struct AttestationError: Error, Sendable, Equatable, CustomStringConverti
     func within(_ context: String, claim outer: Int? = nil) -> AttestationError {
         AttestationError(code, claim: outer ?? claim, "\(context): \(message)")
     }
-
-    /// A CBOR decoding error of `what` (e.g. "the realm token payload").
-    static func cbor(_ error: CBORError, in what: String) -> AttestationError {
-        AttestationError(.cbor(error.code), "\(what) is not valid CBOR: \(error.message)")
-    }
 }

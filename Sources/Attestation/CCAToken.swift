@@ -30,12 +30,7 @@ public struct CCAToken: Sendable {
     /// Nothing is verified here; `CCAVerifier` does that. Errors name the part and the claim.
     public init(decoding bytes: [UInt8], limits: CBORDecoder.Limits = CCAToken.decoderLimits) throws(AttestationError) {
         let decoder = CBORDecoder(limits: limits)
-        let value: CBORValue
-        do {
-            value = try decoder.decode(bytes)
-        } catch {
-            throw AttestationError.cbor(error, in: "the token")
-        }
+        let value = try decoder.item(bytes, what: "the token")
         guard case .tagged(let tag, let content) = value else {
             throw AttestationError(.structure, "a CCA token is tagged 399 or 907 (or is a platform COSE_Sign1, tag 18), found \(value.typeWithArticle)")
         }
@@ -99,9 +94,9 @@ public struct CCAToken: Sendable {
         }
         let value: CBORValue
         do {
-            value = try decoder.decode(bytes)
+            value = try decoder.item(bytes, what: "the COSE_Sign1")
         } catch {
-            throw AttestationError.cbor(error, in: "the COSE_Sign1").within(place)
+            throw error.within(place)
         }
         return try signed(value, part: place, decoder: decoder)
     }

@@ -53,13 +53,7 @@ public struct COSESign1: Sendable {
 
     /// Decodes `bytes`, which must hold exactly one COSE_Sign1.
     public init(decoding bytes: [UInt8], decoder: CBORDecoder = CBORDecoder()) throws(AttestationError) {
-        let value: CBORValue
-        do {
-            value = try decoder.decode(bytes)
-        } catch {
-            throw AttestationError.cbor(error, in: "the COSE_Sign1")
-        }
-        try self.init(decoding: value, decoder: decoder)
+        try self.init(decoding: decoder.item(bytes, what: "the COSE_Sign1"), decoder: decoder)
     }
 
     /// Signs `payload` with `key`; `alg` defaults to the one that fits the key's curve.
@@ -141,21 +135,7 @@ public struct COSESign1: Sendable {
 
     /// The algorithm in a protected header: a map (an empty bstr stands for an empty one) with `1: alg`.
     private static func algorithm(inProtectedHeader bytes: [UInt8], decoder: CBORDecoder) throws(AttestationError) -> COSEAlgorithm {
-        let header: CBORMap
-        if bytes.isEmpty {
-            header = CBORMap()
-        } else {
-            let value: CBORValue
-            do {
-                value = try decoder.decode(bytes)
-            } catch {
-                throw AttestationError.cbor(error, in: "the COSE_Sign1 protected header")
-            }
-            guard case .map(let map) = value else {
-                throw AttestationError(.structure, "the COSE_Sign1 protected header is \(value.typeWithArticle), expected a map")
-            }
-            header = map
-        }
+        let header = bytes.isEmpty ? CBORMap() : try decoder.map(bytes, what: "the COSE_Sign1 protected header")
         guard let label = header[int: 1] else {
             throw AttestationError(.unsupportedAlgorithm, "the COSE_Sign1 protected header has no alg (label 1)")
         }

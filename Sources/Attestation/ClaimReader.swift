@@ -8,16 +8,7 @@ struct ClaimReader {
 
     /// Decodes a payload that must be one CBOR map with unique keys.
     init(payload: [UInt8], decoder: CBORDecoder) throws(AttestationError) {
-        let value: CBORValue
-        do {
-            value = try decoder.decode(payload)
-        } catch {
-            throw AttestationError.cbor(error, in: "the payload")
-        }
-        guard case .map(let claims) = value else {
-            throw AttestationError(.structure, "the payload is \(value.typeWithArticle), expected a map of claims")
-        }
-        self.claims = claims
+        claims = try decoder.map(payload, what: "the payload", expected: "a map of claims")
     }
 
     init(claims: CBORMap) {

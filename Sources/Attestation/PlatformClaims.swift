@@ -24,14 +24,23 @@ public struct PlatformClaims: Sendable, Hashable {
 
     /// The platform claims' keys and names.
     public enum Keys {
+        /// Claim 265, profile.
         public static let profile = Claim(265, "profile")
+        /// Claim 10, challenge.
         public static let challenge = Claim(10, "challenge")
+        /// Claim 2396, implementation ID.
         public static let implementationID = Claim(2396, "implementation ID")
+        /// Claim 256, instance ID.
         public static let instanceID = Claim(256, "instance ID")
+        /// Claim 2401, config.
         public static let config = Claim(2401, "config")
+        /// Claim 2395, security lifecycle.
         public static let lifecycle = Claim(2395, "security lifecycle")
+        /// Claim 2399, software components.
         public static let softwareComponents = Claim(2399, "software components")
+        /// Claim 2400, verification service.
         public static let verificationService = Claim(2400, "verification service")
+        /// Claim 2402, hash algorithm ID.
         public static let hashAlgorithm = Claim(2402, "hash algorithm ID")
     }
 

@@ -26,15 +26,25 @@ public struct RealmClaims: Sendable, Hashable {
 
     /// The realm claims' keys and names.
     public enum Keys {
+        /// Claim 265, profile.
         public static let profile = Claim(265, "profile")
+        /// Claim 10, challenge.
         public static let challenge = Claim(10, "challenge")
+        /// Claim 44235, personalization value.
         public static let personalizationValue = Claim(44235, "personalization value")
+        /// Claim 44238, initial measurement.
         public static let initialMeasurement = Claim(44238, "initial measurement")
+        /// Claim 44239, extensible measurements.
         public static let extensibleMeasurements = Claim(44239, "extensible measurements")
+        /// Claim 44236, hash algorithm ID.
         public static let hashAlgorithm = Claim(44236, "hash algorithm ID")
+        /// Claim 44237, realm public key.
         public static let publicKey = RealmPublicKey.claim
+        /// Claim 44240, public key hash algorithm ID.
         public static let publicKeyHashAlgorithm = Claim(44240, "public key hash algorithm ID")
+        /// Claim 44243, MEC policy.
         public static let mecPolicy = Claim(44243, "MEC policy")
+        /// Claim 256, instance ID.
         public static let instanceID = Claim(256, "instance ID")
     }
 

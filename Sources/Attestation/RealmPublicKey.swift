@@ -87,15 +87,7 @@ public struct RealmPublicKey: Sendable, Hashable {
 
     private static func coseKey(_ bytes: [UInt8], decoder: CBORDecoder) throws(AttestationError) -> ECPublicKey {
         let what = "\(claim) (COSE_Key)"
-        let value: CBORValue
-        do {
-            value = try decoder.decode(bytes)
-        } catch {
-            throw AttestationError(.cbor(error.code), claim: claim.key, "\(what) is neither a raw point 04||X||Y nor valid CBOR: \(error.message)")
-        }
-        guard case .map(let fields) = value else {
-            throw AttestationError(.structure, claim: claim.key, "\(what) is \(value.typeWithArticle), expected a map")
-        }
+        let fields = try decoder.map(bytes, what: what, claim: claim.key)
         func field(_ label: Int, _ name: String) throws(AttestationError) -> CBORValue {
             guard let item = fields[int: label] else {
                 throw AttestationError(.structure, claim: claim.key, "\(what) has no \(name) (label \(label))")

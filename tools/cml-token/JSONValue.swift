@@ -1,3 +1,5 @@
+import CBORKit
+
 /// A JSON value whose objects keep their members in the order given, so that output follows the
 /// token's claim order (JSONSerialization and JSONEncoder do not keep it).
 enum JSONValue {
@@ -24,21 +26,8 @@ enum JSONValue {
         }
     }
 
+    /// RFC 8949 §8 writes text strings in JSON notation, so CBOR diagnostic notation quotes them for us.
     private static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let digits = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        CBORValue.text(text).description
     }
 }
