@@ -140,7 +140,10 @@ public struct CCAVerifier: Sendable {
         }
         guard ConstantTime.equals(padded, realm.challenge) else {
             let note = expected.count < RealmChallenge.size ? " (a \(expected.count)-byte nonce zero-padded to 64 bytes)" : ""
-            return "the realm challenge \(Hex.short(realm.challenge)) is not the expected \(Hex.short(padded))\(note)"
+            // Show enough bytes that the two shown values differ: challenges may share a long prefix.
+            let firstDifference = zip(padded, realm.challenge).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
+            let shown = max(4, firstDifference + 1)
+            return "the realm challenge \(Hex.short(realm.challenge, count: shown)) is not the expected \(Hex.short(padded, count: shown))\(note)"
         }
         return nil
     }

@@ -126,7 +126,7 @@ struct NegativeTokenTests {
         let shorter = Array(nonce.prefix(31))
         #expect(
             verifier.verify(token, challenge: shorter).failure?.reason
-                == "the realm challenge 01020304... is not the expected 01020304... (a 31-byte nonce zero-padded to 64 bytes)")
+                == "the realm challenge \(Hex.encode(nonce))... is not the expected \(Hex.encode(shorter + [0]))... (a 31-byte nonce zero-padded to 64 bytes)")
         #expect(
             verifier.verify(token, challenge: [UInt8](repeating: 0, count: 65)).failure?.reason
                 == "the expected challenge has 65 bytes; it must have 1 to 64")
