@@ -46,6 +46,9 @@ let package = Package(
         // The signed policy: who may take part, in which role.
         .target(name: "Policy", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"]),
 
+        // Framed CBOR messages over TLS 1.3, peer identities from admission certificates, servers and clients.
+        .target(name: "Channel", dependencies: ["OpenSSLKit", "CBORKit", "ByteKit", logging]),
+
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
 
@@ -56,7 +59,8 @@ let package = Package(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
         .executableTarget(
-            name: "cml-bench", dependencies: ["WordModel", "BLASKit", "Attestation", "OpenSSLKit", "CommandSupport", argumentParser],
+            name: "cml-bench",
+            dependencies: ["WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging],
             path: "tools/cml-bench"),
 
         // One test target per library, plus end-to-end tests of the real executables.
@@ -70,6 +74,7 @@ let package = Package(
             // pycose_verify.py is run by EndToEndTests on tokens that cml-token makes.
             exclude: ["pycose_verify.py"], resources: [.copy("Vectors")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", logging]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(
             name: "EndToEndTests", dependencies: ["cml-provider", "cml-device", "cml-token", "WordModel", "Attestation"]),

@@ -103,4 +103,44 @@ static inline int COpenSSL_EVP_PKEY_KEYPAIR(void) {
     return EVP_PKEY_KEYPAIR;
 }
 
+/// Stands in for the `sk_GENERAL_NAME_num` macro.
+static inline int COpenSSL_sk_GENERAL_NAME_num(const GENERAL_NAMES *names) {
+    return sk_GENERAL_NAME_num(names);
+}
+
+/// Stands in for the `sk_GENERAL_NAME_value` macro.
+static inline GENERAL_NAME *COpenSSL_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index) {
+    return sk_GENERAL_NAME_value(names, index);
+}
+
+/// Stands in for the `sk_GENERAL_NAME_new_null` macro.
+static inline GENERAL_NAMES *COpenSSL_sk_GENERAL_NAME_new_null(void) {
+    return sk_GENERAL_NAME_new_null();
+}
+
+/// Stands in for the `sk_GENERAL_NAME_push` macro.
+static inline int COpenSSL_sk_GENERAL_NAME_push(GENERAL_NAMES *names, GENERAL_NAME *name) {
+    return sk_GENERAL_NAME_push(names, name);
+}
+
+/// Stands in for the `SSL_CTX_set1_groups_list` macro.
+static inline int COpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *context, const char *groups) {
+    return (int)SSL_CTX_set1_groups_list(context, groups);
+}
+
+/// Stands in for the `SSL_CTX_add1_chain_cert` macro.
+static inline int COpenSSL_SSL_CTX_add1_chain_cert(SSL_CTX *context, X509 *certificate) {
+    return (int)SSL_CTX_add1_chain_cert(context, certificate);
+}
+
+/// Stands in for the `SSL_OP_NO_TICKET` option macro (built with `SSL_OP_BIT`).
+static inline uint64_t COpenSSL_SSL_OP_NO_TICKET(void) {
+    return SSL_OP_NO_TICKET;
+}
+
+/// Stands in for the `SSL_OP_IGNORE_UNEXPECTED_EOF` option macro (built with `SSL_OP_BIT`).
+static inline uint64_t COpenSSL_SSL_OP_IGNORE_UNEXPECTED_EOF(void) {
+    return SSL_OP_IGNORE_UNEXPECTED_EOF;
+}
+
 #endif

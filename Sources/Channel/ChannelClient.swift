@@ -1,0 +1,118 @@
+public import OpenSSLKit
+
+/// A client connection to a channel server: it checks the server's certificate and role before it
+/// sends anything, then exchanges requests and answers.
+///
+/// Not `Sendable`: one thread at a time uses it.
+public final class ChannelClient {
+    /// Limits for the connection.
+    public struct Configuration: Sendable {
+        /// The most connecting (TCP) and the TLS handshake may each take.
+        public var connectTimeout: Duration
+        /// The most one read may wait, including the wait for an answer.
+        public var readTimeout: Duration
+        /// The most one write may wait.
+        public var writeTimeout: Duration
+        /// The largest frame accepted or sent.
+        public var maxFrameSize: Int
+
+        /// Limits with these defaults: 10 s connect, 5 min read, 30 s write, 1 MiB frames.
+        public init(
+            connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(300),
+            writeTimeout: Duration = .seconds(30), maxFrameSize: Int = FrameCodec.defaultMaxFrameSize
+        ) {
+            self.connectTimeout = connectTimeout
+            self.readTimeout = readTimeout
+            self.writeTimeout = writeTimeout
+            self.maxFrameSize = maxFrameSize
+        }
+    }
+
+    /// The connection, for exchanges that `request` does not fit (several answers to one request).
+    public let connection: FramedConnection
+    /// The server's identity, from its trusted certificate.
+    public let server: PeerIdentity
+
+    private init(connection: FramedConnection, server: PeerIdentity) {
+        self.connection = connection
+        self.server = server
+    }
+
+    /// Connects to `host:port`, runs the handshake, and checks that the server's certificate is trusted
+    /// and names one of `expectedRoles` (nil: any role).
+    ///
+    /// A refused server is told why in an `error` frame, and the thrown error reads like
+    /// `refused runtime at 127.0.0.1:8124: its certificate is not issued by this domain's policy key (...)`,
+    /// where "runtime" is `peerName` (by default the expected roles).
+    public static func connect(
+        host: String, port: UInt16, context: TLSContext, expectedRoles: Set<String>?, peerName: String? = nil,
+        configuration: Configuration = Configuration()
+    ) throws(ChannelError) -> ChannelClient {
+        guard context.side == .client else {
+            throw ChannelError(kind: .transport, code: .internal, message: "a ChannelClient needs a client TLS context")
+        }
+        let name = peerName ?? expectedRoles.map { $0.sorted().joined(separator: " or ") } ?? "server"
+        let endpoint = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let socket = try TCPConnector.connect(host: host, port: port, timeout: configuration.connectTimeout)
+        let connection = try FramedConnection.handshake(
+            over: socket, context: context, peer: "\(name) at \(endpoint)", handshakeTimeout: configuration.connectTimeout,
+            readTimeout: configuration.readTimeout, writeTimeout: configuration.writeTimeout,
+            maxFrameSize: configuration.maxFrameSize)
+        let refusal = { (reason: String) -> ChannelError in
+            connection.sendError(.notAuthorized, "the client refused the connection: your certificate \(reason)")
+            return ChannelError(kind: .refused, code: .notAuthorized, message: "refused \(name) at \(endpoint): its certificate \(reason)")
+        }
+        let server: PeerIdentity
+        switch connection.tls.peerVerdict {
+        case .noCertificate:
+            throw refusal("is missing")
+        case .untrusted(let reason, _):
+            throw refusal(reason)
+        case .trusted(let certificate):
+            do {
+                server = try PeerIdentity(certificate: certificate)
+            } catch {
+                throw refusal(error.message)
+            }
+        }
+        if let expectedRoles, !expectedRoles.contains(server.role) {
+            throw refusal("names the role \"\(server.role)\", expected \(expectedRoles.sorted().joined(separator: " or "))")
+        }
+        connection.peer = server
+        return ChannelClient(connection: connection, server: server)
+    }
+
+    /// Sends `message` and returns the answer; an `error` answer is thrown (kind `.remote`) and closes
+    /// the connection, as the protocol says.
+    public func request(_ message: Message) throws(ChannelError) -> Message {
+        // A server that refused this connection sent its error frame and closed right after the
+        // handshake. Reading it first keeps the reason even when the close has already turned into a
+        // reset, which would make the send fail and lose the frame.
+        if connection.hasPendingInput {
+            guard let early = try connection.receiveIfAny() else {
+                throw ChannelError(kind: .closed, code: .internal, message: "\(connection.peerAddress) closed the connection")
+            }
+            if early.type == ErrorMessage.type { throw remoteError(early) }
+            throw ChannelError(.badRequest, "\(connection.peerAddress) sent \"\(early.type)\" before any request")
+        }
+        try connection.send(message)
+        let answer = try connection.receive()
+        if answer.type == ErrorMessage.type { throw remoteError(answer) }
+        return answer
+    }
+
+    /// Closes the connection cleanly.
+    public func close() {
+        connection.close()
+    }
+
+    private func remoteError(_ frame: Message) -> ChannelError {
+        connection.close()
+        do {
+            let error = try ErrorMessage(frame)
+            return ChannelError(kind: .remote, code: error.code, message: error.message)
+        } catch {
+            return ChannelError(kind: .remote, code: .internal, message: "an error frame without a readable code: \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,140 @@
+public import OpenSSLKit
+
+/// Frames over one TLS connection: send and receive messages, report errors to the peer, close cleanly.
+///
+/// Not `Sendable`: one thread at a time uses it, like the `TLSConnection` it owns.
+public final class FramedConnection {
+    /// The socket under the TLS connection.
+    public let socket: Socket
+    /// The TLS connection, after its handshake.
+    public let tls: TLSConnection
+    /// The frame format and size limit.
+    public let codec: FrameCodec
+    /// The peer's identity, once its certificate was found trusted (nil without mutual TLS).
+    public internal(set) var peer: PeerIdentity?
+    /// How long `close()` waits for the peer to close after this side has (see `Socket.finishGracefully`).
+    public var lingerTimeout: Duration = .seconds(1)
+    /// How long one read may wait (as last set with `setTimeouts`; zero: forever).
+    public private(set) var readTimeout: Duration = .zero
+    /// How long one write may wait (as last set with `setTimeouts`; zero: forever).
+    public private(set) var writeTimeout: Duration = .zero
+    private var isClosed = false
+
+    /// Frames over `tls`, whose handshake is done, on `socket`.
+    public init(socket: Socket, tls: TLSConnection, codec: FrameCodec = FrameCodec()) {
+        self.socket = socket
+        self.tls = tls
+        self.codec = codec
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Runs the TLS handshake on `socket` (within `handshakeTimeout`) and returns the framed connection
+    /// with the read and write timeouts set; `peer` names the other side in errors.
+    public static func handshake(
+        over socket: Socket, context: TLSContext, peer: String, handshakeTimeout: Duration,
+        readTimeout: Duration, writeTimeout: Duration, maxFrameSize: Int = FrameCodec.defaultMaxFrameSize
+    ) throws(ChannelError) -> FramedConnection {
+        try socket.setTimeouts(receive: handshakeTimeout, send: handshakeTimeout)
+        let tls: TLSConnection
+        do {
+            tls = try TLSConnection(context: context, fileDescriptor: socket.fileDescriptor)
+            try tls.handshake()
+        } catch {
+            throw channelError(error, "TLS handshake with \(peer)", timeout: handshakeTimeout)
+        }
+        let connection = FramedConnection(socket: socket, tls: tls, codec: FrameCodec(maxFrameSize: maxFrameSize))
+        try connection.setTimeouts(read: readTimeout, write: writeTimeout)
+        return connection
+    }
+
+    /// Whether something from the peer is waiting to be read (a frame, or its close), without blocking.
+    public var hasPendingInput: Bool {
+        tls.hasBufferedInput || socket.isReadable
+    }
+
+    /// The peer's address, e.g. "127.0.0.1:51234".
+    public var peerAddress: String { socket.remoteAddress }
+
+    /// Sets how long one read and one write may wait.
+    public func setTimeouts(read: Duration, write: Duration) throws(ChannelError) {
+        try socket.setTimeouts(receive: read, send: write)
+        readTimeout = read
+        writeTimeout = write
+    }
+
+    /// Sends one message as one frame.
+    public func send(_ message: Message) throws(ChannelError) {
+        let frame = try codec.encode(message)
+        do {
+            try tls.write(frame)
+        } catch {
+            throw Self.channelError(error, "sending \"\(message.type)\" to \(peerAddress)", timeout: writeTimeout)
+        }
+    }
+
+    /// Receives the next message; throws `.closed` if the peer closed the connection instead.
+    public func receive() throws(ChannelError) -> Message {
+        guard let message = try receiveIfAny() else {
+            throw ChannelError(kind: .closed, code: .internal, message: "\(peerAddress) closed the connection")
+        }
+        return message
+    }
+
+    /// Receives the next message, or nil if the peer closed the connection between frames.
+    ///
+    /// A frame over the size limit is refused (`malformed-frame`) as soon as its length is read.
+    public func receiveIfAny() throws(ChannelError) -> Message? {
+        var header = [UInt8](repeating: 0, count: FrameCodec.headerSize)
+        var filled = 0
+        do throws(TLSError) {
+            while filled < header.count {
+                let outcome = header.withUnsafeMutableBytes { buffer in
+                    Result { () throws(TLSError) in try tls.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])) }
+                }
+                let count = try outcome.get()
+                if count == 0 {
+                    if filled == 0 { return nil }
+                    throw TLSError(.closed, "the peer closed the connection inside a frame header")
+                }
+                filled += count
+            }
+        } catch {
+            throw Self.channelError(error, "waiting for a frame from \(peerAddress)", timeout: readTimeout)
+        }
+        let length = try codec.bodyLength(header: header)
+        let body: [UInt8]
+        do {
+            body = try tls.readExactly(length)
+        } catch {
+            throw Self.channelError(error, "receiving a \(length)-byte frame from \(peerAddress)", timeout: readTimeout)
+        }
+        return try codec.decode(body: body)
+    }
+
+    /// Sends an `error` frame (if the connection still can), then closes.
+    public func sendError(_ code: ErrorCode, _ message: String) {
+        if !isClosed { try? send(ErrorMessage(code, message).frame) }
+        close()
+    }
+
+    /// Sends close_notify, ends writing, waits briefly for the peer to close, and releases nothing else:
+    /// the socket closes when this connection goes away. Calling it again does nothing.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        tls.close()
+        socket.finishGracefully(timeout: lingerTimeout)
+    }
+
+    /// A TLS failure as a channel error, saying what this side was doing and, for a timeout, how long it waited.
+    static func channelError(_ error: TLSError, _ activity: String, timeout: Duration) -> ChannelError {
+        switch error.kind {
+        case .closed: ChannelError(kind: .closed, code: .internal, message: "\(activity): \(error.message)")
+        case .timeout: ChannelError(kind: .timeout, code: .timeout, message: "\(activity): timed out after \(timeout)")
+        case .handshakeFailed, .ioFailed: ChannelError(kind: .transport, code: .internal, message: "\(activity): \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Opens TCP connections with a timeout.
+public enum TCPConnector {
+    /// A connected socket to `host:port` (with `TCP_NODELAY`), trying each address the host resolves to.
+    public static func connect(host: String, port: UInt16, timeout: Duration) throws(ChannelError) -> Socket {
+        var failures: [String] = []
+        for address in try SocketAddress.resolve(host: host, port: port) {
+            do {
+                return try connect(to: address, timeout: timeout)
+            } catch {
+                failures.append(error.message)
+            }
+        }
+        let reason = failures.isEmpty ? "no address" : failures.joined(separator: "; ")
+        throw ChannelError(kind: .transport, code: .internal, message: "cannot connect to \(host):\(port): \(reason)")
+    }
+
+    private static func connect(to address: SocketAddress, timeout: Duration) throws(ChannelError) -> Socket {
+        let failure = { (step: String) in
+            ChannelError(kind: .transport, code: .internal, message: "\(address.text): \(step)")
+        }
+        let raw = Glibc.socket(
+            address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard raw >= 0 else { throw failure(SocketDescriptor.lastError()) }
+        let socket = Socket(adopting: SocketDescriptor(rawValue: raw), remoteAddress: address.text)
+        // Non-blocking so that the wait for the handshake can be bounded by poll.
+        if address.withPointer({ Glibc.connect(raw, $0, $1) }) != 0 {
+            guard errno == EINPROGRESS || errno == EINTR else { throw failure(SocketDescriptor.lastError()) }
+            var descriptor = pollfd(fd: raw, events: Int16(POLLOUT), revents: 0)
+            let milliseconds = Int32(clamping: max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+            let ready = SocketDescriptor.retryingOnInterrupt { poll(&descriptor, 1, milliseconds) }
+            guard ready > 0 else { throw failure(ready == 0 ? "timed out after \(timeout)" : SocketDescriptor.lastError()) }
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(raw, SOL_SOCKET, SO_ERROR, &error, &length)
+            guard error == 0 else { throw failure(String(cString: strerror(error))) }
+        }
+        let flags = fcntl(raw, F_GETFL)
+        guard flags >= 0, fcntl(raw, F_SETFL, flags & ~Int32(O_NONBLOCK)) == 0 else {
+            throw failure(SocketDescriptor.lastError())
+        }
+        try socket.setNoDelay()
+        return socket
+    }
+}

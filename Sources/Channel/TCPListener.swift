@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A listening TCP socket: `SO_REUSEADDR`, a backlog deep enough for a thousand clients connecting at once.
+public final class TCPListener: Sendable {
+    /// Pending connections the kernel may queue (it caps this at `net.core.somaxconn`).
+    public static let defaultBacklog: Int32 = 4096
+
+    private let socket: Socket
+    /// The port it listens on (the OS-picked one when asked for port 0).
+    public let port: UInt16
+    /// "127.0.0.1:8124", the address it listens on.
+    public let address: String
+
+    /// Listens on `host:port`; port 0 lets the OS pick (read `port`).
+    public init(host: String, port: UInt16, backlog: Int32 = TCPListener.defaultBacklog) throws(ChannelError) {
+        let addresses = try SocketAddress.resolve(host: host, port: port)
+        guard let address = addresses.first else {
+            throw ChannelError(kind: .transport, code: .internal, message: "\(host) has no address to listen on")
+        }
+        let failure = { (step: String) in
+            ChannelError(
+                kind: .transport, code: .internal,
+                message: "cannot listen on \(address.text): \(step) failed: \(SocketDescriptor.lastError())")
+        }
+        let raw = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard raw >= 0 else { throw failure("socket") }
+        let socket = Socket(adopting: SocketDescriptor(rawValue: raw))
+        try socket.descriptor.setOption(SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
+        guard address.withPointer({ bind(raw, $0, $1) }) == 0 else { throw failure("bind") }
+        guard listen(raw, backlog) == 0 else { throw failure("listen") }
+        self.socket = socket
+        self.port = socket.localPort
+        self.address = address.family == AF_INET6 ? "[\(host)]:\(self.port)" : "\(host):\(self.port)"
+    }
+
+    /// Waits for the next connection. Throws once `shutdown()` was called, or on a failure that
+    /// retrying will not fix at once (such as running out of descriptors: the caller should pause).
+    public func accept() throws(ChannelError) -> Socket {
+        while true {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let raw = withUnsafeMutablePointer(to: &storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.accept(socket.descriptor.rawValue, $0, &length)
+                }
+            }
+            if raw >= 0 {
+                // accept4 is not visible from Swift's Glibc module; a child process must not inherit it.
+                _ = fcntl(raw, F_SETFD, FD_CLOEXEC)
+                let remote = withUnsafePointer(to: &storage) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0, length: length).text }
+                }
+                let accepted = Socket(adopting: SocketDescriptor(rawValue: raw), remoteAddress: remote)
+                try? accepted.setNoDelay()
+                return accepted
+            }
+            // A client that gave up before we accepted it, or a signal: just wait for the next one.
+            if errno == EINTR || errno == ECONNABORTED || errno == EPROTO { continue }
+            throw ChannelError(
+                kind: .transport, code: .internal, message: "accepting on \(address) failed: \(SocketDescriptor.lastError())")
+        }
+    }
+
+    /// Stops listening: a thread blocked in `accept()` returns with an error. Safe from any thread.
+    public func shutdown() {
+        socket.shutdown()
+    }
+}

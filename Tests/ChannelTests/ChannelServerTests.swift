@@ -1,0 +1,277 @@
+import CBORKit
+import Channel
+import Foundation
+import OpenSSLKit
+import Synchronization
+import Testing
+
+/// A connection that skips ChannelClient's checks, to send the server whatever a test needs.
+private func rawConnection(to server: ChannelServer, domain: TestDomain, identity: TLSIdentity?) throws -> FramedConnection {
+    let socket = try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10))
+    try socket.setTimeouts(receive: .seconds(20), send: .seconds(20))
+    let tls = try TLSConnection(context: try domain.clientContext(identity: identity), fileDescriptor: socket.fileDescriptor)
+    try tls.handshake()
+    return FramedConnection(socket: socket, tls: tls)
+}
+
+/// What a client with `identity` hears when it sends a ping to a server that trusts `domain`.
+private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set<String>? = nil) throws -> ChannelError? {
+    let server = try startServer(
+        context: try domain.serverContext(), configuration: .init(name: "runtime", allowedPeerRoles: allowed))
+    defer { server.stop() }
+    let client = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: identity), expectedRoles: ["runtime"])
+    return #expect(throws: ChannelError.self) { try client.request(ping(1)) }
+}
+
+@Test func mutualTLSRoundTripsSeveralRequestsOnOneConnection() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext(), configuration: .init(name: "runtime", allowedPeerRoles: ["device"]))
+    defer { server.stop() }
+    let client = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
+        expectedRoles: ["runtime"])
+    #expect(client.server.role == "runtime")
+    #expect(client.server.measurement == String(repeating: "5e", count: 32))
+    for n: UInt64 in 1...3 {
+        let answer = try client.request(ping(n))
+        #expect(answer.type == "pong")
+        #expect(try answer.unsigned("n") == n)
+        #expect(try answer.text("role") == "device")
+    }
+    client.close()
+}
+
+@Test func clientWithoutCertificateReadsTheRefusal() throws {
+    let domain = try TestDomain()
+    let error = try refusal(of: nil, domain: domain)
+    #expect(error?.kind == .remote)
+    #expect(error?.code == .notAuthorized)
+    #expect(error?.message == "runtime refused the connection: no client certificate (this server admits only peers with an admission certificate)")
+}
+
+@Test func refusedClientReadsTheReasonEvenAfterTheServerHasGone() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext())
+    defer { server.stop() }
+    let client = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: nil), expectedRoles: ["runtime"])
+    // Longer than the server lingers after its error frame: its socket is gone, and a write would
+    // only earn a reset.
+    Thread.sleep(forTimeInterval: 1.5)
+    #expect(server.activeConnections == 0)
+    let error = #expect(throws: ChannelError.self) { try client.request(ping(1)) }
+    #expect(error?.kind == .remote)
+    #expect(error?.message.hasPrefix("runtime refused the connection: no client certificate") == true, "\(String(describing: error))")
+}
+
+@Test func selfSignedClientIsRefused() throws {
+    let error = try refusal(of: try TestDomain.selfSigned(role: "device", commonName: "cml-device"), domain: try TestDomain())
+    #expect(error?.code == .notAuthorized)
+    #expect(error?.message == "runtime refused the connection: your certificate is not issued by this domain's policy key (self-signed \"cml-device\")")
+}
+
+@Test func expiredClientIsRefused() throws {
+    let domain = try TestDomain()
+    let expired = try domain.identity(role: "device", notBefore: Date() - 7200, notAfter: Date() - 3600)
+    let error = try refusal(of: expired, domain: domain)
+    #expect(error?.code == .notAuthorized)
+    #expect(error?.message == "runtime refused the connection: your certificate expired on \(UTCTimeText.format(expired.certificate.notAfter))")
+}
+
+@Test func clientInARoleThatMayNotConnectIsRefused() throws {
+    let domain = try TestDomain()
+    let error = try refusal(of: try domain.identity(role: "device"), domain: domain, allowed: ["provider"])
+    #expect(error?.code == .notAuthorized)
+    #expect(error?.message == "runtime refused the connection: role \"device\" may not connect to runtime (allowed: provider)")
+}
+
+@Test func clientWithoutARoleIsRefused() throws {
+    let domain = try TestDomain()
+    let key = ECPrivateKey(generating: .p256)
+    let bare = try CertificateBuilder(subjectCommonName: "device", subjectPublicKey: key.publicKey, notAfter: Date() + 60)
+        .issued(by: domain.root, issuerKey: domain.rootKey)
+    let error = try refusal(of: TLSIdentity(certificate: bare, privateKey: key), domain: domain)
+    #expect(error?.message == "runtime refused the connection: your certificate names no role (no cml:role:<role> URI)")
+}
+
+@Test func clientRefusesAServerOfAnotherDomain() throws {
+    let domain = try TestDomain()
+    let other = try TestDomain(name: "other-domain")
+    let served = Mutex(0)
+    let server = try startServer(context: try other.serverContext()) { _, _, _ in served.withLock { $0 += 1 } }
+    defer { server.stop() }
+    let error = #expect(throws: ChannelError.self) {
+        try ChannelClient.connect(
+            host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
+            expectedRoles: ["runtime"])
+    }
+    #expect(error?.kind == .refused)
+    #expect(error?.description == "refused runtime at 127.0.0.1:\(server.port): its certificate is not issued by this domain's policy key (\"runtime\" is issued by \"other-domain\")")
+    #expect(served.withLock { $0 } == 0)
+}
+
+@Test func clientRefusesAServerInAnotherRole() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext(role: "device"))
+    defer { server.stop() }
+    let error = #expect(throws: ChannelError.self) {
+        try ChannelClient.connect(
+            host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "provider")),
+            expectedRoles: ["runtime"])
+    }
+    #expect(error?.description == "refused runtime at 127.0.0.1:\(server.port): its certificate names the role \"device\", expected runtime")
+}
+
+@Test func serverAuthOnlyServesClientsWithoutCertificates() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext(role: "certifier", mutual: false))
+    defer { server.stop() }
+    let client = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: nil), expectedRoles: ["certifier"])
+    let answer = try client.request(ping(7))
+    #expect(try answer.unsigned("n") == 7)
+    #expect(try answer.text("role") == "")
+}
+
+@Test func frameOverTheLimitIsRefusedWithoutReadingIt() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext(), configuration: .init(name: "runtime", maxFrameSize: 1000))
+    defer { server.stop() }
+    let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: "device"))
+    // Only the header: the server must answer without waiting for the 1001 bytes it announces.
+    try connection.tls.write([0, 0, 0x03, 0xe9])
+    let answer = try ErrorMessage(try connection.receive())
+    #expect(answer == ErrorMessage(.malformedFrame, "a frame of 1001 bytes is over the limit of 1000 bytes"))
+    #expect(try connection.receiveIfAny() == nil)
+}
+
+@Test func malformedFrameIsAnsweredAndTheServerServesTheNextClient() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext())
+    defer { server.stop() }
+    let device = try domain.identity(role: "device")
+    let connection = try rawConnection(to: server, domain: domain, identity: device)
+    let body = CBOREncoder.encode([1, 2, 3])
+    try connection.tls.write([0, 0, 0, UInt8(body.count)] + body)
+    let answer = try ErrorMessage(try connection.receive())
+    #expect(answer == ErrorMessage(.malformedFrame, "the frame is a CBOR array, not a map"))
+    #expect(try connection.receiveIfAny() == nil)
+
+    let next = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: device), expectedRoles: ["runtime"])
+    #expect(try next.request(ping(2)).unsigned("n") == 2)
+}
+
+@Test func handlerErrorsBecomeErrorFrames() throws {
+    let domain = try TestDomain()
+    struct Broken: Error, CustomStringConvertible {
+        var description: String { "the disk is full" }
+    }
+    let server = try startServer(context: try domain.serverContext()) { _, request, _ in
+        if request.type == "get-model" { throw ChannelError(.noModel, "no model has been uploaded yet") }
+        throw Broken()
+    }
+    defer { server.stop() }
+    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
+    let first = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    let noModel = #expect(throws: ChannelError.self) { try first.request(Message(type: "get-model")) }
+    #expect(noModel == ChannelError(kind: .remote, code: .noModel, message: "no model has been uploaded yet"))
+    let second = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    let broken = #expect(throws: ChannelError.self) { try second.request(ping(1)) }
+    #expect(broken == ChannelError(kind: .remote, code: .internal, message: "the disk is full"))
+    // The unknown-type answer of the echo handler, with its code.
+    let third = try startServer(context: try domain.serverContext())
+    defer { third.stop() }
+    let client = try ChannelClient.connect(host: "127.0.0.1", port: third.port, context: context, expectedRoles: ["runtime"])
+    let unknown = #expect(throws: ChannelError.self) { try client.request(Message(type: "dance")) }
+    #expect(unknown?.description == "unknown-type: \"dance\" is not served here")
+}
+
+@Test func readTimeoutFiresOnASilentPeer() throws {
+    let domain = try TestDomain()
+    let server = try startServer(
+        context: try domain.serverContext(), configuration: .init(name: "runtime", readTimeout: .milliseconds(300)))
+    defer { server.stop() }
+    let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: "device"))
+    // Say nothing: the server gives up on us and says why.
+    let answer = try ErrorMessage(try connection.receive())
+    #expect(answer.code == .timeout)
+    #expect(answer.message == "runtime closed the connection: waiting for a frame from 127.0.0.1:\(connection.socket.localPort): timed out after 0.3 seconds")
+}
+
+@Test func clientReadTimeoutFiresOnASilentServer() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext()) { _, _, _ in Thread.sleep(forTimeInterval: 2) }
+    defer { server.stop() }
+    let client = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
+        expectedRoles: ["runtime"], configuration: .init(readTimeout: .milliseconds(200)))
+    let error = #expect(throws: ChannelError.self) { try client.request(ping(1)) }
+    #expect(error?.kind == .timeout && error?.code == .timeout)
+}
+
+@Test func twoHundredConcurrentClientsAllSucceed() throws {
+    let domain = try TestDomain()
+    let count = 200
+    let busiest = Mutex((now: 0, most: 0))
+    let server = try startServer(context: try domain.serverContext()) { peer, request, connection in
+        busiest.withLock { $0.most = max($0.most, $0.now) }
+        try echo(peer, request, connection)
+    }
+    defer { server.stop() }
+    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
+    let allConnected = DispatchGroup()
+    let go = DispatchSemaphore(value: 0)
+    let finished = DispatchGroup()
+    let successes = Mutex(0)
+    let failures = Mutex([String]())
+    for index in 0..<count {
+        allConnected.enter()
+        finished.enter()
+        let thread = Thread {
+            defer {
+                OpenSSLThread.finish()
+                finished.leave()
+            }
+            var entered = true
+            do {
+                let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+                allConnected.leave()
+                entered = false
+                go.wait()
+                let answer = try client.request(ping(UInt64(index)))
+                if try answer.unsigned("n") == UInt64(index) { successes.withLock { $0 += 1 } }
+                client.close()
+            } catch {
+                if entered { allConnected.leave() }
+                failures.withLock { $0.append("\(index): \(error)") }
+            }
+        }
+        thread.stackSize = 256 << 10
+        thread.start()
+    }
+    allConnected.wait()
+    let open = server.activeConnections
+    busiest.withLock { $0.now = open }
+    for _ in 0..<count { go.signal() }
+    finished.wait()
+    #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(5) })")
+    #expect(successes.withLock { $0 } == count)
+    #expect(open == count, "connections open at once")
+}
+
+@Test func stopEndsOpenConnectionsAndRefusesNewOnes() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext())
+    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
+    let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    #expect(try client.request(ping(1)).unsigned("n") == 1)
+    server.stop()
+    #expect(server.activeConnections == 0)
+    #expect(throws: ChannelError.self) { try client.request(ping(2)) }
+    #expect(throws: ChannelError.self) {
+        try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    }
+    server.stop()
+}
