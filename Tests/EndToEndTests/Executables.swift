@@ -37,8 +37,13 @@ enum Executables {
 
     /// Runs executable `name` with `arguments` to completion, in `workingDirectory` if given.
     static func run(_ name: String, _ arguments: [String], workingDirectory: URL? = nil) throws -> Result {
+        try run(program: URL(fileURLWithPath: try path(name)), arguments, workingDirectory: workingDirectory)
+    }
+
+    /// Runs any program (a built executable, `/usr/bin/env` for a script) with `arguments` to completion.
+    static func run(program: URL, _ arguments: [String], workingDirectory: URL? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try path(name))
+        process.executableURL = program
         process.arguments = arguments
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         let output = Pipe()

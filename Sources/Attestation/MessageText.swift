@@ -1,0 +1,19 @@
+import CBORKit
+
+// Wording helpers shared by the error messages of this module.
+
+extension CBORValue {
+    /// The item's type with its article, for messages: "an array", "a byte string", "null".
+    var typeWithArticle: String {
+        switch self {
+        case .null, .undefined: typeName
+        case .unsigned, .array: "an " + typeName
+        default: "a " + typeName
+        }
+    }
+}
+
+/// "1 byte", "64 bytes": a count and its noun, singular or plural.
+func quantity(_ count: Int, _ noun: String) -> String {
+    count == 1 ? "1 \(noun)" : "\(count) \(noun)s"
+}
