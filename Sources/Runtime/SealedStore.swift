@@ -1,5 +1,4 @@
 import ByteKit
-import Foundation
 import OpenSSLKit
 
 /// Files only this runtime can read: AES-256-GCM under a key derived with HKDF from the `sealing`
@@ -33,10 +32,9 @@ public struct SealedStore: Sendable {
             throw RuntimeError("deriving the sealing key failed: \(error)")
         }
         do {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileBytes.makeDirectory(directory, mode: 0o700)
         } catch {
-            throw RuntimeError("\(directory): cannot make the sealed-state folder: \(error.localizedDescription)")
+            throw RuntimeError("cannot make the sealed-state folder: \(error)")
         }
         self.directory = directory
     }
@@ -55,7 +53,7 @@ public struct SealedStore: Sendable {
             throw RuntimeError("sealing \(purpose) failed: \(error)")
         }
         do {
-            try FileBytes.writeAtomically(Self.header + sealed, to: path(of: purpose), permissions: 0o600)
+            try FileBytes.writeAtomically(Self.header + sealed, to: path(of: purpose), mode: 0o600)
         } catch {
             throw RuntimeError("cannot store the sealed \(purpose): \(error)")
         }
