@@ -1,23 +1,18 @@
-import ArgumentParser
 import Foundation
 public import Logging
 
-/// Log records as plain lines on standard error, readable in a transcript: the message alone when it
-/// carries no metadata (`epoch: 10, loss: 0.023,0.037`), otherwise followed by its metadata in
-/// parentheses. Info and debug lines show only the record's own metadata; warnings and errors also the
-/// logger's (which peer, which connection), since that is what one needs to act on them.
+/// A log handler for people: one line per event on standard error, `13:05:12 [certifier] message
+/// key=value ...`, with the level shown only for warnings and worse.
 public struct LineLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
+    /// The name in brackets, e.g. "certifier".
+    public let label: String
     public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
 
-    /// A handler writing records from `level` up.
-    public init(level: Logger.Level = .info) {
-        logLevel = level
-    }
-
-    /// Bootstraps swift-log with this handler, once per process (executables only; libraries never do).
-    public static func bootstrap(level: Logger.Level = .info) {
-        LoggingSystem.bootstrap { _ in LineLogHandler(level: level) }
+    /// A handler printing events at `level` and above under `label`.
+    public init(label: String, level: Logger.Level = .info) {
+        self.label = label
+        self.logLevel = level
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -26,13 +21,12 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let shown = event.level >= .warning ? metadata.merging(event.metadata ?? [:]) { $1 } : event.metadata ?? [:]
-        var line = event.level >= .warning ? "\(event.level): \(event.message)" : "\(event.message)"
-        if !shown.isEmpty {
-            line += " (" + shown.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
-        }
-        StandardError.line(line)
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        let details = merged.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+        let level = event.level >= .warning ? "\(event.level): " : ""
+        let time = Date().formatted(Date.VerbatimFormatStyle(
+            format: "\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
+            timeZone: .current, calendar: .current))
+        StandardError.line("\(time) [\(label)] \(level)\(event.message)\(details)")
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}
