@@ -49,6 +49,12 @@ let package = Package(
         // Framed CBOR messages over TLS 1.3, peer identities from admission certificates, servers and clients.
         .target(name: "Channel", dependencies: ["OpenSSLKit", "CBORKit", "ByteKit", logging]),
 
+        // The certifier: state, nonces, admission certificates, audit log, the service.
+        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Attestation", "OpenSSLKit", "ByteKit", logging]),
+
+        // What every role's `attest` does, and the credentials later tasks load from a role's state.
+        .target(name: "Admission", dependencies: ["Policy", "Channel", "Attestation", "OpenSSLKit", "ByteKit"]),
+
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
 

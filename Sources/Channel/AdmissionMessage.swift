@@ -1,4 +1,4 @@
-import CBORKit
+internal import CBORKit
 
 /// `{"type": "admission", "certificate": bstr, "expires": uint, "policy": bstr, "secrets": {text: bstr}}`:
 /// the certifier admits a client.
