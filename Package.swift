@@ -13,6 +13,9 @@ let package = Package(
         .executable(name: "cml-provider", targets: ["cml-provider"]),
         .executable(name: "cml-device", targets: ["cml-device"]),
         .executable(name: "cml-token", targets: ["cml-token"]),
+        .executable(name: "cml-certifier", targets: ["cml-certifier"]),
+        .executable(name: "cml-runtime", targets: ["cml-runtime"]),
+        .executable(name: "cml-policy", targets: ["cml-policy"]),
         .executable(name: "cml-bench", targets: ["cml-bench"]),
     ],
     dependencies: [
@@ -58,12 +61,21 @@ let package = Package(
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
 
+        // Subcommands that several role executables share (`attest`).
+        .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
+
         // Thin executables.
-        .executableTarget(name: "cml-provider", dependencies: ["WordModel", "CommandSupport", argumentParser]),
-        .executableTarget(name: "cml-device", dependencies: ["WordModel", "CommandSupport", argumentParser]),
+        .executableTarget(
+            name: "cml-certifier", dependencies: ["Certifier", "Channel", "CommandSupport", argumentParser, logging]),
+        .executableTarget(name: "cml-runtime", dependencies: ["RoleCommands", argumentParser]),
+        .executableTarget(name: "cml-provider", dependencies: ["WordModel", "RoleCommands", "CommandSupport", argumentParser]),
+        .executableTarget(name: "cml-device", dependencies: ["WordModel", "RoleCommands", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
+        .executableTarget(
+            name: "cml-policy", dependencies: ["Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
+            path: "tools/cml-policy"),
         .executableTarget(
             name: "cml-bench",
             dependencies: ["WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging],
