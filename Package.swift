@@ -91,7 +91,7 @@ let package = Package(
             name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"],
             // pycose_verify.py is run by EndToEndTests on tokens that cml-token makes.
             exclude: ["pycose_verify.py"], resources: [.copy("Vectors")]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Attestation", "OpenSSLKit", "ByteKit"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", logging]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(

@@ -77,14 +77,15 @@ public final class CertifierService: Sendable {
         self.clock = clock
     }
 
-    /// A server of this certifier on `host:port` (port 0: the OS picks), not yet running.
-    public func makeServer(host: String, port: UInt16) throws -> ChannelServer {
+    /// A server of this certifier on `host:port` (port 0: the OS picks), not yet running; the channel
+    /// layer logs connections to `channelLogger` (by default the certifier's logger).
+    public func makeServer(host: String, port: UInt16, channelLogger: Logger? = nil) throws -> ChannelServer {
         let context = try TLSContext(
             side: .server, trustedRoot: state.policyCertificate, rootDescription: "this domain's policy key",
             identity: TLSIdentity(certificate: state.tlsCertificate, privateKey: state.tlsKey))
         return try ChannelServer(
             host: host, port: port, context: context,
-            configuration: .init(name: CertifierState.role, readTimeout: .seconds(60)), logger: logger,
+            configuration: .init(name: CertifierState.role, readTimeout: .seconds(60)), logger: channelLogger ?? logger,
             handler: { [self] _, request, connection in
                 try connection.send(try answer(request, connection: connection.id, peer: connection.peerAddress))
             })

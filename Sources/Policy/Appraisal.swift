@@ -87,7 +87,8 @@ public enum Appraisal {
                     + (detail.isEmpty ? "" : " (\(detail))"))
         }
         if let config = reference.config, config.bytes != platform.config {
-            reasons.append("platform config \(Hex.short(platform.config)) is not the policy's \(Hex.short(config.bytes))")
+            func shown(_ bytes: [UInt8]) -> String { bytes.isEmpty ? "(empty)" : Hex.short(bytes) }
+            reasons.append("platform config \(shown(platform.config)) is not the policy's \(shown(config.bytes))")
         }
         return reasons
     }

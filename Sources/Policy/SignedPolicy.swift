@@ -53,7 +53,7 @@ public struct SignedPolicy: Sendable {
         }
         guard message.isValidSignature(with: key) else {
             throw PolicyError(
-                "the policy's signature does not verify under the policy certificate \(policyCertificate) "
+                "the policy's signature does not verify under the key of the policy \(policyCertificate) "
                     + "(the policy was changed after signing, or signed by another domain's key)")
         }
         let document: PolicyDocument

@@ -44,7 +44,11 @@ struct Serve: ParsableCommand {
                 throw CertifierError("policy \(error)")
             }
             service = try CertifierService(state: loaded, policyBytes: bytes, logger: logger)
-            server = try service.makeServer(host: listen.host, port: listen.port)
+            // The service logs every decision; the channel layer would repeat each refusal, so it speaks
+            // only of its own failures unless asked for more.
+            var channelLogger = Logger(label: "certifier")
+            channelLogger.logLevel = verbose ? .debug : .error
+            server = try service.makeServer(host: listen.host, port: listen.port, channelLogger: channelLogger)
         } catch let error as CertifierError {
             throw CommandFailure(error.message)
         } catch {
