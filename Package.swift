@@ -92,6 +92,9 @@ let package = Package(
             // pycose_verify.py is run by EndToEndTests on tokens that cml-token makes.
             exclude: ["pycose_verify.py"], resources: [.copy("Vectors")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Attestation", "OpenSSLKit", "ByteKit"]),
+        .testTarget(
+            name: "CertifierTests",
+            dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "OpenSSLKit", "ByteKit", logging]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", logging]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(
