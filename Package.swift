@@ -98,6 +98,10 @@ let package = Package(
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", logging]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(
-            name: "EndToEndTests", dependencies: ["cml-provider", "cml-device", "cml-token", "WordModel", "Attestation"]),
+            name: "EndToEndTests",
+            dependencies: [
+                "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Attestation",
+                "Certifier", "Channel", "OpenSSLKit", "ByteKit",
+            ]),
     ]
 )

@@ -43,6 +43,9 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
     @Option(name: .customLong("tsm-root"), help: ArgumentHelp("The configfs-tsm folder, for the tsm attester.", valueName: "DIR"))
     var tsmRoot = TSMAttester.defaultRoot
 
+    @Option(name: .customLong("claim-role"), help: ArgumentHelp("Claim another role than this program's (to see the certifier refuse it).", visibility: .hidden))
+    var claimRole: String?
+
     public init() {}
 
     public func validate() throws {
@@ -64,7 +67,7 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
         let summary: AdmissionSummary
         do {
             summary = try AdmissionClient().attest(
-                role: Role.name, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                role: claimRole ?? Role.name, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
                 attester: try makeAttester(), stateDirectory: state)
         } catch let error as AdmissionError {
             throw CommandFailure(error.message)
