@@ -78,7 +78,10 @@ let package = Package(
             path: "tools/cml-policy"),
         .executableTarget(
             name: "cml-bench",
-            dependencies: ["WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging],
+            dependencies: [
+                "WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "Policy", "Certifier", "Admission", "ByteKit",
+                "CommandSupport", argumentParser, logging,
+            ],
             path: "tools/cml-bench"),
 
         // One test target per library, plus end-to-end tests of the real executables.
