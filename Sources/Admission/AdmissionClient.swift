@@ -51,7 +51,8 @@ public struct AdmissionClient: Sendable {
                 host: certifierHost, port: certifierPort, context: context, expectedRoles: [CertifierRole.name],
                 peerName: "the certifier", configuration: configuration)
         } catch let error as ChannelError {
-            throw AdmissionError("cannot reach the certifier at \(endpoint): \(error.message)")
+            // Channel's messages already name the endpoint.
+            throw AdmissionError(error.message.contains(endpoint) ? error.message : "cannot reach the certifier at \(endpoint): \(error.message)")
         } catch {
             throw AdmissionError("cannot reach the certifier at \(endpoint): \(error)")
         }
