@@ -1,5 +1,6 @@
 import Attestation
 import ByteKit
+import Foundation
 public import OpenSSLKit
 
 /// A policy template (policy-templates/*.json): a policy whose measurements and platform key are
@@ -96,16 +97,10 @@ public struct PolicyTemplate: Sendable {
 
     /// `value` as the inside of a JSON string: a PEM's newlines become `\n`.
     static func jsonEscaped(_ value: String) -> String {
-        var escaped = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case _ where scalar.value < 0x20: escaped += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        // A string always encodes; the result is quoted, and the quotes go.
+        let quoted = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+        return String(quoted.dropFirst().dropLast())
     }
 }

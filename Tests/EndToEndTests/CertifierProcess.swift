@@ -52,19 +52,15 @@ struct Domain {
 
 /// A running `cml-certifier serve` on an OS-picked port; `stop()` sends SIGTERM and returns its log.
 final class CertifierProcess {
-    let process = Process()
+    let process: Process
     let port: UInt16
     private let errors: BackgroundRead
 
     init(_ domain: Domain, policy: String? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: try Executables.path("cml-certifier"))
-        process.arguments = ["serve", "--state", domain.state, "--policy", policy ?? domain.signedPolicy, "--listen", "127.0.0.1:0"]
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let (process, output, error) = try Executables.start(
+            program: URL(fileURLWithPath: try Executables.path("cml-certifier")),
+            ["serve", "--state", domain.state, "--policy", policy ?? domain.signedPolicy, "--listen", "127.0.0.1:0"])
+        self.process = process
         errors = BackgroundRead(error.fileHandleForReading)
         // The first line says where it listens: "listening on 127.0.0.1:PORT".
         var line = Data()

@@ -32,22 +32,20 @@ enum PolicyFiles {
     }
 
     static func privateKey(_ path: String) throws -> ECPrivateKey {
-        do {
-            return try ECPrivateKey(pem: String(decoding: try read(path, "policy key"), as: UTF8.self))
-        } catch let error as CommandFailure {
-            throw error
-        } catch {
-            throw CommandFailure("policy key \(path): \(error)")
-        }
+        try pem(path, "policy key") { text throws(OpenSSLError) in try ECPrivateKey(pem: text) }
     }
 
     static func certificate(_ path: String) throws -> Certificate {
+        try pem(path, "policy certificate") { text throws(OpenSSLError) in try Certificate(pem: text) }
+    }
+
+    /// The PEM file at `path`, parsed; errors name it as `what`.
+    private static func pem<Value>(_ path: String, _ what: String, _ parse: (String) throws(OpenSSLError) -> Value) throws -> Value {
+        let text = String(decoding: try read(path, what), as: UTF8.self)
         do {
-            return try Certificate(pem: String(decoding: try read(path, "policy certificate"), as: UTF8.self))
-        } catch let error as CommandFailure {
-            throw error
+            return try parse(text)
         } catch {
-            throw CommandFailure("policy certificate \(path): \(error)")
+            throw CommandFailure("\(what) \(path): \(error)")
         }
     }
 
