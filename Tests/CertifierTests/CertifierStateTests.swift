@@ -44,6 +44,17 @@ import Testing
         #expect(try second.secret(SecretID(parsing: "runtime:sealing")) != sealing)
     }
 
+    @Test func loadRenewsATLSCertificateNearItsEnd() throws {
+        let made = try CertifierState.initialize(directory: folder, now: Date() - 350 * 86400)
+        let loaded = try CertifierState.load(directory: folder)
+        #expect(loaded.tlsCertificate != made.tlsCertificate)
+        #expect(loaded.tlsCertificate.notAfter > Date() + 300 * 86400)
+        #expect(try loaded.tlsCertificate.publicKey == made.tlsKey.publicKey)
+        #expect(try CertificateVerifier(trustedRoot: loaded.policyCertificate).verify(loaded.tlsCertificate).isTrusted)
+        // Written back, so the next load keeps it.
+        #expect(try CertifierState.load(directory: folder).tlsCertificate == loaded.tlsCertificate)
+    }
+
     @Test func ensureSecretsMakesOnlyTheMissingOnes() throws {
         let state = try CertifierState.initialize(directory: folder)
         let made = try state.ensureSecrets([SecretID(parsing: "runtime:sealing"), SecretID(parsing: "provider:signing")])
