@@ -51,8 +51,10 @@ struct Serve: ParsableCommand {
             server = try service.makeServer(host: listen.host, port: listen.port, channelLogger: channelLogger)
         } catch let error as CertifierError {
             throw CommandFailure(error.message)
+        } catch let error as ChannelError {
+            throw CommandFailure(error.message)
         } catch {
-            throw CommandFailure("cannot listen on \(listen): \(error)")
+            throw CommandFailure("cannot serve on \(listen): \(error)")
         }
         let document = service.policy.document
         logger.info(
