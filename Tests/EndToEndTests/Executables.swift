@@ -42,6 +42,18 @@ enum Executables {
 
     /// Runs any program (a built executable, `/usr/bin/env` for a script) with `arguments` to completion.
     static func run(program: URL, _ arguments: [String], workingDirectory: URL? = nil) throws -> Result {
+        let (process, output, error) = try start(program: program, arguments, workingDirectory: workingDirectory)
+        // Read both pipes before waiting, so a chatty process cannot fill a pipe and stall.
+        let errorData = BackgroundRead(error.fileHandleForReading)
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: String(decoding: errorData.wait(), as: UTF8.self))
+    }
+
+    /// Starts `program` with `arguments`, its output and errors on pipes and no input.
+    static func start(program: URL, _ arguments: [String], workingDirectory: URL? = nil) throws -> (Process, output: Pipe, error: Pipe) {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
@@ -52,13 +64,7 @@ enum Executables {
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Read both pipes before waiting, so a chatty process cannot fill a pipe and stall.
-        let errorData = BackgroundRead(error.fileHandleForReading)
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
-            standardError: String(decoding: errorData.wait(), as: UTF8.self))
+        return (process, output, error)
     }
 
     /// The repository root, for data files such as `data/words-short.txt`.

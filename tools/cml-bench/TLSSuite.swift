@@ -98,23 +98,7 @@ private struct LoopbackChannel {
 
     /// Runs `work(index)` on `count` threads at once and rethrows the first failure.
     func concurrently(_ count: Int, _ work: @escaping @Sendable (Int) throws -> Void) throws {
-        let failures = Mutex([String]())
-        let finished = DispatchGroup()
-        for index in 0..<count {
-            finished.enter()
-            let thread = Thread {
-                do { try work(index) } catch { failures.withLock { $0.append("\(error)") } }
-                // The process may exit as soon as the last thread leaves: let OpenSSL go first.
-                OpenSSLThread.finish()
-                finished.leave()
-            }
-            thread.stackSize = 256 << 10
-            thread.start()
-        }
-        finished.wait()
-        if let first = failures.withLock({ $0.first }) {
-            throw CommandFailure("tls: \(failures.withLock { $0.count }) of \(count) clients failed, first: \(first)")
-        }
+        try runConcurrently(count, label: "tls", work)
     }
 
     /// Seconds until `devices` clients, started at once, are all connected and verified; then each sends

@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a file could not be read or written: the path the caller named, and errno's words.
+public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file the caller asked for (never a temporary one).
+    public let path: String
+    /// What went wrong, e.g. "no such file or directory".
+    public let reason: String
+
+    /// An error about `path` for `reason`.
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    /// "path: reason".
+    public var description: String { "\(path): \(reason)" }
+
+    /// The error that errno describes now, about `path`.
+    public static func current(_ path: String) -> FileError {
+        FileError(path: path, reason: String(cString: strerror(errno)).lowercased())
+    }
+}
+
+/// Whole-file reads and atomic writes with POSIX calls, for keys, certificates and state files.
+public enum FileBytes {
+    /// Whether something exists at `path`.
+    public static func exists(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0
+    }
+
+    /// The bytes of the file at `path`.
+    public static func read(_ path: String) throws(FileError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .current(path) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .current(path) }
+        guard (status.st_mode & S_IFMT) != S_IFDIR else { throw FileError(path: path, reason: "is a directory") }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { buffer in
+                #if canImport(Glibc)
+                Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+                #else
+                Darwin.read(descriptor, buffer.baseAddress, buffer.count)
+                #endif
+            }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw .current(path) }
+            if count == 0 { return bytes }
+            bytes += chunk[..<count]
+        }
+    }
+
+    /// The file at `path` as UTF-8 text.
+    public static func readText(_ path: String) throws(FileError) -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// Replaces the file at `path` with `bytes` atomically, with permissions `mode` (0600 for secrets).
+    ///
+    /// A temporary file beside it is created with `mode` from the start (a secret is never readable by
+    /// others, not even for a moment), written, synced and renamed over `path`, so readers see the old
+    /// file or the new one, never a part.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o644) throws(FileError) {
+        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        guard descriptor >= 0 else { throw .current(path) }
+        func fail() -> FileError {
+            let error = FileError.current(path)
+            close(descriptor)
+            unlink(temporary)
+            return error
+        }
+        // The umask may have narrowed the mode; set it exactly.
+        guard fchmod(descriptor, mode_t(mode)) == 0 else { throw fail() }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { throw fail() }
+            written += count
+        }
+        guard fsync(descriptor) == 0 else { throw fail() }
+        guard close(descriptor) == 0 else {
+            let error = FileError.current(path)
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = FileError.current(path)
+            unlink(temporary)
+            throw error
+        }
+        syncDirectory(of: path)
+    }
+
+    /// Writes UTF-8 `text` atomically (see `writeAtomically(_:to:mode:)`).
+    public static func writeAtomically(text: String, to path: String, mode: UInt32 = 0o644) throws(FileError) {
+        try writeAtomically(Array(text.utf8), to: path, mode: mode)
+    }
+
+    /// Writes `bytes` into the existing file at `path` (truncating it), in place: for files that cannot
+    /// be replaced by a rename, such as a configfs attribute.
+    public static func writeInPlace(_ bytes: [UInt8], to path: String) throws(FileError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .current(path) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else {
+                let error = FileError.current(path)
+                close(descriptor)
+                throw error
+            }
+            written += count
+        }
+        guard close(descriptor) == 0 else { throw .current(path) }
+    }
+
+    /// Makes the directory `path` and any missing parents with `mode`; an existing directory is fine.
+    public static func makeDirectory(_ path: String, mode: UInt32 = 0o755) throws(FileError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += prefix.isEmpty || prefix.hasSuffix("/") ? String(component) : "/\(component)"
+            if mkdir(prefix, mode_t(mode)) != 0, errno != EEXIST { throw .current(prefix) }
+        }
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw .current(path) }
+        guard (status.st_mode & S_IFMT) == S_IFDIR else { throw FileError(path: path, reason: "is not a directory") }
+    }
+
+    /// The permission bits of the file at `path` (e.g. 0o600), or nil if it does not exist.
+    public static func permissions(_ path: String) -> UInt32? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return UInt32(status.st_mode) & 0o777
+    }
+
+    /// Syncs the directory holding `path` so the rename itself survives a crash; best effort.
+    private static func syncDirectory(of path: String) {
+        let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
+        let descriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}
