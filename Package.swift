@@ -13,6 +13,9 @@ let package = Package(
         .executable(name: "cml-provider", targets: ["cml-provider"]),
         .executable(name: "cml-device", targets: ["cml-device"]),
         .executable(name: "cml-token", targets: ["cml-token"]),
+        .executable(name: "cml-certifier", targets: ["cml-certifier"]),
+        .executable(name: "cml-runtime", targets: ["cml-runtime"]),
+        .executable(name: "cml-policy", targets: ["cml-policy"]),
         .executable(name: "cml-bench", targets: ["cml-bench"]),
     ],
     dependencies: [
@@ -49,6 +52,12 @@ let package = Package(
         // Framed CBOR messages over TLS 1.3, peer identities from admission certificates, servers and clients.
         .target(name: "Channel", dependencies: ["OpenSSLKit", "CBORKit", "ByteKit", logging]),
 
+        // The certifier: state, nonces, admission certificates, audit log, the service.
+        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Attestation", "OpenSSLKit", "ByteKit", logging]),
+
+        // What every role's `attest` does, and the credentials later tasks load from a role's state.
+        .target(name: "Admission", dependencies: ["Policy", "Channel", "Attestation", "OpenSSLKit", "ByteKit"]),
+
         // Each role's logic, so tests can run it in-process; the executables are thin.
         .target(
             name: "Runtime",
@@ -59,17 +68,26 @@ let package = Package(
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
 
+        // Subcommands that several role executables share (`attest`).
+        .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
+
         // Thin executables.
-        .executableTarget(name: "cml-provider", dependencies: ["WordModel", "CommandSupport", argumentParser]),
-        .executableTarget(name: "cml-device", dependencies: ["WordModel", "CommandSupport", argumentParser]),
+        .executableTarget(
+            name: "cml-certifier", dependencies: ["Certifier", "Channel", "CommandSupport", argumentParser, logging]),
+        .executableTarget(name: "cml-runtime", dependencies: ["RoleCommands", argumentParser]),
+        .executableTarget(name: "cml-provider", dependencies: ["WordModel", "RoleCommands", "CommandSupport", argumentParser]),
+        .executableTarget(name: "cml-device", dependencies: ["WordModel", "RoleCommands", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
         .executableTarget(
+            name: "cml-policy", dependencies: ["Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
+            path: "tools/cml-policy"),
+        .executableTarget(
             name: "cml-bench",
             dependencies: [
-                "WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "Policy", "Runtime", "CommandSupport",
-                argumentParser, logging,
+                "WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "Policy", "Certifier", "Admission", "ByteKit",
+                "Runtime", "CommandSupport", argumentParser, logging,
             ],
             path: "tools/cml-bench"),
 
@@ -86,13 +104,20 @@ let package = Package(
             name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"],
             // pycose_verify.py is run by EndToEndTests on tokens that cml-token makes.
             exclude: ["pycose_verify.py"], resources: [.copy("Vectors")]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Attestation", "OpenSSLKit", "ByteKit"]),
+        .testTarget(
+            name: "CertifierTests",
+            dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "OpenSSLKit", "ByteKit", logging]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", "TestSupport", logging]),
         .testTarget(
             name: "RuntimeTests",
             dependencies: ["Runtime", "Provider", "Device", "Channel", "Policy", "WordModel", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(
-            name: "EndToEndTests", dependencies: ["cml-provider", "cml-device", "cml-token", "WordModel", "Attestation"]),
+            name: "EndToEndTests",
+            dependencies: [
+                "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Attestation",
+                "Certifier", "Channel", "OpenSSLKit", "ByteKit",
+            ]),
     ]
 )

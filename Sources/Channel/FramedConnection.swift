@@ -1,4 +1,5 @@
 public import OpenSSLKit
+import Synchronization
 
 /// Frames over one TLS connection: send and receive messages, report errors to the peer, close cleanly.
 ///
@@ -10,6 +11,9 @@ public final class FramedConnection {
     public let tls: TLSConnection
     /// The frame format and size limit.
     public let codec: FrameCodec
+    /// A number no other connection of this process has, so a server can keep per-connection state
+    /// (the certifier's nonce) without relying on object addresses, which are reused.
+    public let id: UInt64 = FramedConnection.nextID.add(1, ordering: .relaxed).newValue
     /// The peer's identity, once its certificate was found trusted (nil without mutual TLS).
     public internal(set) var peer: PeerIdentity?
     /// How long `close()` waits for the peer to close after this side has (see `Socket.finishGracefully`).
@@ -19,6 +23,7 @@ public final class FramedConnection {
     /// How long one write may wait (as last set with `setTimeouts`; zero: forever).
     public private(set) var writeTimeout: Duration = .zero
     private var isClosed = false
+    private static let nextID = Atomic<UInt64>(0)
 
     /// Frames over `tls`, whose handshake is done, on `socket`.
     public init(socket: Socket, tls: TLSConnection, codec: FrameCodec = FrameCodec()) {

@@ -43,6 +43,21 @@ enum Executables {
 
     /// Runs any program (a built executable, `/usr/bin/env` for a script) with `arguments` to completion.
     static func run(program: URL, _ arguments: [String], workingDirectory: URL? = nil, input: String? = nil) throws -> Result {
+        let (process, output, error) = try start(program: program, arguments, workingDirectory: workingDirectory, input: input)
+        // Read both pipes before waiting, so a chatty process cannot fill a pipe and stall.
+        let errorData = BackgroundRead(error.fileHandleForReading)
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: String(decoding: errorData.wait(), as: UTF8.self))
+    }
+
+    /// Starts `program` with `arguments`, its output and errors on pipes, and `input` (none: an empty
+    /// input) as its standard input.
+    static func start(
+        program: URL, _ arguments: [String], workingDirectory: URL? = nil, input: String? = nil
+    ) throws -> (Process, output: Pipe, error: Pipe) {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
@@ -59,13 +74,7 @@ enum Executables {
             inputPipe.fileHandleForWriting.write(Data(input.utf8))
             try inputPipe.fileHandleForWriting.close()
         }
-        // Read both pipes before waiting, so a chatty process cannot fill a pipe and stall.
-        let errorData = BackgroundRead(error.fileHandleForReading)
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
-            standardError: String(decoding: errorData.wait(), as: UTF8.self))
+        return (process, output, error)
     }
 
     /// The repository root, for data files such as `data/words-short.txt`.

@@ -1,8 +1,6 @@
 import Channel
-import CommandSupport
 import Foundation
 import OpenSSLKit
-import Synchronization
 
 /// A domain made for a bench run: a P-384 root issuing P-256 admission certificates, as the certifier does.
 struct BenchDomain {
@@ -36,29 +34,5 @@ struct BenchDomain {
     /// A client context presenting a `role` certificate.
     func clientContext(_ role: String) throws -> TLSContext {
         try TLSContext(side: .client, trustedRoot: root, identity: try identity(role))
-    }
-}
-
-/// Client threads for the network suites.
-enum ClientThreads {
-    /// Runs `work(index)` on `count` threads at once and rethrows the first failure, naming `suite`.
-    static func run(_ count: Int, suite: String, _ work: @escaping @Sendable (Int) throws -> Void) throws {
-        let failures = Mutex([String]())
-        let finished = DispatchGroup()
-        for index in 0..<count {
-            finished.enter()
-            let thread = Thread {
-                do { try work(index) } catch { failures.withLock { $0.append("\(error)") } }
-                // The process may exit as soon as the last thread leaves: let OpenSSL go first.
-                OpenSSLThread.finish()
-                finished.leave()
-            }
-            thread.stackSize = 256 << 10
-            thread.start()
-        }
-        finished.wait()
-        if let first = failures.withLock({ $0.first }) {
-            throw CommandFailure("\(suite): \(failures.withLock { $0.count }) of \(count) clients failed, first: \(first)")
-        }
     }
 }

@@ -43,7 +43,7 @@ struct MLSuite: BenchSuite {
             for devices in Self.deviceCounts {
                 let clients = try DeviceClients(bench, count: devices)
                 let seconds = try Measure.medianSecondsPerRepeat(settings) { repeats in
-                    try ClientThreads.run(devices, suite: "ml") { index in
+                    try runConcurrently(devices, label: "ml") { index in
                         for _ in 0..<repeats { try clients.send(request, from: index) }
                     }
                 }

@@ -82,7 +82,7 @@ private struct LoopbackChannel {
 
     /// Runs `work(index)` on `count` threads at once and rethrows the first failure.
     func concurrently(_ count: Int, _ work: @escaping @Sendable (Int) throws -> Void) throws {
-        try ClientThreads.run(count, suite: "tls", work)
+        try runConcurrently(count, label: "tls", work)
     }
 
     /// Seconds until `devices` clients, started at once, are all connected and verified; then each sends

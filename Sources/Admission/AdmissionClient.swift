@@ -1,0 +1,132 @@
+public import Attestation
+import ByteKit
+public import Channel
+import Foundation
+public import OpenSSLKit
+import Policy
+
+/// What every role's `attest` does: make a TLS key, ask the certifier (pinning the policy certificate)
+/// for a nonce, get a token for `SHA-512(nonce || SPKI)` from the attester, send the evidence, check the
+/// admission, and store key, certificate, policy and secrets in the role's state directory.
+public struct AdmissionClient: Sendable {
+    /// Connection limits.
+    public var configuration: ChannelClient.Configuration
+
+    /// A client with these limits (by default 10 s to connect, 60 s for an answer).
+    public init(configuration: ChannelClient.Configuration = .init(connectTimeout: .seconds(10), readTimeout: .seconds(60))) {
+        self.configuration = configuration
+    }
+
+    /// A new TLS key. P-256: the key signs in every TLS handshake the role makes, and P-256 ECDSA costs
+    /// about a third of P-384's; it lives only as long as its admission certificate (an hour by default),
+    /// while the long-lived policy key that vouches for it is P-384.
+    public static func makeTLSKey() -> ECPrivateKey {
+        ECPrivateKey(generating: .p256)
+    }
+
+    /// Attests as `role` to the certifier at `certifierHost:certifierPort` and stores the result in
+    /// `stateDirectory` (see `RoleStateFiles`); each file is replaced atomically, the certificate last.
+    public func attest(
+        role: String, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
+        stateDirectory: String
+    ) throws(AdmissionError) -> AdmissionSummary {
+        let key = Self.makeTLSKey()
+        let summary = try requestAdmission(
+            role: role, certifierHost: certifierHost, certifierPort: certifierPort, policyCertificate: policyCertificate,
+            attester: attester, key: key)
+        try store(summary, key: key, policyCertificate: policyCertificate, in: stateDirectory)
+        return summary
+    }
+
+    /// The whole exchange for `key`, without touching the disk: nonce, token, evidence, and the checked admission.
+    public func requestAdmission(
+        role: String, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
+        key: ECPrivateKey
+    ) throws(AdmissionError) -> AdmissionSummary {
+        let endpoint = certifierHost.contains(":") ? "[\(certifierHost)]:\(certifierPort)" : "\(certifierHost):\(certifierPort)"
+        let client: ChannelClient
+        do {
+            let context = try TLSContext(side: .client, trustedRoot: policyCertificate, rootDescription: "this domain's policy key")
+            client = try ChannelClient.connect(
+                host: certifierHost, port: certifierPort, context: context, expectedRoles: [CertifierRole.name],
+                peerName: "the certifier", configuration: configuration)
+        } catch let error as ChannelError {
+            // Channel's messages already name the endpoint.
+            throw AdmissionError(error.message.contains(endpoint) ? error.message : "cannot reach the certifier at \(endpoint): \(error.message)")
+        } catch {
+            throw AdmissionError("cannot reach the certifier at \(endpoint): \(error)")
+        }
+        defer { client.close() }
+        let admission: AdmissionMessage
+        do {
+            let nonce = try client.request(NonceRequest(), expecting: NonceMessage.self)
+            let spki = key.publicKey.spkiDER
+            let token: [UInt8]
+            do {
+                token = try attester.token(challenge: RealmChallenge.binding(nonce: nonce.nonce, spkiDER: spki))
+            } catch {
+                throw AdmissionError("the \(attester.name) attester could not make a token: \(error.message)")
+            }
+            admission = try client.request(
+                EvidenceMessage(role: role, token: token, publicKey: spki), expecting: AdmissionMessage.self)
+        } catch let error as ChannelError {
+            if error.kind == .remote {
+                throw AdmissionError("attestation refused by the certifier: \(error.message)", code: error.code.rawValue)
+            }
+            throw AdmissionError("attestation with the certifier at \(endpoint) failed: \(error.message)")
+        } catch {
+            throw error as? AdmissionError ?? AdmissionError("\(error)")
+        }
+        return try check(admission, role: role, key: key, policyCertificate: policyCertificate)
+    }
+
+    /// Checks that the admission is for this key and role, issued by the policy key, with a policy it signed.
+    private func check(
+        _ admission: AdmissionMessage, role: String, key: ECPrivateKey, policyCertificate: Certificate
+    ) throws(AdmissionError) -> AdmissionSummary {
+        let certificate: Certificate
+        do {
+            certificate = try Certificate(der: admission.certificate)
+        } catch {
+            throw AdmissionError("the certifier sent a certificate that does not parse: \(error)")
+        }
+        let checked = try RoleCertificateCheck(certificate: certificate, role: role, key: key, policyCertificate: policyCertificate)
+        let policy: SignedPolicy
+        do {
+            policy = try SignedPolicy(opening: admission.policy, policyCertificate: policyCertificate)
+        } catch {
+            throw AdmissionError("the certifier sent a policy that does not verify: \(error)")
+        }
+        return AdmissionSummary(
+            role: role, certificate: certificate, measurement: checked.measurement, expires: certificate.notAfter, policy: policy,
+            secrets: admission.secrets)
+    }
+
+    /// Writes the admission into `directory`.
+    private func store(_ summary: AdmissionSummary, key: ECPrivateKey, policyCertificate: Certificate, in directory: String) throws(AdmissionError) {
+        do {
+            try FileBytes.makeDirectory(directory, mode: 0o700)
+            let secrets = "\(directory)/\(RoleStateFiles.secrets)"
+            if !summary.secrets.isEmpty { try FileBytes.makeDirectory(secrets, mode: 0o700) }
+            for (name, value) in summary.secrets {
+                guard RoleCertificateCheck.isPlainName(name) else {
+                    throw AdmissionError("the certifier released a secret named \"\(name)\", which is not a plain name")
+                }
+                try FileBytes.writeAtomically(value, to: "\(secrets)/\(name)", mode: 0o600)
+            }
+            try FileBytes.writeAtomically(text: key.pkcs8PEM, to: "\(directory)/\(RoleStateFiles.tlsKey)", mode: 0o600)
+            try FileBytes.writeAtomically(text: policyCertificate.pem, to: "\(directory)/\(RoleStateFiles.policyCertificate)")
+            try FileBytes.writeAtomically(summary.policy.bytes, to: "\(directory)/\(RoleStateFiles.signedPolicy)")
+            try FileBytes.writeAtomically(text: summary.certificate.pem, to: "\(directory)/\(RoleStateFiles.admissionCertificate)")
+        } catch let error as AdmissionError {
+            throw error
+        } catch {
+            throw AdmissionError("cannot store the admission: \(error)")
+        }
+    }
+}
+
+/// The certifier's role name, as its certificate states it.
+enum CertifierRole {
+    static let name = "certifier"
+}

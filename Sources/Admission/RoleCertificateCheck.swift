@@ -1,0 +1,47 @@
+import ByteKit
+import Channel
+import Foundation
+import OpenSSLKit
+
+/// The checks an admission certificate must pass for a role to use it: issued by the policy key, for
+/// the role's own key, naming that role.
+struct RoleCertificateCheck {
+    /// The measurement the certificate records.
+    let measurement: [UInt8]?
+
+    /// Checks `certificate` (at `now`, unless nil: the caller checks validity itself).
+    init(certificate: Certificate, role: String, key: ECPrivateKey, policyCertificate: Certificate, now: Date? = nil) throws(AdmissionError) {
+        guard (try? certificate.publicKey) == key.publicKey else {
+            throw AdmissionError("the admission certificate is not for this role's TLS key (\(RoleStateFiles.tlsKey))")
+        }
+        guard certificate.isSignatureValid(issuerKey: (try? policyCertificate.publicKey) ?? key.publicKey) else {
+            throw AdmissionError("the admission certificate is not issued by this domain's policy key (\(policyCertificate))")
+        }
+        if let now {
+            let verifier: CertificateVerifier
+            do {
+                verifier = try CertificateVerifier(trustedRoot: policyCertificate, rootDescription: "this domain's policy key")
+            } catch {
+                throw AdmissionError("the policy certificate cannot anchor trust: \(error)")
+            }
+            if case .untrusted(let reason) = verifier.verify(certificate, at: now) {
+                throw AdmissionError("the admission certificate \(reason)")
+            }
+        }
+        let identity: PeerIdentity
+        do {
+            identity = try PeerIdentity(certificate: certificate)
+        } catch {
+            throw AdmissionError("the admission certificate \(error.message)")
+        }
+        guard identity.role == role else {
+            throw AdmissionError("the admission certificate admits \"\(identity.role)\", not \"\(role)\"")
+        }
+        measurement = RealmMeasurementExtension.measurement(in: certificate)
+    }
+
+    /// Whether `name` can be a file name in `secrets/`.
+    static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+    }
+}

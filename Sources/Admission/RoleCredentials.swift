@@ -1,0 +1,121 @@
+import ByteKit
+import Channel
+public import Foundation
+public import OpenSSLKit
+public import Policy
+
+/// A role's admission, loaded from its state directory: what runtime, provider and device use to make
+/// mutual TLS connections inside the domain.
+public struct RoleCredentials: Sendable {
+    /// The role, e.g. "runtime".
+    public let role: String
+    /// The admission certificate.
+    public let certificate: Certificate
+    /// The TLS key the certificate is for.
+    public let privateKey: ECPrivateKey
+    /// The domain's root, the only trust anchor.
+    public let policyCertificate: Certificate
+    /// The policy, verified under `policyCertificate`.
+    public let policy: PolicyDocument
+    /// The measurement the certificate records.
+    public let measurement: [UInt8]?
+    private let secrets: [String: [UInt8]]
+
+    /// Loads and checks the credentials of `role` in `stateDirectory` at `now`.
+    ///
+    /// Errors: not attested yet ("run `cml-<role> attest` first"), the certificate expired ("attest
+    /// again"), names another role, is not for the stored key or not issued by the policy key, or the
+    /// policy's signature does not verify.
+    public static func load(stateDirectory: String, role: String, now: Date = Date()) throws(AdmissionError) -> RoleCredentials {
+        let command = "`cml-\(role) attest`"
+        func path(_ name: String) -> String { "\(stateDirectory)/\(name)" }
+        for name in [RoleStateFiles.admissionCertificate, RoleStateFiles.tlsKey, RoleStateFiles.policyCertificate, RoleStateFiles.signedPolicy]
+        where !FileBytes.exists(path(name)) {
+            throw AdmissionError("\(stateDirectory) holds no admission for \(role) (no \(name)): run \(command) first")
+        }
+        let certificate = try read(path(RoleStateFiles.admissionCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
+        let privateKey = try read(path(RoleStateFiles.tlsKey)) { text throws(OpenSSLError) in try ECPrivateKey(pem: text) }
+        let policyCertificate = try read(path(RoleStateFiles.policyCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
+        if now > certificate.notAfter {
+            throw AdmissionError(
+                "the admission certificate of \(role) in \(stateDirectory) expired at \(Self.timestamp(certificate.notAfter)); attest again (\(command))")
+        }
+        let check: RoleCertificateCheck
+        do {
+            check = try RoleCertificateCheck(certificate: certificate, role: role, key: privateKey, policyCertificate: policyCertificate, now: now)
+        } catch {
+            throw AdmissionError("\(path(RoleStateFiles.admissionCertificate)): \(error.message); attest again (\(command))")
+        }
+        let policy: SignedPolicy
+        do {
+            policy = try SignedPolicy(opening: try FileBytes.read(path(RoleStateFiles.signedPolicy)), policyCertificate: policyCertificate)
+        } catch {
+            throw AdmissionError("\(path(RoleStateFiles.signedPolicy)): \(error)")
+        }
+        return RoleCredentials(
+            role: role, certificate: certificate, privateKey: privateKey, policyCertificate: policyCertificate, policy: policy.document,
+            measurement: check.measurement, secrets: try readSecrets(path(RoleStateFiles.secrets)))
+    }
+
+    /// The released secret `name`, or nil if the certifier released none by that name.
+    public func secret(named name: String) -> [UInt8]? {
+        secrets[name]
+    }
+
+    /// The names of the released secrets.
+    public var secretNames: [String] { secrets.keys.sorted() }
+
+    /// A mutual-TLS server context: presents the admission certificate, trusts only the policy
+    /// certificate, and asks every client for its certificate.
+    public func serverContext() throws(AdmissionError) -> TLSContext {
+        try context(.server)
+    }
+
+    /// A mutual-TLS client context: presents the admission certificate and trusts only the policy certificate.
+    public func clientContext() throws(AdmissionError) -> TLSContext {
+        try context(.client)
+    }
+
+    private func context(_ side: TLSContext.Side) throws(AdmissionError) -> TLSContext {
+        do {
+            return try TLSContext(
+                side: side, trustedRoot: policyCertificate, rootDescription: "this domain's policy key",
+                identity: TLSIdentity(certificate: certificate, privateKey: privateKey), requestPeerCertificate: side == .server)
+        } catch {
+            throw AdmissionError("cannot make the TLS \(side) context of \(role): \(error)")
+        }
+    }
+
+    private static func read<Value>(_ path: String, _ parse: (String) throws(OpenSSLError) -> Value) throws(AdmissionError) -> Value {
+        do {
+            return try parse(try FileBytes.readText(path))
+        } catch let error as FileError {
+            throw AdmissionError("\(error)")
+        } catch {
+            throw AdmissionError("\(path): \(error)")
+        }
+    }
+
+    private static func readSecrets(_ directory: String) throws(AdmissionError) -> [String: [UInt8]] {
+        guard FileBytes.exists(directory) else { return [:] }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.contains(".tmp-") }
+        } catch {
+            throw AdmissionError("cannot list \(directory): \(error.localizedDescription)")
+        }
+        var secrets: [String: [UInt8]] = [:]
+        for name in names {
+            do {
+                secrets[name] = try FileBytes.read("\(directory)/\(name)")
+            } catch {
+                throw AdmissionError("\(error)")
+            }
+        }
+        return secrets
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle())
+    }
+}

@@ -1,0 +1,21 @@
+/// The files of a role's state directory (`--state DIR` of runtime, provider and device).
+///
+/// ```
+/// tls.key        the TLS key, PKCS#8 PEM, mode 0600
+/// admission.crt  the admission certificate, PEM
+/// policy.crt     the pinned policy certificate, PEM
+/// policy.signed  the signed policy as received (COSE_Sign1)
+/// secrets/NAME   each released secret, raw bytes, mode 0600
+/// ```
+public enum RoleStateFiles {
+    /// The TLS private key.
+    public static let tlsKey = "tls.key"
+    /// The admission certificate.
+    public static let admissionCertificate = "admission.crt"
+    /// The policy certificate.
+    public static let policyCertificate = "policy.crt"
+    /// The signed policy.
+    public static let signedPolicy = "policy.signed"
+    /// The folder of released secrets.
+    public static let secrets = "secrets"
+}

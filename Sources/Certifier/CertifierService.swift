@@ -1,0 +1,199 @@
+import Attestation
+import ByteKit
+public import Channel
+public import Foundation
+public import Logging
+import OpenSSLKit
+public import Policy
+
+/// The certifier: answers `nonce-request` and `evidence` (docs/protocol.md) over TLS 1.3 with
+/// server authentication only, admitting exactly the programs that the signed policy lists.
+///
+/// A nonce belongs to the connection that asked for it; evidence on that connection redeems it. Evidence
+/// is verified completely (platform signature against a key the policy trusts, realm signature, binding,
+/// challenge = SHA-512(nonce || public-key)), then appraised against the policy; only then is an
+/// admission certificate issued. Every decision is appended to the audit log before the answer is sent,
+/// and logged.
+public final class CertifierService: Sendable {
+    /// The state: keys, certificates, secrets.
+    public let state: CertifierState
+    /// The verified policy.
+    public let policy: SignedPolicy
+    /// The certificates' issuer.
+    public let issuer: AdmissionIssuer
+    /// The nonces issued to connections.
+    public let nonces: NonceStore
+    /// Where decisions go.
+    public let auditLog: AuditLog
+    /// The secrets each role receives, by role and name.
+    private let secrets: [String: [String: [UInt8]]]
+    private let verifier: CCAVerifier
+    private let logger: Logger
+    private let clock: @Sendable () -> Date
+
+    /// A certifier for `state` under the signed policy `policyBytes`, which must verify under the
+    /// state's policy certificate. Secrets the policy names but the state lacks are made (and logged).
+    public init(
+        state: CertifierState, policyBytes: [UInt8], logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws(CertifierError) {
+        let policy: SignedPolicy
+        do {
+            policy = try SignedPolicy(opening: policyBytes, policyCertificate: state.policyCertificate)
+        } catch {
+            throw CertifierError("refusing to serve this policy: \(error)")
+        }
+        let document = policy.document
+        if document.roles[CertifierState.role] != nil {
+            throw CertifierError("refusing to serve this policy: it defines the role \"\(CertifierState.role)\", which only the certifier holds")
+        }
+        let anchors: [PlatformTrustAnchor]
+        do {
+            anchors = try document.trustAnchors()
+        } catch {
+            throw CertifierError("refusing to serve this policy: \(error)")
+        }
+        var wanted: [SecretID] = []
+        for (role, rolePolicy) in document.roles {
+            for name in rolePolicy.secrets { wanted.append(try SecretID(role: role, name: name)) }
+        }
+        for made in try state.ensureSecrets(wanted) {
+            logger.notice("made secret \(made), which the policy releases and the state did not have")
+        }
+        var secrets: [String: [String: [UInt8]]] = [:]
+        for id in wanted {
+            guard let value = try state.secret(id) else { throw CertifierError("secret \(id) is missing after it was made") }
+            secrets[id.role, default: [:]][id.name] = value
+        }
+        self.state = state
+        self.policy = policy
+        self.issuer = AdmissionIssuer(
+            policyKey: state.policyKey, policyCertificate: state.policyCertificate,
+            lifetime: TimeInterval(document.admissionLifetimeSeconds))
+        self.nonces = NonceStore(lifetime: TimeInterval(document.nonceLifetimeSeconds))
+        self.auditLog = try AuditLog(path: state.auditLogPath)
+        self.secrets = secrets
+        self.verifier = CCAVerifier(trustAnchors: anchors)
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// A server of this certifier on `host:port` (port 0: the OS picks), not yet running; the channel
+    /// layer logs connections to `channelLogger` (by default the certifier's logger).
+    public func makeServer(host: String, port: UInt16, channelLogger: Logger? = nil) throws -> ChannelServer {
+        let context = try TLSContext(
+            side: .server, trustedRoot: state.policyCertificate, rootDescription: "this domain's policy key",
+            identity: TLSIdentity(certificate: state.tlsCertificate, privateKey: state.tlsKey))
+        return try ChannelServer(
+            host: host, port: port, context: context,
+            configuration: .init(name: CertifierState.role, readTimeout: .seconds(60)), logger: channelLogger ?? logger,
+            handler: { [self] _, request, connection in
+                try connection.send(try answer(request, connection: connection.id, peer: connection.peerAddress))
+            })
+    }
+
+    /// The answer to `request` on connection `connection` from `peer`; refusals are thrown as channel
+    /// errors with the protocol's codes (and were recorded in the audit log first).
+    public func answer(_ request: Message, connection: UInt64, peer: String) throws(ChannelError) -> Message {
+        switch request.type {
+        case NonceRequest.type:
+            let issued = nonces.issue(to: connection, now: clock())
+            return NonceMessage(nonce: issued.nonce, expires: UInt64(issued.expires.timeIntervalSince1970.rounded(.down))).frame
+        case EvidenceMessage.type:
+            return try admit(request, connection: connection, peer: peer).frame
+        default:
+            throw ChannelError(.unknownType, "the certifier serves \"\(NonceRequest.type)\" and \"\(EvidenceMessage.type)\", not \"\(request.type)\"")
+        }
+    }
+
+    /// Decides on one piece of evidence.
+    private func admit(_ request: Message, connection: UInt64, peer: String) throws(ChannelError) -> AdmissionMessage {
+        let now = clock()
+        var decision = Decision(peer: peer, role: (try? request.text("role")) ?? "", date: now)
+        let evidence: EvidenceMessage
+        do {
+            evidence = try EvidenceMessage(fields: request)
+        } catch {
+            throw refuse(&decision, error)
+        }
+        let nonce: [UInt8]
+        switch nonces.redeem(for: connection, now: now) {
+        case .success(let value):
+            nonce = value
+        case .failure(.unknown):
+            throw refuse(&decision, ChannelError(.nonceUnknown, "no nonce was issued on this connection; send \"nonce-request\" first"))
+        case .failure(.reused):
+            throw refuse(&decision, ChannelError(.nonceReused, "the nonce issued on this connection was already used; ask for a new one"))
+        case .failure(.expired(let expiry)):
+            throw refuse(
+                &decision,
+                ChannelError(.nonceExpired, "the nonce expired at \(AuditEntry.timestamp(expiry)) (nonces live \(policy.document.nonceLifetimeSeconds) s); ask for a new one"))
+        }
+        let key: ECPublicKey
+        do {
+            key = try ECPublicKey(der: evidence.publicKey)
+        } catch {
+            throw refuse(&decision, ChannelError(.badRequest, "\"public-key\" is not the DER SubjectPublicKeyInfo of an EC key: \(error)"))
+        }
+        let result = verifier.verify(evidence.token, challenge: RealmChallenge.binding(nonce: nonce, spkiDER: evidence.publicKey))
+        decision.measurement = result.token?.realmClaims.map { Hex.encode($0.initialMeasurement) }
+        if let failure = result.failure {
+            throw refuse(&decision, ChannelError(.evidenceRejected, "\(failure.step): \(failure.reason)"))
+        }
+        guard let token = result.token else {
+            throw refuse(&decision, ChannelError(.internal, "a verified token without its claims"))
+        }
+        var reasons = Appraisal.appraise(token, role: evidence.role, policy: policy.document).reasons
+        if evidence.role == CertifierState.role { reasons.append("role \"\(CertifierState.role)\" is never issued") }
+        guard reasons.isEmpty else {
+            throw refuse(&decision, ChannelError(.appraisalFailed, reasons.joined(separator: "; ")), reasons: reasons)
+        }
+        let measurement = token.realmClaims?.initialMeasurement
+        let certificate: Certificate
+        do {
+            certificate = try issuer.issue(role: evidence.role, measurement: measurement, subjectKey: key, now: now)
+        } catch {
+            throw refuse(&decision, ChannelError(.internal, error.message))
+        }
+        let entry = AuditEntry(
+            date: now, peer: peer, role: evidence.role, measurement: decision.measurement, decision: .admitted,
+            serial: certificate.serialNumberHex, expires: certificate.notAfter)
+        do {
+            try auditLog.append(entry)
+        } catch {
+            // An admission that cannot be recorded is not made.
+            logger.error("\(error.message); refusing \(evidence.role) from \(peer)")
+            throw ChannelError(.internal, "the certifier cannot record its decision")
+        }
+        let released = secrets[evidence.role] ?? [:]
+        let names = released.isEmpty ? "" : ", secrets " + released.keys.sorted().joined(separator: ", ")
+        let serial = Hex.short(Hex.decode(certificate.serialNumberHex) ?? [])
+        logger.info(
+            "admitted \(evidence.role) from \(peer): measurement \(Hex.short(measurement ?? [])), serial \(serial), until \(AuditEntry.timestamp(certificate.notAfter))\(names)")
+        return AdmissionMessage(
+            certificate: certificate.der, expires: UInt64(certificate.notAfter.timeIntervalSince1970.rounded(.down)),
+            policy: policy.bytes, secrets: released)
+    }
+
+    /// What is known about a decision so far.
+    private struct Decision {
+        let peer: String
+        let role: String
+        let date: Date
+        var measurement: String?
+    }
+
+    /// Records and logs a refusal, and returns the error to answer with.
+    private func refuse(_ decision: inout Decision, _ error: ChannelError, reasons: [String]? = nil) -> ChannelError {
+        let entry = AuditEntry(
+            date: decision.date, peer: decision.peer, role: decision.role, measurement: decision.measurement, decision: .refused,
+            code: error.code.rawValue, reasons: reasons ?? [error.message])
+        do {
+            try auditLog.append(entry)
+        } catch {
+            logger.error("\(error.message)")
+        }
+        let role = decision.role.isEmpty ? "a client" : decision.role
+        logger.warning("refused \(role) from \(decision.peer): \(error.code): \(error.message)")
+        return error
+    }
+}

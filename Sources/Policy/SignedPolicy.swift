@@ -1,0 +1,75 @@
+import Attestation
+public import OpenSSLKit
+
+/// A policy signed by the domain's policy key: a COSE_Sign1 (ES384) whose payload is the policy's JSON.
+///
+/// Opening one checks the signature under the policy certificate first, then reads and validates the
+/// JSON, so a policy is never read from bytes that the policy key did not sign.
+public struct SignedPolicy: Sendable {
+    /// The COSE_Sign1 bytes, as signed or received.
+    public let bytes: [UInt8]
+    /// The signed JSON, exactly as signed.
+    public let json: [UInt8]
+    /// The policy the JSON holds.
+    public let document: PolicyDocument
+
+    /// Signs the policy JSON `json` with the policy key, after checking that it is a valid policy.
+    public static func sign(json: [UInt8], key: ECPrivateKey) throws(PolicyError) -> SignedPolicy {
+        let document = try PolicyDocument(json: json)
+        guard key.curve == .p384 else {
+            throw PolicyError("the policy key is \(key.curve); policies are signed ES384 with a P-384 key")
+        }
+        let message: COSESign1
+        do {
+            message = try COSESign1.sign(payload: json, key: key, alg: .es384)
+        } catch {
+            throw PolicyError("cannot sign the policy: \(error.message)")
+        }
+        return SignedPolicy(bytes: message.encoded, json: json, document: document)
+    }
+
+    /// Signs `document` in its canonical JSON form.
+    public static func sign(_ document: PolicyDocument, key: ECPrivateKey) throws(PolicyError) -> SignedPolicy {
+        try sign(json: document.jsonBytes(), key: key)
+    }
+
+    /// Opens signed policy bytes: the signature must verify under `policyCertificate`'s key, and the
+    /// payload must be a valid policy. Errors say which of the two failed, and why.
+    public init(opening bytes: [UInt8], policyCertificate: Certificate) throws(PolicyError) {
+        let message: COSESign1
+        do {
+            message = try COSESign1(decoding: bytes)
+        } catch {
+            throw PolicyError("not a signed policy (COSE_Sign1): \(error.message)")
+        }
+        let key: ECPublicKey
+        do {
+            key = try policyCertificate.publicKey
+        } catch {
+            throw PolicyError("the policy certificate has no usable key: \(error)")
+        }
+        guard message.algorithm == .es384 else {
+            throw PolicyError("the policy is signed \(message.algorithm); policies are signed ES384")
+        }
+        guard message.isValidSignature(with: key) else {
+            throw PolicyError(
+                "the policy's signature does not verify under the key of the policy \(policyCertificate) "
+                    + "(the policy was changed after signing, or signed by another domain's key)")
+        }
+        let document: PolicyDocument
+        do {
+            document = try PolicyDocument(json: message.payload)
+        } catch {
+            throw PolicyError(path: error.path, "the signed policy is not valid: \(error.reason)")
+        }
+        self.bytes = bytes
+        self.json = message.payload
+        self.document = document
+    }
+
+    private init(bytes: [UInt8], json: [UInt8], document: PolicyDocument) {
+        self.bytes = bytes
+        self.json = json
+        self.document = document
+    }
+}

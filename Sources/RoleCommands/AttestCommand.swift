@@ -1,0 +1,101 @@
+import Admission
+public import ArgumentParser
+import Attestation
+import ByteKit
+import CommandSupport
+import Foundation
+import OpenSSLKit
+
+/// A role that attests: its name, as the certifier and the policy know it.
+public protocol AttestingRole {
+    /// The role name, e.g. "device".
+    static var name: String { get }
+}
+
+/// `cml-<role> attest`: the same subcommand for every role, parameterized by the role.
+public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "attest",
+            abstract: "Attests to the certifier and stores the admission certificate, key and secrets.",
+            discussion: """
+                Makes a new TLS key, asks the certifier for a nonce, gets a CCA token bound to that nonce and key from \
+                the attester, and sends it. On admission, the state directory receives tls.key (0600), admission.crt, \
+                policy.crt, policy.signed and secrets/NAME (0600). Exit codes: 0 admitted, 1 refused or failed, 64 usage.
+                """)
+    }
+
+    @Option(help: ArgumentHelp("The certifier's address.", valueName: "HOST:PORT"))
+    var certifier = HostPort(host: "127.0.0.1", port: 8123)
+
+    @Option(name: .customLong("policy-cert"), help: ArgumentHelp("The domain's policy certificate (PEM), pinned as the only root.", valueName: "FILE"))
+    var policyCert: String
+
+    @Option(help: ArgumentHelp("The role's state directory.", valueName: "DIR"))
+    var state: String
+
+    @Option(help: ArgumentHelp("Where the token comes from: sim (simulated realm), tsm (configfs-tsm in a CCA realm), or auto (tsm where configfs-tsm exists, else sim).", valueName: "sim|tsm|auto"))
+    var attester: AttesterChoice = .auto
+
+    @Option(help: ArgumentHelp("The simulated platform folder (the certifier state's platform/), for the sim attester.", valueName: "DIR"))
+    var platform: String?
+
+    @Option(name: .customLong("tsm-root"), help: ArgumentHelp("The configfs-tsm folder, for the tsm attester.", valueName: "DIR"))
+    var tsmRoot = TSMAttester.defaultRoot
+
+    @Option(name: .customLong("claim-role"), help: ArgumentHelp("Claim another role than this program's (to see the certifier refuse it).", visibility: .hidden))
+    var claimRole: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if resolvedAttester == .sim && platform == nil {
+            throw ValidationError(
+                "the sim attester needs --platform DIR (the platform/ folder of the certifier's state, made by `cml-certifier init`)")
+        }
+    }
+
+    public func run() throws {
+        let policyCertificate: Certificate
+        do {
+            policyCertificate = try Certificate(pem: try FileBytes.readText(policyCert))
+        } catch let error as FileError {
+            throw CommandFailure("policy certificate \(error)")
+        } catch {
+            throw CommandFailure("policy certificate \(policyCert): \(error)")
+        }
+        let summary: AdmissionSummary
+        do {
+            summary = try AdmissionClient().attest(
+                role: claimRole ?? Role.name, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                attester: try makeAttester(), stateDirectory: state)
+        } catch let error as AdmissionError {
+            throw CommandFailure(error.message)
+        } catch let error as AttestationError {
+            throw CommandFailure(error.message)
+        }
+        let measurement = summary.measurement.map { " (measurement \(Hex.short($0)))" } ?? ""
+        let until = summary.expires.formatted(Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeZone: .gmt))
+        print("admitted as \(summary.role)\(measurement), certificate valid until \(until); stored in \(state)")
+        if !summary.secrets.isEmpty {
+            print("released secrets: \(summary.secrets.keys.sorted().joined(separator: ", ")) (in \(state)/\(RoleStateFiles.secrets)/)")
+        }
+    }
+
+    private var resolvedAttester: AttesterChoice {
+        guard attester == .auto else { return attester }
+        return TSMAttester.isAvailable(root: tsmRoot) ? .tsm : .sim
+    }
+
+    private func makeAttester() throws(AttestationError) -> any Attester {
+        switch resolvedAttester {
+        case .tsm: return TSMAttester(root: tsmRoot)
+        default: return try SimulatedAttester(platformDirectory: platform ?? ".")
+        }
+    }
+}
+
+/// The `--attester` choices.
+enum AttesterChoice: String, ExpressibleByArgument, CaseIterable {
+    case sim, tsm, auto
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Attestation
+import ByteKit
+import Certifier
+import CommandSupport
+import OpenSSLKit
+
+/// `cml-certifier init --state DIR [--force] [--secret ROLE:NAME ...]`.
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Makes a new domain: policy key and certificate, certifier TLS key, simulated platform, secrets.",
+        discussion: """
+            DIR receives policy.key (P-384, 0600) and the self-signed policy.crt (the domain's root), certifier.key \
+            (0600) and certifier.crt, platform/ (the simulated platform key, its public PEM and instance ID: point \
+            roles at it with --platform), and secrets/ROLE/NAME (32 random bytes, 0600). An existing state is kept \
+            unless --force is given.
+            """)
+
+    @Option(help: ArgumentHelp("The state directory to make.", valueName: "DIR"))
+    var state: String
+
+    @Flag(help: "Replace an existing state (a new domain: the old policies and admissions stop being trusted).")
+    var force = false
+
+    @Option(name: .customLong("secret"), help: ArgumentHelp("A secret to make, ROLE:NAME; repeatable (default: runtime:sealing).", valueName: "ROLE:NAME"))
+    var secrets: [String] = []
+
+    func validate() throws {
+        for secret in secrets {
+            do {
+                _ = try SecretID(parsing: secret)
+            } catch {
+                throw ValidationError("--secret: \(error.message)")
+            }
+        }
+    }
+
+    func run() throws {
+        let ids = try secrets.isEmpty ? SecretID.defaults : secrets.map { text throws(CertifierError) in try SecretID(parsing: text) }
+        let made: CertifierState
+        do {
+            made = try CertifierState.initialize(directory: state, secrets: ids, force: force)
+        } catch {
+            throw CommandFailure(error.message)
+        }
+        let platformKey = try? SimulatedPlatformFiles.privateKey(in: made.platformDirectory)
+        let instance = platformKey.map { Hex.short(PlatformClaims.instanceID(for: $0.publicKey)) } ?? "?"
+        print("new domain in \(state): policy key P-384 (\(CertifierState.Files.policyCertificate)), certifier TLS key P-256 (\(CertifierState.Files.tlsCertificate))")
+        print("simulated platform \(instance) in \(made.platformDirectory)")
+        print("secrets: \(Set(ids).sorted().map(\.description).joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import ByteKit
+import Certifier
+import Channel
+import CommandSupport
+import Dispatch
+import Foundation
+import Logging
+
+/// `cml-certifier serve --state DIR --policy policy.signed --listen 127.0.0.1:8123`.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serves nonces and admissions over TLS 1.3 until SIGINT or SIGTERM.",
+        discussion: """
+            Refuses to start on a policy whose signature does not verify under the state's policy certificate. \
+            Prints "listening on HOST:PORT" on standard output once it accepts connections (port 0 lets the OS \
+            pick); decisions are logged on standard error and appended to DIR/audit.jsonl.
+            """)
+
+    @Option(help: ArgumentHelp("The state directory made by `cml-certifier init`.", valueName: "DIR"))
+    var state: String
+
+    @Option(help: ArgumentHelp("The signed policy (from `cml-policy sign`).", valueName: "FILE"))
+    var policy: String
+
+    @Option(help: ArgumentHelp("Where to listen.", valueName: "HOST:PORT"))
+    var listen = HostPort(host: "127.0.0.1", port: 8123)
+
+    @Flag(help: "Also log each connection and request.")
+    var verbose = false
+
+    func run() throws {
+        let level: Logger.Level = verbose ? .debug : .info
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
+        let logger = Logger(label: "certifier")
+        let server: ChannelServer
+        let service: CertifierService
+        do {
+            let loaded = try CertifierState.load(directory: state)
+            let bytes: [UInt8]
+            do {
+                bytes = try FileBytes.read(policy)
+            } catch {
+                throw CertifierError("policy \(error)")
+            }
+            service = try CertifierService(state: loaded, policyBytes: bytes, logger: logger)
+            // The service logs every decision; the channel layer would repeat each refusal, so it speaks
+            // only of its own failures unless asked for more.
+            var channelLogger = Logger(label: "certifier")
+            channelLogger.logLevel = verbose ? .debug : .error
+            server = try service.makeServer(host: listen.host, port: listen.port, channelLogger: channelLogger)
+        } catch let error as CertifierError {
+            throw CommandFailure(error.message)
+        } catch let error as ChannelError {
+            throw CommandFailure(error.message)
+        } catch {
+            throw CommandFailure("cannot serve on \(listen): \(error)")
+        }
+        let document = service.policy.document
+        logger.info(
+            "serving \(document.displayName): \(document.roles.keys.sorted().joined(separator: ", ")); audit log \(service.auditLog.path)")
+        let stop = [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { server.stop() }
+            source.resume()
+            return source
+        }
+        // Parseable by scripts and tests, and flushed at once (stdout to a pipe is block-buffered).
+        FileHandle.standardOutput.write(Data("listening on \(server.address)\n".utf8))
+        server.run()
+        stop.forEach { $0.cancel() }
+        logger.info("stopped")
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+import RoleCommands
+
+/// The runtime role's name.
+enum RuntimeRole: AttestingRole {
+    static let name = "runtime"
+}
+
+@main
+struct CMLRuntime: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cml-runtime",
+        abstract: "The ML runtime in a realm: attests to the certifier (serving comes next).",
+        subcommands: [AttestCommand<RuntimeRole>.self])
+}

@@ -1,0 +1,38 @@
+import CBORKit
+import Channel
+import Testing
+
+@Suite struct CertifierMessageTests {
+    @Test func messagesRoundTripThroughFrames() throws {
+        let codec = FrameCodec()
+        func roundTrip<Kind: TypedMessage & Equatable>(_ message: Kind) throws -> Kind {
+            let frame = try codec.encode(message.frame)
+            return try codec.decode(body: Array(frame.dropFirst(FrameCodec.headerSize))).decode(as: Kind.self)
+        }
+        #expect(try roundTrip(NonceRequest()) == NonceRequest())
+        let nonce = NonceMessage(nonce: [UInt8](repeating: 7, count: 32), expires: 1_800_000_000)
+        #expect(try roundTrip(nonce) == nonce)
+        let evidence = EvidenceMessage(role: "device", token: [1, 2, 3], publicKey: [4, 5])
+        #expect(try roundTrip(evidence) == evidence)
+        let admission = AdmissionMessage(certificate: [1], expires: 2, policy: [3], secrets: ["sealing": [4], "b": [5]])
+        #expect(try roundTrip(admission) == admission)
+        #expect(AdmissionMessage(certificate: [], expires: 0, policy: [], secrets: [:]).frame["secrets"] == .map([:]))
+    }
+
+    @Test func badFieldsAreNamed() {
+        #expect(throws: ChannelError(.badRequest, "\"token\" is missing from \"evidence\"")) {
+            try EvidenceMessage(fields: Message(type: "evidence", fields: ["role": "device", "public-key": .bytes([1])]))
+        }
+        #expect(throws: ChannelError(.badRequest, "\"role\" must be a text string, not a unsigned integer")) {
+            try EvidenceMessage(fields: Message(type: "evidence", fields: ["role": 1, "token": .bytes([1]), "public-key": .bytes([1])]))
+        }
+        #expect(throws: ChannelError(.badRequest, "\"secrets\".sealing must be a byte string, not a text string")) {
+            try AdmissionMessage(fields: Message(type: "admission", fields: [
+                "certificate": .bytes([1]), "expires": 1, "policy": .bytes([1]), "secrets": .map(["sealing": "x"]),
+            ]))
+        }
+        #expect(throws: ChannelError(.badRequest, "\"nonce\" is empty")) {
+            try NonceMessage(fields: Message(type: "nonce", fields: ["nonce": .bytes([]), "expires": 1]))
+        }
+    }
+}

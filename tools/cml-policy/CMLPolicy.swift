@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct CMLPolicy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cml-policy",
+        abstract: "Measures role binaries, fills policy templates, signs and shows policies.",
+        discussion: "Exit codes: 0 success, 1 failure (the message names the file and what is wrong), 64 usage error.",
+        subcommands: [Measure.self, Generate.self, Sign.self, Show.self])
+}
