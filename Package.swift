@@ -74,9 +74,15 @@ let package = Package(
         // Thin executables.
         .executableTarget(
             name: "cml-certifier", dependencies: ["Certifier", "Channel", "CommandSupport", argumentParser, logging]),
-        .executableTarget(name: "cml-runtime", dependencies: ["RoleCommands", argumentParser]),
-        .executableTarget(name: "cml-provider", dependencies: ["WordModel", "RoleCommands", "CommandSupport", argumentParser]),
-        .executableTarget(name: "cml-device", dependencies: ["WordModel", "RoleCommands", "CommandSupport", argumentParser]),
+        .executableTarget(
+            name: "cml-runtime",
+            dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging]),
+        .executableTarget(
+            name: "cml-provider",
+            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "WordModel", "CommandSupport", argumentParser]),
+        .executableTarget(
+            name: "cml-device",
+            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
@@ -117,7 +123,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Attestation",
-                "Certifier", "Channel", "OpenSSLKit", "ByteKit",
+                "Certifier", "Admission", "Channel", "OpenSSLKit", "ByteKit", "TestSupport",
             ]),
     ]
 )

@@ -81,6 +81,14 @@ public final class RuntimeClient {
         client = nil
     }
 
+    /// Throws `not-authorized` unless the policy lets `role` connect to the runtime (`allowed`): a role
+    /// talks only over the channels its policy lists.
+    public static func requireChannel(from role: String, allowed: Bool) throws(ChannelError) {
+        guard allowed else {
+            throw ChannelError(kind: .refused, code: .notAuthorized, message: "the policy lists no channel from \(role) to \(serverRole)")
+        }
+    }
+
     /// The lowercase hex SHA-256 of a blob: a model's id.
     public static func id(of blob: [UInt8]) -> String {
         Hex.encode(Digest.sha256.hash(blob))

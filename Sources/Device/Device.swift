@@ -18,11 +18,7 @@ public final class Device {
 
     /// A device that talks to `runtime`; throws `not-authorized` if `policy` has no device -> runtime channel.
     public init(runtime: RuntimeClient, policy: PolicyDocument) throws(ChannelError) {
-        do {
-            try policy.requireChannel(from: Self.role, to: RuntimeClient.serverRole)
-        } catch {
-            throw ChannelError(kind: .refused, code: .notAuthorized, message: error.reason)
-        }
+        try RuntimeClient.requireChannel(from: Self.role, allowed: policy.allowsChannel(from: Self.role, to: RuntimeClient.serverRole))
         self.runtime = runtime
     }
 
