@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "ByteKit"]),
 
         // Model and attestation.
-        .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit"]),
+        .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit", "ByteKit"]),
         .target(name: "Attestation", dependencies: ["CBORKit", "OpenSSLKit", "ByteKit"]),
 
         // The signed policy: who may take part, in which role.
@@ -58,6 +58,13 @@ let package = Package(
         // What every role's `attest` does, and the credentials later tasks load from a role's state.
         .target(name: "Admission", dependencies: ["Policy", "Channel", "Attestation", "OpenSSLKit", "ByteKit"]),
 
+        // Each role's logic, so tests can run it in-process; the executables are thin.
+        .target(
+            name: "Runtime",
+            dependencies: ["Channel", "Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Provider", dependencies: ["Channel", "Policy", "WordModel"]),
+        .target(name: "Device", dependencies: ["Channel", "Policy", "WordModel"]),
+
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
 
@@ -67,9 +74,15 @@ let package = Package(
         // Thin executables.
         .executableTarget(
             name: "cml-certifier", dependencies: ["Certifier", "Channel", "CommandSupport", argumentParser, logging]),
-        .executableTarget(name: "cml-runtime", dependencies: ["RoleCommands", argumentParser]),
-        .executableTarget(name: "cml-provider", dependencies: ["WordModel", "RoleCommands", "CommandSupport", argumentParser]),
-        .executableTarget(name: "cml-device", dependencies: ["WordModel", "RoleCommands", "CommandSupport", argumentParser]),
+        .executableTarget(
+            name: "cml-runtime",
+            dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging]),
+        .executableTarget(
+            name: "cml-provider",
+            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "WordModel", "CommandSupport", argumentParser]),
+        .executableTarget(
+            name: "cml-device",
+            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
@@ -80,9 +93,12 @@ let package = Package(
             name: "cml-bench",
             dependencies: [
                 "WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "Policy", "Certifier", "Admission", "ByteKit",
-                "CommandSupport", argumentParser, logging,
+                "Runtime", "CommandSupport", argumentParser, logging,
             ],
             path: "tools/cml-bench"),
+
+        // Certificates and domains made at test time, shared by the test targets that need them.
+        .target(name: "TestSupport", dependencies: ["Channel", "OpenSSLKit", "Policy", logging], path: "Tests/TestSupport"),
 
         // One test target per library, plus end-to-end tests of the real executables.
         .testTarget(name: "ByteKitTests", dependencies: ["ByteKit"]),
@@ -98,13 +114,16 @@ let package = Package(
         .testTarget(
             name: "CertifierTests",
             dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "OpenSSLKit", "ByteKit", logging]),
-        .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", logging]),
+        .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", "TestSupport", logging]),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "Provider", "Device", "Channel", "Policy", "WordModel", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Attestation",
-                "Certifier", "Channel", "OpenSSLKit", "ByteKit",
+                "Certifier", "Admission", "Channel", "OpenSSLKit", "ByteKit", "TestSupport",
             ]),
     ]
 )

@@ -83,8 +83,9 @@ public final class ChannelClient {
     }
 
     /// Sends `message` and returns the answer; an `error` answer is thrown (kind `.remote`) and closes
-    /// the connection, as the protocol says.
-    public func request(_ message: Message) throws(ChannelError) -> Message {
+    /// the connection, as the protocol says. `onSent` runs once the request is written, before the wait
+    /// for the answer (a provider reports "sent" there).
+    public func request(_ message: Message, onSent: () -> Void = {}) throws(ChannelError) -> Message {
         // A server that refused this connection sent its error frame and closed right after the
         // handshake. Reading it first keeps the reason even when the close has already turned into a
         // reset, which would make the send fail and lose the frame.
@@ -96,6 +97,7 @@ public final class ChannelClient {
             throw ChannelError(.badRequest, "\(connection.peerAddress) sent \"\(early.type)\" before any request")
         }
         try connection.send(message)
+        onSent()
         let answer = try connection.receive()
         if answer.type == ErrorMessage.type { throw remoteError(answer) }
         return answer

@@ -30,8 +30,10 @@ extension ErrorMessage: TypedMessage {
 
 extension ChannelClient {
     /// Sends `request` and returns its answer as `Answer`; an `error` answer is thrown, and an answer of
-    /// another type is an `unknown-type` error.
-    public func request<Answer: TypedMessage>(_ request: some TypedMessage, expecting answer: Answer.Type) throws(ChannelError) -> Answer {
-        try self.request(request.frame).decode(as: Answer.self)
+    /// another type is an `unknown-type` error. `onSent` runs once the request is written.
+    public func request<Answer: TypedMessage>(
+        _ request: some TypedMessage, expecting answer: Answer.Type, onSent: () -> Void = {}
+    ) throws(ChannelError) -> Answer {
+        try self.request(request.frame, onSent: onSent).decode(as: Answer.self)
     }
 }

@@ -5,8 +5,8 @@ import RoleCommands
 struct CMLDevice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cml-device",
-        abstract: "The data owner's device: on-device prediction with a word model.",
-        subcommands: [Predict.self, AttestCommand<DeviceRole>.self])
+        abstract: "The data owner's device: on-device prediction, training on the runtime (ML mode).",
+        subcommands: [AttestCommand<DeviceRole>.self, Run.self, TrainWords.self, Predict.self])
 }
 
 /// The device role's name.

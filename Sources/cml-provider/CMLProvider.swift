@@ -5,8 +5,8 @@ import RoleCommands
 struct CMLProvider: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cml-provider",
-        abstract: "The model provider: creates, trains and inspects word models.",
-        subcommands: [Train.self, Inspect.self, AttestCommand<ProviderRole>.self])
+        abstract: "The model provider: creates, trains and inspects word models, and sends them to the runtime.",
+        subcommands: [Train.self, Inspect.self, AttestCommand<ProviderRole>.self, Send.self])
 }
 
 /// The provider role's name.

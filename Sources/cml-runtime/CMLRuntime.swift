@@ -10,6 +10,6 @@ enum RuntimeRole: AttestingRole {
 struct CMLRuntime: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cml-runtime",
-        abstract: "The ML runtime in a realm: attests to the certifier (serving comes next).",
-        subcommands: [AttestCommand<RuntimeRole>.self])
+        abstract: "The ML runtime in a realm: attests to the certifier, then trains the word model on devices' words.",
+        subcommands: [AttestCommand<RuntimeRole>.self, Serve.self])
 }

@@ -3,6 +3,7 @@ import Channel
 import Foundation
 import OpenSSLKit
 import Synchronization
+import TestSupport
 import Testing
 
 /// A connection that skips ChannelClient's checks, to send the server whatever a test needs.

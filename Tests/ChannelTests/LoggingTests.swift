@@ -1,42 +1,12 @@
 import Channel
 import Logging
-import Synchronization
+import TestSupport
 import Testing
-
-/// Keeps every record, so tests can check what a server logged.
-private final class LogRecords: Sendable {
-    struct Record: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
-    }
-
-    private let records = Mutex([Record]())
-
-    func append(_ record: Record) { records.withLock { $0.append(record) } }
-    var all: [Record] { records.withLock { $0 } }
-}
-
-private struct RecordingHandler: LogHandler {
-    let records: LogRecords
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        records.append(.init(level: event.level, message: "\(event.message)", metadata: merged.mapValues { "\($0)" }))
-    }
-}
 
 @Test func serverLogsRequestsAndRefusalsWithDottedKeys() throws {
     let domain = try TestDomain()
     let records = LogRecords()
-    let logger = Logger(label: "runtime", factory: { _ in RecordingHandler(records: records) })
+    let logger = records.logger(label: "runtime")
     let server = try ChannelServer(
         host: "127.0.0.1", port: 0, context: try domain.serverContext(),
         configuration: .init(name: "runtime", allowedPeerRoles: ["device"]), logger: logger, handler: echo)

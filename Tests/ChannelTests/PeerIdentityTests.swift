@@ -1,6 +1,7 @@
 import Channel
 import Foundation
 import OpenSSLKit
+import TestSupport
 import Testing
 
 @Test func identityComesFromTheAdmissionCertificate() throws {

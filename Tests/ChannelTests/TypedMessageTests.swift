@@ -1,5 +1,6 @@
 import CBORKit
 import Channel
+import TestSupport
 import Testing
 
 /// A request/answer pair in the style roles define theirs.

@@ -31,20 +31,23 @@ struct Domain {
         try #require(signed.status == 0, "\(signed.standardError)")
     }
 
-    /// Runs `cml-ROLE attest` (or another program, e.g. a modified copy) against `certifier`.
+    /// Runs `cml-ROLE attest` (or another program, e.g. a modified copy) against `certifier`, into `state`
+    /// (by default a new folder).
     func attest(
-        _ role: String, certifier: CertifierProcess, program: String? = nil, platform: String? = nil, extra: [String] = []
+        _ role: String, certifier: CertifierProcess, program: String? = nil, platform: String? = nil, state: String? = nil,
+        extra: [String] = []
     ) throws -> Executables.Result {
-        try attest(role, port: certifier.port, program: program, platform: platform, extra: extra)
+        try attest(role, port: certifier.port, program: program, platform: platform, state: state, extra: extra)
     }
 
     /// Runs `cml-ROLE attest` against the certifier on `port`.
     func attest(
-        _ role: String, port: UInt16, program: String? = nil, platform: String? = nil, extra: [String] = []
+        _ role: String, port: UInt16, program: String? = nil, platform: String? = nil, state: String? = nil, extra: [String] = []
     ) throws -> Executables.Result {
         let arguments = [
             "attest", "--certifier", "127.0.0.1:\(port)", "--policy-cert", policyCertificate,
-            "--state", "\(folder)/\(role)-\(UUID().uuidString.prefix(8))", "--attester", "sim", "--platform", platform ?? self.platform,
+            "--state", state ?? "\(folder)/\(role)-\(UUID().uuidString.prefix(8))", "--attester", "sim",
+            "--platform", platform ?? self.platform,
         ] + extra
         return try Executables.run(program: URL(fileURLWithPath: try program ?? Executables.path("cml-\(role)")), arguments)
     }

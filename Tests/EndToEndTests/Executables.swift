@@ -35,14 +35,15 @@ enum Executables {
         var lines: [String] { standardOutput.split(separator: "\n").map(String.init) }
     }
 
-    /// Runs executable `name` with `arguments` to completion, in `workingDirectory` if given.
-    static func run(_ name: String, _ arguments: [String], workingDirectory: URL? = nil) throws -> Result {
-        try run(program: URL(fileURLWithPath: try path(name)), arguments, workingDirectory: workingDirectory)
+    /// Runs executable `name` with `arguments` to completion, in `workingDirectory` if given, with `input`
+    /// as its standard input (none: an empty input).
+    static func run(_ name: String, _ arguments: [String], workingDirectory: URL? = nil, input: String? = nil) throws -> Result {
+        try run(program: URL(fileURLWithPath: try path(name)), arguments, workingDirectory: workingDirectory, input: input)
     }
 
     /// Runs any program (a built executable, `/usr/bin/env` for a script) with `arguments` to completion.
-    static func run(program: URL, _ arguments: [String], workingDirectory: URL? = nil) throws -> Result {
-        let (process, output, error) = try start(program: program, arguments, workingDirectory: workingDirectory)
+    static func run(program: URL, _ arguments: [String], workingDirectory: URL? = nil, input: String? = nil) throws -> Result {
+        let (process, output, error) = try start(program: program, arguments, workingDirectory: workingDirectory, input: input)
         // Read both pipes before waiting, so a chatty process cannot fill a pipe and stall.
         let errorData = BackgroundRead(error.fileHandleForReading)
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
@@ -52,8 +53,11 @@ enum Executables {
             standardError: String(decoding: errorData.wait(), as: UTF8.self))
     }
 
-    /// Starts `program` with `arguments`, its output and errors on pipes and no input.
-    static func start(program: URL, _ arguments: [String], workingDirectory: URL? = nil) throws -> (Process, output: Pipe, error: Pipe) {
+    /// Starts `program` with `arguments`, its output and errors on pipes, and `input` (none: an empty
+    /// input) as its standard input.
+    static func start(
+        program: URL, _ arguments: [String], workingDirectory: URL? = nil, input: String? = nil
+    ) throws -> (Process, output: Pipe, error: Pipe) {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
@@ -62,8 +66,14 @@ enum Executables {
         let error = Pipe()
         process.standardOutput = output
         process.standardError = error
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         try process.run()
+        if let input, let inputPipe {
+            // Small inputs fit the pipe's buffer; closing it is the end of the input.
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inputPipe.fileHandleForWriting.close()
+        }
         return (process, output, error)
     }
 

@@ -58,26 +58,10 @@ private struct LoopbackChannel {
     let clientContext: TLSContext
 
     init() throws {
-        let rootKey = ECPrivateKey(generating: .p384)
-        let root = try CertificateBuilder(
-            subjectCommonName: "cml-policy", subjectPublicKey: rootKey.publicKey, notBefore: Date() - 60,
-            notAfter: Date() + 86400, isCertificateAuthority: true
-        ).selfSigned(with: rootKey)
-        func identity(_ role: String) throws -> TLSIdentity {
-            let key = ECPrivateKey(generating: .p256)
-            var builder = CertificateBuilder(
-                subjectCommonName: role, subjectPublicKey: key.publicKey, notBefore: Date() - 60, notAfter: Date() + 86400)
-            builder.uriSubjectAlternativeNames = [PeerIdentity.roleURI(role)]
-            builder.customExtensions = [
-                .init(oid: RealmMeasurementExtension.oid, value: RealmMeasurementExtension.value(measurement: SecureRandom.bytes(32)))
-            ]
-            return TLSIdentity(certificate: try builder.issued(by: root, issuerKey: rootKey), privateKey: key)
-        }
-        let serverContext = try TLSContext(
-            side: .server, trustedRoot: root, identity: try identity("runtime"), requestPeerCertificate: true)
-        clientContext = try TLSContext(side: .client, trustedRoot: root, identity: try identity("device"))
+        let domain = try BenchDomain()
+        clientContext = try domain.clientContext("device")
         server = try ChannelServer(
-            host: "127.0.0.1", port: 0, context: serverContext,
+            host: "127.0.0.1", port: 0, context: try domain.serverContext("runtime"),
             configuration: .init(name: "runtime", allowedPeerRoles: ["device"]),
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }),
             handler: ChannelServer.answering { _, request in Message(type: "pong", fields: request.fields) })

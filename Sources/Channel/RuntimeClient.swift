@@ -1,0 +1,125 @@
+public import OpenSSLKit
+internal import ByteKit
+
+/// A client of the runtime's requests (`put-model`, `get-model`, `train`), for the provider and devices.
+///
+/// It connects on first use and checks that the server's certificate names the runtime role. It keeps
+/// the connection for later requests, and connects again if the runtime closed it in between (an idle
+/// connection ends at the runtime's read timeout). Every model it receives is checked against its id.
+///
+/// Not `Sendable`: one thread at a time uses it.
+public final class RuntimeClient {
+    /// The role the server's certificate must name.
+    public static let serverRole = "runtime"
+
+    /// The runtime's host.
+    public let host: String
+    /// The runtime's port.
+    public let port: UInt16
+    private let context: TLSContext
+    private let configuration: ChannelClient.Configuration
+    private var client: ChannelClient?
+
+    /// A client of the runtime at `host:port` presenting the admission certificate in `context`.
+    public init(host: String, port: UInt16, context: TLSContext, configuration: ChannelClient.Configuration = .init()) {
+        self.host = host
+        self.port = port
+        self.context = context
+        self.configuration = configuration
+    }
+
+    deinit {
+        client?.close()
+    }
+
+    /// The runtime as its certificate describes it, once connected.
+    public var server: PeerIdentity? { client?.server }
+
+    /// "127.0.0.1:8124".
+    public var endpoint: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Connects now (if not connected) and returns the runtime's identity; throws if it is refused.
+    @discardableResult
+    public func connect() throws(ChannelError) -> PeerIdentity {
+        try connection().server
+    }
+
+    /// Uploads a model blob; `onSent` hears its id once the frame is written, before the acknowledgement.
+    /// Throws if the runtime acknowledges another id or size.
+    public func putModel(_ blob: [UInt8], onSent: (_ id: String) -> Void = { _ in }) throws(ChannelError) -> ModelAck {
+        let id = Self.id(of: blob)
+        let ack = try exchange { (client) throws(ChannelError) in
+            try client.request(PutModelRequest(model: blob), expecting: ModelAck.self) { onSent(id) }
+        }
+        guard ack.id == id, ack.size == UInt64(blob.count) else {
+            throw ChannelError(
+                .badRequest,
+                "the runtime acknowledged model \(ack.id.prefix(8)) (\(ack.size) bytes), not the one sent, \(id.prefix(8)) (\(blob.count) bytes)")
+        }
+        return ack
+    }
+
+    /// Downloads the runtime's current model; throws `no-model` (from the runtime) if it has none.
+    public func getModel() throws(ChannelError) -> ModelReply {
+        let reply = try exchange { (client) throws(ChannelError) in try client.request(GetModelRequest(), expecting: ModelReply.self) }
+        try Self.check(reply.model, hasID: reply.id)
+        return reply
+    }
+
+    /// Asks the runtime to train its current model on `words` and returns the trained model.
+    public func train(words: [String]) throws(ChannelError) -> TrainedReply {
+        let reply = try exchange { (client) throws(ChannelError) in
+            try client.request(TrainRequest(words: words), expecting: TrainedReply.self)
+        }
+        try Self.check(reply.model, hasID: reply.id)
+        return reply
+    }
+
+    /// Closes the connection, if open.
+    public func close() {
+        client?.close()
+        client = nil
+    }
+
+    /// Throws `not-authorized` unless the policy lets `role` connect to the runtime (`allowed`): a role
+    /// talks only over the channels its policy lists.
+    public static func requireChannel(from role: String, allowed: Bool) throws(ChannelError) {
+        guard allowed else {
+            throw ChannelError(kind: .refused, code: .notAuthorized, message: "the policy lists no channel from \(role) to \(serverRole)")
+        }
+    }
+
+    /// The lowercase hex SHA-256 of a blob: a model's id.
+    public static func id(of blob: [UInt8]) -> String {
+        Hex.encode(Digest.sha256.hash(blob))
+    }
+
+    /// The open connection, or a new one if there is none or the runtime closed the old one.
+    private func connection() throws(ChannelError) -> ChannelClient {
+        // Between requests only the runtime's close (and its timeout error frame) can be waiting.
+        if let client, !client.connection.hasPendingInput { return client }
+        close()
+        let fresh = try ChannelClient.connect(
+            host: host, port: port, context: context, expectedRoles: [Self.serverRole], configuration: configuration)
+        client = fresh
+        return fresh
+    }
+
+    /// Runs one exchange; after any failure the connection is dropped, so the next request starts afresh.
+    private func exchange<Answer>(_ body: (ChannelClient) throws(ChannelError) -> Answer) throws(ChannelError) -> Answer {
+        let client = try connection()
+        do {
+            return try body(client)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    private static func check(_ blob: [UInt8], hasID id: String) throws(ChannelError) {
+        let actual = Self.id(of: blob)
+        guard actual == id else {
+            throw ChannelError(.badRequest, "the runtime sent a model labelled \(id.prefix(8)) whose SHA-256 is \(actual.prefix(8))")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+// `train`: in ML mode a device sends words, the runtime trains its current model on them and returns
+// the result.
+
+/// `{"type": "train", "words": [text]}`, from a device.
+public struct TrainRequest: TypedMessage, Equatable {
+    public static let type = "train"
+    /// The five-letter words to train on.
+    public let words: [String]
+
+    /// A request to train on `words`.
+    public init(words: [String]) {
+        self.words = words
+    }
+
+    public init(fields message: Message) throws(ChannelError) {
+        words = try message.textArray("words")
+    }
+
+    public var frame: Message { Message(type: Self.type, fields: ["words": .array(words.map { .text($0) })]) }
+}
+
+/// `{"type": "trained", "model": bstr, "id": text, "epochs": uint, "loss": float}`: the trained model,
+/// which is the runtime's current model from now on.
+public struct TrainedReply: TypedMessage, Equatable {
+    public static let type = "trained"
+    /// The trained model blob.
+    public let model: [UInt8]
+    /// The lowercase hex SHA-256 of `model`.
+    public let id: String
+    /// How many epochs the runtime trained.
+    public let epochs: UInt64
+    /// The mean loss of the last epoch.
+    public let loss: Double
+
+    /// A reply carrying the trained `model`.
+    public init(model: [UInt8], id: String, epochs: UInt64, loss: Double) {
+        self.model = model
+        self.id = id
+        self.epochs = epochs
+        self.loss = loss
+    }
+
+    public init(fields message: Message) throws(ChannelError) {
+        model = try message.bytes("model")
+        id = try message.text("id")
+        epochs = try message.unsigned("epochs")
+        loss = try message.double("loss")
+    }
+
+    public var frame: Message {
+        Message(
+            type: Self.type,
+            fields: ["model": .bytes(model), "id": .text(id), "epochs": .unsigned(epochs), "loss": .float(loss)])
+    }
+}

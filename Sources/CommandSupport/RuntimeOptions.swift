@@ -1,0 +1,13 @@
+public import ArgumentParser
+
+/// `--runtime HOST:PORT --state DIR`: where the runtime listens and where this role's admission
+/// (from its `attest` subcommand) is kept. Shared by the provider's and the device's subcommands.
+public struct RuntimeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The runtime's address.", valueName: "HOST:PORT"))
+    public var runtime = HostPort(host: "127.0.0.1", port: 8124)
+
+    @Option(help: ArgumentHelp("This role's state folder, as its attest subcommand left it.", valueName: "DIR"))
+    public var state: String
+
+    public init() {}
+}

@@ -1,0 +1,49 @@
+public import Channel
+public import Policy
+import WordModel
+
+/// The device's side of the runtime in ML mode: download the model, predict on the device, send the
+/// correct words to train on and predict with the model that comes back.
+///
+/// It talks only to a server whose admission certificate names the runtime role, and only if the policy
+/// lets devices connect to the runtime. Not `Sendable`: one thread at a time uses it.
+public final class Device {
+    /// The device's role name.
+    public static let role = "device"
+
+    /// The runtime it talks to.
+    public let runtime: RuntimeClient
+    /// The model it predicts with: the last one downloaded or received after training.
+    public private(set) var model: DeviceModel?
+
+    /// A device that talks to `runtime`; throws `not-authorized` if `policy` has no device -> runtime channel.
+    public init(runtime: RuntimeClient, policy: PolicyDocument) throws(ChannelError) {
+        try RuntimeClient.requireChannel(from: Self.role, allowed: policy.allowsChannel(from: Self.role, to: RuntimeClient.serverRole))
+        self.runtime = runtime
+    }
+
+    /// Downloads the runtime's current model and predicts with it from now on; `no-model` if it has none.
+    @discardableResult
+    public func download() throws(ChannelError) -> DeviceModel {
+        let reply = try runtime.getModel()
+        return try adopt(reply.model, id: reply.id)
+    }
+
+    /// Sends `words` to be trained on and predicts with the trained model from now on. The runtime
+    /// refuses a word that is not five alphabet symbols (`bad-request` naming it).
+    @discardableResult
+    public func train(words: [String]) throws(ChannelError) -> (model: DeviceModel, reply: TrainedReply) {
+        let reply = try runtime.train(words: words)
+        return (try adopt(reply.model, id: reply.id), reply)
+    }
+
+    private func adopt(_ blob: [UInt8], id: String) throws(ChannelError) -> DeviceModel {
+        do {
+            let model = try DeviceModel(blob: blob, id: id)
+            self.model = model
+            return model
+        } catch {
+            throw ChannelError(.invalidModel, "the runtime sent a model that does not decode: \(error)")
+        }
+    }
+}

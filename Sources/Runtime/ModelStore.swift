@@ -1,0 +1,35 @@
+import Synchronization
+
+/// The runtime's current model, kept sealed on disk when a `SealedStore` is given, so that a restart
+/// (even after SIGKILL) brings back the last model that was handed out.
+public final class ModelStore: Sendable {
+    /// The sealed file's purpose (and name): `model.sealed`.
+    public static let purpose = "model"
+
+    private let sealed: SealedStore?
+    private let model = Mutex<StoredModel?>(nil)
+
+    /// A store persisting to `sealed` (nil: memory only), restoring the model sealed there, if any.
+    ///
+    /// Throws if the sealed model is refused (changed, sealed under another key) or no longer decodes:
+    /// the runtime must not start on state it cannot trust.
+    public init(sealed: SealedStore?) throws(RuntimeError) {
+        self.sealed = sealed
+        guard let sealed, let blob = try sealed.read(purpose: Self.purpose) else { return }
+        do {
+            let restored = try StoredModel(blob: blob)
+            model.withLock { $0 = restored }
+        } catch {
+            throw RuntimeError("\(sealed.path(of: Self.purpose)): the sealed model does not decode: \(error.message)")
+        }
+    }
+
+    /// The current model, or nil before the first upload.
+    public var current: StoredModel? { model.withLock { $0 } }
+
+    /// Makes `stored` the current model once it is sealed on disk; if sealing fails, nothing changes.
+    public func replace(with stored: StoredModel) throws(RuntimeError) {
+        try sealed?.write(stored.blob, purpose: Self.purpose)
+        model.withLock { $0 = stored }
+    }
+}

@@ -1,0 +1,38 @@
+import Channel
+
+/// Which role may send which request to the runtime, in which mode (docs/protocol.md, "Runtime").
+public enum RequestPermissions {
+    /// The roles allowed to send each request type that ML mode serves.
+    public static let ml: [(type: String, roles: Set<String>)] = [
+        (PutModelRequest.type, ["provider"]),
+        (GetModelRequest.type, ["device", "provider"]),
+        (TrainRequest.type, ["device"]),
+    ]
+
+    /// Request types that only FL mode serves.
+    static let federatedOnly: Set<String> = ["update", "await-global"]
+
+    /// Checks that `role` may send a request of `type` in `mode`: `unknown-type` for a type the mode does
+    /// not serve, `not-authorized` naming role and request otherwise.
+    public static func check(role: String, type: String, mode: RuntimeMode) throws(ChannelError) {
+        let table = permissions(for: mode)
+        guard let allowed = table.first(where: { $0.type == type })?.roles else {
+            if federatedOnly.contains(type) {
+                throw ChannelError(.unknownType, "\"\(type)\" is an FL request; this runtime serves \(mode)")
+            }
+            let served = table.map(\.type).joined(separator: ", ")
+            throw ChannelError(.unknownType, "the runtime does not serve \"\(type)\" (in \(mode) it serves \(served))")
+        }
+        guard allowed.contains(role) else {
+            throw ChannelError(
+                .notAuthorized,
+                "role \"\(role)\" may not send \"\(type)\" (only \(allowed.sorted().joined(separator: " or ")) may)")
+        }
+    }
+
+    private static func permissions(for mode: RuntimeMode) -> [(type: String, roles: Set<String>)] {
+        switch mode {
+        case .ml: ml
+        }
+    }
+}

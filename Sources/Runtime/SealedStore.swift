@@ -1,0 +1,89 @@
+import ByteKit
+import OpenSSLKit
+
+/// Files only this runtime can read: AES-256-GCM under a key derived with HKDF from the `sealing`
+/// secret that the certifier releases to an admitted runtime.
+///
+/// A file is `CMLSEAL1 || nonce || ciphertext || tag`. The associated data is the header and the file's
+/// purpose (its name), so a sealed model cannot be passed off as another sealed file. Writes are atomic
+/// (temporary file, fsync, rename, fsync of the directory) and private (0600). A file that was changed,
+/// or sealed under another key, is refused with a message naming it: it is never loaded.
+public struct SealedStore: Sendable {
+    /// The first bytes of every sealed file.
+    public static let header = Array("CMLSEAL1".utf8)
+    /// The smallest secret accepted: anything shorter is not a secret the certifier released.
+    public static let minimumSecretSize = 16
+
+    /// The folder holding the sealed files.
+    public let directory: String
+    private let key: [UInt8]
+
+    /// A store in `directory` (made, mode 0700, if missing) keyed by `sealingSecret`.
+    public init(directory: String, sealingSecret: [UInt8]) throws(RuntimeError) {
+        guard sealingSecret.count >= Self.minimumSecretSize else {
+            throw RuntimeError(
+                "the sealing secret has \(sealingSecret.count) bytes, at least \(Self.minimumSecretSize) are needed")
+        }
+        do {
+            key = try HKDF.deriveKey(
+                secret: sealingSecret, salt: Array("cml-runtime".utf8), info: Array("sealed state v1".utf8),
+                count: AESGCM.keySize)
+        } catch {
+            throw RuntimeError("deriving the sealing key failed: \(error)")
+        }
+        do {
+            try FileBytes.makeDirectory(directory, mode: 0o700)
+        } catch {
+            throw RuntimeError("cannot make the sealed-state folder: \(error)")
+        }
+        self.directory = directory
+    }
+
+    /// The file that holds `purpose`, e.g. `DIR/model.sealed`.
+    public func path(of purpose: String) -> String {
+        "\(directory)/\(purpose).sealed"
+    }
+
+    /// Seals `plaintext` for `purpose` and replaces its file atomically.
+    public func write(_ plaintext: [UInt8], purpose: String) throws(RuntimeError) {
+        let sealed: [UInt8]
+        do {
+            sealed = try AESGCM.seal(plaintext, key: key, authenticating: associatedData(purpose))
+        } catch {
+            throw RuntimeError("sealing \(purpose) failed: \(error)")
+        }
+        do {
+            try FileBytes.writeAtomically(Self.header + sealed, to: path(of: purpose), mode: 0o600)
+        } catch {
+            throw RuntimeError("cannot store the sealed \(purpose): \(error)")
+        }
+    }
+
+    /// The plaintext sealed for `purpose`, or nil if there is no file for it; throws if the file was
+    /// changed, sealed under another key or for another purpose, or is not a sealed file at all.
+    public func read(purpose: String) throws(RuntimeError) -> [UInt8]? {
+        let path = path(of: purpose)
+        guard FileBytes.exists(path) else { return nil }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileBytes.read(path)
+        } catch {
+            throw RuntimeError("\(error)")
+        }
+        guard bytes.starts(with: Self.header) else {
+            throw RuntimeError(
+                "\(path): refused: not a sealed file (it does not start with \"\(String(decoding: Self.header, as: UTF8.self))\"); not loading it")
+        }
+        do {
+            return try AESGCM.open(Array(bytes.dropFirst(Self.header.count)), key: key, authenticating: associatedData(purpose))
+        } catch {
+            throw RuntimeError(
+                "\(path): refused: it does not authenticate under this runtime's sealing key, so it was changed, or "
+                    + "sealed under another key (a certifier set up anew releases a new sealing secret); not loading it")
+        }
+    }
+
+    private func associatedData(_ purpose: String) -> [UInt8] {
+        Self.header + Array(purpose.utf8)
+    }
+}

@@ -1,0 +1,104 @@
+import Channel
+import Foundation
+import Logging
+import WordModel
+
+/// Every change of the runtime's current model, one at a time on a worker thread of its own: device
+/// training requests (each trains the model current at that moment and makes the result current) and
+/// provider uploads.
+///
+/// Training follows the original: RMSprop with Keras' defaults, batch size 1, the words' samples in
+/// order, the configured epochs (100 by default), the loss line every 10 epochs. Each request starts a
+/// fresh optimizer: the blob carries no optimizer state, so a restarted runtime trains exactly as a
+/// running one would.
+public final class TrainingQueue: Sendable {
+    /// The default epochs per request, as in the original.
+    public static let defaultEpochs = 100
+    /// The default limit on words in one request, so one device cannot hold the queue for long.
+    public static let defaultMaxWords = 1000
+
+    private let store: ModelStore
+    private let epochs: Int
+    private let maxWords: Int
+    private let logger: Logger
+    private let worker = SerialWorker(name: "training queue")
+
+    /// A queue updating `store`, training `epochs` per request on at most `maxWords` words.
+    public init(store: ModelStore, epochs: Int = defaultEpochs, maxWords: Int = defaultMaxWords, logger: Logger) {
+        self.store = store
+        self.epochs = max(1, epochs)
+        self.maxWords = max(1, maxWords)
+        self.logger = logger
+    }
+
+    /// Trains the current model on `words` for device `device` (a short id for the log), makes the result
+    /// the current model, seals it, and returns it.
+    ///
+    /// Throws `bad-request` naming a word that is not five alphabet symbols (before queueing), `no-model`
+    /// if nothing was uploaded yet, `internal` if the result cannot be sealed (the model stays as it was).
+    public func train(words: [String], device: String) throws(ChannelError) -> TrainedReply {
+        guard !words.isEmpty else { throw ChannelError(.badRequest, "\"words\" is empty: send at least one word to train on") }
+        guard words.count <= maxWords else {
+            throw ChannelError(.badRequest, "\"words\" has \(words.count) words, at most \(maxWords) are served per request")
+        }
+        let set: TrainingSet
+        do {
+            set = try TrainingSet(words: words)
+        } catch {
+            throw ChannelError(.badRequest, "\(error)")
+        }
+        return try worker.perform { [self] () throws(ChannelError) in
+            try trainNow(set, wordCount: words.count, device: device)
+        }
+    }
+
+    /// Makes the model in `blob` the current one, once sealed; throws `invalid-model` naming the field.
+    public func upload(_ blob: [UInt8]) throws(ChannelError) -> StoredModel {
+        let stored = try StoredModel(blob: blob)
+        return try worker.perform { [self] () throws(ChannelError) in
+            try replace(with: stored, what: "the uploaded model")
+            return stored
+        }
+    }
+
+    /// Finishes the requests already queued, refuses new ones, and ends the worker thread.
+    public func stop() {
+        worker.stop()
+    }
+
+    private func trainNow(_ set: TrainingSet, wordCount: Int, device: String) throws(ChannelError) -> TrainedReply {
+        guard let current = store.current else {
+            throw ChannelError(.noModel, "the runtime has no model yet: the model provider must send one first")
+        }
+        logger.info("---- training on \(wordCount) word\(wordCount == 1 ? "" : "s") from device \(device) ----")
+        let clock = ContinuousClock()
+        let start = clock.now
+        var lastLoss: Float = 0
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(weights: current.model.weights)
+            try trainer.train(set, epochs: epochs) { report in
+                lastLoss = report.meanLoss
+                if let line = report.lossLine { logger.info("\(line)") }
+            }
+        } catch {
+            throw ChannelError(.internal, "training failed: \(error)")
+        }
+        let elapsed = clock.now - start
+        let trained = StoredModel(
+            model: Model(weights: trainer.weights, round: current.model.round + 1, samples: UInt64(set.count)))
+        try replace(with: trained, what: "the trained model")
+        let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15
+        logger.info("---- training done (\(epochs) epochs, \(String(format: "%.1f", milliseconds)) ms): model \(trained.shortID) ----")
+        return TrainedReply(model: trained.blob, id: trained.id, epochs: UInt64(epochs), loss: Double(lastLoss))
+    }
+
+    private func replace(with stored: StoredModel, what: String) throws(ChannelError) {
+        do {
+            try store.replace(with: stored)
+        } catch {
+            logger.error("could not store \(what): \(error.message)")
+            throw ChannelError(.internal, "the runtime could not store \(what): \(error.message)")
+        }
+    }
+}

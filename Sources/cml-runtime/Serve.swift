@@ -1,0 +1,85 @@
+import Admission
+import ArgumentParser
+import CommandSupport
+import Dispatch
+import Foundation
+import Logging
+import OpenSSLKit
+import Runtime
+
+/// `cml-runtime serve`: the runtime's server, on one port for every role.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the provider and devices over mutual TLS with this runtime's admission certificate.",
+        discussion: """
+            Needs the state of `cml-runtime attest`: the admission certificate, the signed policy (whose \
+            channels say which roles may connect) and the sealing secret (which encrypts the model kept in \
+            DIR/sealed). Restores the sealed model at start. Prints `serving ML mode on HOST:PORT` on standard \
+            output once it listens (with --listen HOST:0 the port is the one the system picked); logs, \
+            including the training lines `epoch: N, loss: a,b`, go to standard error. SIGINT or SIGTERM stop it \
+            cleanly.
+            """)
+
+    @Option(help: ArgumentHelp("The runtime's state folder, as `cml-runtime attest` left it.", valueName: "DIR"))
+    var state: String
+
+    @Option(help: ArgumentHelp("Where to listen (port 0: the system picks one).", valueName: "HOST:PORT"))
+    var listen = HostPort(host: "127.0.0.1", port: 8124)
+
+    @Option(help: "What to serve: ml (devices send words, the runtime trains).")
+    var mode: RuntimeMode = .ml
+
+    @Option(help: "Epochs per train request.")
+    var epochs = TrainingQueue.defaultEpochs
+
+    @Flag(help: "Also log each connection and request.")
+    var verbose = false
+
+    /// The secret the certifier releases to the runtime for its sealed state.
+    static let sealingSecretName = "sealing"
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+    }
+
+    func run() throws {
+        let level: Logger.Level = verbose ? .debug : .info
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
+        let logger = Logger(label: "runtime")
+        let credentials = try RoleCredentials.load(stateDirectory: state, role: RuntimeServer.role)
+        guard let secret = credentials.secret(named: Self.sealingSecretName) else {
+            throw CommandFailure(
+                "the certifier released no \"\(Self.sealingSecretName)\" secret to this runtime, so it cannot seal its state "
+                    + "(the policy must list it under roles.runtime.secrets); attest again under such a policy")
+        }
+        let store: ModelStore
+        let server: RuntimeServer
+        do {
+            store = try ModelStore(sealed: try SealedStore(directory: "\(state)/sealed", sealingSecret: secret))
+            server = try RuntimeServer(
+                host: listen.host, port: listen.port, context: try credentials.serverContext(), policy: credentials.policy,
+                store: store, configuration: .init(mode: mode, epochs: epochs), logger: logger)
+        } catch let error as RuntimeError {
+            throw CommandFailure(error.message)
+        }
+        if let current = store.current {
+            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed/\(ModelStore.purpose).sealed")
+        }
+        let roles = server.allowedRoles.sorted().joined(separator: ", ")
+        logger.info("admitted as runtime until \(UTCTimeText.format(credentials.certificate.notAfter)); the policy lets \(roles) connect")
+
+        let stopped = DispatchSemaphore(value: 0)
+        let trap = SignalTrap { signal in
+            logger.info("\(signal): stopping")
+            server.stop()
+            stopped.signal()
+        }
+        StandardOutput.line("serving \(mode) on \(server.address)")
+        server.run()
+        stopped.wait()
+        withExtendedLifetime(trap) {}
+        logger.info("stopped")
+    }
+}
+
+extension RuntimeMode: ExpressibleByArgument {}

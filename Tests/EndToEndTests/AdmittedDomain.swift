@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// A domain of real processes on loopback, as `tools/demo` sets it up: the certifier of a `Domain`
+/// serving, and runtime, provider and device attesting into state folders of their own.
+final class AdmittedDomain {
+    let domain: Domain
+    let certifier: CertifierProcess
+
+    /// Makes the domain and starts its certifier.
+    init() throws {
+        domain = try Domain()
+        certifier = try CertifierProcess(domain)
+    }
+
+    deinit {
+        certifier.stop()
+        try? FileManager.default.removeItem(atPath: domain.folder)
+    }
+
+    /// The state folder of `role`.
+    func state(_ role: String) -> String {
+        "\(domain.folder)/\(role)"
+    }
+
+    /// A file in the domain's folder.
+    func path(_ name: String) -> String {
+        "\(domain.folder)/\(name)"
+    }
+
+    /// Attests `role` into `state(role)` and requires it to be admitted.
+    func admit(_ role: String) throws {
+        try Self.check(try domain.attest(role, certifier: certifier, state: state(role)))
+    }
+
+    /// Starts `cml-runtime serve` on an OS-picked port from the runtime's state; returns it and its port.
+    func startRuntime() throws -> (RunningProcess, UInt16) {
+        let runtime = try RunningProcess(
+            "cml-runtime", ["serve", "--state", state("runtime"), "--listen", "127.0.0.1:0", "--mode", "ml"])
+        return (runtime, try runtime.waitForPort { $0.hasPrefix("serving ML mode on ") })
+    }
+
+    /// Requires `result` to be a success, showing its output otherwise.
+    static func check(_ result: Executables.Result, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try #require(result.status == 0, "\(result.standardOutput)\n\(result.standardError)", sourceLocation: sourceLocation)
+    }
+}

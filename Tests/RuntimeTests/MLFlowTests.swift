@@ -1,0 +1,135 @@
+import Channel
+import Device
+import Foundation
+import OpenSSLKit
+import Provider
+import Runtime
+import Synchronization
+import TestSupport
+import Testing
+import WordModel
+
+/// The ML flow in-process: provider upload, device download, prediction, training, prediction again.
+@Suite struct MLFlowTests {
+    @Test func providerUploadsDeviceTrainsAndPredictsWithTheTrainedModel() throws {
+        let runtime = try RuntimeFixture()
+        defer { runtime.cleanUp() }
+
+        // Before any upload a device is told so (the original hung here).
+        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        let early = #expect(throws: ChannelError.self) { try device.download() }
+        #expect(early?.code == .noModel)
+        #expect(early?.message == "the runtime has no model yet: the model provider must send one first")
+
+        let provider = try ModelProvider(runtime: try runtime.client(role: "provider"), policy: runtime.policy)
+        var sentID: String?
+        let ack = try provider.send(initialModel.blob) { sentID = $0 }
+        #expect(sentID == initialModel.id)
+        #expect(ack == ModelAck(id: initialModel.id, size: UInt64(initialModel.blob.count)))
+        #expect(provider.runtime.server?.role == "runtime")
+
+        let downloaded = try device.download()
+        #expect(downloaded.id == initialModel.id)
+        #expect(downloaded.model == initialModel.model)
+        let before = try downloaded.complete("abo")
+
+        let (trained, reply) = try device.train(words: ["about"])
+        #expect(reply.epochs == 100)
+        #expect(reply.loss < 0.01)
+        #expect(trained.model.round == 1 && trained.model.samples == 2)
+        #expect(try trained.complete("abo") == "about")
+        #expect(try device.model?.complete("abo") == "about")
+        #expect(before != "about" || initialModel.model != trained.model)
+
+        // The trained model is the runtime's current model: a second device downloads it.
+        let other = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        #expect(try other.download().id == reply.id)
+        #expect(runtime.server.store.current?.id == reply.id)
+
+        // The runtime logged the training as the original did, framed by the device's short id.
+        let lines = runtime.logs.messages
+        let start = try #require(lines.firstIndex { $0.hasPrefix("---- training on 1 word from device ") })
+        #expect(lines[start].hasSuffix(" ----"))
+        let epochs = lines[(start + 1)...].prefix { $0.hasPrefix("epoch: ") }
+        #expect(epochs.map { $0.prefix { $0 != "," } } == (0..<10).map { "epoch: \($0 * 10)" })
+        #expect(epochs.allSatisfy { $0.split(separator: " ").last?.split(separator: ",").count == 2 })
+        let done = lines[start + 1 + epochs.count]
+        #expect(done.hasPrefix("---- training done (100 epochs, ") && done.hasSuffix(" ms): model \(reply.id.prefix(8)) ----"))
+    }
+
+    @Test func trainRequestsRunOneAtATimeEachOnTheLatestModel() throws {
+        let runtime = try RuntimeFixture(configuration: .init(epochs: 10))
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        let words = ["about", "which", "there", "their", "white", "words", "water", "where"]
+        let replies = try concurrently(words.count) { index in
+            try runtime.client(role: "device").train(words: [words[index]])
+        }
+        // Each request trained the model the previous one produced: generations 1 to 8, each once.
+        let rounds = try replies.map { try ModelBlob.decode($0.model).round }
+        #expect(rounds.sorted() == Array(1...UInt64(words.count)))
+        let last = try #require(replies.first { try ModelBlob.decode($0.model).round == UInt64(words.count) })
+        #expect(runtime.server.store.current?.id == last.id)
+        #expect(runtime.logs.messages.filter { $0.hasPrefix("---- training done") }.count == words.count)
+    }
+
+    @Test func restartBringsBackTheLastTrainedModel() throws {
+        let runtime = try RuntimeFixture(configuration: .init(epochs: 5))
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        let trained = try runtime.client(role: "device").train(words: ["about"])
+        try runtime.restart()
+        let reply = try runtime.client(role: "device").getModel()
+        #expect(reply.id == trained.id)
+        #expect(reply.model == trained.model)
+        #expect(reply.round == 1)
+    }
+
+    @Test func aTamperedSealedModelStopsTheRestart() throws {
+        let runtime = try RuntimeFixture()
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        runtime.stop()
+        var sealed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: runtime.sealedModelPath)))
+        sealed[sealed.count / 2] ^= 0x80
+        try Data(sealed).write(to: URL(fileURLWithPath: runtime.sealedModelPath))
+        let error = #expect(throws: RuntimeError.self) { try runtime.restart() }
+        #expect(error?.message.hasPrefix("\(runtime.sealedModelPath): refused: it does not authenticate") == true)
+        #expect(error?.message.hasSuffix("not loading it") == true)
+    }
+}
+
+/// Runs `work(index)` on `count` threads at once and returns the results in index order.
+func concurrently<Value: Sendable>(_ count: Int, _ work: @escaping @Sendable (Int) throws -> Value) throws -> [Value] {
+    let results = ResultsBox<Value>(count: count)
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        let thread = Thread {
+            results.set(index, Result { try work(index) })
+            // The process may exit once the last thread leaves: let OpenSSL go first.
+            OpenSSLThread.finish()
+            group.leave()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    group.wait()
+    return try results.values()
+}
+
+private final class ResultsBox<Value: Sendable>: Sendable {
+    private let results: Mutex<[Result<Value, any Error>?]>
+
+    init(count: Int) {
+        results = Mutex(Array(repeating: nil, count: count))
+    }
+
+    func set(_ index: Int, _ result: Result<Value, any Error>) {
+        results.withLock { $0[index] = result }
+    }
+
+    func values() throws -> [Value] {
+        try results.withLock { $0 }.map { try $0!.get() }
+    }
+}

@@ -1,0 +1,88 @@
+import Channel
+public import Foundation
+public import Logging
+public import OpenSSLKit
+public import Policy
+
+/// A domain made at test time: a P-384 root (the policy certificate) issuing P-256 admission
+/// certificates exactly as the certifier does (CN and SAN URI naming the role, the measurement extension).
+public struct TestDomain: Sendable {
+    /// How refusals name the root.
+    public static let rootDescription = "this domain's policy key"
+
+    /// The policy private key.
+    public let rootKey: ECPrivateKey
+    /// The policy certificate, the only trust anchor.
+    public let root: Certificate
+
+    /// A new domain whose root certificate has the common name `name`.
+    public init(name: String = "cml-policy") throws {
+        rootKey = ECPrivateKey(generating: .p384)
+        root = try CertificateBuilder(
+            subjectCommonName: name, subjectPublicKey: rootKey.publicKey, notBefore: Date() - 3600,
+            notAfter: Date() + 86400, isCertificateAuthority: true
+        ).selfSigned(with: rootKey)
+    }
+
+    /// An admission certificate for `role`, as the certifier issues it.
+    public func identity(
+        role: String, measurement: [UInt8]? = Array(repeating: 0x5e, count: 32),
+        notBefore: Date = Date() - 60, notAfter: Date = Date() + 3600
+    ) throws -> TLSIdentity {
+        let key = ECPrivateKey(generating: .p256)
+        var builder = CertificateBuilder(
+            subjectCommonName: role, subjectPublicKey: key.publicKey, notBefore: notBefore, notAfter: notAfter)
+        builder.uriSubjectAlternativeNames = [PeerIdentity.roleURI(role)]
+        if let measurement {
+            builder.customExtensions = [
+                .init(oid: RealmMeasurementExtension.oid, value: RealmMeasurementExtension.value(measurement: measurement))
+            ]
+        }
+        return TLSIdentity(certificate: try builder.issued(by: root, issuerKey: rootKey), privateKey: key)
+    }
+
+    /// A certificate that names `role` but that its own key signed.
+    public static func selfSigned(role: String, commonName: String? = nil) throws -> TLSIdentity {
+        let key = ECPrivateKey(generating: .p256)
+        var builder = CertificateBuilder(
+            subjectCommonName: commonName ?? role, subjectPublicKey: key.publicKey, notAfter: Date() + 3600)
+        builder.uriSubjectAlternativeNames = [PeerIdentity.roleURI(role)]
+        return TLSIdentity(certificate: try builder.selfSigned(with: key), privateKey: key)
+    }
+
+    /// A server context presenting a fresh `role` certificate (mutual TLS unless `mutual` is false).
+    public func serverContext(role: String = "runtime", mutual: Bool = true) throws -> TLSContext {
+        try TLSContext(
+            side: .server, trustedRoot: root, rootDescription: Self.rootDescription, identity: try identity(role: role),
+            requestPeerCertificate: mutual)
+    }
+
+    /// A client context presenting `identity` (or nothing).
+    public func clientContext(identity: TLSIdentity?) throws -> TLSContext {
+        try TLSContext(side: .client, trustedRoot: root, rootDescription: Self.rootDescription, identity: identity)
+    }
+
+    /// A client context presenting a fresh admission certificate for `role`.
+    public func clientContext(role: String) throws -> TLSContext {
+        try clientContext(identity: try identity(role: role))
+    }
+
+    /// The ML policy's shape: provider and device may connect to the runtime (no platforms: nothing here
+    /// appraises tokens).
+    public static func mlPolicy(channels: [ChannelRule] = [
+        ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime"),
+    ]) -> PolicyDocument {
+        let measurement = [HexBytes(Array(repeating: 0x5e, count: 32))]
+        return PolicyDocument(
+            name: "test, ML mode",
+            roles: [
+                "runtime": RolePolicy(initialMeasurements: measurement, secrets: ["sealing"]),
+                "provider": RolePolicy(initialMeasurements: measurement),
+                "device": RolePolicy(initialMeasurements: measurement),
+            ],
+            platforms: [], channels: channels)
+    }
+}
+
+/// A logger that drops everything, so test output stays readable.
+public let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

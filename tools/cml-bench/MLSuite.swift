@@ -1,0 +1,125 @@
+import Channel
+import CommandSupport
+import Foundation
+import Logging
+import Policy
+import Runtime
+import WordModel
+
+/// The runtime in ML mode on loopback, measured at the devices (TLS 1.3 with admission certificates
+/// included, the model sealed to a temporary folder after every change, as the real runtime does).
+/// Devices and runtime share this process and its two cores.
+///
+/// - `train_ms`: one `train` request (100 epochs on one word) on an open connection, answered with the
+///   trained model.
+/// - `download_us`: one `get-model` on an open connection.
+/// - `get_model_per_s`, `train_per_s`: requests answered per second with 1, 10 and 100 devices connected
+///   at once, each sending its next request as soon as the last is answered.
+struct MLSuite: BenchSuite {
+    let name = "ml"
+    static let deviceCounts = [1, 10, 100]
+    static let epochs = 100
+
+    func run(_ settings: BenchSettings, _ reporter: JSONLinesReporter) throws {
+        let bench = try LoopbackRuntime()
+        defer { bench.stop() }
+        StandardError.line("ml: runtime on \(bench.server.address), \(Self.epochs) epochs per train, sealed in \(bench.folder.path)")
+
+        let device = try bench.device()
+        let trainSeconds = try Measure.medianSecondsPerRepeat(settings) { repeats in
+            for _ in 0..<repeats { _ = try device.train(words: ["about"]) }
+        }
+        StandardError.line("ml: train (\(Self.epochs) epochs, 1 word): \(String(format: "%.2f", trainSeconds * 1e3)) ms")
+        reporter.figure("train_ms", value: trainSeconds * 1e3, unit: "ms", parameters: ["epochs": Self.epochs, "words": 1])
+
+        let downloadSeconds = try Measure.medianSecondsPerRepeat(settings) { repeats in
+            for _ in 0..<repeats { _ = try device.getModel() }
+        }
+        StandardError.line("ml: model download: \(String(format: "%.1f", downloadSeconds * 1e6)) us")
+        reporter.figure("download_us", value: downloadSeconds * 1e6, unit: "us")
+        device.close()
+
+        for (figure, request) in [("get_model_per_s", Request.getModel), ("train_per_s", .train)] {
+            for devices in Self.deviceCounts {
+                let clients = try DeviceClients(bench, count: devices)
+                let seconds = try Measure.medianSecondsPerRepeat(settings) { repeats in
+                    try runConcurrently(devices, label: "ml") { index in
+                        for _ in 0..<repeats { try clients.send(request, from: index) }
+                    }
+                }
+                clients.close()
+                let rate = Double(devices) / seconds
+                StandardError.line("ml: \(request) with \(devices) devices connected: \(Int(rate)) requests/s")
+                reporter.figure(figure, value: rate, unit: "requests/s", parameters: ["devices": devices])
+            }
+        }
+    }
+
+    enum Request: String, CustomStringConvertible {
+        case getModel = "get-model"
+        case train
+
+        var description: String { rawValue }
+    }
+}
+
+/// A runtime on an OS-picked loopback port holding the initial model, with device clients for it.
+private struct LoopbackRuntime {
+    let domain: BenchDomain
+    let server: RuntimeServer
+    let folder: URL
+
+    init() throws {
+        domain = try BenchDomain()
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-bench-ml-\(UUID().uuidString)")
+        let store = try ModelStore(
+            sealed: try SealedStore(directory: folder.path, sealingSecret: Array(repeating: 1, count: 32)))
+        let policy = PolicyDocument(
+            roles: [:], platforms: [],
+            channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")])
+        server = try RuntimeServer(
+            host: "127.0.0.1", port: 0, context: try domain.serverContext("runtime"), policy: policy, store: store,
+            configuration: .init(epochs: MLSuite.epochs, channel: .init(threadStackSize: 256 << 10)),
+            logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try server.start()
+        let trainer = try Trainer(weights: ModelWeights(seed: 42))
+        try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
+        let provider = RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext("provider"))
+        _ = try provider.putModel(ModelBlob.encode(Model(weights: trainer.weights, samples: 10)))
+        provider.close()
+    }
+
+    func device() throws -> RuntimeClient {
+        RuntimeClient(
+            host: "127.0.0.1", port: server.port, context: try domain.clientContext("device"),
+            configuration: .init(connectTimeout: .seconds(60)))
+    }
+
+    func stop() {
+        server.stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+/// Devices connected before the measurement starts, one per client thread.
+///
+/// `@unchecked Sendable`: thread `index` is the only one that uses client `index`.
+private final class DeviceClients: @unchecked Sendable {
+    private let clients: [RuntimeClient]
+
+    init(_ bench: LoopbackRuntime, count: Int) throws {
+        clients = try (0..<count).map { _ in try bench.device() }
+        for client in clients { try client.connect() }
+    }
+
+    func send(_ request: MLSuite.Request, from index: Int) throws {
+        switch request {
+        case .getModel: _ = try clients[index].getModel()
+        case .train: _ = try clients[index].train(words: ["about"])
+        }
+    }
+
+    func close() {
+        for client in clients { client.close() }
+    }
+}
