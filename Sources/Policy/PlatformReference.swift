@@ -36,8 +36,11 @@ public struct LifecycleRange: Codable, Hashable, Sendable {
     /// The CCA "secured" states.
     public static let secured = LifecycleRange(min: 0x3000, max: 0x30ff)
 
-    /// Whether `value` lies in the range.
-    public func contains(_ value: Int) -> Bool { (min...max).contains(value) }
+    /// Whether `value` lies in the range; an inverted range (min > max) holds nothing.
+    ///
+    /// Compared without building a `ClosedRange`, which traps when min > max: a range comes from a
+    /// policy file, and a bad one must never stop the certifier.
+    public func contains(_ value: Int) -> Bool { min <= value && value <= max }
 }
 
 /// A software component the platform must report; it matches on measurement and type, and on

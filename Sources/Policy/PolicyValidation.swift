@@ -42,6 +42,10 @@ extension PolicyDocument {
                 path: "nonce-lifetime-seconds",
                 "is \(nonceLifetimeSeconds); it must be between 1 and \(Self.maximumNonceLifetimeSeconds)")
         }
+        for (index, range) in (platformReference?.lifecycles ?? []).enumerated() where range.min > range.max {
+            throw PolicyError(
+                path: "platform-reference.lifecycles[\(index)]", "min \(range.min) is above max \(range.max): the range holds no state")
+        }
         if let federated { try Self.validate(federated: federated) }
     }
 

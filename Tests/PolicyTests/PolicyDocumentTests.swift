@@ -99,6 +99,18 @@ import Testing
         }
     }
 
+    @Test func rejectsAnInvertedLifecycleRange() {
+        #expect(throws: PolicyError(path: "platform-reference.lifecycles[1]", "min 12543 is above max 12288: the range holds no state")) {
+            try PolicyDocument(json: Self.json {
+                $0["platform-reference"] = ["lifecycles": [["min": 0x3000, "max": 0x30ff], ["min": 0x30ff, "max": 0x3000]]]
+            })
+        }
+        // Appraisal never traps on one, even in a document that skipped validation.
+        #expect(!LifecycleRange(min: 0x30ff, max: 0x3000).contains(0x3000))
+        #expect(LifecycleRange.secured.contains(0x3000) && LifecycleRange.secured.contains(0x30ff))
+        #expect(!LifecycleRange.secured.contains(0x2fff) && !LifecycleRange.secured.contains(0x3100))
+    }
+
     @Test func rejectsSomethingThatIsNotJSON() {
         #expect(throws: PolicyError("not valid JSON")) { try PolicyDocument(json: Array("{not json".utf8)) }
     }
