@@ -82,6 +82,26 @@ import Testing
         #expect(mismatched?.message.contains("is not for this role's TLS key") == true)
     }
 
+    @Test func roleCredentialsRefuseACertificateFromAnotherAuthority() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let (summary, directory) = try certifier.attest("device", TestCertifier.deviceMeasurement)
+        // A forger's root copies the domain's names, and its certificate names the right role, key and measurement.
+        let forgerKey = ECPrivateKey(generating: .p384)
+        let forgerRoot = try CertificateBuilder(
+            subjectCommonName: CertifierState.policyCommonName, subjectPublicKey: forgerKey.publicKey, notBefore: Date() - 60,
+            notAfter: Date() + 86400, isCertificateAuthority: true
+        ).selfSigned(with: forgerKey)
+        let tlsKey = try ECPrivateKey(pem: FileBytes.readText("\(directory)/tls.key"))
+        let forged = try AdmissionIssuer(policyKey: forgerKey, policyCertificate: forgerRoot, lifetime: 3600)
+            .issue(role: "device", measurement: summary.measurement, subjectKey: tlsKey.publicKey)
+        try FileBytes.writeAtomically(text: forged.pem, to: "\(directory)/admission.crt")
+        let error = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "device") }
+        #expect(
+            error?.message
+                == "\(directory)/admission.crt: the admission certificate is not issued by this domain's policy key (\(certifier.state.policyCertificate)); attest again (`cml-device attest`)")
+    }
+
     /// Sends `evidence` on `client` and returns the certifier's error.
     func refusal(_ client: ChannelClient, _ message: Message) throws -> ChannelError? {
         #expect(throws: ChannelError.self) { try client.request(message) }
