@@ -200,6 +200,33 @@ import Testing
         #expect(entries[4].measurement == nil)
     }
 
+    @Test func aClaimedRoleThatIsNoRoleNameIsRefusedAndRecordedHarmlessly() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let attester = try certifier.attester(TestCertifier.deviceMeasurement)
+        func attempt(_ role: String) throws -> ChannelError? {
+            let client = try certifier.connect()
+            let nonce = try client.request(NonceRequest(), expecting: NonceMessage.self)
+            return try refusal(client, evidence(role: role, nonce: nonce.nonce, attester: attester).frame)
+        }
+        // A newline would start a forged line in the certifier's log.
+        let forging = try attempt("device\nadmitted runtime")
+        #expect(forging?.code == .badRequest)
+        #expect(forging?.message == "\"role\" is \"device\\nadmitted runtime\", which is not a role name (1 to 64 lowercase letters and hyphens)")
+        let long = try attempt(String(repeating: "x", count: 100_000))
+        #expect(long?.code == .badRequest)
+        #expect(try attempt("Device")?.code == .badRequest)
+        #expect(try attempt("")?.code == .badRequest)
+
+        let entries = try certifier.audit()
+        #expect(entries.map(\.code) == ["bad-request", "bad-request", "bad-request", "bad-request"])
+        #expect(entries[0].role == "\"device\\nadmitted runtime\"")
+        #expect(entries[1].role == "\"" + String(repeating: "x", count: 64) + "...\"")
+        #expect(entries[1].reasons.joined().count < 200)
+        #expect(entries[2].role == "\"Device\"")
+        #expect(entries[3].role == "")
+    }
+
     @Test func appraisalRefusalsListEveryReason() throws {
         let certifier = try TestCertifier()
         defer { certifier.stop() }

@@ -99,6 +99,15 @@ import Testing
         }
     }
 
+    @Test func rejectsARoleNameThatIsNotOne() {
+        for name in ["Device", "run time", "", String(repeating: "r", count: 65)] {
+            #expect(throws: PolicyError(path: "roles.\(name)", "a role name must be 1 to 64 lowercase letters and hyphens")) {
+                try PolicyDocument(json: Self.json { $0["roles"] = [name: ["initial-measurements": [Self.measurement]]]; $0["channels"] = [] })
+            }
+        }
+        #expect(PolicyDocument.isRoleName("model-provider") && PolicyDocument.isRoleName(String(repeating: "r", count: 64)))
+    }
+
     @Test func rejectsAnInvertedLifecycleRange() {
         #expect(throws: PolicyError(path: "platform-reference.lifecycles[1]", "min 12543 is above max 12288: the range holds no state")) {
             try PolicyDocument(json: Self.json {
