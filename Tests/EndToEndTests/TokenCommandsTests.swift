@@ -216,7 +216,7 @@ import Testing
             "--rim", String(repeating: "00", count: 32), "--out", path("x.cbor"),
         ])
         #expect(result.status == 1)
-        #expect(result.standardError.contains("platform key \(path("none.pem")): cannot read the file"))
+        #expect(result.standardError.contains("platform key \(path("none.pem")): no such file or directory"))
     }
 }
 
