@@ -15,10 +15,17 @@ public final class Trainer {
     private var gradientValues: [Float]
     private let network: SimpleRNN
 
-    /// A trainer that starts from `weights`.
+    /// The largest batch: the workspaces grow with it (65,536 samples take about 44 MB), and a batch size
+    /// comes from the command line, where a typo must be an error rather than an allocation that aborts.
+    public static let maximumBatchSize = 65_536
+
+    /// A trainer that starts from `weights`, with a batch size of 1 to `maximumBatchSize`.
     public init(weights: ModelWeights, optimizer: any Optimizer = RMSprop(), batchSize: Int = 1) throws(WordModelError) {
         guard batchSize >= 1 else {
             throw .invalidSetting(name: "batch size", value: "\(batchSize)", expected: "at least 1")
+        }
+        guard batchSize <= Self.maximumBatchSize else {
+            throw .invalidSetting(name: "batch size", value: "\(batchSize)", expected: "at most \(Self.maximumBatchSize)")
         }
         BLAS.setThreadCount(1)
         self.batchSize = batchSize

@@ -58,6 +58,10 @@ import WordModel
         #expect(throws: WordModelError.invalidSetting(name: "batch size", value: "0", expected: "at least 1")) {
             try Trainer(weights: .zero, batchSize: 0)
         }
+        #expect(throws: WordModelError.invalidSetting(name: "batch size", value: "99999999999999", expected: "at most 65536")) {
+            try Trainer(weights: .zero, batchSize: 99_999_999_999_999)
+        }
+        #expect(try Trainer(weights: .zero, batchSize: Trainer.maximumBatchSize).batchSize == 65_536)
         let trainer = try Trainer(weights: .zero)
         #expect(throws: WordModelError.noSamples(source: "the training set")) {
             try trainer.train(TrainingSet(samples: []), epochs: 1)
