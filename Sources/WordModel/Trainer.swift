@@ -62,7 +62,8 @@ public final class Trainer {
     }
 
     /// Trains for `epochs` passes over `set`, in file order, or in a fresh order every epoch drawn from
-    /// `shuffleSeed` when one is given. `onEpoch` hears about every epoch as it ends.
+    /// `shuffleSeed` when one is given. `onEpoch` hears about every epoch as it ends. Throws `.diverged`
+    /// after an epoch that left a weight NaN or infinite.
     public func train(
         _ set: TrainingSet, epochs: Int, shuffleSeed: UInt64? = nil, onEpoch: (EpochReport) -> Void = { _ in }
     ) throws(WordModelError) {
@@ -87,6 +88,8 @@ public final class Trainer {
             let elapsed = clock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             onEpoch(EpochReport(epoch: epoch, epochs: epochs, batchLosses: losses, samples: order.count, seconds: seconds))
+            // A diverged model can be neither used nor written: its blob would not decode.
+            guard parameters.allSatisfy(\.isFinite) else { throw .diverged(epoch: epoch) }
         }
     }
 }
