@@ -1,7 +1,6 @@
 import ByteKit
 
-/// ByteKit's whole-file reads and atomic writes, with their errors as word-model errors that name the
-/// file the caller asked for and errno's words ("no such file or directory").
+/// Whole-file reads and atomic writes (ByteKit's `FileBytes`), with failures as `WordModelError`.
 enum FileIO {
     /// The bytes of the file at `path`.
     static func read(_ path: String) throws(WordModelError) -> [UInt8] {
@@ -12,8 +11,7 @@ enum FileIO {
         }
     }
 
-    /// Replaces the file at `path` with `bytes` atomically (mode 0644): readers see the old file or the
-    /// new one, never a part.
+    /// Replaces the file at `path` with `bytes` atomically (see `FileBytes.writeAtomically`).
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(WordModelError) {
         do {
             try FileBytes.writeAtomically(bytes, to: path)
