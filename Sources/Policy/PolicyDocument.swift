@@ -71,7 +71,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         federated = try container.decodeIfPresent(FederatedSettings.self, forKey: .federated)
     }
 
-    /// Reads and checks a policy from its JSON bytes; errors name the key that is wrong.
+    /// Reads and checks a policy from its JSON bytes; errors name the key that is wrong, or repeated.
     public init(json: [UInt8]) throws(PolicyError) {
         let document: PolicyDocument
         do {
@@ -80,6 +80,9 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
             throw PolicyError(decoding: error)
         } catch {
             throw PolicyError("not a policy document: \(error)")
+        }
+        if let repeated = JSONDuplicateKeys.first(in: json) {
+            throw PolicyError(path: repeated, "appears twice in one object; JSON readers disagree on which one counts, so a policy may not repeat a key")
         }
         try document.validate()
         self = document

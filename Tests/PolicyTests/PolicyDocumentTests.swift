@@ -120,6 +120,28 @@ import Testing
         #expect(!LifecycleRange.secured.contains(0x2fff) && !LifecycleRange.secured.contains(0x3100))
     }
 
+    @Test func rejectsARepeatedKey() throws {
+        let valid = String(decoding: Self.json(), as: UTF8.self)
+        #expect(valid.hasPrefix("{"))
+        func refusal(_ text: String) -> PolicyError? {
+            #expect(throws: PolicyError.self) { try PolicyDocument(json: Array(text.utf8)) }
+        }
+        let message = "appears twice in one object; JSON readers disagree on which one counts, so a policy may not repeat a key"
+        // Foundation's JSONDecoder would take the first "roles", jq and Python the last.
+        let twice = "{\"roles\": {\"device\": {\"initial-measurements\": [\"\(String(repeating: "00", count: 32))\"]}}, " + valid.dropFirst()
+        #expect(refusal(twice) == PolicyError(path: "roles", message))
+        // An escape spells the same key.
+        #expect(refusal("{\"\\u0066ormat\": \"cml-policy\", " + valid.dropFirst()) == PolicyError(path: "format", message))
+        // Deeper down, with the path of the repetition.
+        let nested = valid.replacingOccurrences(of: "\"secrets\":", with: "\"secrets\": [], \"secrets\":")
+        #expect(nested != valid)
+        #expect(refusal(nested) == PolicyError(path: "roles.runtime.secrets", message))
+        let inList = valid.replacingOccurrences(of: "\"from\":", with: "\"to\": \"device\", \"from\":")
+        #expect(refusal(inList) == PolicyError(path: "channels[0].to", message))
+        // The same key in two objects is no repetition.
+        #expect(try PolicyDocument(json: Self.json()).roles.count == 2)
+    }
+
     @Test func rejectsSomethingThatIsNotJSON() {
         #expect(throws: PolicyError("not valid JSON")) { try PolicyDocument(json: Array("{not json".utf8)) }
     }
