@@ -14,7 +14,13 @@ struct RoleCertificateCheck {
         guard (try? certificate.publicKey) == key.publicKey else {
             throw AdmissionError("the admission certificate is not for this role's TLS key (\(RoleStateFiles.tlsKey))")
         }
-        guard certificate.isSignatureValid(issuerKey: (try? policyCertificate.publicKey) ?? key.publicKey) else {
+        let policyKey: ECPublicKey
+        do {
+            policyKey = try policyCertificate.publicKey
+        } catch {
+            throw AdmissionError("the policy certificate has no usable key (\(policyCertificate)): \(error)")
+        }
+        guard certificate.isSignatureValid(issuerKey: policyKey) else {
             throw AdmissionError("the admission certificate is not issued by this domain's policy key (\(policyCertificate))")
         }
         if let now {

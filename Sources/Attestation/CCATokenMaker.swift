@@ -33,7 +33,7 @@ public struct CCATokenMaker: Sendable {
         guard let digest = realm.publicKeyDigest else {
             throw AttestationError(
                 .unsupportedAlgorithm, claim: RealmClaims.Keys.publicKeyHashAlgorithm.key,
-                "\(RealmClaims.Keys.publicKeyHashAlgorithm) \"\(realm.publicKeyHashAlgorithm)\" is not sha-256, sha-384 or sha-512")
+                "\(RealmClaims.Keys.publicKeyHashAlgorithm) \(quotedClaim(realm.publicKeyHashAlgorithm)) is not sha-256, sha-384 or sha-512")
         }
         var platform = platform
         platform.challenge = realm.publicKey.bindingHash(digest)

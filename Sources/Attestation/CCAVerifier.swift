@@ -124,7 +124,7 @@ public struct CCAVerifier: Sendable {
     /// Why the platform challenge is not the hash of the RAK's exact claim bytes, or nil if it is.
     private static func bindingProblem(platform: PlatformClaims, realm: RealmClaims) -> String? {
         guard let digest = realm.publicKeyDigest else {
-            return "claim 44240 (public key hash algorithm ID) names \"\(realm.publicKeyHashAlgorithm)\", not sha-256, sha-384 or sha-512"
+            return "claim 44240 (public key hash algorithm ID) names \(quotedClaim(realm.publicKeyHashAlgorithm)), not sha-256, sha-384 or sha-512"
         }
         let hash = realm.publicKey.bindingHash(digest)
         guard ConstantTime.equals(hash, platform.challenge) else {

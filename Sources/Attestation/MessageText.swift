@@ -13,6 +13,12 @@ extension CBORValue {
     }
 }
 
+/// Text from a token, quoted for a message: control characters escaped and long text cut short, so
+/// that a claim can neither start a forged line in a log nor send escape sequences to a terminal.
+func quotedClaim(_ text: String) -> String {
+    CBORValue.text(text).shortDescription
+}
+
 /// "1 byte", "64 bytes": a count and its noun, singular or plural.
 func quantity(_ count: Int, _ noun: String) -> String {
     count == 1 ? "1 \(noun)" : "\(count) \(noun)s"

@@ -51,11 +51,14 @@ public struct PlatformTrustAnchor: Sendable, Hashable {
 
     /// Reads anchors from a file; errors name the file.
     public static func load(contentsOfFile path: String) throws(AttestationError) -> [PlatformTrustAnchor] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw AttestationError(.invalidKey, "\(path): cannot read the file")
+        let contents: [UInt8]
+        do {
+            contents = try FileBytes.read(path)
+        } catch {
+            throw AttestationError(.invalidKey, "\(error)")
         }
         do {
-            return try load([UInt8](data))
+            return try load(contents)
         } catch {
             throw error.within(path)
         }

@@ -84,7 +84,7 @@ public struct RealmClaims: Sendable, Hashable {
             let name = try ClaimReader.text(value, of: Keys.profile)
             guard let profile = RealmProfile(rawValue: name) else {
                 let known = RealmProfile.allCases.map(\.rawValue).joined(separator: ", ")
-                throw AttestationError(.invalidValue, claim: Keys.profile.key, "\(Keys.profile) \"\(name)\" is not a known realm profile (\(known))")
+                throw AttestationError(.invalidValue, claim: Keys.profile.key, "\(Keys.profile) \(quotedClaim(name)) is not a known realm profile (\(known))")
             }
             self.profile = profile
         } else {

@@ -65,6 +65,17 @@ extension CBORValue: CustomStringConvertible {
         return String(value)
     }
 
+    /// Whether `scalar` is a C0 or C1 control character or DEL.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
+    }
+
+    /// `text` as it is if it holds no control character, else quoted with them escaped (as `description`
+    /// writes a text string): for showing text from untrusted input where plain text is expected.
+    public static func printable(_ text: String) -> String {
+        text.unicodeScalars.contains(where: isControl) ? CBORValue.text(text).description : text
+    }
+
     private static func writeQuoted(_ value: String, to text: inout String) {
         text += "\""
         for scalar in value.unicodeScalars {
@@ -74,7 +85,8 @@ extension CBORValue: CustomStringConvertible {
             case "\n": text += "\\n"
             case "\t": text += "\\t"
             case "\r": text += "\\r"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
+            // C0, DEL and C1 (which holds the 8-bit CSI), so that a quoted string never drives a terminal.
+            case _ where CBORValue.isControl(scalar):
                 text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                     + String(scalar.value, radix: 16)
             default: text.unicodeScalars.append(scalar)

@@ -4,7 +4,9 @@ public import Foundation
 public struct AuditEntry: Codable, Sendable, Equatable {
     /// The two decisions.
     public enum Decision: String, Codable, Sendable {
+        /// An admission certificate was issued.
         case admitted
+        /// The evidence or the request was refused.
         case refused
     }
 

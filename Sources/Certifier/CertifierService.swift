@@ -108,7 +108,7 @@ public final class CertifierService: Sendable {
     /// Decides on one piece of evidence.
     private func admit(_ request: Message, connection: UInt64, peer: String) throws(ChannelError) -> AdmissionMessage {
         let now = clock()
-        var decision = Decision(peer: peer, role: (try? request.text("role")) ?? "", date: now)
+        var decision = Decision(peer: peer, role: Self.recordable(role: (try? request.text("role")) ?? ""), date: now)
         let evidence: EvidenceMessage
         do {
             evidence = try EvidenceMessage(fields: request)
@@ -127,6 +127,13 @@ public final class CertifierService: Sendable {
             throw refuse(
                 &decision,
                 ChannelError(.nonceExpired, "the nonce expired at \(AuditEntry.timestamp(expiry)) (nonces live \(policy.document.nonceLifetimeSeconds) s); ask for a new one"))
+        }
+        guard PolicyDocument.isRoleName(evidence.role) else {
+            throw refuse(
+                &decision,
+                ChannelError(
+                    .badRequest,
+                    "\"role\" is \(Self.quoted(evidence.role)), which is not a role name (1 to \(PolicyDocument.maximumRoleNameLength) lowercase letters and hyphens)"))
         }
         let key: ECPublicKey
         do {
@@ -180,6 +187,20 @@ public final class CertifierService: Sendable {
         let role: String
         let date: Date
         var measurement: String?
+    }
+
+    /// The claimed role as the audit log and the log lines show it: a role name as it is; anything else
+    /// (any client may send any text) quoted with its control characters escaped, and cut to a role
+    /// name's length, so that a claim can neither forge a log line nor swell the audit log.
+    private static func recordable(role: String) -> String {
+        role.isEmpty || PolicyDocument.isRoleName(role) ? role : quoted(role)
+    }
+
+    /// `text` in quotes, control and non-ASCII characters escaped, cut to a role name's length.
+    private static func quoted(_ text: String) -> String {
+        let limit = PolicyDocument.maximumRoleNameLength
+        let shown = text.unicodeScalars.prefix(limit).map { $0.escaped(asASCII: true) }.joined()
+        return "\"\(shown)\(text.unicodeScalars.count > limit ? "..." : "")\""
     }
 
     /// Records and logs a refusal, and returns the error to answer with.

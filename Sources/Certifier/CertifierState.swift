@@ -15,12 +15,19 @@ public import OpenSSLKit
 public struct CertifierState: Sendable {
     /// File names inside the directory.
     public enum Files {
+        /// The policy private key (0600).
         public static let policyKey = "policy.key"
+        /// The self-signed policy certificate.
         public static let policyCertificate = "policy.crt"
+        /// The certifier's TLS private key (0600).
         public static let tlsKey = "certifier.key"
+        /// The certifier's TLS certificate.
         public static let tlsCertificate = "certifier.crt"
+        /// The simulated platform's folder.
         public static let platform = "platform"
+        /// The folder of secrets, one subfolder per role.
         public static let secrets = "secrets"
+        /// The audit log.
         public static let auditLog = "audit.jsonl"
     }
 

@@ -16,7 +16,9 @@ public enum NonceRefusal: Error, Sendable, Equatable {
 ///
 /// An owner holds at most one nonce: asking again replaces it. A nonce may be redeemed once, before it
 /// expires. Memory stays bounded: entries are forgotten one lifetime after they expire (until then a
-/// late or repeated use is told apart as expired or reused), and beyond `capacity` the oldest go first.
+/// late or repeated use is told apart as expired or reused), beyond `capacity` the oldest go first, and
+/// the issue queue drops replaced nonces once they outnumber the entries, so that one connection asking
+/// again and again grows nothing.
 public final class NonceStore: Sendable {
     /// A nonce and when it stops being accepted.
     public struct Issued: Sendable, Equatable {
@@ -63,6 +65,9 @@ public final class NonceStore: Sendable {
             }
             state.entries[owner] = Entry(nonce: issued.nonce, expires: issued.expires, used: false)
             state.queue.append((owner, issued.nonce, issued.expires))
+            if state.queue.count - state.head > 2 * capacity {
+                dropReplaced(&state)
+            }
         }
         return issued
     }
@@ -82,11 +87,22 @@ public final class NonceStore: Sendable {
     /// How many entries the store holds now.
     public var count: Int { state.withLock { $0.entries.count } }
 
+    /// How many issues the queue remembers, replaced ones included (at most about twice `capacity`).
+    var queueLength: Int { state.withLock { $0.queue.count - $0.head } }
+
     /// Forgets entries that expired more than a lifetime ago.
     private func purge(_ state: inout State, now: Date) {
         while state.head < state.queue.count, state.queue[state.head].expires + lifetime < now {
             evictOldest(&state)
         }
+    }
+
+    /// Keeps in the queue only the issues that are still some owner's nonce, in order: linear, and run
+    /// once per `capacity` issues at most, since it leaves no more than `capacity` behind.
+    private func dropReplaced(_ state: inout State) {
+        let entries = state.entries
+        state.queue = state.queue[state.head...].filter { entries[$0.owner]?.nonce == $0.nonce }
+        state.head = 0
     }
 
     private func evictOldest(_ state: inout State) {

@@ -1,6 +1,11 @@
 /// The NIST prime curves that COSE pairs with ES256, ES384 and ES512.
 public enum Curve: Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    case p256, p384, p521
+    /// P-256 (secp256r1), for ES256.
+    case p256
+    /// P-384 (secp384r1), for ES384.
+    case p384
+    /// P-521 (secp521r1), for ES512.
+    case p521
 
     /// Bytes in one coordinate (and in each of r and s).
     public var coordinateSize: Int {

@@ -3,7 +3,12 @@ internal import COpenSSL
 
 /// A SHA-2 hash function.
 public enum Digest: Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    case sha256, sha384, sha512
+    /// SHA-256.
+    case sha256
+    /// SHA-384.
+    case sha384
+    /// SHA-512.
+    case sha512
 
     /// Output length in bytes.
     public var size: Int {

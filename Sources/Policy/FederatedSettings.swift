@@ -2,11 +2,15 @@
 public struct FederatedSettings: Codable, Hashable, Sendable {
     /// How the runtime combines device models into the global model.
     public enum Aggregation: String, Codable, Sendable, CaseIterable {
+        /// Weighted federated averaging, by sample count.
         case fedAvg = "fedavg"
+        /// The coordinate-wise median.
         case median = "median"
+        /// The coordinate-wise mean after dropping `trim-fraction` of the updates at each end.
         case trimmedMean = "trimmed-mean"
     }
 
+    /// The rule that combines the updates of a round.
     public var aggregation: Aggregation
     /// For trimmed mean: the fraction of updates dropped at each end, per coordinate (0 <= beta < 0.5).
     public var trimFraction: Double?
@@ -19,6 +23,7 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
     /// Seconds after a round opens at which it closes with a quorum.
     public var roundDeadlineSeconds: Double
 
+    /// Settings with these values; `validate()` on the policy checks their ranges.
     public init(
         aggregation: Aggregation = .fedAvg, trimFraction: Double? = nil, clipNorm: Double? = nil,
         minUpdates: Int, quorum: Int, roundDeadlineSeconds: Double

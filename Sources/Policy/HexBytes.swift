@@ -2,12 +2,15 @@ import ByteKit
 
 /// Bytes that a JSON document carries as hexadecimal text.
 public struct HexBytes: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// The bytes.
     public let bytes: [UInt8]
 
+    /// Wraps `bytes`.
     public init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
+    /// Reads hexadecimal text (either case); anything else is a decoding error quoting the text.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
@@ -18,10 +21,12 @@ public struct HexBytes: Codable, Hashable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// Writes lowercase hexadecimal text.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(Hex.encode(bytes))
     }
 
+    /// The lowercase hexadecimal text.
     public var description: String { Hex.encode(bytes) }
 }

@@ -8,7 +8,9 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     /// The only `version` this code understands.
     public static let currentVersion = 1
 
+    /// Always `formatName`; `validate()` refuses another.
     public var format: String
+    /// Always `currentVersion`; `validate()` refuses another.
     public var version: Int
     /// A name for people, such as "demo (ML mode)".
     public var name: String?
@@ -27,6 +29,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     /// Federated learning settings, for a domain that runs FL.
     public var federated: FederatedSettings?
 
+    /// A policy of the current format and version with these parts; call `validate()` before using it.
     public init(
         name: String? = nil, roles: [String: RolePolicy], platforms: [TrustedPlatform],
         platformReference: PlatformReference? = nil, channels: [ChannelRule],
@@ -53,6 +56,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         case federated = "fl"
     }
 
+    /// Reads the JSON form; the two lifetimes default to 3600 and 60 seconds when absent.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         format = try container.decode(String.self, forKey: .format)
@@ -67,7 +71,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         federated = try container.decodeIfPresent(FederatedSettings.self, forKey: .federated)
     }
 
-    /// Reads and checks a policy from its JSON bytes; errors name the key that is wrong.
+    /// Reads and checks a policy from its JSON bytes; errors name the key that is wrong, or repeated.
     public init(json: [UInt8]) throws(PolicyError) {
         let document: PolicyDocument
         do {
@@ -76,6 +80,9 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
             throw PolicyError(decoding: error)
         } catch {
             throw PolicyError("not a policy document: \(error)")
+        }
+        if let repeated = JSONDuplicateKeys.first(in: json) {
+            throw PolicyError(path: repeated, "appears twice in one object; JSON readers disagree on which one counts, so a policy may not repeat a key")
         }
         try document.validate()
         self = document

@@ -5,10 +5,12 @@ public struct PolicyError: Error, Sendable, CustomStringConvertible, Equatable {
     /// What was wrong there.
     public let reason: String
 
+    /// An error at `path` (empty: the whole document) for `reason`.
     public init(path: String = "", _ reason: String) {
         self.path = path
         self.reason = reason
     }
 
+    /// "path: reason", or the reason alone for the whole document.
     public var description: String { path.isEmpty ? reason : "\(path): \(reason)" }
 }

@@ -4,6 +4,16 @@ extension PolicyDocument {
     /// The longest nonce lifetime a policy may ask for: one hour.
     public static let maximumNonceLifetimeSeconds = 3600
 
+    /// The longest role name: roles become certificate names and log fields, so they stay short.
+    public static let maximumRoleNameLength = 64
+
+    /// Whether `name` can name a role: 1 to 64 lowercase ASCII letters and hyphens. The certifier applies
+    /// the same rule to the role a client claims, before the claim reaches a log.
+    public static func isRoleName(_ name: String) -> Bool {
+        (1...maximumRoleNameLength).contains(name.utf8.count)
+            && name.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "-") }
+    }
+
     /// Checks what JSON types alone cannot: known format, sizes, references between parts, sane ranges.
     public func validate() throws(PolicyError) {
         guard format == Self.formatName else {
@@ -42,14 +52,17 @@ extension PolicyDocument {
                 path: "nonce-lifetime-seconds",
                 "is \(nonceLifetimeSeconds); it must be between 1 and \(Self.maximumNonceLifetimeSeconds)")
         }
+        for (index, range) in (platformReference?.lifecycles ?? []).enumerated() where range.min > range.max {
+            throw PolicyError(
+                path: "platform-reference.lifecycles[\(index)]", "min \(range.min) is above max \(range.max): the range holds no state")
+        }
         if let federated { try Self.validate(federated: federated) }
     }
 
     private static func validate(role: RolePolicy, named name: String) throws(PolicyError) {
         let path = "roles.\(name)"
-        guard !name.isEmpty, name.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "-") })
-        else {
-            throw PolicyError(path: path, "a role name must be lowercase letters and hyphens")
+        guard isRoleName(name) else {
+            throw PolicyError(path: path, "a role name must be 1 to \(maximumRoleNameLength) lowercase letters and hyphens")
         }
         guard !role.initialMeasurements.isEmpty else {
             throw PolicyError(path: "\(path).initial-measurements", "lists no measurement")

@@ -9,6 +9,7 @@ public struct RolePolicy: Codable, Hashable, Sendable {
     /// Names of the secrets released to this role on admission (each a 32-byte random value the certifier keeps).
     public var secrets: [String]
 
+    /// A role's reference values and secrets; the optional ones are not checked when nil.
     public init(
         initialMeasurements: [HexBytes], extensibleMeasurements: [[HexBytes]]? = nil,
         personalizationValue: HexBytes? = nil, secrets: [String] = []
@@ -26,6 +27,7 @@ public struct RolePolicy: Codable, Hashable, Sendable {
         case secrets
     }
 
+    /// Reads the JSON form; `secrets` defaults to none.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         initialMeasurements = try container.decode([HexBytes].self, forKey: .initialMeasurements)

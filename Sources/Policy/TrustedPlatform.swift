@@ -9,6 +9,7 @@ public struct TrustedPlatform: Codable, Hashable, Sendable {
     /// What this platform is, for people reading the policy.
     public var description: String?
 
+    /// A trusted platform with this instance ID and PEM public key.
     public init(instanceID: HexBytes, implementationID: HexBytes? = nil, publicKey: String, description: String? = nil) {
         self.instanceID = instanceID
         self.implementationID = implementationID

@@ -15,10 +15,17 @@ public final class Trainer {
     private var gradientValues: [Float]
     private let network: SimpleRNN
 
-    /// A trainer that starts from `weights`.
+    /// The largest batch: the workspaces grow with it (65,536 samples take about 44 MB), and a batch size
+    /// comes from the command line, where a typo must be an error rather than an allocation that aborts.
+    public static let maximumBatchSize = 65_536
+
+    /// A trainer that starts from `weights`, with a batch size of 1 to `maximumBatchSize`.
     public init(weights: ModelWeights, optimizer: any Optimizer = RMSprop(), batchSize: Int = 1) throws(WordModelError) {
         guard batchSize >= 1 else {
             throw .invalidSetting(name: "batch size", value: "\(batchSize)", expected: "at least 1")
+        }
+        guard batchSize <= Self.maximumBatchSize else {
+            throw .invalidSetting(name: "batch size", value: "\(batchSize)", expected: "at most \(Self.maximumBatchSize)")
         }
         BLAS.setThreadCount(1)
         self.batchSize = batchSize
@@ -55,7 +62,8 @@ public final class Trainer {
     }
 
     /// Trains for `epochs` passes over `set`, in file order, or in a fresh order every epoch drawn from
-    /// `shuffleSeed` when one is given. `onEpoch` hears about every epoch as it ends.
+    /// `shuffleSeed` when one is given. `onEpoch` hears about every epoch as it ends. Throws `.diverged`
+    /// after an epoch that left a weight NaN or infinite.
     public func train(
         _ set: TrainingSet, epochs: Int, shuffleSeed: UInt64? = nil, onEpoch: (EpochReport) -> Void = { _ in }
     ) throws(WordModelError) {
@@ -80,6 +88,8 @@ public final class Trainer {
             let elapsed = clock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             onEpoch(EpochReport(epoch: epoch, epochs: epochs, batchLosses: losses, samples: order.count, seconds: seconds))
+            // A diverged model can be neither used nor written: its blob would not decode.
+            guard parameters.allSatisfy(\.isFinite) else { throw .diverged(epoch: epoch) }
         }
     }
 }

@@ -20,6 +20,8 @@ public enum WordModelError: Error, Equatable, Sendable, CustomStringConvertible 
     case malformedBlob(String)
     /// Models cannot be aggregated as asked.
     case aggregation(String)
+    /// Training made a weight NaN or infinite in epoch `epoch` (from 0): the learning rate is too high.
+    case diverged(epoch: Int)
 
     /// The problem in words, naming the input, file, line or key.
     public var description: String {
@@ -43,6 +45,8 @@ public enum WordModelError: Error, Equatable, Sendable, CustomStringConvertible 
             "\(name) \(value) is out of range, expected \(expected)"
         case .malformedBlob(let message), .aggregation(let message):
             message
+        case .diverged(let epoch):
+            "training diverged in epoch \(epoch): the weights are no longer finite numbers (lower the learning rate)"
         }
     }
 

@@ -77,6 +77,8 @@ struct ClaimDecodingTests {
         error = try Self.realmError { $0[int: 265] = "tag:arm.com,2099:realm#9.0.0" }
         #expect(error?.code == .invalidValue)
         #expect(error?.message.hasPrefix("claim 265 (profile) \"tag:arm.com,2099:realm#9.0.0\" is not a known realm profile") == true)
+        error = try Self.realmError { $0[int: 265] = "x\r\n\u{1b}]0;owned\u{7}" }
+        #expect(error?.message.hasPrefix(#"claim 265 (profile) "x\r\n\u001b]0;owned\u0007" is not a known realm profile"#) == true)
         error = try Self.realmError { $0[int: 44243] = 1.5 }
         #expect(error == AttestationError(.wrongType, claim: 44243, "claim 44243 (MEC policy) is a float, expected a text string or an unsigned integer"))
         error = try Self.realmError { $0[int: 256] = .bytes([1, 2]) }

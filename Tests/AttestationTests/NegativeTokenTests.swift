@@ -193,6 +193,20 @@ struct NegativeTokenTests {
         #expect(try Vectors.verifier().verify(Forge.token(platform: intact.0, realm: intact.1)).isVerified)
     }
 
+    @Test func anUnknownBindingHashIsNamedWithoutItsControlCharacters() throws {
+        let platform: CBORMap
+        var realm: CBORMap
+        (platform, realm) = try Forge.claimMaps("cca-token-01.cbor")
+        // A token's text ends up in the certifier's log and on a terminal: it must not break a line or
+        // send an escape sequence.
+        realm[int: 44240] = "md5\n[certifier] admitted runtime\u{1b}[2J"
+        let result = try Vectors.verifier().verify(Forge.token(platform: platform, realm: realm))
+        #expect(result.passed == [.decode, .platformSignature, .realmSignature])
+        #expect(
+            result.failure?.description
+                == #"binding: claim 44240 (public key hash algorithm ID) names "md5\n[certifier] admitted runtime\u001b[2J", not sha-256, sha-384 or sha-512"#)
+    }
+
     @Test func duplicateClaimKey() throws {
         let (platform, realm) = try Forge.claimMaps("cca-token-01.cbor")
         var payload = Forge.encode(realm)

@@ -61,7 +61,7 @@ struct TrustAnchorTests {
 
     @Test func fileErrorsNameTheFile() throws {
         var error = attestationError { () throws(AttestationError) in try PlatformTrustAnchor.load(contentsOfFile: "/nonexistent/key.pem") }
-        #expect(error?.message == "/nonexistent/key.pem: cannot read the file")
+        #expect(error?.message == "/nonexistent/key.pem: no such file or directory")
         let path = try Vectors.url("ta-02-bad.json").path
         error = attestationError { () throws(AttestationError) in try PlatformTrustAnchor.load(contentsOfFile: path) }
         #expect(error?.message.hasPrefix("\(path): trust anchor 0: \"pkey\": reading a JWK public key") == true)

@@ -83,6 +83,9 @@ struct CBORValueTests {
             0, -1, .negative(.max), .bytes([0xde, 0xad]), "q\"\\\n\u{1}", .map([1: [], "k": .map([:])]),
             .tagged(18, .simple(16)), true, .null, .undefined, 1.5, .float(.infinity), .float(-.infinity), .float(.nan),
         ]
+        #expect(CBORValue.text("a\u{9b}b\u{7f}").description == #""a\u009bb\u007f""#)
+        #expect(CBORValue.printable("tag:arm.com,2023:realm#1.0.0") == "tag:arm.com,2023:realm#1.0.0")
+        #expect(CBORValue.printable("x\u{1b}[2J") == #""x\u001b[2J""#)
         #expect(value.description == #"[0, -1, -18446744073709551616, h'dead', "q\"\\\n\u0001", {1: [], "k": {}}, 18(simple(16)), true, null, undefined, 1.5, Infinity, -Infinity, NaN]"#)
         let long = CBORValue.bytes([UInt8](repeating: 0xff, count: 100))
         #expect(long.shortDescription.count == 60)

@@ -82,6 +82,26 @@ import Testing
         #expect(mismatched?.message.contains("is not for this role's TLS key") == true)
     }
 
+    @Test func roleCredentialsRefuseACertificateFromAnotherAuthority() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let (summary, directory) = try certifier.attest("device", TestCertifier.deviceMeasurement)
+        // A forger's root copies the domain's names, and its certificate names the right role, key and measurement.
+        let forgerKey = ECPrivateKey(generating: .p384)
+        let forgerRoot = try CertificateBuilder(
+            subjectCommonName: CertifierState.policyCommonName, subjectPublicKey: forgerKey.publicKey, notBefore: Date() - 60,
+            notAfter: Date() + 86400, isCertificateAuthority: true
+        ).selfSigned(with: forgerKey)
+        let tlsKey = try ECPrivateKey(pem: FileBytes.readText("\(directory)/tls.key"))
+        let forged = try AdmissionIssuer(policyKey: forgerKey, policyCertificate: forgerRoot, lifetime: 3600)
+            .issue(role: "device", measurement: summary.measurement, subjectKey: tlsKey.publicKey)
+        try FileBytes.writeAtomically(text: forged.pem, to: "\(directory)/admission.crt")
+        let error = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "device") }
+        #expect(
+            error?.message
+                == "\(directory)/admission.crt: the admission certificate is not issued by this domain's policy key (\(certifier.state.policyCertificate)); attest again (`cml-device attest`)")
+    }
+
     /// Sends `evidence` on `client` and returns the certifier's error.
     func refusal(_ client: ChannelClient, _ message: Message) throws -> ChannelError? {
         #expect(throws: ChannelError.self) { try client.request(message) }
@@ -178,6 +198,33 @@ import Testing
         #expect(entries.map(\.code) == ["evidence-rejected", "evidence-rejected", "evidence-rejected", "evidence-rejected", "bad-request", "bad-request", nil])
         #expect(entries[0].measurement == Hex.encode(TestCertifier.deviceMeasurement))
         #expect(entries[4].measurement == nil)
+    }
+
+    @Test func aClaimedRoleThatIsNoRoleNameIsRefusedAndRecordedHarmlessly() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let attester = try certifier.attester(TestCertifier.deviceMeasurement)
+        func attempt(_ role: String) throws -> ChannelError? {
+            let client = try certifier.connect()
+            let nonce = try client.request(NonceRequest(), expecting: NonceMessage.self)
+            return try refusal(client, evidence(role: role, nonce: nonce.nonce, attester: attester).frame)
+        }
+        // A newline would start a forged line in the certifier's log.
+        let forging = try attempt("device\nadmitted runtime")
+        #expect(forging?.code == .badRequest)
+        #expect(forging?.message == "\"role\" is \"device\\nadmitted runtime\", which is not a role name (1 to 64 lowercase letters and hyphens)")
+        let long = try attempt(String(repeating: "x", count: 100_000))
+        #expect(long?.code == .badRequest)
+        #expect(try attempt("Device")?.code == .badRequest)
+        #expect(try attempt("")?.code == .badRequest)
+
+        let entries = try certifier.audit()
+        #expect(entries.map(\.code) == ["bad-request", "bad-request", "bad-request", "bad-request"])
+        #expect(entries[0].role == "\"device\\nadmitted runtime\"")
+        #expect(entries[1].role == "\"" + String(repeating: "x", count: 64) + "...\"")
+        #expect(entries[1].reasons.joined().count < 200)
+        #expect(entries[2].role == "\"Device\"")
+        #expect(entries[3].role == "")
     }
 
     @Test func appraisalRefusalsListEveryReason() throws {

@@ -1,5 +1,6 @@
 import Attestation
 import Foundation
+import OpenSSLKit
 import Testing
 
 /// `cml-token inspect`, `verify` and `make`, run as the built executable on the CCA vectors.
@@ -45,6 +46,28 @@ import Testing
         #expect(bare.status == 0)
         #expect(bare.lines.first == "CCA platform token alone (COSE_Sign1, tag 18)")
         #expect(!bare.lines.contains { $0.hasPrefix("realm token") })
+    }
+
+    @Test func inspectEscapesControlCharactersInTextClaims() throws {
+        // Any file can claim to be a token: its text claims must not move the cursor or recolour the terminal.
+        let platformKey = ECPrivateKey(generating: .p384)
+        let maker = CCATokenMaker(platformKey: platformKey, realmKey: ECPrivateKey(generating: .p384))
+        var platform = SimulatedPlatform.claims(for: platformKey.publicKey)
+        platform.profile = "\u{1b}[2Jtag:arm.com,2023:cca_platform#1.0.0"
+        platform.softwareComponents[0].version = "1\r\nrealm token      ES384   profile forged"
+        let realm = RealmClaims(
+            profile: nil, challenge: [UInt8](repeating: 1, count: 64), personalizationValue: [UInt8](repeating: 0, count: 64),
+            initialMeasurement: [UInt8](repeating: 2, count: 32), extensibleMeasurements: Array(repeating: [UInt8](repeating: 0, count: 32), count: 4),
+            hashAlgorithm: "sha-256\u{9b}31m", publicKey: maker.realmPublicKey(for: nil))
+        try Data(maker.make(platform: platform, realm: realm, format: .tag399)).write(to: URL(fileURLWithPath: path("odd.cbor")))
+
+        let result = try Executables.run("cml-token", ["inspect", path("odd.cbor")])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(!result.standardOutput.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x9b || $0 == "\r" })
+        #expect(result.lines.contains(#"platform token   ES384   profile "\u001b[2Jtag:arm.com,2023:cca_platform#1.0.0""#))
+        #expect(result.lines.contains { $0.hasSuffix(#"version "1\r\nrealm token      ES384   profile forged""#) })
+        #expect(result.lines.contains(#"  hash algorithm       "sha-256\u009b31m""#))
+        #expect(result.lines.filter { $0.hasPrefix("realm token") } == ["realm token      ES384   profile none (legacy format)"])
     }
 
     @Test func inspectJSONUsesVeraisonNames() throws {
@@ -216,7 +239,7 @@ import Testing
             "--rim", String(repeating: "00", count: 32), "--out", path("x.cbor"),
         ])
         #expect(result.status == 1)
-        #expect(result.standardError.contains("platform key \(path("none.pem")): cannot read the file"))
+        #expect(result.standardError.contains("platform key \(path("none.pem")): no such file or directory"))
     }
 }
 

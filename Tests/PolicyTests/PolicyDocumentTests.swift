@@ -99,6 +99,49 @@ import Testing
         }
     }
 
+    @Test func rejectsARoleNameThatIsNotOne() {
+        for name in ["Device", "run time", "", String(repeating: "r", count: 65)] {
+            #expect(throws: PolicyError(path: "roles.\(name)", "a role name must be 1 to 64 lowercase letters and hyphens")) {
+                try PolicyDocument(json: Self.json { $0["roles"] = [name: ["initial-measurements": [Self.measurement]]]; $0["channels"] = [] })
+            }
+        }
+        #expect(PolicyDocument.isRoleName("model-provider") && PolicyDocument.isRoleName(String(repeating: "r", count: 64)))
+    }
+
+    @Test func rejectsAnInvertedLifecycleRange() {
+        #expect(throws: PolicyError(path: "platform-reference.lifecycles[1]", "min 12543 is above max 12288: the range holds no state")) {
+            try PolicyDocument(json: Self.json {
+                $0["platform-reference"] = ["lifecycles": [["min": 0x3000, "max": 0x30ff], ["min": 0x30ff, "max": 0x3000]]]
+            })
+        }
+        // Appraisal never traps on one, even in a document that skipped validation.
+        #expect(!LifecycleRange(min: 0x30ff, max: 0x3000).contains(0x3000))
+        #expect(LifecycleRange.secured.contains(0x3000) && LifecycleRange.secured.contains(0x30ff))
+        #expect(!LifecycleRange.secured.contains(0x2fff) && !LifecycleRange.secured.contains(0x3100))
+    }
+
+    @Test func rejectsARepeatedKey() throws {
+        let valid = String(decoding: Self.json(), as: UTF8.self)
+        #expect(valid.hasPrefix("{"))
+        func refusal(_ text: String) -> PolicyError? {
+            #expect(throws: PolicyError.self) { try PolicyDocument(json: Array(text.utf8)) }
+        }
+        let message = "appears twice in one object; JSON readers disagree on which one counts, so a policy may not repeat a key"
+        // Foundation's JSONDecoder would take the first "roles", jq and Python the last.
+        let twice = "{\"roles\": {\"device\": {\"initial-measurements\": [\"\(String(repeating: "00", count: 32))\"]}}, " + valid.dropFirst()
+        #expect(refusal(twice) == PolicyError(path: "roles", message))
+        // An escape spells the same key.
+        #expect(refusal("{\"\\u0066ormat\": \"cml-policy\", " + valid.dropFirst()) == PolicyError(path: "format", message))
+        // Deeper down, with the path of the repetition.
+        let nested = valid.replacingOccurrences(of: "\"secrets\":", with: "\"secrets\": [], \"secrets\":")
+        #expect(nested != valid)
+        #expect(refusal(nested) == PolicyError(path: "roles.runtime.secrets", message))
+        let inList = valid.replacingOccurrences(of: "\"from\":", with: "\"to\": \"device\", \"from\":")
+        #expect(refusal(inList) == PolicyError(path: "channels[0].to", message))
+        // The same key in two objects is no repetition.
+        #expect(try PolicyDocument(json: Self.json()).roles.count == 2)
+    }
+
     @Test func rejectsSomethingThatIsNotJSON() {
         #expect(throws: PolicyError("not valid JSON")) { try PolicyDocument(json: Array("{not json".utf8)) }
     }

@@ -58,6 +58,17 @@ import WordModel
         #expect(throws: WordModelError.invalidSetting(name: "batch size", value: "0", expected: "at least 1")) {
             try Trainer(weights: .zero, batchSize: 0)
         }
+        #expect(throws: WordModelError.invalidSetting(name: "batch size", value: "99999999999999", expected: "at most 65536")) {
+            try Trainer(weights: .zero, batchSize: 99_999_999_999_999)
+        }
+        #expect(try Trainer(weights: .zero, batchSize: Trainer.maximumBatchSize).batchSize == 65_536)
+        // A learning rate that blows the weights up stops training with a reason, not a NaN model.
+        let diverging = try Trainer(weights: ModelWeights(seed: 1), optimizer: RMSprop(learningRate: 3e38))
+        var reported = 0
+        #expect(throws: WordModelError.diverged(epoch: 0)) {
+            try diverging.train(TrainingSet(words: ["which", "there"]), epochs: 5) { _ in reported += 1 }
+        }
+        #expect(reported == 1)
         let trainer = try Trainer(weights: .zero)
         #expect(throws: WordModelError.noSamples(source: "the training set")) {
             try trainer.train(TrainingSet(samples: []), epochs: 1)

@@ -2,7 +2,6 @@ import ArgumentParser
 import Attestation
 import ByteKit
 import CommandSupport
-import Foundation
 import OpenSSLKit
 
 /// `cml-token make --platform-key PEM --realm-key PEM --challenge HEX --rim HEX ... --out FILE`.
@@ -72,8 +71,8 @@ struct Make: ParsableCommand {
     }
 
     func run() throws {
-        let platform = try Self.privateKey(platformKey, "platform key")
-        let realm = try Self.privateKey(realmKey, "realm key")
+        let platform = try TokenFile.privateKey(platformKey, "platform key")
+        let realm = try TokenFile.privateKey(realmKey, "realm key")
         // validate() has checked every option that is parsed again here.
         let outerForm = CCATokenFormat(name: format) ?? .tag907
         let profile = realmProfile == "none" ? nil : RealmProfile(name: realmProfile)
@@ -92,16 +91,5 @@ struct Make: ParsableCommand {
             "wrote \(out) (\(token.count) bytes): tag \(outerForm.tag ?? 0), platform \(COSEAlgorithm(curve: platform.curve)) "
                 + "instance \(instance), realm \(COSEAlgorithm(curve: realm.curve)) profile \(profile?.rawValue ?? "none"), "
                 + "RAK \(profile == nil ? "raw point" : "COSE_Key")")
-    }
-
-    private static func privateKey(_ path: String, _ name: String) throws -> ECPrivateKey {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure("\(name) \(path): cannot read the file")
-        }
-        do {
-            return try ECPrivateKey(pem: String(decoding: data, as: UTF8.self))
-        } catch {
-            throw CommandFailure("\(name) \(path): \(error)")
-        }
     }
 }

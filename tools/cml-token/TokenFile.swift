@@ -1,14 +1,16 @@
 import Attestation
+import ByteKit
 import CommandSupport
-import Foundation
+import OpenSSLKit
 
-/// Reading and writing token files, with errors that name the file.
+/// Reading and writing the files of cml-token, with errors that name the file and what is wrong.
 enum TokenFile {
     static func read(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure("\(path): cannot read the file")
+        do {
+            return try FileBytes.read(path)
+        } catch {
+            throw CommandFailure("\(error)")
         }
-        return [UInt8](data)
     }
 
     static func decode(_ path: String) throws -> CCAToken {
@@ -19,9 +21,26 @@ enum TokenFile {
         }
     }
 
+    /// A private key from the PEM file at `path`; errors name it as `what` (e.g. "platform key").
+    static func privateKey(_ path: String, _ what: String) throws -> ECPrivateKey {
+        let text: String
+        do {
+            text = try FileBytes.readText(path)
+        } catch {
+            throw CommandFailure("\(what) \(error)")
+        }
+        do {
+            return try ECPrivateKey(pem: text)
+        } catch {
+            throw CommandFailure("\(what) \(path): \(error)")
+        }
+    }
+
     static func write(_ bytes: [UInt8], to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw CommandFailure("\(path): cannot write the file")
+        do {
+            try FileBytes.writeAtomically(bytes, to: path)
+        } catch {
+            throw CommandFailure("cannot write \(error)")
         }
     }
 }

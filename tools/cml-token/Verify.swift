@@ -20,7 +20,7 @@ struct Verify: ParsableCommand {
             "The trusted platform key: PEM (public or private), a JWK, a JSON list of trust anchors, or a raw point.",
             discussion: """
                 A list [{"instance-id", "implementation-id", "pkey": JWK}] may hold several keys: the token's \
-                instance ID picks one. A raw point is 65 (P-256) or 97 (P-384) bytes, binary or hex.
+                instance ID picks one. A raw point is 65 (P-256), 97 (P-384) or 133 (P-521) bytes, binary or hex.
                 """,
             valueName: "KEY"))
     var platformKey: String
