@@ -68,7 +68,7 @@ public final class TrainingQueue: Sendable {
 
     private func trainNow(_ set: TrainingSet, wordCount: Int, device: String) throws(ChannelError) -> TrainedReply {
         guard let current = store.current else {
-            throw ChannelError(.noModel, "the runtime has no model yet: the model provider must send one first")
+            throw ChannelError.noModelYet
         }
         logger.info("---- training on \(wordCount) word\(wordCount == 1 ? "" : "s") from device \(device) ----")
         let clock = ContinuousClock()

@@ -18,6 +18,7 @@ final class RuntimeFixture: @unchecked Sendable {
     let folder: URL
     let secret: [UInt8]
     let logs = LogRecords()
+    let configuration: RuntimeServer.Configuration
     private(set) var server: RuntimeServer
 
     /// Starts a runtime with sealed state in a fresh folder (or `folder`, to restart on old state).
@@ -29,6 +30,7 @@ final class RuntimeFixture: @unchecked Sendable {
         self.policy = policy
         self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("cml-runtime-\(UUID().uuidString)")
         self.secret = secret
+        self.configuration = configuration
         server = try Self.start(
             domain: self.domain, policy: policy, folder: self.folder, secret: secret, configuration: configuration, logs: logs)
     }
@@ -48,7 +50,8 @@ final class RuntimeFixture: @unchecked Sendable {
     /// Stops the runtime and starts a new one on the same state, as a restart would.
     func restart() throws {
         server.stop()
-        server = try Self.start(domain: domain, policy: policy, folder: folder, secret: secret, configuration: .init(), logs: logs)
+        server = try Self.start(
+            domain: domain, policy: policy, folder: folder, secret: secret, configuration: configuration, logs: logs)
     }
 
     func stop() {
@@ -62,6 +65,9 @@ final class RuntimeFixture: @unchecked Sendable {
 
     /// The sealed model file.
     var sealedModelPath: String { folder.appendingPathComponent("sealed/model.sealed").path }
+
+    /// The folder of sealed files.
+    var sealedFolder: String { folder.appendingPathComponent("sealed").path }
 
     /// A client of the runtime presenting a fresh admission certificate for `role`.
     func client(role: String, configuration: ChannelClient.Configuration = .init()) throws -> RuntimeClient {
