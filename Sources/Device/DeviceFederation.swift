@@ -1,4 +1,5 @@
 public import Channel
+import Foundation
 public import WordModel
 
 /// The device's side of FL mode: train the global model locally on the device's own words (they never
@@ -32,16 +33,40 @@ extension Device {
         }
     }
 
+    /// How long a device keeps reconnecting to a runtime that went away (a restart) before it gives up.
+    public static let defaultReconnectTime = Duration.seconds(30)
+
     /// Uploads `update` as this device's update of its round and returns the runtime's acknowledgement.
+    /// If the connection breaks, it sends the same update again for up to `reconnecting`: the runtime
+    /// acknowledges an update it already stored again.
     @discardableResult
-    public func upload(_ update: LocalUpdate) throws(ChannelError) -> UpdateAck {
-        try runtime.update(round: update.round, model: update.blob, samples: update.samples)
+    public func upload(_ update: LocalUpdate, reconnecting: Duration = defaultReconnectTime) throws(ChannelError) -> UpdateAck {
+        try retrying(for: reconnecting) { () throws(ChannelError) in
+            try runtime.update(round: update.round, model: update.blob, samples: update.samples)
+        }
     }
 
     /// Waits for the global model of round `round` (or a later one), and predicts with it from now on.
+    /// If the connection breaks (the runtime restarts), it waits again for up to `reconnecting`.
     @discardableResult
-    public func awaitGlobal(round: UInt64) throws(ChannelError) -> DeviceModel {
-        let reply = try runtime.awaitGlobal(round: round)
+    public func awaitGlobal(round: UInt64, reconnecting: Duration = defaultReconnectTime) throws(ChannelError) -> DeviceModel {
+        let reply = try retrying(for: reconnecting) { () throws(ChannelError) in try runtime.awaitGlobal(round: round) }
         return try adopt(reply)
+    }
+
+    /// Runs `body` again after a broken or refused connection (not after an answer of the runtime)
+    /// until `limit` has passed since the first failure, a second apart.
+    private func retrying<Value>(for limit: Duration, _ body: () throws(ChannelError) -> Value) throws(ChannelError) -> Value {
+        var giveUp: ContinuousClock.Instant?
+        while true {
+            do {
+                return try body()
+            } catch where [.closed, .transport].contains(error.kind) {
+                let deadline = giveUp ?? ContinuousClock.now + limit
+                giveUp = deadline
+                guard ContinuousClock.now < deadline else { throw error }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
     }
 }

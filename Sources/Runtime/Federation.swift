@@ -139,7 +139,9 @@ public final class Federation: Sendable {
     /// the device went away (checked every second) or the runtime stops.
     public func awaitGlobal(round: UInt64, isCancelled: () -> Bool) throws(ChannelError) -> ModelReply {
         try state.wait(polling: 1) { (live) throws(ChannelError) -> ModelReply? in
-            guard !live.stopping else { throw ChannelError(.internal, "the runtime is stopping") }
+            // Like every other connection the stop ends, this one closes without an answer; the device
+            // waits again once the runtime is back.
+            guard !live.stopping else { throw ChannelError(kind: .closed, code: .internal, message: "the runtime is stopping") }
             let open = live.rounds.round
             if open >= round { return try live.rounds.currentGlobal() }
             guard live.rounds.global != nil else { throw ChannelError.noModelYet }
@@ -199,7 +201,7 @@ public final class Federation: Sendable {
         scheduleDeadline(of: round + 1, at: deadline)
     }
 
-    /// Wakes every waiting device with an error and stops closing rounds.
+    /// Ends every wait for a global model (those connections close) and stops closing rounds.
     public func stop() {
         state.changeAndBroadcast { $0.stopping = true }
     }

@@ -159,4 +159,25 @@ import WordModel
         #expect(global.round == 1)
         #expect(try runtime.client(role: "device").awaitGlobal(round: 0).id == global.id)
     }
+
+    @Test func aDeviceWaitingThroughARuntimeRestartGetsTheGlobalModel() throws {
+        let runtime = try federation()
+        defer { runtime.cleanUp() }
+        let waited = try concurrently(2) { index -> UInt64? in
+            let device = try self.device(runtime)
+            if index == 0 {
+                try device.download()
+                try device.upload(try device.trainLocally(words: ["about"], epochs: 5))
+                // The runtime restarts while this device waits; it reconnects and waits again.
+                return try device.awaitGlobal(round: 1).model.round
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            try runtime.restart(samePort: true)
+            try device.download()
+            try device.upload(try device.trainLocally(words: ["white"], epochs: 5))
+            return nil
+        }
+        #expect(waited[0] == 1)
+        #expect(runtime.logs.messages.contains { $0.hasPrefix("resumed round 0 ") && $0.hasSuffix(" with 1 stored update") })
+    }
 }

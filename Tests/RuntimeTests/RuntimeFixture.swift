@@ -37,21 +37,24 @@ final class RuntimeFixture: @unchecked Sendable {
 
     static func start(
         domain: TestDomain, policy: PolicyDocument, folder: URL, secret: [UInt8], configuration: RuntimeServer.Configuration,
-        logs: LogRecords
+        logs: LogRecords, port: UInt16 = 0
     ) throws -> RuntimeServer {
         let store = try ModelStore(sealed: try SealedStore(directory: folder.appendingPathComponent("sealed").path, sealingSecret: secret))
         let server = try RuntimeServer(
-            host: "127.0.0.1", port: 0, context: try domain.serverContext(role: "runtime"), policy: policy, store: store,
+            host: "127.0.0.1", port: port, context: try domain.serverContext(role: "runtime"), policy: policy, store: store,
             configuration: configuration, logger: logs.logger(label: "runtime", level: .info))
         try server.start()
         return server
     }
 
-    /// Stops the runtime and starts a new one on the same state, as a restart would.
-    func restart() throws {
+    /// Stops the runtime and starts a new one on the same state (and, with `samePort`, the same port),
+    /// as a restart would.
+    func restart(samePort: Bool = false) throws {
+        let port = server.port
         server.stop()
         server = try Self.start(
-            domain: domain, policy: policy, folder: folder, secret: secret, configuration: configuration, logs: logs)
+            domain: domain, policy: policy, folder: folder, secret: secret, configuration: configuration, logs: logs,
+            port: samePort ? port : 0)
     }
 
     func stop() {
