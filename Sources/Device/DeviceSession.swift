@@ -57,7 +57,7 @@ public struct DeviceSession {
     public func run() throws(ChannelError) {
         let model = try device.download()
         console.write(
-            "downloaded model \(model.shortID) (\(model.size) bytes, round \(model.model.round)) from the runtime at \(device.runtime.endpoint)")
+            "downloaded model \(model.shortID) (\(model.size) bytes, round \(device.round)) from the runtime at \(device.runtime.endpoint)")
         while let prefix = console.read(prompt: Self.prefixPrompt) {
             guard let prediction = predict(prefix) else { continue }
             console.write("Prediction: \(prediction)")

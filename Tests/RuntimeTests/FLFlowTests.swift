@@ -180,4 +180,11 @@ import WordModel
         #expect(waited[0] == 1)
         #expect(runtime.logs.messages.contains { $0.hasPrefix("resumed round 0 ") && $0.hasSuffix(" with 1 stored update") })
     }
+
+    @Test func flModeNeedsThePolicysFLSettings() throws {
+        let error = #expect(throws: RuntimeError.self) {
+            try RuntimeFixture(policy: TestDomain.mlPolicy(), configuration: .init(mode: .fl))
+        }
+        #expect(error?.message == "the policy has no \"fl\" settings, so this runtime cannot serve FL mode (sign a policy from policy-templates/fl.json)")
+    }
 }

@@ -86,10 +86,10 @@ private final class FederationBench: @unchecked Sendable {
         certifier = try service.makeServer(host: "127.0.0.1", port: 0)
         try certifier.start()
 
-        let attest = try Self.run(runtimeExecutable, [
+        let attest = try ProgramRun.run(runtimeExecutable, [
             "attest", "--certifier", "127.0.0.1:\(certifier.port)", "--policy-cert", "\(folder)/certifier/policy.crt",
             "--state", "\(folder)/runtime", "--attester", "sim", "--platform", state.platformDirectory,
-        ])
+        ], includeErrors: true)
         guard attest.status == 0 else { throw CommandFailure("fl: cml-runtime attest failed: \(attest.output)") }
         let port = try Self.serve(process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log")
         self.port = port
@@ -182,20 +182,6 @@ private final class FederationBench: @unchecked Sendable {
             let weights = (try? ModelWeights(parameters: parameters)) ?? global.weights
             return ModelBlob.encode(Model(weights: weights, round: round, samples: 2))
         }
-    }
-
-    /// Runs `executable` with `arguments` to completion; its status and its output.
-    private static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
     /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`) and returns the port it serves on.
