@@ -170,11 +170,15 @@ public final class Federation: Sendable {
             let weights = try rules.rule.aggregate(
                 closing.updates.map(\.weights), weights: closing.updates.map { Double($0.samples) },
                 global: closing.global.model.weights)
-            let samples = closing.updates.reduce(UInt64(0)) { $0 &+ $1.samples }
+            // Saturating: a device may claim any count, and the sum only labels the model.
+            let samples = closing.updates.reduce(UInt64(0)) { total, update in
+                let (sum, overflow) = total.addingReportingOverflow(update.samples)
+                return overflow ? .max : sum
+            }
             next = StoredModel(model: Model(weights: weights, round: round + 1, samples: samples))
         } catch {
             logger.error("round \(round) could not be aggregated: \(error); it stays open")
-            state.withLock { $0.rounds.cancelClosing() }
+            reopen(round)
             return
         }
         let openedAt = clock()
@@ -182,7 +186,7 @@ public final class Federation: Sendable {
             try files.writeGlobal(.init(round: round + 1, openedAt: openedAt, model: next))
         } catch {
             logger.error("the global model of round \(round + 1) could not be stored: \(error.message); round \(round) stays open")
-            state.withLock { $0.rounds.cancelClosing() }
+            reopen(round)
             return
         }
         let deadline = state.changeAndBroadcast { live in
@@ -204,6 +208,16 @@ public final class Federation: Sendable {
     /// Ends every wait for a global model (those connections close) and stops closing rounds.
     public func stop() {
         state.changeAndBroadcast { $0.stopping = true }
+    }
+
+    /// Reopens `round` after its closing failed, and tries closing it again in a few seconds (a full
+    /// disk may have room by then), so that waiting devices are not left waiting for another update.
+    private func reopen(_ round: UInt64) {
+        state.withLock { $0.rounds.cancelClosing() }
+        timers.asyncAfter(deadline: .now() + 5) { [weak self] in
+            guard let self, self.round == round else { return }
+            self.closeIfDue()
+        }
     }
 
     private func scheduleDeadline(of round: UInt64, at deadline: Date) {

@@ -184,4 +184,27 @@ import WordModel
         let changed = #expect(throws: RuntimeError.self) { try folder.start() }
         #expect(changed?.message.hasPrefix("\(original): refused: it does not authenticate") == true)
     }
+
+    @Test func aGlobalModelThatCannotBeStoredKeepsTheRoundOpenAndIsTriedAgain() throws {
+        let folder = Folder()
+        let federation = try folder.start(minUpdates: 2)
+        defer { federation.stop() }
+        _ = try federation.setInitial(initialModel.blob)
+        let sent = try Self.words.prefix(2).map { try Self.update($0, round: 0) }
+        _ = try federation.update(sent[0], from: "0a")
+        // A directory where the global model goes: its rename fails, as on a full or broken disk.
+        let global = "\(folder.path)/federation.sealed"
+        try FileManager.default.removeItem(atPath: global)
+        try FileManager.default.createDirectory(atPath: global, withIntermediateDirectories: false)
+        _ = try federation.update(sent[1], from: "0b")
+        federation.closeIfDue()
+        #expect(federation.round == 0 && federation.snapshot.updates.count == 2 && !federation.snapshot.isClosing)
+        #expect(folder.logs.messages.contains { $0.hasPrefix("the global model of round 1 could not be stored: ") && $0.hasSuffix("; round 0 stays open") })
+
+        // Once the disk is usable again, the round closes without another update.
+        try FileManager.default.removeItem(atPath: global)
+        let reply = try federation.awaitGlobal(round: 1) { false }
+        #expect(reply.round == 1)
+        #expect(try ModelBlob.decode(reply.model).weights.parameters == Self.mean(sent))
+    }
 }
