@@ -61,7 +61,7 @@ public struct FederationRules: Sendable, CustomStringConvertible {
 
     /// "FedAvg; a round closes at 2 updates, or at its 60 s deadline with at least 1".
     public var description: String {
-        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) * 1e-18
+        let seconds = deadline.inSeconds
         let shown = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
         return "\(rule); a round closes at \(minUpdates) update\(minUpdates == 1 ? "" : "s"), "
             + "or at its \(shown) s deadline with at least \(quorum)"

@@ -59,9 +59,13 @@ public struct RoundState: Sendable {
 
     /// What a round's closing works on: the round, the global model it started from, its updates.
     public struct Closing: Sendable {
+        /// The round that closes.
         public let round: UInt64
+        /// Its global model, which the rules that clip measure distances from.
         public let global: StoredModel
+        /// Its acknowledged updates, sorted by serial.
         public let updates: [AcceptedUpdate]
+        /// Why it closes.
         public let reason: CloseReason
     }
 
@@ -205,11 +209,4 @@ public struct RoundState: Sendable {
         isClosing = false
     }
 
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var inSeconds: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
-    }
 }
