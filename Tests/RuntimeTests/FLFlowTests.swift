@@ -171,7 +171,10 @@ import WordModel
                 // The runtime restarts while this device waits; it reconnects and waits again.
                 return try device.awaitGlobal(round: 1).model.round
             }
-            Thread.sleep(forTimeInterval: 0.5)
+            // Restart once the first device's update is in (and it is waiting).
+            let deadline = Date() + 60
+            while runtime.server.federation?.snapshot.updates.count != 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            Thread.sleep(forTimeInterval: 0.2)
             try runtime.restart(samePort: true)
             try device.download()
             try device.upload(try device.trainLocally(words: ["white"], epochs: 5))

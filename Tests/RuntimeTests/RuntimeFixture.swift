@@ -10,8 +10,8 @@ import WordModel
 /// A runtime served in-process on an OS-picked loopback port, in a domain made for the test, with
 /// clients for any role. `stop()` stops it; `folder` (the runtime's state) is removed by `cleanUp()`.
 ///
-/// `@unchecked Sendable`: client threads only read it; `restart()` runs on the test's thread while no
-/// client thread is running.
+/// `@unchecked Sendable`: client threads only read it; `restart()` runs while no other thread reads
+/// `server` (clients made before it keep their host and port).
 final class RuntimeFixture: @unchecked Sendable {
     let domain: TestDomain
     let policy: PolicyDocument
