@@ -1,7 +1,8 @@
 public import OpenSSLKit
 internal import ByteKit
 
-/// A client of the runtime's requests (`put-model`, `get-model`, `train`), for the provider and devices.
+/// A client of the runtime's requests (`put-model`, `get-model`, `train`, `update`, `await-global`), for
+/// the provider and devices.
 ///
 /// It connects on first use and checks that the server's certificate names the runtime role. It keeps
 /// the connection for later requests, and connects again if the runtime closed it in between (an idle
@@ -72,6 +73,38 @@ public final class RuntimeClient {
             try client.request(TrainRequest(words: words), expecting: TrainedReply.self)
         }
         try Self.check(reply.model, hasID: reply.id)
+        return reply
+    }
+
+    /// Uploads a locally trained model as the update of `round` (FL mode). Throws if the runtime
+    /// acknowledges another round or id.
+    public func update(round: UInt64, model: [UInt8], samples: UInt64) throws(ChannelError) -> UpdateAck {
+        let id = Self.id(of: model)
+        let ack = try exchange { (client) throws(ChannelError) in
+            try client.request(UpdateRequest(round: round, model: model, samples: samples), expecting: UpdateAck.self)
+        }
+        guard ack.id == id, ack.round == round else {
+            throw ChannelError(
+                .badRequest,
+                "the runtime acknowledged update \(ack.id.prefix(8)) of round \(ack.round), not the one sent, \(id.prefix(8)) of round \(round)")
+        }
+        return ack
+    }
+
+    /// Waits (at most `timeout`) until the runtime publishes the global model of `round` or a later one
+    /// (FL mode), and returns it. Throws if the model's id does not match or its round is earlier.
+    public func awaitGlobal(round: UInt64, timeout: Duration = .seconds(3600)) throws(ChannelError) -> ModelReply {
+        let reply = try exchange { (client) throws(ChannelError) in
+            // The answer comes when the round closes, which may be well past the usual read timeout.
+            try client.connection.setTimeouts(read: timeout, write: configuration.writeTimeout)
+            let reply = try client.request(AwaitGlobalRequest(round: round), expecting: ModelReply.self)
+            try client.connection.setTimeouts(read: configuration.readTimeout, write: configuration.writeTimeout)
+            return reply
+        }
+        try Self.check(reply.model, hasID: reply.id)
+        guard reply.round >= round else {
+            throw ChannelError(.badRequest, "the runtime answered the wait for round \(round) with the global model of round \(reply.round)")
+        }
         return reply
     }
 

@@ -2,8 +2,8 @@ public import Channel
 public import Policy
 import WordModel
 
-/// The device's side of the runtime in ML mode: download the model, predict on the device, send the
-/// correct words to train on and predict with the model that comes back.
+/// The device's side of the runtime: download the model and predict on the device; in ML mode send the
+/// correct words to train on and predict with the model that comes back (FL mode: DeviceFederation.swift).
 ///
 /// It talks only to a server whose admission certificate names the runtime role, and only if the policy
 /// lets devices connect to the runtime. Not `Sendable`: one thread at a time uses it.
@@ -14,7 +14,9 @@ public final class Device {
     /// The runtime it talks to.
     public let runtime: RuntimeClient
     /// The model it predicts with: the last one downloaded or received after training.
-    public private(set) var model: DeviceModel?
+    public internal(set) var model: DeviceModel?
+    /// The round (FL) or generation (ML) of `model`, as the runtime labelled it.
+    public internal(set) var round: UInt64 = 0
 
     /// A device that talks to `runtime`; throws `not-authorized` if `policy` has no device -> runtime channel.
     public init(runtime: RuntimeClient, policy: PolicyDocument) throws(ChannelError) {
@@ -25,8 +27,7 @@ public final class Device {
     /// Downloads the runtime's current model and predicts with it from now on; `no-model` if it has none.
     @discardableResult
     public func download() throws(ChannelError) -> DeviceModel {
-        let reply = try runtime.getModel()
-        return try adopt(reply.model, id: reply.id)
+        try adopt(try runtime.getModel())
     }
 
     /// Sends `words` to be trained on and predicts with the trained model from now on. The runtime
@@ -34,13 +35,20 @@ public final class Device {
     @discardableResult
     public func train(words: [String]) throws(ChannelError) -> (model: DeviceModel, reply: TrainedReply) {
         let reply = try runtime.train(words: words)
-        return (try adopt(reply.model, id: reply.id), reply)
+        return (try adopt(reply.model, id: reply.id, round: nil), reply)
     }
 
-    private func adopt(_ blob: [UInt8], id: String) throws(ChannelError) -> DeviceModel {
+    /// Predicts with the model in `reply` from now on.
+    func adopt(_ reply: ModelReply) throws(ChannelError) -> DeviceModel {
+        try adopt(reply.model, id: reply.id, round: reply.round)
+    }
+
+    /// Predicts with `blob` from now on; `round` nil: the generation the blob states.
+    private func adopt(_ blob: [UInt8], id: String, round: UInt64?) throws(ChannelError) -> DeviceModel {
         do {
             let model = try DeviceModel(blob: blob, id: id)
             self.model = model
+            self.round = round ?? model.model.round
             return model
         } catch {
             throw ChannelError(.invalidModel, "the runtime sent a model that does not decode: \(error)")

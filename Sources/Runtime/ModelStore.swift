@@ -6,7 +6,8 @@ public final class ModelStore: Sendable {
     /// The sealed file's purpose (and name): `model.sealed`.
     public static let purpose = "model"
 
-    private let sealed: SealedStore?
+    /// Where the model is sealed (nil: memory only); FL mode keeps its rounds there too.
+    public let sealed: SealedStore?
     private let model = Mutex<StoredModel?>(nil)
 
     /// A store persisting to `sealed` (nil: memory only), restoring the model sealed there, if any.

@@ -9,16 +9,21 @@ public enum RequestPermissions {
         (TrainRequest.type, ["device"]),
     ]
 
-    /// Request types that only FL mode serves.
-    static let federatedOnly: Set<String> = ["update", "await-global"]
+    /// The roles allowed to send each request type that FL mode serves.
+    public static let fl: [(type: String, roles: Set<String>)] = [
+        (PutModelRequest.type, ["provider"]),
+        (GetModelRequest.type, ["device", "provider"]),
+        (UpdateRequest.type, ["device"]),
+        (AwaitGlobalRequest.type, ["device"]),
+    ]
 
     /// Checks that `role` may send a request of `type` in `mode`: `unknown-type` for a type the mode does
     /// not serve, `not-authorized` naming role and request otherwise.
     public static func check(role: String, type: String, mode: RuntimeMode) throws(ChannelError) {
         let table = permissions(for: mode)
         guard let allowed = table.first(where: { $0.type == type })?.roles else {
-            if federatedOnly.contains(type) {
-                throw ChannelError(.unknownType, "\"\(type)\" is an FL request; this runtime serves \(mode)")
+            for other in RuntimeMode.allCases where other != mode && permissions(for: other).contains(where: { $0.type == type }) {
+                throw ChannelError(.unknownType, "\"\(type)\" is an \(other.rawValue.uppercased()) request; this runtime serves \(mode)")
             }
             let served = table.map(\.type).joined(separator: ", ")
             throw ChannelError(.unknownType, "the runtime does not serve \"\(type)\" (in \(mode) it serves \(served))")
@@ -33,6 +38,7 @@ public enum RequestPermissions {
     private static func permissions(for mode: RuntimeMode) -> [(type: String, roles: Set<String>)] {
         switch mode {
         case .ml: ml
+        case .fl: fl
         }
     }
 }

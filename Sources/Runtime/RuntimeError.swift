@@ -1,3 +1,5 @@
+import Channel
+
 /// Why the runtime cannot start or keep its state: a sealed file it refuses, a missing secret, a
 /// listener it cannot open. The message names the file or setting and says what to do.
 public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -10,4 +12,9 @@ public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     public var description: String { message }
+}
+
+extension ChannelError {
+    /// `no-model`: the provider has sent no model yet (the original hung here instead).
+    static let noModelYet = ChannelError(.noModel, "the runtime has no model yet: the model provider must send one first")
 }

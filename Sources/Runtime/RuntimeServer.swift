@@ -7,12 +7,13 @@ public import Policy
 /// requests of docs/protocol.md ("Runtime") for its mode.
 ///
 /// A peer whose role the policy's channel list does not let connect to the runtime is refused before
-/// any request is read. Each request is then checked against `RequestPermissions`; model changes go
-/// through the `TrainingQueue`, one at a time.
+/// any request is read. Each request is then checked against `RequestPermissions`. In ML mode model
+/// changes go through the `TrainingQueue`, one at a time; in FL mode the `Federation` runs the rounds
+/// under the policy's `fl` rules.
 public final class RuntimeServer: Sendable {
     /// What the runtime serves and its limits.
     public struct Configuration: Sendable {
-        /// ML (the only mode so far).
+        /// ML or FL.
         public var mode: RuntimeMode
         /// Epochs per train request.
         public var epochs: Int
@@ -40,6 +41,8 @@ public final class RuntimeServer: Sendable {
     public let store: ModelStore
     /// The mode it serves.
     public let mode: RuntimeMode
+    /// The federated rounds, in FL mode.
+    public let federation: Federation?
     /// The roles the policy lets connect.
     public let allowedRoles: Set<String>
     private let queue: TrainingQueue
@@ -61,21 +64,29 @@ public final class RuntimeServer: Sendable {
         var channel = configuration.channel
         channel.name = Self.role
         channel.allowedPeerRoles = allowed
+        let mode = configuration.mode
+        var federation: Federation?
+        if mode == .fl {
+            guard let sealed = store.sealed else {
+                throw RuntimeError("FL mode needs sealed state: acknowledged updates must survive a restart")
+            }
+            federation = try Federation(sealed: sealed, rules: FederationRules(policy: policy), logger: logger)
+        }
         let queue = TrainingQueue(
             store: store, epochs: configuration.epochs, maxWords: configuration.maxWordsPerRequest, logger: logger)
-        let mode = configuration.mode
+        let requests = Requests(mode: mode, store: store, queue: queue, federation: federation, logger: logger)
         do {
             server = try ChannelServer(
                 host: host, port: port, context: context, configuration: channel, logger: logger,
-                handler: ChannelServer.answering { peer, request in
-                    try Self.answer(request, from: peer, mode: mode, store: store, queue: queue, logger: logger)
-                })
+                handler: { peer, request, connection in try requests.serve(request, from: peer, on: connection) })
         } catch {
             queue.stop()
+            federation?.stop()
             throw RuntimeError(error.message)
         }
         self.store = store
         self.mode = mode
+        self.federation = federation
         self.allowedRoles = allowed
         self.queue = queue
     }
@@ -101,38 +112,12 @@ public final class RuntimeServer: Sendable {
         }
     }
 
-    /// Stops accepting, closes every connection, then lets queued training finish and ends the queue.
+    /// Wakes devices waiting for a global model, stops accepting, closes every connection, then lets
+    /// queued training finish and ends the queue.
     public func stop() {
+        federation?.stop()
         server.stop()
         queue.stop()
-    }
-
-    private static func answer(
-        _ request: Message, from peer: PeerIdentity?, mode: RuntimeMode, store: ModelStore, queue: TrainingQueue,
-        logger: Logger
-    ) throws(ChannelError) -> Message {
-        guard let peer else { throw ChannelError(.notAuthorized, "the runtime serves only peers with an admission certificate") }
-        try RequestPermissions.check(role: peer.role, type: request.type, mode: mode)
-        switch request.type {
-        case PutModelRequest.type:
-            let upload = try request.decode(as: PutModelRequest.self)
-            let stored = try queue.upload(upload.model)
-            logger.info(
-                "received model \(stored.shortID) (\(stored.blob.count) bytes, round \(stored.model.round)) from \(peer.role) \(shortSerial(peer)); it is the current model")
-            return ModelAck(id: stored.id, size: UInt64(stored.blob.count)).frame
-        case GetModelRequest.type:
-            guard let current = store.current else {
-                throw ChannelError(.noModel, "the runtime has no model yet: the model provider must send one first")
-            }
-            logger.debug("handing out model \(current.shortID) to \(peer.role) \(shortSerial(peer))")
-            return current.reply.frame
-        case TrainRequest.type:
-            let train = try request.decode(as: TrainRequest.self)
-            return try queue.train(words: train.words, device: shortSerial(peer)).frame
-        default:
-            // RequestPermissions admits only the types above.
-            throw ChannelError(.unknownType, "the runtime does not serve \"\(request.type)\"")
-        }
     }
 
     /// The first eight hex digits of the peer's certificate serial: which device, for the log.

@@ -1,4 +1,5 @@
 import ByteKit
+import Foundation
 import OpenSSLKit
 
 /// Files only this runtime can read: AES-256-GCM under a key derived with HKDF from the `sealing`
@@ -80,6 +81,34 @@ public struct SealedStore: Sendable {
             throw RuntimeError(
                 "\(path): refused: it does not authenticate under this runtime's sealing key, so it was changed, or "
                     + "sealed under another key (a certifier set up anew releases a new sealing secret); not loading it")
+        }
+    }
+
+    /// The purposes of the sealed files in the folder (`X` for `X.sealed`), sorted.
+    public func purposes() throws(RuntimeError) -> [String] {
+        let suffix = ".sealed"
+        return try names().filter { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) }.sorted()
+    }
+
+    /// Removes the sealed file of `purpose`, if there is one. Not synced: callers remove only files that
+    /// a restart would find stale anyway.
+    public func remove(purpose: String) {
+        unlink(path(of: purpose))
+    }
+
+    /// Removes the temporary files of writes that a crash cut short; returns how many there were.
+    @discardableResult
+    public func removeUnfinishedWrites() throws(RuntimeError) -> Int {
+        let leftovers = try names().filter { $0.contains(".sealed.tmp-") }
+        for name in leftovers { unlink("\(directory)/\(name)") }
+        return leftovers.count
+    }
+
+    private func names() throws(RuntimeError) -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw RuntimeError("cannot list the sealed-state folder \(directory): \(error.localizedDescription)")
         }
     }
 

@@ -68,7 +68,7 @@ public final class TrainingQueue: Sendable {
 
     private func trainNow(_ set: TrainingSet, wordCount: Int, device: String) throws(ChannelError) -> TrainedReply {
         guard let current = store.current else {
-            throw ChannelError(.noModel, "the runtime has no model yet: the model provider must send one first")
+            throw ChannelError.noModelYet
         }
         logger.info("---- training on \(wordCount) word\(wordCount == 1 ? "" : "s") from device \(device) ----")
         let clock = ContinuousClock()
@@ -88,7 +88,7 @@ public final class TrainingQueue: Sendable {
         let trained = StoredModel(
             model: Model(weights: trainer.weights, round: current.model.round + 1, samples: UInt64(set.count)))
         try replace(with: trained, what: "the trained model")
-        let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15
+        let milliseconds = elapsed.inSeconds * 1e3
         logger.info("---- training done (\(epochs) epochs, \(String(format: "%.1f", milliseconds)) ms): model \(trained.shortID) ----")
         return TrainedReply(model: trained.blob, id: trained.id, epochs: UInt64(epochs), loss: Double(lastLoss))
     }

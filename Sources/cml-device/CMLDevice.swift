@@ -5,8 +5,8 @@ import RoleCommands
 struct CMLDevice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cml-device",
-        abstract: "The data owner's device: on-device prediction, training on the runtime (ML mode).",
-        subcommands: [AttestCommand<DeviceRole>.self, Run.self, TrainWords.self, Predict.self])
+        abstract: "The data owner's device: on-device prediction; training on the runtime (ML mode) or here, aggregated in rounds (FL mode).",
+        subcommands: [AttestCommand<DeviceRole>.self, Run.self, TrainWords.self, Predict.self, Federate.self])
 }
 
 /// The device role's name.

@@ -5,21 +5,39 @@ import Device
 /// `cml-device run`: the original example's interactive session.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Predict and train interactively: the original example's device session (ML mode).",
+        abstract: "Predict and train interactively: the original example's device session (ML or FL mode).",
         discussion: """
             Downloads the runtime's model, then asks `Type characters:` (three letters) and answers \
-            `Prediction: <word>`, and asks `Type correct answer:` (five letters; nothing to skip), sends the word \
-            to the runtime, which trains on it, and predicts with the trained model from then on. The end of the \
-            input (Ctrl-D) ends the session. Needs the state of `cml-device attest`.
+            `Prediction: <word>`, and asks `Type correct answer:` (five letters; nothing to skip). In ML mode it \
+            sends the word to the runtime, which trains on it; in FL mode it trains on the word here (printing the \
+            loss every 10 epochs), uploads the result as its update of the round, and waits for the round's global \
+            model. It predicts with the new model from then on. The end of the input (Ctrl-D) ends the session. \
+            Needs the state of `cml-device attest`.
             """)
 
+    /// Where the answer is trained on.
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case ml, fl
+    }
+
     @OptionGroup var connection: RuntimeOptions
+
+    @Option(help: "ml: the runtime trains on the answer; fl: this device trains on it, the runtime aggregates the round.")
+    var mode: Mode = .ml
+
+    @Option(help: "Epochs of local training on each answer (FL mode).")
+    var epochs = Device.defaultLocalEpochs
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+    }
 
     func run() throws {
         let device = try connection.device()
         defer { device.runtime.close() }
         do {
-            try DeviceSession(device: device, console: TerminalConsole()).run()
+            let sessionMode: DeviceSession.Mode = mode == .ml ? .ml : .fl(epochs: epochs)
+            try DeviceSession(device: device, console: TerminalConsole(), mode: sessionMode).run()
         } catch {
             throw CommandFailure(error.description)
         }

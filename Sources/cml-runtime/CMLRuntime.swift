@@ -10,6 +10,6 @@ enum RuntimeRole: AttestingRole {
 struct CMLRuntime: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cml-runtime",
-        abstract: "The ML runtime in a realm: attests to the certifier, then trains the word model on devices' words.",
+        abstract: "The ML runtime in a realm: attests to the certifier, then trains the word model on devices' words (ML) or aggregates their models in rounds (FL).",
         subcommands: [AttestCommand<RuntimeRole>.self, Serve.self])
 }

@@ -13,11 +13,13 @@ struct Serve: ParsableCommand {
         abstract: "Serve the provider and devices over mutual TLS with this runtime's admission certificate.",
         discussion: """
             Needs the state of `cml-runtime attest`: the admission certificate, the signed policy (whose \
-            channels say which roles may connect) and the sealing secret (which encrypts the model kept in \
-            DIR/sealed). Restores the sealed model at start. Prints `serving ML mode on HOST:PORT` on standard \
-            output once it listens (with --listen HOST:0 the port is the one the system picked); logs, \
-            including the training lines `epoch: N, loss: a,b`, go to standard error. SIGINT or SIGTERM stop it \
-            cleanly.
+            channels say which roles may connect, and whose "fl" settings give the FL rules) and the sealing \
+            secret (which encrypts the state kept in DIR/sealed). ML mode: devices send words, the runtime trains \
+            on them; restores the sealed model at start. FL mode: devices train locally and send updates, the \
+            runtime aggregates each round with the policy's rule; resumes the sealed round at start (docs/fl.md). \
+            Prints `serving ML mode on HOST:PORT` (or FL mode) on standard output once it listens (with --listen \
+            HOST:0 the port is the one the system picked); logs, including the training lines `epoch: N, loss: \
+            a,b` and the rounds, go to standard error. SIGINT or SIGTERM stop it cleanly.
             """)
 
     @Option(help: ArgumentHelp("The runtime's state folder, as `cml-runtime attest` left it.", valueName: "DIR"))
@@ -26,10 +28,10 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Where to listen (port 0: the system picks one).", valueName: "HOST:PORT"))
     var listen = HostPort(host: "127.0.0.1", port: 8124)
 
-    @Option(help: "What to serve: ml (devices send words, the runtime trains).")
+    @Option(help: "What to serve: ml (devices send words, the runtime trains) or fl (devices train, the runtime aggregates rounds).")
     var mode: RuntimeMode = .ml
 
-    @Option(help: "Epochs per train request.")
+    @Option(help: "Epochs per train request (ML mode).")
     var epochs = TrainingQueue.defaultEpochs
 
     @Flag(help: "Also log each connection and request.")
@@ -62,7 +64,7 @@ struct Serve: ParsableCommand {
         } catch let error as RuntimeError {
             throw CommandFailure(error.message)
         }
-        if let current = store.current {
+        if mode == .ml, let current = store.current {
             logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed/\(ModelStore.purpose).sealed")
         }
         let roles = server.allowedRoles.sorted().joined(separator: ", ")

@@ -7,9 +7,10 @@ final class AdmittedDomain {
     let domain: Domain
     let certifier: CertifierProcess
 
-    /// Makes the domain and starts its certifier.
-    init() throws {
-        domain = try Domain()
+    /// Makes the domain from `policy-templates/<template>.json` (its text changed by `edit`) and starts
+    /// its certifier.
+    init(template: String = "ml", edit: (String) -> String = { $0 }) throws {
+        domain = try Domain(name: template, template: edit)
         certifier = try CertifierProcess(domain)
     }
 
@@ -33,11 +34,11 @@ final class AdmittedDomain {
         try Self.check(try domain.attest(role, certifier: certifier, state: state(role)))
     }
 
-    /// Starts `cml-runtime serve` on an OS-picked port from the runtime's state; returns it and its port.
-    func startRuntime() throws -> (RunningProcess, UInt16) {
+    /// Starts `cml-runtime serve` in `mode` on an OS-picked port from the runtime's state; returns it and its port.
+    func startRuntime(mode: String = "ml") throws -> (RunningProcess, UInt16) {
         let runtime = try RunningProcess(
-            "cml-runtime", ["serve", "--state", state("runtime"), "--listen", "127.0.0.1:0", "--mode", "ml"])
-        return (runtime, try runtime.waitForPort { $0.hasPrefix("serving ML mode on ") })
+            "cml-runtime", ["serve", "--state", state("runtime"), "--listen", "127.0.0.1:0", "--mode", mode])
+        return (runtime, try runtime.waitForPort { $0.hasPrefix("serving \(mode.uppercased()) mode on ") })
     }
 
     /// Requires `result` to be a success, showing its output otherwise.

@@ -13,14 +13,15 @@ struct Domain {
     var signedPolicy: String { "\(folder)/policy.signed" }
     var auditLog: String { "\(state)/audit.jsonl" }
 
-    /// Makes the domain; `template` edits the ML template's text first (e.g. a shorter nonce lifetime).
-    init(template edit: (String) -> String = { $0 }) throws {
+    /// Makes the domain from `policy-templates/<name>.json`; `template` edits its text first (e.g. a
+    /// shorter nonce lifetime).
+    init(name: String = "ml", template edit: (String) -> String = { $0 }) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-domain-\(UUID().uuidString)").path
         try FileBytes.makeDirectory(folder)
         let initialized = try Executables.run("cml-certifier", ["init", "--state", "\(folder)/certifier"])
         try #require(initialized.status == 0, "\(initialized.standardError)")
         let template = "\(folder)/template.json"
-        let shipped = try FileBytes.readText(Executables.repositoryRoot.appendingPathComponent("policy-templates/ml.json").path)
+        let shipped = try FileBytes.readText(Executables.repositoryRoot.appendingPathComponent("policy-templates/\(name).json").path)
         try FileBytes.writeAtomically(text: edit(shipped), to: template)
         var arguments = ["generate", "--template", template, "--platform-key", "\(folder)/certifier/platform/platform.pem", "--out", "\(folder)/policy.json"]
         for role in ["runtime", "provider", "device"] { arguments += ["--measure", "\(role)=\(try Executables.path("cml-\(role)"))"] }

@@ -1,6 +1,7 @@
 import Channel
 import Foundation
 import Runtime
+import TestSupport
 import Testing
 
 /// Clients that one thread each uses.

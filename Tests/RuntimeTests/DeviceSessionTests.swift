@@ -2,7 +2,9 @@ import Channel
 import Device
 import Provider
 import Runtime
+import TestSupport
 import Testing
+import WordModel
 
 /// A console that types scripted lines and keeps the transcript as a terminal would show it.
 private final class ScriptedConsole: SessionConsole {
@@ -84,5 +86,45 @@ private final class ScriptedConsole: SessionConsole {
         #expect(transcript[4].hasSuffix("; predictions still use model \(initialModel.shortID)"))
         #expect(transcript[6] == transcript[2])
         #expect(device.model?.id == initialModel.id)
+    }
+
+    @Test func theFLSessionTrainsHereUploadsAndPredictsWithTheGlobalModel() throws {
+        let runtime = try RuntimeFixture(policy: TestDomain.flPolicy(minUpdates: 1), configuration: .init(mode: .fl))
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        let console = ScriptedConsole(["abo", "about", "abo"])
+        try DeviceSession(device: device, console: console, mode: .fl(epochs: 30)).run()
+
+        let global = try runtime.client(role: "device").getModel()
+        let transcript = console.transcript
+        try #require(transcript.count == 12, "\(transcript)")
+        #expect(transcript[3] == "Type correct answer: about")
+        #expect(transcript[4..<7].map { $0.prefix { $0 != "," } } == ["epoch: 0", "epoch: 10", "epoch: 20"])
+        #expect(transcript[7].hasPrefix("sent update ") && transcript[7].hasSuffix(" for round 0 (2 samples); the runtime acknowledged it"))
+        #expect(Array(transcript[8...]) == [
+            "waiting for the global model of round 1 ...",
+            "received global model \(global.id.prefix(8)) of round 1 (2 samples)",
+            "Type characters: abo",
+            "Prediction: about",
+        ])
+        #expect(device.round == 1 && device.model?.id == global.id)
+    }
+
+    @Test func anFLUpdateForARoundThatClosedMeanwhileIsRefusedAndTheDeviceSaysSo() throws {
+        let runtime = try RuntimeFixture(policy: TestDomain.flPolicy(minUpdates: 1), configuration: .init(mode: .fl))
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        let console = ScriptedConsole(["abo", "about"])
+        // Another device's update closes round 0 while this one's person types the answer.
+        console.beforeTyping = { line in
+            guard line == "about" else { return }
+            _ = try? runtime.client(role: "device").update(round: 0, model: initialModel.blob, samples: 2)
+        }
+        try DeviceSession(device: device, console: console, mode: .fl(epochs: 5)).run()
+        let last = try #require(console.transcript.last)
+        #expect(last.hasPrefix("the round did not complete for \"about\": wrong-round: an update for round 0 is refused: that round has closed; round 1 is open"))
+        #expect(last.hasSuffix("; predictions still use model \(initialModel.shortID)"))
     }
 }

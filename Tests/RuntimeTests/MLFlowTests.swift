@@ -98,38 +98,3 @@ import WordModel
         #expect(error?.message.hasSuffix("not loading it") == true)
     }
 }
-
-/// Runs `work(index)` on `count` threads at once and returns the results in index order.
-func concurrently<Value: Sendable>(_ count: Int, _ work: @escaping @Sendable (Int) throws -> Value) throws -> [Value] {
-    let results = ResultsBox<Value>(count: count)
-    let group = DispatchGroup()
-    for index in 0..<count {
-        group.enter()
-        let thread = Thread {
-            results.set(index, Result { try work(index) })
-            // The process may exit once the last thread leaves: let OpenSSL go first.
-            OpenSSLThread.finish()
-            group.leave()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-    group.wait()
-    return try results.values()
-}
-
-private final class ResultsBox<Value: Sendable>: Sendable {
-    private let results: Mutex<[Result<Value, any Error>?]>
-
-    init(count: Int) {
-        results = Mutex(Array(repeating: nil, count: count))
-    }
-
-    func set(_ index: Int, _ result: Result<Value, any Error>) {
-        results.withLock { $0[index] = result }
-    }
-
-    func values() throws -> [Value] {
-        try results.withLock { $0 }.map { try $0!.get() }
-    }
-}

@@ -10,14 +10,15 @@ import WordModel
 /// A runtime served in-process on an OS-picked loopback port, in a domain made for the test, with
 /// clients for any role. `stop()` stops it; `folder` (the runtime's state) is removed by `cleanUp()`.
 ///
-/// `@unchecked Sendable`: client threads only read it; `restart()` runs on the test's thread while no
-/// client thread is running.
+/// `@unchecked Sendable`: client threads only read it; `restart()` runs while no other thread reads
+/// `server` (clients made before it keep their host and port).
 final class RuntimeFixture: @unchecked Sendable {
     let domain: TestDomain
     let policy: PolicyDocument
     let folder: URL
     let secret: [UInt8]
     let logs = LogRecords()
+    let configuration: RuntimeServer.Configuration
     private(set) var server: RuntimeServer
 
     /// Starts a runtime with sealed state in a fresh folder (or `folder`, to restart on old state).
@@ -29,26 +30,31 @@ final class RuntimeFixture: @unchecked Sendable {
         self.policy = policy
         self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("cml-runtime-\(UUID().uuidString)")
         self.secret = secret
+        self.configuration = configuration
         server = try Self.start(
             domain: self.domain, policy: policy, folder: self.folder, secret: secret, configuration: configuration, logs: logs)
     }
 
     static func start(
         domain: TestDomain, policy: PolicyDocument, folder: URL, secret: [UInt8], configuration: RuntimeServer.Configuration,
-        logs: LogRecords
+        logs: LogRecords, port: UInt16 = 0
     ) throws -> RuntimeServer {
         let store = try ModelStore(sealed: try SealedStore(directory: folder.appendingPathComponent("sealed").path, sealingSecret: secret))
         let server = try RuntimeServer(
-            host: "127.0.0.1", port: 0, context: try domain.serverContext(role: "runtime"), policy: policy, store: store,
+            host: "127.0.0.1", port: port, context: try domain.serverContext(role: "runtime"), policy: policy, store: store,
             configuration: configuration, logger: logs.logger(label: "runtime", level: .info))
         try server.start()
         return server
     }
 
-    /// Stops the runtime and starts a new one on the same state, as a restart would.
-    func restart() throws {
+    /// Stops the runtime and starts a new one on the same state (and, with `samePort`, the same port),
+    /// as a restart would.
+    func restart(samePort: Bool = false) throws {
+        let port = server.port
         server.stop()
-        server = try Self.start(domain: domain, policy: policy, folder: folder, secret: secret, configuration: .init(), logs: logs)
+        server = try Self.start(
+            domain: domain, policy: policy, folder: folder, secret: secret, configuration: configuration, logs: logs,
+            port: samePort ? port : 0)
     }
 
     func stop() {
@@ -62,6 +68,9 @@ final class RuntimeFixture: @unchecked Sendable {
 
     /// The sealed model file.
     var sealedModelPath: String { folder.appendingPathComponent("sealed/model.sealed").path }
+
+    /// The folder of sealed files.
+    var sealedFolder: String { folder.appendingPathComponent("sealed").path }
 
     /// A client of the runtime presenting a fresh admission certificate for `role`.
     func client(role: String, configuration: ChannelClient.Configuration = .init()) throws -> RuntimeClient {

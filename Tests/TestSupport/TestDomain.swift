@@ -82,6 +82,20 @@ public struct TestDomain: Sendable {
             ],
             platforms: [], channels: channels)
     }
+
+    /// The ML policy's shape with FL settings: rounds close at `minUpdates`, or at the deadline with
+    /// `quorum`, and aggregate with `aggregation` (FedAvg unless told otherwise).
+    public static func flPolicy(
+        aggregation: FederatedSettings.Aggregation = .fedAvg, trimFraction: Double? = nil, clipNorm: Double? = nil,
+        minUpdates: Int = 2, quorum: Int = 1, deadlineSeconds: Double = 60
+    ) -> PolicyDocument {
+        var policy = mlPolicy()
+        policy.name = "test, FL mode"
+        policy.federated = FederatedSettings(
+            aggregation: aggregation, trimFraction: trimFraction, clipNorm: clipNorm, minUpdates: minUpdates, quorum: quorum,
+            roundDeadlineSeconds: deadlineSeconds)
+        return policy
+    }
 }
 
 /// A logger that drops everything, so test output stays readable.

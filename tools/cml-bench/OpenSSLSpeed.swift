@@ -6,23 +6,12 @@ import Foundation
 enum OpenSSLSpeed {
     /// Runs `openssl speed -seconds SECONDS ecdsap256 ecdsap384` and returns verify/s by curve ("nistp256", "nistp384").
     static func ecdsaVerifications(seconds: Int) throws -> [String: Double] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "speed", "-seconds", String(seconds), "ecdsap256", "ecdsap384"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw CommandFailure("cannot run openssl speed: \(error.localizedDescription)")
+        let (status, output) = try ProgramRun.run(
+            "/usr/bin/env", ["openssl", "speed", "-seconds", String(seconds), "ecdsap256", "ecdsap384"], includeErrors: false)
+        guard status == 0 else {
+            throw CommandFailure("openssl speed exited with status \(status)")
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CommandFailure("openssl speed exited with status \(process.terminationStatus)")
-        }
-        let rates = parse(String(decoding: data, as: UTF8.self))
+        let rates = parse(output)
         guard rates["nistp256"] != nil, rates["nistp384"] != nil else {
             throw CommandFailure("openssl speed printed no ECDSA verify/s for P-256 and P-384")
         }

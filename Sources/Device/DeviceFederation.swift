@@ -1,0 +1,72 @@
+public import Channel
+import Foundation
+public import WordModel
+
+/// The device's side of FL mode: train the global model locally on the device's own words (they never
+/// leave the device), upload the result as the round's update, and wait for the next global model.
+extension Device {
+    /// Epochs of local training unless told otherwise: 100, as the original device trained.
+    public static let defaultLocalEpochs = 100
+
+    /// Trains the model it holds (the global model of `round`) on `words`: RMSprop with Keras' defaults,
+    /// batch size 1, `epochs` passes in word order, a fresh optimizer, as the original device did.
+    /// `onEpoch` hears every epoch. Throws `no-model` before a download and `bad-request` naming a word
+    /// that is not five alphabet symbols.
+    public func trainLocally(
+        words: [String], epochs: Int = defaultLocalEpochs, onEpoch: (EpochReport) -> Void = { _ in }
+    ) throws(ChannelError) -> LocalUpdate {
+        guard let current = model else {
+            throw ChannelError(.noModel, "the device has no model to train: download the global model first")
+        }
+        do {
+            let set = try TrainingSet(words: words)
+            let trainer = try Trainer(weights: current.model.weights)
+            var loss: Float = 0
+            try trainer.train(set, epochs: epochs) { report in
+                loss = report.meanLoss
+                onEpoch(report)
+            }
+            let trained = Model(weights: trainer.weights, round: round, samples: UInt64(set.count))
+            return LocalUpdate(round: round, model: trained, epochs: epochs, loss: loss)
+        } catch {
+            throw ChannelError(.badRequest, error.description)
+        }
+    }
+
+    /// How long a device keeps reconnecting to a runtime that went away (a restart) before it gives up.
+    public static let defaultReconnectTime = Duration.seconds(30)
+
+    /// Uploads `update` as this device's update of its round and returns the runtime's acknowledgement.
+    /// If the connection breaks, it sends the same update again for up to `reconnecting`: the runtime
+    /// acknowledges an update it already stored again.
+    @discardableResult
+    public func upload(_ update: LocalUpdate, reconnecting: Duration = defaultReconnectTime) throws(ChannelError) -> UpdateAck {
+        try retrying(for: reconnecting) { () throws(ChannelError) in
+            try runtime.update(round: update.round, model: update.blob, samples: update.samples)
+        }
+    }
+
+    /// Waits for the global model of round `round` (or a later one), and predicts with it from now on.
+    /// If the connection breaks (the runtime restarts), it waits again for up to `reconnecting`.
+    @discardableResult
+    public func awaitGlobal(round: UInt64, reconnecting: Duration = defaultReconnectTime) throws(ChannelError) -> DeviceModel {
+        let reply = try retrying(for: reconnecting) { () throws(ChannelError) in try runtime.awaitGlobal(round: round) }
+        return try adopt(reply)
+    }
+
+    /// Runs `body` again after a broken or refused connection (not after an answer of the runtime)
+    /// until `limit` has passed since the first failure, a second apart.
+    private func retrying<Value>(for limit: Duration, _ body: () throws(ChannelError) -> Value) throws(ChannelError) -> Value {
+        var giveUp: ContinuousClock.Instant?
+        while true {
+            do {
+                return try body()
+            } catch where [.closed, .transport].contains(error.kind) {
+                let deadline = giveUp ?? ContinuousClock.now + limit
+                giveUp = deadline
+                guard ContinuousClock.now < deadline else { throw error }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+public import Channel
+import Dispatch
+public import Foundation
+public import Logging
+import WordModel
+
+/// Federated rounds, live: devices' updates are stored sealed before they are acknowledged, a round
+/// closes when `FederationRules` say so, its aggregate is sealed and published, and every device
+/// waiting for it gets it.
+///
+/// `RoundState` decides; this class runs it under a lock, persists each step with `FederationFiles`
+/// in the order docs/fl.md explains (an update is on disk before its acknowledgement; the global model
+/// is on disk before anyone hears of it and before the round's updates are removed), schedules the
+/// deadlines, and resumes after a restart from what the files say.
+public final class Federation: Sendable {
+    /// The terms of the rounds, from the policy.
+    public let rules: FederationRules
+
+    private struct Live: Sendable {
+        var rounds: RoundState
+        var stopping = false
+    }
+
+    private let files: FederationFiles
+    private let state: GuardedState<Live>
+    private let logger: Logger
+    private let clock: @Sendable () -> Date
+    private let timers = DispatchQueue(label: "federation deadlines")
+
+    /// The federation kept in `sealed`, under `rules`: resumes the round the files hold (closing it at
+    /// once if it is due), removing files of closed rounds. Throws if a sealed file is refused.
+    public init(
+        sealed: SealedStore, rules: FederationRules, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws(RuntimeError) {
+        files = FederationFiles(sealed: sealed)
+        self.rules = rules
+        self.logger = logger
+        self.clock = clock
+        let recovered = try files.recover()
+        var rounds = RoundState(rules: rules)
+        if let global = recovered.global {
+            rounds = RoundState(
+                rules: rules, round: global.round, global: global.model, openedAt: global.openedAt, updates: recovered.updates)
+        }
+        state = GuardedState(Live(rounds: rounds))
+        logger.info("federated rounds under the policy's rule: \(rules)")
+        if let global = recovered.global {
+            let count = recovered.updates.count
+            logger.info(
+                "resumed round \(global.round) (global model \(global.model.shortID), opened \(global.openedAt.formatted(.iso8601))) with \(count) stored update\(count == 1 ? "" : "s")")
+            scheduleDeadline(of: global.round, at: rounds.deadline)
+        }
+        if recovered.removedStale > 0 {
+            logger.info("removed \(recovered.removedStale) stale sealed file\(recovered.removedStale == 1 ? "" : "s") of closed rounds or unfinished writes")
+        }
+        closeIfDue()
+    }
+
+    /// The open round.
+    public var round: UInt64 { state.withLock { $0.rounds.round } }
+
+    /// The open round's state, as a copy.
+    public var snapshot: RoundState { state.withLock { $0.rounds } }
+
+    /// The global model of the open round; `no-model` before the provider sent one.
+    public func currentGlobal() throws(ChannelError) -> ModelReply {
+        try state.withLock { (live) throws(ChannelError) in try live.rounds.currentGlobal() }
+    }
+
+    /// Makes the model in `blob` the global model of round 0, sealed first. `invalid-model` naming the
+    /// field; `wrong-round` once the federation has started.
+    public func setInitial(_ blob: [UInt8]) throws(ChannelError) -> StoredModel {
+        let stored = try StoredModel(blob: blob)
+        let now = clock()
+        let deadline = try state.withLock { (live) throws(ChannelError) -> Date in
+            var next = live.rounds
+            try next.setInitial(stored, now: now)
+            // Under the lock, so no update can slip in between the check and the write; uploads are rare.
+            do throws(RuntimeError) {
+                try files.writeGlobal(.init(round: 0, openedAt: now, model: stored))
+            } catch {
+                logger.error("could not store the initial model: \(error.message)")
+                throw ChannelError(.internal, "the runtime could not store the model: \(error.message)")
+            }
+            live.rounds = next
+            return next.deadline
+        }
+        scheduleDeadline(of: 0, at: deadline)
+        return stored
+    }
+
+    /// Stores `update` from the device whose certificate has serial `serial`, sealed, and counts it in
+    /// its round; returns the acknowledgement to send. Refusals: `bad-request` (no samples), `invalid-model`
+    /// (wrong shape, non-finite values), `no-model`, `wrong-round`, `duplicate-update`.
+    ///
+    /// It does not close the round: call `closeIfDue()` once the acknowledgement is sent.
+    public func update(_ update: UpdateRequest, from serial: String) throws(ChannelError) -> UpdateAck {
+        guard update.samples >= 1 else {
+            throw ChannelError(.badRequest, "\"samples\" is 0: an update must say how many samples (at least 1) it was trained on")
+        }
+        guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
+            throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
+        }
+        let stored = try StoredModel(blob: update.model)
+        let reservation = try state.withLock { (live) throws(ChannelError) in
+            try live.rounds.reserve(round: update.round, serial: serial, id: stored.id)
+        }
+        let ack = UpdateAck(round: update.round, id: stored.id)
+        let device = String(serial.prefix(8))
+        if case .alreadyAcknowledged = reservation {
+            logger.info("update \(stored.shortID) from device \(device) for round \(update.round) was stored before; acknowledged again")
+            return ack
+        }
+        let accepted = AcceptedUpdate(serial: serial, id: stored.id, samples: update.samples, weights: stored.model.weights)
+        do {
+            try files.writeUpdate(accepted, blob: update.model, round: update.round)
+        } catch {
+            state.withLock { $0.rounds.release(serial) }
+            logger.error("could not store update \(stored.shortID) from device \(device): \(error.message)")
+            throw ChannelError(.internal, "the runtime could not store the update: \(error.message)")
+        }
+        let counted = state.withLock { live in
+            live.rounds.acknowledge(accepted, round: update.round) ? live.rounds.updates.count : nil
+        }
+        guard let counted else {
+            files.removeUpdate(round: update.round, serial: serial)
+            throw ChannelError(
+                .wrongRound,
+                "round \(update.round) closed while this update was being stored, so it does not count; "
+                    + "await the global model of round \(update.round + 1) and train on that")
+        }
+        logger.info(
+            "update \(stored.shortID) from device \(device) for round \(update.round) (\(update.samples) samples): \(counted) of \(rules.minUpdates)")
+        return ack
+    }
+
+    /// Waits until the global model of `round` or a later one is published and returns it. Refuses a
+    /// round more than one ahead of the open one (`wrong-round`), and gives up when `isCancelled` says
+    /// the device went away (checked every second) or the runtime stops.
+    public func awaitGlobal(round: UInt64, isCancelled: () -> Bool) throws(ChannelError) -> ModelReply {
+        try state.wait(polling: 1) { (live) throws(ChannelError) -> ModelReply? in
+            // Like every other connection the stop ends, this one closes without an answer; the device
+            // waits again once the runtime is back.
+            guard !live.stopping else { throw ChannelError(kind: .closed, code: .internal, message: "the runtime is stopping") }
+            let open = live.rounds.round
+            if open >= round { return try live.rounds.currentGlobal() }
+            guard live.rounds.global != nil else { throw ChannelError.noModelYet }
+            guard round == open + 1 else {
+                throw ChannelError(
+                    .wrongRound,
+                    "round \(round) is more than one round ahead: round \(open) is open, so its global model comes with round \(open + 1)")
+            }
+            if isCancelled() {
+                throw ChannelError(kind: .closed, code: .internal, message: "the device went away while it waited for round \(round)")
+            }
+            return nil
+        }
+    }
+
+    /// Closes the open round if it is due: aggregates its updates with the policy's rule, seals the
+    /// result as the global model of the next round, publishes it to every waiting device, then removes
+    /// the closed round's updates. Does nothing if the round is not due or is closing already.
+    public func closeIfDue() {
+        guard let closing = state.withLock({ $0.stopping ? nil : $0.rounds.beginClosing(now: clock()) }) else { return }
+        let round = closing.round
+        logger.info("---- round \(round) closes with \(closing.reason): aggregating with \(rules.rule) ----")
+        let start = ContinuousClock.now
+        let next: StoredModel
+        do {
+            let weights = try rules.rule.aggregate(
+                closing.updates.map(\.weights), weights: closing.updates.map { Double($0.samples) },
+                global: closing.global.model.weights)
+            // Saturating: a device may claim any count, and the sum only labels the model.
+            let samples = closing.updates.reduce(UInt64(0)) { total, update in
+                let (sum, overflow) = total.addingReportingOverflow(update.samples)
+                return overflow ? .max : sum
+            }
+            next = StoredModel(model: Model(weights: weights, round: round + 1, samples: samples))
+        } catch {
+            logger.error("round \(round) could not be aggregated: \(error); it stays open")
+            reopen(round)
+            return
+        }
+        let openedAt = clock()
+        do {
+            try files.writeGlobal(.init(round: round + 1, openedAt: openedAt, model: next))
+        } catch {
+            logger.error("the global model of round \(round + 1) could not be stored: \(error.message); round \(round) stays open")
+            reopen(round)
+            return
+        }
+        let deadline = state.changeAndBroadcast { live in
+            live.rounds.publish(next, openedAt: openedAt)
+            return live.rounds.deadline
+        }
+        let elapsed = ContinuousClock.now - start
+        logger.info(
+            "---- round \(round) closed: global model \(next.shortID) of round \(round + 1) (\(closing.updates.count) updates, \(next.model.samples) samples, \(String(format: "%.1f", elapsed.inSeconds * 1e3)) ms) ----")
+        do {
+            try files.removeUpdates(round: round)
+        } catch {
+            // A restart removes them: their round is closed.
+            logger.warning("could not remove the updates of round \(round): \(error.message)")
+        }
+        scheduleDeadline(of: round + 1, at: deadline)
+    }
+
+    /// Ends every wait for a global model (those connections close) and stops closing rounds.
+    public func stop() {
+        state.changeAndBroadcast { $0.stopping = true }
+    }
+
+    /// Reopens `round` after its closing failed, and tries closing it again in a few seconds (a full
+    /// disk may have room by then), so that waiting devices are not left waiting for another update.
+    private func reopen(_ round: UInt64) {
+        state.withLock { $0.rounds.cancelClosing() }
+        timers.asyncAfter(deadline: .now() + 5) { [weak self] in
+            guard let self, self.round == round else { return }
+            self.closeIfDue()
+        }
+    }
+
+    private func scheduleDeadline(of round: UInt64, at deadline: Date) {
+        let delay = max(0, deadline.timeIntervalSince(clock()))
+        timers.asyncAfter(deadline: .now() + delay) { [weak self] in
+            guard let self, self.round == round else { return }
+            let count = self.snapshot.updates.count
+            if count < self.rules.quorum {
+                self.logger.info(
+                    "round \(round) reached its deadline with \(count) update\(count == 1 ? "" : "s"), below the quorum of \(self.rules.quorum); it closes as soon as it has \(self.rules.quorum)")
+            }
+            self.closeIfDue()
+        }
+    }
+}

@@ -1,0 +1,69 @@
+public import Policy
+public import WordModel
+
+/// The terms of federated rounds, from the signed policy's `fl` settings: the aggregation rule every
+/// party agreed to, and when a round closes.
+public struct FederationRules: Sendable, CustomStringConvertible {
+    /// How the updates of a round are combined: FedAvg, CoordinateMedian or TrimmedMean, wrapped in
+    /// NormClipping when the policy sets `clip-norm`.
+    public let rule: any AggregationRule
+    /// A round closes as soon as it has this many updates.
+    public let minUpdates: Int
+    /// At its deadline a round closes if it has at least this many updates.
+    public let quorum: Int
+    /// How long after a round opens its deadline falls.
+    public let deadline: Duration
+
+    /// The rules of `settings`: fedavg -> FedAvg, median -> CoordinateMedian, trimmed-mean ->
+    /// TrimmedMean(β); `clip-norm` wraps the rule in NormClipping. Throws naming a setting out of range.
+    public init(_ settings: FederatedSettings) throws(RuntimeError) {
+        do {
+            var rule: any AggregationRule
+            switch settings.aggregation {
+            case .fedAvg:
+                rule = FedAvg()
+            case .median:
+                rule = CoordinateMedian()
+            case .trimmedMean:
+                guard let beta = settings.trimFraction else {
+                    throw RuntimeError("the policy's fl.aggregation is trimmed-mean but it sets no fl.trim-fraction")
+                }
+                rule = try TrimmedMean(trimFraction: beta)
+            }
+            if let bound = settings.clipNorm {
+                rule = try NormClipping(bound: bound, base: rule)
+            }
+            self.rule = rule
+        } catch let error as RuntimeError {
+            throw error
+        } catch {
+            throw RuntimeError("the policy's fl settings are out of range: \(error)")
+        }
+        guard settings.minUpdates >= 1, (1...settings.minUpdates).contains(settings.quorum) else {
+            throw RuntimeError(
+                "the policy's fl settings need min-updates >= 1 and quorum between 1 and min-updates (min-updates \(settings.minUpdates), quorum \(settings.quorum))")
+        }
+        guard settings.roundDeadlineSeconds.isFinite, settings.roundDeadlineSeconds > 0 else {
+            throw RuntimeError("the policy's fl.round-deadline-seconds must be a positive number, not \(settings.roundDeadlineSeconds)")
+        }
+        minUpdates = settings.minUpdates
+        quorum = settings.quorum
+        deadline = .milliseconds(Int64((settings.roundDeadlineSeconds * 1000).rounded()))
+    }
+
+    /// The rules of `policy`'s `fl` settings; throws if it has none.
+    public init(policy: PolicyDocument) throws(RuntimeError) {
+        guard let settings = policy.federated else {
+            throw RuntimeError("the policy has no \"fl\" settings, so this runtime cannot serve FL mode (sign a policy from policy-templates/fl.json)")
+        }
+        try self.init(settings)
+    }
+
+    /// "FedAvg; a round closes at 2 updates, or at its 60 s deadline with at least 1".
+    public var description: String {
+        let seconds = deadline.inSeconds
+        let shown = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
+        return "\(rule); a round closes at \(minUpdates) update\(minUpdates == 1 ? "" : "s"), "
+            + "or at its \(shown) s deadline with at least \(quorum)"
+    }
+}

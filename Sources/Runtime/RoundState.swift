@@ -1,0 +1,212 @@
+public import Channel
+public import Foundation
+public import WordModel
+
+/// An update counted in a round: whose it is (the device certificate's serial), its id, its sample
+/// count and its weights.
+public struct AcceptedUpdate: Sendable, Equatable {
+    /// The serial number (hex) of the device certificate that sent it.
+    public let serial: String
+    /// The lowercase hex SHA-256 of its model blob.
+    public let id: String
+    /// The samples it was trained on: its weight in FedAvg.
+    public let samples: UInt64
+    /// The model's weights.
+    public let weights: ModelWeights
+
+    /// An update of device `serial`.
+    public init(serial: String, id: String, samples: UInt64, weights: ModelWeights) {
+        self.serial = serial
+        self.id = id
+        self.samples = samples
+        self.weights = weights
+    }
+}
+
+/// The federation's rounds as a state machine, without clocks, threads or files, so that every
+/// transition can be tested on its own. `Federation` drives it under a lock and persists each step.
+///
+/// Round r is open from the moment its global model is published (round 0: the provider's model) until
+/// it closes. An update is first reserved (one per device certificate and round), then stored by the
+/// caller, then acknowledged; only acknowledged updates count. A round closes when it has `minUpdates`
+/// acknowledged updates, or, once its deadline has passed, as soon as it has `quorum`. While it closes,
+/// updates for it are refused; publishing the aggregate opens round r + 1 with no updates.
+public struct RoundState: Sendable {
+    /// Why a round closes.
+    public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
+        /// It reached `minUpdates` updates.
+        case enoughUpdates(Int)
+        /// Its deadline passed and it had at least `quorum` updates.
+        case deadline(Int)
+
+        /// "2 updates (min-updates reached)" or "1 update at the deadline (quorum 1)".
+        public var description: String {
+            switch self {
+            case .enoughUpdates(let count): "\(count) update\(count == 1 ? "" : "s"), min-updates reached"
+            case .deadline(let count): "\(count) update\(count == 1 ? "" : "s") at the deadline"
+            }
+        }
+    }
+
+    /// What to do with an update that passed `reserve`.
+    public enum Reservation: Sendable, Equatable {
+        /// Store it, then `acknowledge` it (or `release` it if storing failed).
+        case store
+        /// The same update from the same device was acknowledged before (the device did not see the
+        /// acknowledgement): acknowledge it again, storing nothing.
+        case alreadyAcknowledged(UpdateAck)
+    }
+
+    /// What a round's closing works on: the round, the global model it started from, its updates.
+    public struct Closing: Sendable {
+        /// The round that closes.
+        public let round: UInt64
+        /// Its global model, which the rules that clip measure distances from.
+        public let global: StoredModel
+        /// Its acknowledged updates, sorted by serial.
+        public let updates: [AcceptedUpdate]
+        /// Why it closes.
+        public let reason: CloseReason
+    }
+
+    /// The terms of the rounds.
+    public let rules: FederationRules
+    /// The open round (or the one closing).
+    public private(set) var round: UInt64
+    /// The global model of `round`; nil until the provider sent one.
+    public private(set) var global: StoredModel?
+    /// When `round` opened.
+    public private(set) var openedAt: Date
+    /// Whether `round` is being aggregated.
+    public private(set) var isClosing = false
+    private var accepted: [String: AcceptedUpdate] = [:]
+    /// Serials whose update is being stored now.
+    private var pending: Set<String> = []
+
+    /// A federation with no model yet.
+    public init(rules: FederationRules) {
+        self.rules = rules
+        round = 0
+        openedAt = .distantPast
+    }
+
+    /// The state a restart finds: round `round` with its global model, opened at `openedAt`, and the
+    /// updates stored for it.
+    public init(rules: FederationRules, round: UInt64, global: StoredModel, openedAt: Date, updates: [AcceptedUpdate]) {
+        self.init(rules: rules)
+        self.round = round
+        self.global = global
+        self.openedAt = openedAt
+        for update in updates { accepted[update.serial] = update }
+    }
+
+    /// The acknowledged updates of the open round, in no particular order.
+    public var updates: [AcceptedUpdate] { Array(accepted.values) }
+
+    /// When the open round's deadline falls.
+    public var deadline: Date { openedAt + rules.deadline.inSeconds }
+
+    /// Whether any update of round 0 was reserved or acknowledged, or any round closed: from then on the
+    /// initial model is fixed.
+    public var hasStarted: Bool { round > 0 || isClosing || !accepted.isEmpty || !pending.isEmpty }
+
+    /// Makes `model` the global model of round 0, opened at `now`. Refused (`wrong-round`) once the
+    /// federation has started: devices may already be training on the model it has.
+    public mutating func setInitial(_ model: StoredModel, now: Date) throws(ChannelError) {
+        guard !hasStarted else {
+            let where_ = round > 0 ? "it is at round \(round)" : "round 0 already has updates"
+            throw ChannelError(
+                .wrongRound,
+                "put-model sets the initial global model (round 0) only before the first update; \(where_). "
+                    + "To start a new federation, start the runtime on a fresh state folder")
+        }
+        global = model
+        openedAt = now
+    }
+
+    /// The global model of the open round; `no-model` before the provider sent one.
+    public func currentGlobal() throws(ChannelError) -> ModelReply {
+        guard let global else { throw ChannelError.noModelYet }
+        return ModelReply(model: global.blob, id: global.id, round: round)
+    }
+
+    /// Checks an update of `round` with id `id` from device `serial`, and reserves its place: `no-model`,
+    /// `wrong-round` (another round, or this one closing) or `duplicate-update`.
+    public mutating func reserve(round: UInt64, serial: String, id: String) throws(ChannelError) -> Reservation {
+        guard global != nil else { throw ChannelError.noModelYet }
+        guard round == self.round else {
+            let relation = round < self.round ? "has closed" : "has not opened"
+            throw ChannelError(
+                .wrongRound,
+                "an update for round \(round) is refused: that round \(relation); round \(self.round) is open (get-model returns its global model)")
+        }
+        guard !isClosing else {
+            throw ChannelError(
+                .wrongRound,
+                "an update for round \(round) is refused: the round is closing with \(accepted.count) updates; "
+                    + "await the global model of round \(round + 1) and train on that")
+        }
+        if let earlier = accepted[serial] {
+            if earlier.id == id { return .alreadyAcknowledged(UpdateAck(round: round, id: id)) }
+            throw ChannelError(
+                .duplicateUpdate,
+                "this device certificate (serial \(serial.prefix(8))...) already sent update \(earlier.id.prefix(8)) for round \(round); "
+                    + "one update per device and round")
+        }
+        guard pending.insert(serial).inserted else {
+            throw ChannelError(
+                .duplicateUpdate,
+                "this device certificate (serial \(serial.prefix(8))...) has an update for round \(round) being stored; "
+                    + "one update per device and round")
+        }
+        return .store
+    }
+
+    /// Counts `update`, which was reserved and is now stored, if its round is still open and not closing;
+    /// returns whether it counted. An update that did not count must be removed from the disk.
+    public mutating func acknowledge(_ update: AcceptedUpdate, round: UInt64) -> Bool {
+        guard pending.remove(update.serial) != nil, round == self.round, !isClosing else { return false }
+        accepted[update.serial] = update
+        return true
+    }
+
+    /// Gives up the reservation of `serial` (its update could not be stored).
+    public mutating func release(_ serial: String) {
+        pending.remove(serial)
+    }
+
+    /// Why the open round should close at `now`, or nil if it should stay open.
+    public func closeReason(now: Date) -> CloseReason? {
+        guard global != nil, !isClosing else { return nil }
+        if accepted.count >= rules.minUpdates { return .enoughUpdates(accepted.count) }
+        if now >= deadline, accepted.count >= rules.quorum { return .deadline(accepted.count) }
+        return nil
+    }
+
+    /// Starts closing the open round if it should close at `now`: from now on its updates are refused.
+    /// Returns what the aggregation works on (updates sorted by serial), or nil.
+    public mutating func beginClosing(now: Date) -> Closing? {
+        guard let reason = closeReason(now: now), let global else { return nil }
+        isClosing = true
+        // Sorted, so that the same updates always aggregate to the same bytes.
+        let updates = accepted.values.sorted { $0.serial < $1.serial }
+        return Closing(round: round, global: global, updates: updates, reason: reason)
+    }
+
+    /// Publishes `global` as the global model of the next round, opened at `openedAt`. The closing
+    /// round's updates are dropped; reservations still being stored will not count.
+    public mutating func publish(_ global: StoredModel, openedAt: Date) {
+        precondition(isClosing, "publish follows beginClosing")
+        round += 1
+        self.global = global
+        self.openedAt = openedAt
+        accepted = [:]
+        isClosing = false
+    }
+
+    /// Reopens the closing round as it was (its aggregate could not be made or stored).
+    public mutating func cancelClosing() {
+        isClosing = false
+    }
+
+}

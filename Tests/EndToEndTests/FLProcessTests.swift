@@ -1,0 +1,137 @@
+import Admission
+import Channel
+import Foundation
+import OpenSSLKit
+import TestSupport
+import Testing
+import WordModel
+
+/// FL mode with real processes: certifier, runtime, provider and devices, each attested, on loopback.
+@Suite(.serialized)
+struct FLProcessTests {
+    /// An FL domain (the fl template with `minUpdates`), the runtime serving FL mode, and the provider's
+    /// initial model (seed 42, 5 epochs on data/words-short.txt, as the demo) uploaded.
+    func servingDomain(minUpdates: Int = 2) throws -> (domain: AdmittedDomain, runtime: RunningProcess, port: UInt16, initial: [UInt8]) {
+        let domain = try AdmittedDomain(template: "fl") { $0.replacingOccurrences(of: "\"min-updates\": 2", with: "\"min-updates\": \(minUpdates)") }
+        for role in ["runtime", "provider"] { try domain.admit(role) }
+        let (runtime, port) = try domain.startRuntime(mode: "fl")
+        let model = domain.path("initial.cmlm")
+        try AdmittedDomain.check(
+            try Executables.run("cml-provider", ["train", "--seed", "42", "--words", MLProcessTests.words, "--epochs", "5", "--out", model]))
+        try AdmittedDomain.check(
+            try Executables.run("cml-provider", ["send", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("provider"), model]))
+        return (domain, runtime, port, try [UInt8](Data(contentsOf: URL(fileURLWithPath: model))))
+    }
+
+    @Test func twoDevicesEachCompleteTheOthersWordAfterTheRound() throws {
+        let (domain, runtime, port, initial) = try servingDomain()
+        defer { runtime.stop() }
+        for device in ["device1", "device2"] {
+            try AdmittedDomain.check(try domain.domain.attest("device", certifier: domain.certifier, state: domain.state(device)))
+        }
+        try "white\n".write(toFile: domain.path("white.txt"), atomically: true, encoding: .utf8)
+        let endpoint = "127.0.0.1:\(port)"
+        // Device 1: the interactive session; device 2: the scripted command. Both wait for the round.
+        let (first, firstOutput, _) = try Executables.start(
+            program: URL(fileURLWithPath: try Executables.path("cml-device")),
+            ["run", "--mode", "fl", "--runtime", endpoint, "--state", domain.state("device1")], input: "abo\nabout\nwhi\n")
+        let firstText = BackgroundRead(firstOutput.fileHandleForReading)
+        let second = try Executables.run(
+            "cml-device",
+            ["fl", "--runtime", endpoint, "--state", domain.state("device2"), "--words", domain.path("white.txt"), "--predict", "abo"])
+        first.waitUntilExit()
+        try AdmittedDomain.check(second)
+        #expect(first.terminationStatus == 0)
+
+        let lines = String(decoding: firstText.wait(), as: UTF8.self).split(separator: "\n").map(String.init)
+        try #require(lines.count == 20, "\(lines)")
+        #expect(lines[0] == "downloaded model \(ModelBlob.shortID(of: initial)) (\(initial.count) bytes, round 0) from the runtime at \(endpoint)")
+        #expect(Array(lines[1...3]) == ["Type characters: abo", lines[2], "Type correct answer: about"] && lines[2] != "Prediction: about")
+        #expect(lines[4..<14].map { $0.prefix { $0 != "," } } == (0..<10).map { "epoch: \($0 * 10)" })
+        #expect(lines[14].hasPrefix("sent update ") && lines[14].hasSuffix(" for round 0 (2 samples); the runtime acknowledged it"))
+        #expect(lines[15] == "waiting for the global model of round 1 ...")
+        #expect(lines[16].hasPrefix("received global model ") && lines[16].hasSuffix(" of round 1 (4 samples)"))
+        #expect(Array(lines[17...19]) == ["Type characters: whi", "Prediction: white", "Type correct answer: "])
+
+        let scripted = second.lines
+        #expect(scripted.first == "downloaded global model \(ModelBlob.shortID(of: initial)) (\(initial.count) bytes, round 0) from the runtime at \(endpoint)")
+        #expect(scripted.contains { $0.hasPrefix("round 0: trained locally on 1 word (2 samples), 100 epochs: loss ") })
+        #expect(scripted.contains { $0.hasPrefix("round 1: received global model \(lines[16].split(separator: " ")[3]) (4 samples)") })
+        #expect(scripted.last == "abo -> about")
+
+        let log = messages(runtime.standardError)
+        #expect(log.contains("federated rounds under the policy's rule: FedAvg; a round closes at 2 updates, or at its 60 s deadline with at least 1"))
+        #expect(log.contains("---- round 0 closes with 2 updates, min-updates reached: aggregating with FedAvg ----"))
+    }
+
+    @Test func aHundredAttestedDevicesForThreeRoundsGetTheFedAvgOfTheirUpdates() throws {
+        let (domain, runtime, port, initial) = try servingDomain(minUpdates: 100)
+        defer { runtime.stop() }
+        let contexts = try AttestedDevices.admit(100, in: domain)
+        let words = ["about", "white", "there", "their", "which", "words", "water", "where", "other", "world"]
+        var global = try ModelBlob.decode(initial)
+        for round in UInt64(0)..<3 {
+            let base = global
+            // Device i trains on 1 to 3 words, so sample counts (the FedAvg weights) differ.
+            let results = try concurrently(100, stackSize: 512 << 10) { index -> (Model, ModelReply) in
+                let client = RuntimeClient(host: "127.0.0.1", port: port, context: contexts[index])
+                defer { client.close() }
+                let download = try client.getModel()
+                let trainer = try Trainer(weights: try ModelBlob.decode(download.model).weights)
+                let set = try TrainingSet(words: (0...(index % 3)).map { words[(index + $0) % words.count] })
+                try trainer.train(set, epochs: 3)
+                let model = Model(weights: trainer.weights, round: download.round, samples: UInt64(set.count))
+                let ack = try client.update(round: download.round, model: ModelBlob.encode(model), samples: model.samples)
+                #expect(ack.round == round)
+                return (model, try client.awaitGlobal(round: round + 1, timeout: .seconds(120)))
+            }
+            let replies = results.map(\.1)
+            #expect(Set(replies.map(\.id)).count == 1 && replies.allSatisfy { $0.round == round + 1 })
+            global = try ModelBlob.decode(replies[0].model)
+            // FedAvg computed here: the sample-weighted mean of the updates.
+            let models = results.map(\.0)
+            let total = Double(models.reduce(0) { $0 + $1.samples })
+            var worst: Float = 0
+            for index in 0..<ModelWeights.parameterCount {
+                let mean = models.reduce(0.0) { $0 + Double($1.samples) * Double($1.weights.parameters[index]) } / total
+                worst = max(worst, abs(Float(mean) - global.weights.parameters[index]))
+            }
+            #expect(worst < 1e-6, "round \(round): the global model is \(worst) away from the FedAvg of the updates")
+            #expect(global.samples == UInt64(total) && global.weights != base.weights)
+        }
+        #expect(messages(runtime.standardError).filter { $0.hasPrefix("---- round ") && $0.contains(" closed: ") }.count == 3)
+    }
+
+    @Test func sigkillMidRoundThenRestartCompletesTheRoundWithEveryAcknowledgedUpdate() throws {
+        let (domain, runtime, port, initial) = try servingDomain(minUpdates: 3)
+        let contexts = try AttestedDevices.admit(3, in: domain)
+        let updates = try ["about", "white", "there"].map { word in
+            let trainer = try Trainer(weights: try ModelBlob.decode(initial).weights)
+            try trainer.train(try TrainingSet(words: [word]), epochs: 10)
+            return ModelBlob.encode(Model(weights: trainer.weights, samples: 2))
+        }
+        for index in 0..<2 {
+            let ack = try RuntimeClient(host: "127.0.0.1", port: port, context: contexts[index]).update(round: 0, model: updates[index], samples: 2)
+            #expect(ack.id == RuntimeClient.id(of: updates[index]))
+        }
+        #expect(runtime.end(with: SIGKILL) == SIGKILL)
+
+        let (restarted, newPort) = try domain.startRuntime(mode: "fl")
+        defer { restarted.stop() }
+        let resumed = try restarted.waitForLine { $0.contains("resumed round ") }
+        #expect(messages([resumed]).first?.hasSuffix(" with 2 stored updates") == true)
+        // The first device's update was acknowledged before the kill: sending it again is acknowledged again.
+        let again = try RuntimeClient(host: "127.0.0.1", port: newPort, context: contexts[0]).update(round: 0, model: updates[0], samples: 2)
+        #expect(again.round == 0)
+        _ = try RuntimeClient(host: "127.0.0.1", port: newPort, context: contexts[2]).update(round: 0, model: updates[2], samples: 2)
+        let global = try RuntimeClient(host: "127.0.0.1", port: newPort, context: contexts[1]).awaitGlobal(round: 1, timeout: .seconds(60))
+        let weights = try ModelBlob.decode(global.model)
+        #expect(weights.samples == 6)
+        let models = try updates.map { try ModelBlob.decode($0).weights.parameters }
+        let worst = (0..<ModelWeights.parameterCount).map { index in
+            abs(Float(models.reduce(0.0) { $0 + Double($1[index]) } / 3) - weights.weights.parameters[index])
+        }.max() ?? 1
+        #expect(worst < 1e-6)
+        #expect(restarted.end(with: SIGTERM) == 0)
+    }
+}

@@ -1,0 +1,193 @@
+import CBORKit
+import Channel
+import Device
+import Foundation
+import Policy
+import Provider
+import Runtime
+import TestSupport
+import Testing
+import WordModel
+
+/// FL mode in-process: the demo's round, every refusal of an update with its code and message, what
+/// put-model does once rounds have started, and waits for a global model.
+@Suite struct FLFlowTests {
+    /// A runtime in FL mode holding the demo's initial model as the global model of round 0.
+    func federation(_ policy: PolicyDocument = TestDomain.flPolicy()) throws -> RuntimeFixture {
+        let runtime = try RuntimeFixture(policy: policy, configuration: .init(mode: .fl))
+        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        return runtime
+    }
+
+    func device(_ runtime: RuntimeFixture) throws -> Device {
+        try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+    }
+
+    @Test func twoDevicesEachLearnTheOthersWordFromTheGlobalModel() throws {
+        let runtime = try federation()
+        defer { runtime.cleanUp() }
+        #expect(runtime.logs.messages.contains(
+            "federated rounds under the policy's rule: FedAvg; a round closes at 2 updates, or at its 60 s deadline with at least 1"))
+        let first = try device(runtime), second = try device(runtime)
+        for device in [first, second] {
+            let model = try device.download()
+            #expect(model.id == initialModel.id && device.round == 0)
+        }
+        #expect(try first.model?.complete("whi") != "white" || first.model?.complete("abo") != "about")
+
+        var epochLines: [String] = []
+        let about = try first.trainLocally(words: ["about"]) { if let line = $0.lossLine { epochLines.append(line) } }
+        let white = try second.trainLocally(words: ["white"])
+        #expect(epochLines.map { $0.prefix { $0 != "," } } == (0..<10).map { "epoch: \($0 * 10)" })
+        #expect(about.round == 0 && about.samples == 2 && about.epochs == 100)
+        #expect(try first.upload(about) == UpdateAck(round: 0, id: about.id))
+        #expect(runtime.server.federation?.round == 0)
+        #expect(try second.upload(white) == UpdateAck(round: 0, id: white.id))
+
+        // The second update closed the round; both devices get the same global model of round 1.
+        let globals: [DeviceModel] = try [first, second].map { device in try device.awaitGlobal(round: 1) }
+        #expect(globals[0].id == globals[1].id)
+        #expect(first.round == 1 && second.round == 1 && globals[0].model.samples == 4)
+        #expect(try first.model?.complete("whi") == "white")
+        #expect(try second.model?.complete("abo") == "about")
+        // It is the sample-weighted average of the two updates, from the global model of round 0.
+        let expected = try FedAvg().aggregate([about.model, white.model], global: initialModel.model.weights)
+        #expect(globals[0].model.weights == expected)
+        #expect(try runtime.client(role: "device").getModel().round == 1)
+
+        let lines = runtime.logs.messages
+        #expect(lines.contains { $0.hasPrefix("update \(about.shortID) from device ") && $0.hasSuffix(" for round 0 (2 samples): 1 of 2") })
+        #expect(lines.contains("---- round 0 closes with 2 updates, min-updates reached: aggregating with FedAvg ----"))
+        #expect(lines.contains { $0.hasPrefix("---- round 0 closed: global model \(globals[0].shortID) of round 1 (2 updates, 4 samples, ") })
+        // The round's updates are gone from the disk; the global model is sealed.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.sealedFolder) == ["federation.sealed"])
+    }
+
+    @Test func updatesAreRefusedWithTheirOwnCodes() throws {
+        let runtime = try federation(TestDomain.flPolicy(minUpdates: 3))
+        defer { runtime.cleanUp() }
+        let device = try self.device(runtime)
+        try device.download()
+        let update = try device.trainLocally(words: ["about"], epochs: 5)
+        func refusal(
+            _ request: UpdateRequest, role: String = "device", client: RuntimeClient? = nil
+        ) throws -> ChannelError? {
+            let client = try client ?? runtime.client(role: role)
+            return #expect(throws: ChannelError.self) { try client.update(round: request.round, model: request.model, samples: request.samples) }
+        }
+
+        let later = try refusal(UpdateRequest(round: 1, model: update.blob, samples: 2))
+        #expect(later?.code == .wrongRound)
+        #expect(later?.message == "an update for round 1 is refused: that round has not opened; round 0 is open (get-model returns its global model)")
+
+        let provider = try refusal(UpdateRequest(round: 0, model: update.blob, samples: 2), role: "provider")
+        #expect(provider?.code == .notAuthorized)
+        #expect(provider?.message == "role \"provider\" may not send \"update\" (only device may)")
+
+        var map = try #require(CBORDecoder().decode(update.blob).map)
+        map[text: "bias"] = CBORValue.bytes(Array(repeating: 0, count: 27 * 4))
+        let wrongShape = try refusal(UpdateRequest(round: 0, model: CBOREncoder.encode(.map(map)), samples: 2))
+        #expect(wrongShape?.code == .invalidModel)
+        #expect(wrongShape?.message == "tensor \"bias\" has 108 bytes, expected 112 (28 float32)")
+
+        var shape = update.model
+        shape.weights = try ModelWeights(parameters: [Float.nan] + update.model.weights.parameters.dropFirst())
+        let notFinite = try refusal(UpdateRequest(round: 0, model: ModelBlob.encode(shape), samples: 2))
+        #expect(notFinite?.code == .invalidModel)
+        #expect(notFinite?.message == "tensor \"kernel\" holds NaN at [0][0]")
+
+        let noSamples = try refusal(UpdateRequest(round: 0, model: update.blob, samples: 0))
+        #expect(noSamples?.code == .badRequest)
+
+        // One update per device certificate and round; sending the same one again is acknowledged again.
+        let same = try runtime.domain.identity(role: "device")
+        let client = try runtime.client(identity: same)
+        #expect(try client.update(round: 0, model: update.blob, samples: 2) == UpdateAck(round: 0, id: update.id))
+        #expect(try runtime.client(identity: same).update(round: 0, model: update.blob, samples: 2) == UpdateAck(round: 0, id: update.id))
+        let other = try device.trainLocally(words: ["white"], epochs: 5)
+        let duplicate = try refusal(UpdateRequest(round: 0, model: other.blob, samples: 2), client: try runtime.client(identity: same))
+        #expect(duplicate?.code == .duplicateUpdate)
+        #expect(duplicate?.message.hasSuffix("already sent update \(update.shortID) for round 0; one update per device and round") == true)
+        #expect(runtime.server.federation?.snapshot.updates.count == 1)
+
+        // ML requests are not served in FL mode.
+        let train = #expect(throws: ChannelError.self) { try runtime.client(role: "device").train(words: ["about"]) }
+        #expect(train?.code == .unknownType)
+        #expect(train?.message == "\"train\" is an ML request; this runtime serves FL mode")
+    }
+
+    @Test func putModelSetsTheInitialModelOnlyUntilTheFirstUpdate() throws {
+        let runtime = try RuntimeFixture(policy: TestDomain.flPolicy(), configuration: .init(mode: .fl))
+        defer { runtime.cleanUp() }
+        let device = try self.device(runtime)
+        let early = #expect(throws: ChannelError.self) { try device.download() }
+        #expect(early?.code == .noModel)
+
+        let provider = try runtime.client(role: "provider")
+        let replaced = StoredModel(model: Model(seed: 7))
+        _ = try provider.putModel(replaced.blob)
+        _ = try provider.putModel(initialModel.blob)
+        #expect(try device.download().id == initialModel.id)
+        try device.upload(try device.trainLocally(words: ["about"], epochs: 5))
+
+        let late = #expect(throws: ChannelError.self) { try runtime.client(role: "provider").putModel(replaced.blob) }
+        #expect(late?.code == .wrongRound)
+        #expect(late?.message == "put-model sets the initial global model (round 0) only before the first update; round 0 already has updates. "
+            + "To start a new federation, start the runtime on a fresh state folder")
+        #expect(try runtime.client(role: "provider").getModel().id == initialModel.id)
+    }
+
+    @Test func awaitingAGlobalModelReturnsAtOnceForPublishedRoundsAndRefusesRoundsAhead() throws {
+        let runtime = try federation(TestDomain.flPolicy(minUpdates: 1))
+        defer { runtime.cleanUp() }
+        let client = try runtime.client(role: "device")
+        #expect(try client.awaitGlobal(round: 0).id == initialModel.id)
+        let ahead = #expect(throws: ChannelError.self) { try runtime.client(role: "device").awaitGlobal(round: 2) }
+        #expect(ahead?.code == .wrongRound)
+        #expect(ahead?.message == "round 2 is more than one round ahead: round 0 is open, so its global model comes with round 1")
+
+        // A device waiting for round 1 gets it when another device's update closes round 0.
+        let waited = try concurrently(2) { index -> ModelReply? in
+            if index == 0 { return try runtime.client(role: "device").awaitGlobal(round: 1) }
+            Thread.sleep(forTimeInterval: 0.3)
+            let device = try self.device(runtime)
+            try device.download()
+            try device.upload(try device.trainLocally(words: ["about"], epochs: 5))
+            return nil
+        }
+        let global = try #require(waited[0])
+        #expect(global.round == 1)
+        #expect(try runtime.client(role: "device").awaitGlobal(round: 0).id == global.id)
+    }
+
+    @Test func aDeviceWaitingThroughARuntimeRestartGetsTheGlobalModel() throws {
+        let runtime = try federation()
+        defer { runtime.cleanUp() }
+        let waited = try concurrently(2) { index -> UInt64? in
+            let device = try self.device(runtime)
+            if index == 0 {
+                try device.download()
+                try device.upload(try device.trainLocally(words: ["about"], epochs: 5))
+                // The runtime restarts while this device waits; it reconnects and waits again.
+                return try device.awaitGlobal(round: 1).model.round
+            }
+            // Restart once the first device's update is in (and it is waiting).
+            let deadline = Date() + 60
+            while runtime.server.federation?.snapshot.updates.count != 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            Thread.sleep(forTimeInterval: 0.2)
+            try runtime.restart(samePort: true)
+            try device.download()
+            try device.upload(try device.trainLocally(words: ["white"], epochs: 5))
+            return nil
+        }
+        #expect(waited[0] == 1)
+        #expect(runtime.logs.messages.contains { $0.hasPrefix("resumed round 0 ") && $0.hasSuffix(" with 1 stored update") })
+    }
+
+    @Test func flModeNeedsThePolicysFLSettings() throws {
+        let error = #expect(throws: RuntimeError.self) {
+            try RuntimeFixture(policy: TestDomain.mlPolicy(), configuration: .init(mode: .fl))
+        }
+        #expect(error?.message == "the policy has no \"fl\" settings, so this runtime cannot serve FL mode (sign a policy from policy-templates/fl.json)")
+    }
+}

@@ -1,0 +1,90 @@
+import Channel
+import Foundation
+import OpenSSLKit
+import Policy
+import Runtime
+import TestSupport
+import Testing
+import WordModel
+
+/// Through the runtime: a poisoned update against each aggregation rule the policy can choose, and a
+/// device that drops out mid-upload.
+@Suite struct FLRobustnessTests {
+    static let honestWords = ["about", "white", "there", "their", "which", "words", "water", "where", "other", "world"]
+
+    /// An honest update: the initial model trained on `word` (2 samples).
+    static func honest(_ word: String) throws -> Model {
+        let trainer = try Trainer(weights: initialModel.model.weights)
+        try trainer.train(try TrainingSet(words: [word]), epochs: 20)
+        return Model(weights: trainer.weights, samples: 2)
+    }
+
+    /// Ten honest updates and one that is an honest model scaled by 100, each from its own device
+    /// certificate, in one round of a runtime under `policy`; returns the published global model.
+    static func round(_ policy: PolicyDocument, honest: [Model], poisoned: Model) throws -> ModelWeights {
+        let runtime = try RuntimeFixture(policy: policy, configuration: .init(mode: .fl))
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        for model in honest + [poisoned] {
+            _ = try runtime.client(role: "device").update(round: 0, model: ModelBlob.encode(model), samples: model.samples)
+        }
+        let global = try runtime.client(role: "device").awaitGlobal(round: 1, timeout: .seconds(60))
+        return try ModelBlob.decode(global.model).weights
+    }
+
+    @Test func robustRulesStayWithTheHonestDevicesAndFedAvgDoesNot() throws {
+        let honest = try Self.honestWords.map(Self.honest)
+        var scaled = honest[0]
+        scaled.weights = try ModelWeights(parameters: scaled.weights.parameters.map { $0 * 100 })
+        // The honest devices' FedAvg (equal sample counts: the plain mean), computed here.
+        let honestMean = try ModelWeights(parameters: (0..<ModelWeights.parameterCount).map { index in
+            Float(honest.reduce(0.0) { $0 + Double($1.weights.parameters[index]) } / Double(honest.count))
+        })
+        // How far honest updates lie from their mean: "close" means closer than that.
+        let spread = honest.map { $0.weights.distance(to: honestMean) }.reduce(0, +) / Double(honest.count)
+        let clip = 2 * (honest.map { $0.weights.distance(to: initialModel.model.weights) }.max() ?? 1)
+
+        let robust: [(String, PolicyDocument)] = [
+            ("median", TestDomain.flPolicy(aggregation: .median, minUpdates: 11)),
+            ("trimmed mean (β = 0.1)", TestDomain.flPolicy(aggregation: .trimmedMean, trimFraction: 0.1, minUpdates: 11)),
+            ("FedAvg after clipping to \(String(format: "%.2f", clip))", TestDomain.flPolicy(clipNorm: clip, minUpdates: 11)),
+        ]
+        let plain = try Self.round(TestDomain.flPolicy(minUpdates: 11), honest: honest, poisoned: scaled).distance(to: honestMean)
+        print("poisoning: 10 honest updates lie \(String(format: "%.4f", spread)) on average from their FedAvg")
+        print("poisoning: plain FedAvg with one update scaled by 100: \(String(format: "%.4f", plain)) from the honest FedAvg")
+        #expect(plain > 10 * spread)
+        for (name, policy) in robust {
+            let distance = try Self.round(policy, honest: honest, poisoned: scaled).distance(to: honestMean)
+            print("poisoning: \(name): \(String(format: "%.4f", distance)) from the honest FedAvg (plain FedAvg: \(String(format: "%.4f", plain)))")
+            #expect(distance < spread, "\(name)")
+        }
+    }
+
+    @Test func aDeviceThatDropsOutMidUploadDoesNotStallTheRound() throws {
+        let runtime = try RuntimeFixture(
+            policy: TestDomain.flPolicy(minUpdates: 3, quorum: 2, deadlineSeconds: 2), configuration: .init(mode: .fl))
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        let updates = try ["about", "white", "there"].map(Self.honest)
+
+        // The third device starts its upload, sends half of the frame, and goes away.
+        let socket = try TCPConnector.connect(host: "127.0.0.1", port: runtime.server.port, timeout: .seconds(10))
+        try socket.setTimeouts(receive: .seconds(10), send: .seconds(10))
+        let tls = try TLSConnection(context: try runtime.domain.clientContext(role: "device"), fileDescriptor: socket.fileDescriptor)
+        try tls.handshake()
+        let frame = try FrameCodec().encode(UpdateRequest(round: 0, model: ModelBlob.encode(updates[2]), samples: 2).frame)
+        try tls.write(Array(frame.prefix(frame.count / 2)))
+        socket.shutdown()
+
+        for model in updates.prefix(2) {
+            _ = try runtime.client(role: "device").update(round: 0, model: ModelBlob.encode(model), samples: 2)
+        }
+        // Below min-updates (3), the round closes at its deadline with the quorum (2).
+        let global = try runtime.client(role: "device").awaitGlobal(round: 1, timeout: .seconds(30))
+        #expect(global.round == 1)
+        let expected = try FedAvg().aggregate(Array(updates.prefix(2)), global: initialModel.model.weights)
+        #expect(try ModelBlob.decode(global.model).weights == expected)
+        #expect(try ModelBlob.decode(global.model).samples == 4)
+        #expect(runtime.logs.messages.contains("---- round 0 closes with 2 updates at the deadline: aggregating with FedAvg ----"))
+    }
+}

@@ -1,0 +1,210 @@
+import Channel
+import Foundation
+import Policy
+@testable import Runtime
+import TestSupport
+import Testing
+import WordModel
+
+/// Recovery at each crash point of docs/fl.md: the files a runtime killed at that point leaves are made
+/// (by running the federation up to it, or writing what it would have written), then a new federation
+/// starts on them, as a restarted runtime does.
+@Suite struct FederationRecoveryTests {
+    /// A sealed-state folder and federations on it, each as a runtime (re)start would make one.
+    final class Folder: Sendable {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cml-federation-\(UUID().uuidString)").path
+        let logs = LogRecords()
+
+        var sealed: SealedStore { get throws { try SealedStore(directory: path, sealingSecret: Array(repeating: 9, count: 32)) } }
+
+        func start(
+            minUpdates: Int = 3, quorum: Int = 1, deadline: Double = 600, clock: @escaping @Sendable () -> Date = { Date() }
+        ) throws -> Federation {
+            let rules = try FederationRules(FederatedSettings(minUpdates: minUpdates, quorum: quorum, roundDeadlineSeconds: deadline))
+            return try Federation(sealed: sealed, rules: rules, logger: logs.logger(label: "runtime", level: .info), clock: clock)
+        }
+
+        func files() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// The update a device with `serial` would send in `round` after training on `word`.
+    static func update(_ word: String, round: UInt64) throws -> UpdateRequest {
+        let trainer = try Trainer(weights: initialModel.model.weights)
+        try trainer.train(try TrainingSet(words: [word]), epochs: 3)
+        return UpdateRequest(round: round, model: ModelBlob.encode(Model(weights: trainer.weights, round: round, samples: 2)), samples: 2)
+    }
+
+    static let words = ["about", "white", "there", "which"]
+
+    /// The FedAvg of `updates` (equal samples: their plain mean), computed here.
+    static func mean(_ updates: [UpdateRequest]) throws -> [Float] {
+        let models = try updates.map { try ModelBlob.decode($0.model).weights.parameters }
+        return (0..<ModelWeights.parameterCount).map { index in
+            Float(models.reduce(0.0) { $0 + Double($1[index]) } / Double(models.count))
+        }
+    }
+
+    @Test func acknowledgedUpdatesSurviveARestartAndTheRoundCompletesWithThem() throws {
+        let folder = Folder()
+        let before = try folder.start()
+        _ = try before.setInitial(initialModel.blob)
+        let sent = try Self.words.prefix(3).map { try Self.update($0, round: 0) }
+        _ = try before.update(sent[0], from: "0a")
+        _ = try before.update(sent[1], from: "0b")
+        before.stop()
+
+        let after = try folder.start()
+        #expect(after.round == 0 && Set(after.snapshot.updates.map(\.serial)) == ["0a", "0b"])
+        #expect(folder.logs.messages.contains { $0.hasPrefix("resumed round 0 (global model \(initialModel.shortID), opened ") && $0.hasSuffix(" with 2 stored updates") })
+        // A device that did not see its acknowledgement sends the same update again: acknowledged again.
+        #expect(try after.update(sent[1], from: "0b") == UpdateAck(round: 0, id: ModelBlob.id(of: sent[1].model)))
+        _ = try after.update(sent[2], from: "0c")
+        after.closeIfDue()
+        let global = try after.currentGlobal()
+        #expect(global.round == 1)
+        #expect(try ModelBlob.decode(global.model).weights.parameters == Self.mean(sent))
+    }
+
+    @Test func aWriteCutShortLeavesNoUpdate() throws {
+        let folder = Folder()
+        let before = try folder.start()
+        _ = try before.setInitial(initialModel.blob)
+        before.stop()
+        // The temporary file of an update being written when the runtime died.
+        let partial = "\(folder.path)/update-0-0a.sealed.tmp-123-456"
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: partial))
+
+        let after = try folder.start()
+        #expect(after.snapshot.updates.isEmpty)
+        #expect(try folder.files() == ["federation.sealed"])
+        #expect(folder.logs.messages.contains("removed 1 stale sealed file of closed rounds or unfinished writes"))
+    }
+
+    @Test func aRoundThatWasDueWhenTheRuntimeDiedClosesAtTheRestartOnce() throws {
+        let folder = Folder()
+        let before = try folder.start(minUpdates: 2)
+        _ = try before.setInitial(initialModel.blob)
+        let sent = try Self.words.prefix(2).map { try Self.update($0, round: 0) }
+        _ = try before.update(sent[0], from: "0a")
+        // Died after storing the second update, before the round closed (nothing of round 1 on disk).
+        let files = FederationFiles(sealed: try folder.sealed)
+        let second = try StoredModel(blob: sent[1].model)
+        try files.writeUpdate(AcceptedUpdate(serial: "0b", id: second.id, samples: 2, weights: second.model.weights), blob: sent[1].model, round: 0)
+        before.stop()
+
+        let after = try folder.start(minUpdates: 2)
+        let global = try after.currentGlobal()
+        #expect(global.round == 1)
+        #expect(try ModelBlob.decode(global.model).weights.parameters == Self.mean(sent))
+        #expect(try folder.files() == ["federation.sealed"])
+        #expect(folder.logs.messages.filter { $0.hasPrefix("---- round 0 closed: ") }.count == 1)
+
+        // Restarting again publishes nothing new: round 1 is open, with the same global model.
+        let again = try folder.start(minUpdates: 2)
+        #expect(try again.currentGlobal() == global)
+        #expect(folder.logs.messages.filter { $0.hasPrefix("---- round 0 closed: ") }.count == 1)
+    }
+
+    @Test func diedAfterPublishingBeforeRemovingTheUpdatesKeepsThePublishedRound() throws {
+        let folder = Folder()
+        let before = try folder.start(minUpdates: 2)
+        _ = try before.setInitial(initialModel.blob)
+        for (index, word) in Self.words.prefix(2).enumerated() {
+            _ = try before.update(try Self.update(word, round: 0), from: "0\(index)")
+        }
+        // Keep the update files, close the round, then put them back: as if it died before removing them.
+        let kept = try folder.files().filter { $0.hasPrefix("update-") }
+        let copies = try kept.map { try Data(contentsOf: URL(fileURLWithPath: "\(folder.path)/\($0)")) }
+        before.closeIfDue()
+        let published = try before.currentGlobal()
+        before.stop()
+        for (name, data) in zip(kept, copies) { try data.write(to: URL(fileURLWithPath: "\(folder.path)/\(name)")) }
+
+        let after = try folder.start(minUpdates: 2)
+        #expect(try after.currentGlobal() == published)
+        #expect(after.round == 1 && after.snapshot.updates.isEmpty)
+        #expect(try folder.files() == ["federation.sealed"])
+        #expect(folder.logs.messages.contains("removed 2 stale sealed files of closed rounds or unfinished writes"))
+        #expect(folder.logs.messages.filter { $0.hasPrefix("---- round 0 closed: ") }.count == 1)
+    }
+
+    @Test func anUpdateStoredForARoundThatClosedMeanwhileIsRemoved() throws {
+        let folder = Folder()
+        let before = try folder.start(minUpdates: 1)
+        _ = try before.setInitial(initialModel.blob)
+        _ = try before.update(try Self.update("about", round: 0), from: "0a")
+        before.closeIfDue()
+        // A late update of round 0 that was stored as the round closed, and never counted.
+        let late = try Self.update("white", round: 0)
+        let stored = try StoredModel(blob: late.model)
+        try FederationFiles(sealed: try folder.sealed).writeUpdate(
+            AcceptedUpdate(serial: "0b", id: stored.id, samples: 2, weights: stored.model.weights), blob: late.model, round: 0)
+        before.stop()
+
+        let after = try folder.start(minUpdates: 1)
+        #expect(after.round == 1 && after.snapshot.updates.isEmpty)
+        #expect(try folder.files() == ["federation.sealed"])
+    }
+
+    @Test func aRoundWhoseDeadlinePassedWhileTheRuntimeWasDownClosesWithItsQuorum() throws {
+        let folder = Folder()
+        let now = Date()
+        let before = try folder.start(minUpdates: 3, quorum: 1, deadline: 60, clock: { now })
+        _ = try before.setInitial(initialModel.blob)
+        _ = try before.update(try Self.update("about", round: 0), from: "0a")
+        before.stop()
+
+        // Back two minutes later: the deadline (kept in the sealed global model) has passed.
+        let after = try folder.start(minUpdates: 3, quorum: 1, deadline: 60, clock: { now + 120 })
+        #expect(after.round == 1)
+        #expect(folder.logs.messages.contains("---- round 0 closes with 1 update at the deadline: aggregating with FedAvg ----"))
+    }
+
+    @Test func aChangedOrMovedUpdateFileStopsTheRestart() throws {
+        let folder = Folder()
+        let before = try folder.start()
+        _ = try before.setInitial(initialModel.blob)
+        _ = try before.update(try Self.update("about", round: 0), from: "0a")
+        before.stop()
+        let original = "\(folder.path)/update-0-0a.sealed"
+
+        // Passed off as another device's update: its name is authenticated with it.
+        try FileManager.default.moveItem(atPath: original, toPath: "\(folder.path)/update-0-0b.sealed")
+        let moved = #expect(throws: RuntimeError.self) { try folder.start() }
+        #expect(moved?.message.hasPrefix("\(folder.path)/update-0-0b.sealed: refused: it does not authenticate") == true)
+
+        try FileManager.default.moveItem(atPath: "\(folder.path)/update-0-0b.sealed", toPath: original)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: original)))
+        bytes[bytes.count / 2] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: original))
+        let changed = #expect(throws: RuntimeError.self) { try folder.start() }
+        #expect(changed?.message.hasPrefix("\(original): refused: it does not authenticate") == true)
+    }
+
+    @Test func aGlobalModelThatCannotBeStoredKeepsTheRoundOpenAndIsTriedAgain() throws {
+        let folder = Folder()
+        let federation = try folder.start(minUpdates: 2)
+        defer { federation.stop() }
+        _ = try federation.setInitial(initialModel.blob)
+        let sent = try Self.words.prefix(2).map { try Self.update($0, round: 0) }
+        _ = try federation.update(sent[0], from: "0a")
+        // A directory where the global model goes: its rename fails, as on a full or broken disk.
+        let global = "\(folder.path)/federation.sealed"
+        try FileManager.default.removeItem(atPath: global)
+        try FileManager.default.createDirectory(atPath: global, withIntermediateDirectories: false)
+        _ = try federation.update(sent[1], from: "0b")
+        federation.closeIfDue()
+        #expect(federation.round == 0 && federation.snapshot.updates.count == 2 && !federation.snapshot.isClosing)
+        #expect(folder.logs.messages.contains { $0.hasPrefix("the global model of round 1 could not be stored: ") && $0.hasSuffix("; round 0 stays open") })
+
+        // Once the disk is usable again, the round closes without another update.
+        try FileManager.default.removeItem(atPath: global)
+        let reply = try federation.awaitGlobal(round: 1) { false }
+        #expect(reply.round == 1)
+        #expect(try ModelBlob.decode(reply.model).weights.parameters == Self.mean(sent))
+    }
+}

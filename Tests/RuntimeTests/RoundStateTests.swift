@@ -1,0 +1,194 @@
+import Channel
+import Foundation
+import Policy
+import Runtime
+import Testing
+import WordModel
+
+/// The round state machine on its own: every transition and refusal, with the clock in the test's hands.
+@Suite struct RoundStateTests {
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func rules(minUpdates: Int = 3, quorum: Int = 2, deadline: Double = 60) throws -> FederationRules {
+        try FederationRules(FederatedSettings(minUpdates: minUpdates, quorum: quorum, roundDeadlineSeconds: deadline))
+    }
+
+    func update(_ serial: String, id: String = "aa", samples: UInt64 = 2) -> AcceptedUpdate {
+        AcceptedUpdate(serial: serial, id: id, samples: samples, weights: .zero)
+    }
+
+    /// A state with round 0 open since `start`.
+    func open(_ rules: FederationRules) throws -> RoundState {
+        var state = RoundState(rules: rules)
+        try state.setInitial(StoredModel(model: Model(seed: 1)), now: Self.start)
+        return state
+    }
+
+    /// Reserves and acknowledges an update of `serial` in the open round.
+    func add(_ serial: String, to state: inout RoundState, id: String = "aa") throws {
+        let reserved1 = try state.reserve(round: state.round, serial: serial, id: id)
+        #expect(reserved1 == .store)
+        let counted1 = state.acknowledge(update(serial, id: id), round: state.round)
+        #expect(counted1)
+    }
+
+    @Test func nothingHappensBeforeTheInitialModel() throws {
+        var state = RoundState(rules: try rules())
+        let empty = state
+        let error = #expect(throws: ChannelError.self) { var copy = empty; _ = try copy.reserve(round: 0, serial: "01", id: "aa") }
+        #expect(error?.code == .noModel)
+        #expect(#expect(throws: ChannelError.self) { try state.currentGlobal() }?.code == .noModel)
+        #expect(state.closeReason(now: .distantFuture) == nil)
+        let closing = state.beginClosing(now: .distantFuture)
+        #expect(closing == nil)
+    }
+
+    @Test func aRoundClosesAtMinUpdatesAndPublishingOpensTheNext() throws {
+        var state = try open(try rules())
+        #expect(try state.currentGlobal().round == 0)
+        try add("01", to: &state)
+        try add("02", to: &state)
+        #expect(state.closeReason(now: Self.start) == nil)
+        try add("03", to: &state)
+        #expect(state.closeReason(now: Self.start) == .enoughUpdates(3))
+
+        let began = state.beginClosing(now: Self.start)
+        let closing = try #require(began)
+        #expect(closing.round == 0 && closing.updates.map(\.serial) == ["01", "02", "03"])
+        let again = state.beginClosing(now: Self.start)
+        #expect(state.isClosing && again == nil)
+        let closingState = state
+        let late = #expect(throws: ChannelError.self) { var copy = closingState; _ = try copy.reserve(round: 0, serial: "04", id: "aa") }
+        #expect(late?.code == .wrongRound)
+        #expect(late?.message == "an update for round 0 is refused: the round is closing with 3 updates; await the global model of round 1 and train on that")
+
+        let next = StoredModel(model: Model(weights: ModelWeights(seed: 2), round: 1))
+        state.publish(next, openedAt: Self.start + 5)
+        #expect(state.round == 1 && !state.isClosing && state.updates.isEmpty)
+        #expect(try state.currentGlobal() == ModelReply(model: next.blob, id: next.id, round: 1))
+        #expect(state.deadline == Self.start + 65)
+        let published = state
+        let old = #expect(throws: ChannelError.self) { var copy = published; _ = try copy.reserve(round: 0, serial: "01", id: "aa") }
+        #expect(old?.message == "an update for round 0 is refused: that round has closed; round 1 is open (get-model returns its global model)")
+        // The same devices take part again in the new round.
+        try add("01", to: &state)
+    }
+
+    @Test func anUpdateStoredWhileItsRoundClosedDoesNotCount() throws {
+        var state = try open(try rules(minUpdates: 2))
+        try add("01", to: &state)
+        let reserved2 = try state.reserve(round: 0, serial: "02", id: "aa")
+        #expect(reserved2 == .store)
+        let reserved3 = try state.reserve(round: 0, serial: "03", id: "aa")
+        #expect(reserved3 == .store)
+        let counted2 = state.acknowledge(update("03"), round: 0)
+        #expect(counted2)
+        let began = state.beginClosing(now: Self.start)
+        _ = try #require(began)
+        // Device 02's update was still being stored: it does not count, and must be removed.
+        let counted3 = state.acknowledge(update("02"), round: 0)
+        #expect(!counted3)
+        state.publish(StoredModel(model: Model(seed: 2)), openedAt: Self.start)
+        let counted4 = state.acknowledge(update("02"), round: 0)
+        #expect(!counted4)
+    }
+
+    @Test func atTheDeadlineARoundClosesWithAQuorumOrAsSoonAsItHasOne() throws {
+        var state = try open(try rules(minUpdates: 3, quorum: 2, deadline: 60))
+        try add("01", to: &state)
+        #expect(state.closeReason(now: Self.start + 59) == nil)
+        // Past the deadline with one update, below the quorum: it stays open ...
+        #expect(state.closeReason(now: Self.start + 61) == nil)
+        try add("02", to: &state)
+        // ... until the quorum is there.
+        #expect(state.closeReason(now: Self.start + 30) == nil)
+        #expect(state.closeReason(now: Self.start + 61) == .deadline(2))
+        #expect(RoundState.CloseReason.deadline(2).description == "2 updates at the deadline")
+    }
+
+    @Test func oneUpdatePerDeviceAndRoundButARetryIsAcknowledgedAgain() throws {
+        var state = try open(try rules())
+        try add("01", to: &state, id: "aa")
+        let reserved4 = try state.reserve(round: 0, serial: "01", id: "aa")
+        #expect(reserved4 == .alreadyAcknowledged(UpdateAck(round: 0, id: "aa")))
+        let acknowledged = state
+        let other = #expect(throws: ChannelError.self) { var copy = acknowledged; _ = try copy.reserve(round: 0, serial: "01", id: "bb") }
+        #expect(other?.code == .duplicateUpdate)
+        #expect(other?.message == "this device certificate (serial 01...) already sent update aa for round 0; one update per device and round")
+
+        let reserved5 = try state.reserve(round: 0, serial: "02", id: "cc")
+        #expect(reserved5 == .store)
+        let storing = state
+        let twice = #expect(throws: ChannelError.self) { var copy = storing; _ = try copy.reserve(round: 0, serial: "02", id: "cc") }
+        #expect(twice?.code == .duplicateUpdate)
+        #expect(twice?.message.contains("has an update for round 0 being stored") == true)
+        // An update that could not be stored frees its place.
+        state.release("02")
+        let reserved6 = try state.reserve(round: 0, serial: "02", id: "cc")
+        #expect(reserved6 == .store)
+        #expect(state.updates.count == 1)
+    }
+
+    @Test func theInitialModelIsFixedOnceTheFirstUpdateIsReserved() throws {
+        var state = try open(try rules())
+        let replacement = StoredModel(model: Model(seed: 9))
+        try state.setInitial(replacement, now: Self.start + 10)
+        #expect(state.global == replacement && state.openedAt == Self.start + 10)
+        let reserved7 = try state.reserve(round: 0, serial: "01", id: "aa")
+        #expect(reserved7 == .store)
+        let started = state
+        let refused = #expect(throws: ChannelError.self) { var copy = started; try copy.setInitial(StoredModel(model: Model(seed: 1)), now: Self.start) }
+        #expect(refused?.code == .wrongRound)
+        #expect(state.global == replacement)
+    }
+
+    @Test func aFailedClosingReopensTheRoundWithItsUpdates() throws {
+        var state = try open(try rules(minUpdates: 1, quorum: 1))
+        try add("01", to: &state)
+        let began = state.beginClosing(now: Self.start)
+        _ = try #require(began)
+        state.cancelClosing()
+        #expect(!state.isClosing && state.round == 0 && state.updates.count == 1)
+        #expect(state.closeReason(now: Self.start) == .enoughUpdates(1))
+    }
+
+    @Test func aRestartedStateHoldsItsRoundAndUpdates() throws {
+        let global = StoredModel(model: Model(weights: ModelWeights(seed: 3), round: 4))
+        let state = RoundState(
+            rules: try rules(minUpdates: 2), round: 4, global: global, openedAt: Self.start, updates: [update("01"), update("02")])
+        #expect(state.round == 4 && state.updates.count == 2 && state.hasStarted)
+        #expect(state.closeReason(now: Self.start) == .enoughUpdates(2))
+    }
+}
+
+/// The policy's `fl` settings as the runtime applies them.
+@Suite struct FederationRulesTests {
+    func rules(_ aggregation: FederatedSettings.Aggregation, trim: Double? = nil, clip: Double? = nil) throws -> FederationRules {
+        try FederationRules(
+            FederatedSettings(aggregation: aggregation, trimFraction: trim, clipNorm: clip, minUpdates: 2, quorum: 1, roundDeadlineSeconds: 60))
+    }
+
+    @Test func eachPolicySettingMapsToItsRule() throws {
+        #expect(try rules(.fedAvg).rule is FedAvg)
+        #expect(try rules(.median).rule is CoordinateMedian)
+        #expect((try rules(.trimmedMean, trim: 0.2).rule as? TrimmedMean)?.trimFraction == 0.2)
+        let clipped = try #require(try rules(.median, clip: 5).rule as? NormClipping)
+        #expect(clipped.bound == 5 && clipped.base is CoordinateMedian)
+        #expect(try rules(.fedAvg, clip: 2.5).description
+            == "FedAvg after norm clipping to 2.5; a round closes at 2 updates, or at its 60 s deadline with at least 1")
+        #expect(try rules(.trimmedMean, trim: 0.1).rule.description == "trimmed mean (β = 0.1)")
+    }
+
+    @Test func settingsThatCannotRunAreRefusedByName() throws {
+        let missing = #expect(throws: RuntimeError.self) { try rules(.trimmedMean) }
+        #expect(missing?.message == "the policy's fl.aggregation is trimmed-mean but it sets no fl.trim-fraction")
+        let beta = #expect(throws: RuntimeError.self) { try rules(.trimmedMean, trim: 0.5) }
+        #expect(beta?.message.hasPrefix("the policy's fl settings are out of range: trim fraction β 0.5 is out of range") == true)
+        let none = #expect(throws: RuntimeError.self) { try FederationRules(policy: TestPolicies.withoutFL) }
+        #expect(none?.message.hasPrefix("the policy has no \"fl\" settings") == true)
+    }
+}
+
+enum TestPolicies {
+    static let withoutFL = PolicyDocument(roles: [:], platforms: [], channels: [])
+}

@@ -1,0 +1,224 @@
+import Admission
+import Attestation
+import Certifier
+import Channel
+import CommandSupport
+import Foundation
+import Logging
+import OpenSSLKit
+import Policy
+import Synchronization
+import WordModel
+
+/// One federated round with 10, 100 and 1,000 devices against a real `cml-runtime serve --mode fl`
+/// process (built beside this bench), every party attested to a certifier in this process.
+///
+/// Setup, not timed: the certifier, the runtime's attestation and start, the provider's initial model,
+/// each device's own attestation, connection, download, and its update (the global model slightly
+/// perturbed, so no two are alike). Timed, `round_latency_ms`: from the moment every device sends its
+/// `update` until the last of them holds the global model of the next round, i.e. the runtime's
+/// sealing of every update before its acknowledgement, the aggregation, the sealing of the global model
+/// and its delivery to every waiting device. `runtime_peak_rss_mb` is the runtime process's VmHWM
+/// (/proc/PID/status) after all rounds of that device count.
+struct FLSuite: BenchSuite {
+    let name = "fl"
+    static let deviceCounts = [10, 100, 1000]
+
+    func run(_ settings: BenchSettings, _ reporter: JSONLinesReporter) throws {
+        _ = OpenFileLimit.raiseToHardLimit()
+        let runtime = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("cml-runtime").path ?? "cml-runtime"
+        guard FileManager.default.isExecutableFile(atPath: runtime) else {
+            throw CommandFailure("fl: \(runtime) is not built (tools/bench builds it beside cml-bench)")
+        }
+        for devices in Self.deviceCounts {
+            let bench = try FederationBench(devices: devices, runtimeExecutable: runtime)
+            defer { bench.stop() }
+            StandardError.line("fl: \(devices) devices attested and connected; runtime pid \(bench.pid) on port \(bench.port)")
+            var latencies: [Double] = []
+            // The first round warms up; each later one is measured.
+            for run in 0...settings.runs {
+                let seconds = try bench.runRound()
+                if run > 0 { latencies.append(seconds) }
+                StandardError.line("fl: \(devices) devices, round \(run)\(run == 0 ? " (warm-up)" : ""): \(String(format: "%.1f", seconds * 1e3)) ms")
+            }
+            let latency = Measure.median(latencies) * 1e3
+            let peak = try bench.peakResidentMegabytes()
+            StandardError.line("fl: \(devices) devices: round \(String(format: "%.1f", latency)) ms (median), runtime peak RSS \(String(format: "%.1f", peak)) MB")
+            reporter.figure("round_latency_ms", value: latency, unit: "ms", parameters: ["devices": devices])
+            reporter.figure("runtime_peak_rss_mb", value: peak, unit: "MB", parameters: ["devices": devices])
+        }
+    }
+}
+
+/// A certifier in this process, an attested `cml-runtime serve --mode fl` process whose rounds close at
+/// `devices` updates, its initial model, and `devices` attested devices connected to it.
+private final class FederationBench: @unchecked Sendable {
+    // `@unchecked Sendable`: device thread `index` is the only one that touches `clients[index]` and
+    // `updates[index]`; the rest is set in `init` and only read afterwards.
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-bench-fl-\(UUID().uuidString)").path
+    let process = Process()
+    let port: UInt16
+    private let certifier: ChannelServer
+    private let clients: [RuntimeClient]
+    private var updates: [[UInt8]] = []
+    private var round: UInt64 = 0
+    private let admission: (port: UInt16, root: Certificate, platformKey: ECPrivateKey)
+
+    var pid: Int32 { process.processIdentifier }
+
+    init(devices: Int, runtimeExecutable: String) throws {
+        let state = try CertifierState.initialize(directory: "\(folder)/certifier")
+        let platformKey = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
+        let deviceMeasurement = SecureRandom.bytes(32), providerMeasurement = SecureRandom.bytes(32)
+        let policy = PolicyDocument(
+            name: "bench, FL mode",
+            roles: [
+                "runtime": RolePolicy(initialMeasurements: [HexBytes(try ExecutableMeasurement.of(file: runtimeExecutable))], secrets: ["sealing"]),
+                "provider": RolePolicy(initialMeasurements: [HexBytes(providerMeasurement)]),
+                "device": RolePolicy(initialMeasurements: [HexBytes(deviceMeasurement)]),
+            ],
+            platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
+            channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")],
+            federated: FederatedSettings(minUpdates: devices, quorum: devices, roundDeadlineSeconds: 3600))
+        let service = try CertifierService(
+            state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKey).bytes,
+            logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        certifier = try service.makeServer(host: "127.0.0.1", port: 0)
+        try certifier.start()
+
+        let attest = try ProgramRun.run(runtimeExecutable, [
+            "attest", "--certifier", "127.0.0.1:\(certifier.port)", "--policy-cert", "\(folder)/certifier/policy.crt",
+            "--state", "\(folder)/runtime", "--attester", "sim", "--platform", state.platformDirectory,
+        ], includeErrors: true)
+        guard attest.status == 0 else { throw CommandFailure("fl: cml-runtime attest failed: \(attest.output)") }
+        let port = try Self.serve(process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log")
+        self.port = port
+
+        let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
+        self.admission = admission
+        let admit = { @Sendable (role: String, measurement: [UInt8]) throws -> TLSContext in
+            try FederationBench.admit(role: role, measurement: measurement, at: admission)
+        }
+        let trainer = try Trainer(weights: ModelWeights(seed: 42))
+        try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
+        let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit("provider", providerMeasurement))
+        _ = try provider.putModel(ModelBlob.encode(Model(weights: trainer.weights, samples: 10)))
+        provider.close()
+
+        let contexts = Contexts(count: devices)
+        try runConcurrently(8, label: "fl setup") { worker in
+            for index in stride(from: worker, to: devices, by: 8) { contexts.set(index, try admit("device", deviceMeasurement)) }
+        }
+        clients = try contexts.all().map { context in
+            RuntimeClient(
+                host: "127.0.0.1", port: port, context: context, configuration: .init(connectTimeout: .seconds(60), readTimeout: .seconds(600)))
+        }
+        try connectAll()
+        try prepareUpdates()
+    }
+
+    /// One round, timed: every device uploads its update and waits for the next global model.
+    func runRound() throws -> Double {
+        let round = self.round
+        let seconds = try Measure.time {
+            try runConcurrently(clients.count, label: "fl round") { [self] index in
+                _ = try clients[index].update(round: round, model: updates[index], samples: 2)
+                let global = try clients[index].awaitGlobal(round: round + 1)
+                guard global.round == round + 1 else { throw CommandFailure("device \(index) got the global model of round \(global.round)") }
+            }
+        }
+        self.round += 1
+        try prepareUpdates()
+        return seconds
+    }
+
+    /// Connects every device, 32 at a time.
+    private func connectAll() throws {
+        let workers = min(clients.count, 32)
+        try runConcurrently(workers, label: "fl connect") { [self] worker in
+            for index in stride(from: worker, to: clients.count, by: workers) { try clients[index].connect() }
+        }
+    }
+
+    /// A new TLS key for `role`, attested with a simulated token stating `measurement`: its client context.
+    private static func admit(
+        role: String, measurement: [UInt8], at certifier: (port: UInt16, root: Certificate, platformKey: ECPrivateKey)
+    ) throws -> TLSContext {
+        let key = AdmissionClient.makeTLSKey()
+        let summary = try AdmissionClient(configuration: .init(connectTimeout: .seconds(60), readTimeout: .seconds(60))).requestAdmission(
+            role: role, certifierHost: "127.0.0.1", certifierPort: certifier.port, policyCertificate: certifier.root,
+            attester: try SimulatedAttester(platformKey: certifier.platformKey, measurement: measurement), key: key)
+        return try TLSContext(
+            side: .client, trustedRoot: certifier.root, identity: TLSIdentity(certificate: summary.certificate, privateKey: key))
+    }
+
+    /// The runtime's peak resident memory (VmHWM) in MB.
+    func peakResidentMegabytes() throws -> Double {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { throw CommandFailure("fl: no VmHWM in /proc/\(pid)/status") }
+        return kilobytes / 1024
+    }
+
+    func stop() {
+        for client in clients { client.close() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        certifier.stop()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Each device's next update: the current global model, perturbed by the device's own noise.
+    private func prepareUpdates() throws {
+        let global = try ModelBlob.decode(clients[0].getModel().model)
+        var random = SeededGenerator(seed: round)
+        updates = (0..<clients.count).map { _ in
+            var parameters = global.weights.parameters
+            for index in parameters.indices { parameters[index] += Float(random.nextUniform(-0.01, 0.01)) }
+            // Perturbing finite weights by at most 0.01 keeps them finite and the count right.
+            let weights = (try? ModelWeights(parameters: parameters)) ?? global.weights
+            return ModelBlob.encode(Model(weights: weights, round: round, samples: 2))
+        }
+    }
+
+    /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`) and returns the port it serves on.
+    private static func serve(_ process: Process, _ executable: String, state: String, log: String) throws -> UInt16 {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl"]
+        guard FileManager.default.createFile(atPath: log, contents: nil) else { throw CommandFailure("fl: cannot create \(log)") }
+        process.standardError = FileHandle(forWritingAtPath: log)
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("serving FL mode on "), let port = UInt16(text.split(separator: ":").last ?? "") else {
+            throw CommandFailure("fl: the runtime did not start: \"\(text)\" (log: \(log))")
+        }
+        return port
+    }
+}
+
+/// Device contexts filled in by several threads.
+private final class Contexts: Sendable {
+    private let contexts: Mutex<[TLSContext?]>
+
+    init(count: Int) {
+        contexts = Mutex(Array(repeating: nil, count: count))
+    }
+
+    func set(_ index: Int, _ context: TLSContext) {
+        contexts.withLock { $0[index] = context }
+    }
+
+    func all() throws -> [TLSContext] {
+        try contexts.withLock { $0 }.enumerated().map { index, context in
+            guard let context else { throw CommandFailure("fl: device \(index) was not admitted") }
+            return context
+        }
+    }
+}
