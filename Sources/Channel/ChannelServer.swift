@@ -14,6 +14,11 @@ import Glibc
 /// Otherwise it reads requests until the peer closes and passes each to the handler. A handler error
 /// becomes an `error` frame (its code if it is a `ChannelError`, `internal` otherwise), and so does a
 /// malformed or oversized frame; then that connection closes and the server goes on serving others.
+///
+/// Slow peers cannot hold a thread for long: a watchdog shuts down a connection whose handshake, or
+/// one of whose frames, takes longer than its timeout in all (a peer that sends a byte now and then
+/// never trips the per-read timeouts). At most `maxConnections` are served at once; more are closed
+/// as soon as they are accepted, so a flood of connections cannot use up threads and memory.
 public final class ChannelServer: Sendable {
     /// Limits and policy for every connection.
     public struct Configuration: Sendable {
@@ -31,12 +36,15 @@ public final class ChannelServer: Sendable {
         public var maxFrameSize: Int
         /// Stack size of each connection thread.
         public var threadStackSize: Int
+        /// The most connections served at once; one more is closed as soon as it is accepted.
+        public var maxConnections: Int
 
-        /// Limits with these defaults: 10 s handshake, 5 min read, 30 s write, 1 MiB frames, 256 KiB stacks.
+        /// Limits with these defaults: 10 s handshake, 5 min read, 30 s write, 1 MiB frames, 256 KiB stacks,
+        /// 4,096 connections.
         public init(
             name: String = "server", allowedPeerRoles: Set<String>? = nil, handshakeTimeout: Duration = .seconds(10),
             readTimeout: Duration = .seconds(300), writeTimeout: Duration = .seconds(30),
-            maxFrameSize: Int = FrameCodec.defaultMaxFrameSize, threadStackSize: Int = 256 << 10
+            maxFrameSize: Int = FrameCodec.defaultMaxFrameSize, threadStackSize: Int = 256 << 10, maxConnections: Int = 4096
         ) {
             self.name = name
             self.allowedPeerRoles = allowedPeerRoles
@@ -45,6 +53,7 @@ public final class ChannelServer: Sendable {
             self.writeTimeout = writeTimeout
             self.maxFrameSize = maxFrameSize
             self.threadStackSize = threadStackSize
+            self.maxConnections = maxConnections
         }
     }
 
@@ -60,6 +69,8 @@ public final class ChannelServer: Sendable {
         var stopping = false
         var nextID = 0
         var connections: [Int: Socket] = [:]
+        /// Whether connections are being turned away for the limit (logged once each time it is reached).
+        var atLimit = false
     }
 
     /// The port it listens on (the OS-picked one when asked for port 0).
@@ -75,6 +86,10 @@ public final class ChannelServer: Sendable {
     private let state = Mutex(State())
     /// True while no accept loop runs (before `run()` and after it returns).
     private let acceptLoopDone = Mutex(true)
+    /// True while no watchdog runs.
+    private let watchdogDone = Mutex(true)
+    /// How often the watchdog looks for connections past their deadline, in microseconds (0.1 s).
+    private static let watchdogInterval: UInt32 = 100_000
 
     /// Listens on `host:port` at once (port 0: the OS picks; read `port`). Call `run()` or `start()` to serve.
     ///
@@ -101,6 +116,11 @@ public final class ChannelServer: Sendable {
     /// Serves on the calling thread until `stop()` is called (from another thread or a signal handler's).
     public func run() {
         acceptLoopDone.withLock { $0 = false }
+        watchdogDone.withLock { $0 = false }
+        if !WorkerThread.start(stackSize: WorkerThread.defaultStackSize, { [self] in watchDeadlines() }) {
+            watchdogDone.withLock { $0 = true }
+            logger.error("no thread for the watchdog: slow peers are bounded by the per-read timeouts only")
+        }
         logger.info("listening", metadata: ["listen.address": "\(address)", "tls.mutual": "\(context.requestsPeerCertificate)"])
         while !state.withLock({ $0.stopping }) {
             let socket: Socket
@@ -113,7 +133,15 @@ public final class ChannelServer: Sendable {
                 usleep(100_000)
                 continue
             }
-            guard let id = register(socket) else { break }
+            guard let registration = register(socket) else { break }
+            guard case .admitted(let id) = registration else {
+                if case .refusedFirst = registration {
+                    logger.warning(
+                        "connection limit reached: closing new connections at once until one ends",
+                        metadata: ["connections.max": "\(configuration.maxConnections)"])
+                }
+                continue
+            }
             let started = WorkerThread.start(stackSize: configuration.threadStackSize) { [self] in
                 serve(socket)
                 // Done with OpenSSL before `stop()` can see this connection gone and let the process exit.
@@ -146,22 +174,53 @@ public final class ChannelServer: Sendable {
         listener.shutdown()
         for socket in open { socket.shutdown() }
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, activeConnections > 0 || !acceptLoopDone.withLock({ $0 }) {
+        while ContinuousClock.now < deadline,
+            activeConnections > 0 || !acceptLoopDone.withLock({ $0 }) || !watchdogDone.withLock({ $0 })
+        {
             usleep(5_000)
         }
     }
 
-    private func register(_ socket: Socket) -> Int? {
+    private enum Registration {
+        /// Serve it under this id.
+        case admitted(Int)
+        /// Over the limit: close it; the first one since the limit was reached.
+        case refusedFirst
+        /// Over the limit: close it.
+        case refused
+    }
+
+    /// Registers a new connection; nil once the server is stopping.
+    private func register(_ socket: Socket) -> Registration? {
         state.withLock { state in
             guard !state.stopping else { return nil }
+            guard state.connections.count < configuration.maxConnections else {
+                defer { state.atLimit = true }
+                return state.atLimit ? .refused : .refusedFirst
+            }
+            state.atLimit = false
             state.nextID += 1
             state.connections[state.nextID] = socket
-            return state.nextID
+            return .admitted(state.nextID)
         }
     }
 
     private func unregister(_ id: Int) {
         _ = state.withLock { $0.connections.removeValue(forKey: id) }
+    }
+
+    /// Until the server stops: shuts down each connection past its deadline (see `Socket.deadline`), so
+    /// that the thread serving it gets a timeout.
+    private func watchDeadlines() {
+        while true {
+            usleep(Self.watchdogInterval)
+            let open = state.withLock { $0.stopping ? nil : Array($0.connections.values) }
+            guard let open else { break }
+            for socket in open where socket.isPastDeadline {
+                socket.shutdown()
+            }
+        }
+        watchdogDone.withLock { $0 = true }
     }
 
     /// One connection, start to end, on its own thread.
