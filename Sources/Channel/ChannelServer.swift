@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 public import OpenSSLKit
 import Synchronization
@@ -11,9 +12,10 @@ import Glibc
 /// For each connection it runs the handshake (bounded by `handshakeTimeout`), then, with mutual TLS,
 /// refuses a peer whose certificate is missing, untrusted, names no role, or names a role outside
 /// `allowedPeerRoles`: the peer gets an `error` frame saying why, and no request of its is read.
-/// Otherwise it reads requests until the peer closes and passes each to the handler. A handler error
-/// becomes an `error` frame (its code if it is a `ChannelError`, `internal` otherwise), and so does a
-/// malformed or oversized frame; then that connection closes and the server goes on serving others.
+/// Otherwise it reads requests until the peer closes and passes each to the handler; a request that
+/// arrives after the peer's certificate expired is refused instead. A handler error becomes an `error`
+/// frame (its code if it is a `ChannelError`, `internal` otherwise), and so does a malformed or
+/// oversized frame; then that connection closes and the server goes on serving others.
 ///
 /// Slow peers cannot hold a thread for long: a watchdog shuts down a connection whose handshake, or
 /// one of whose frames, takes longer than its timeout in all (a peer that sends a byte now and then
@@ -286,6 +288,13 @@ public final class ChannelServer: Sendable {
             while let request = try connection.receiveIfAny() {
                 logger[metadataKey: "request.type"] = "\(request.type)"
                 logger.trace("request", metadata: ["request": "\(request)"])
+                // The handshake checked the certificate's dates; a connection may outlive them.
+                if let peer, Date() > peer.notAfter {
+                    throw ChannelError(
+                        kind: .refused, code: .notAuthorized,
+                        message: "\(configuration.name) refused the request: your certificate expired on \(UTCTimeText.format(peer.notAfter)) "
+                            + "(after this connection was made); attest again and reconnect")
+                }
                 try handler(peer, request, connection)
             }
             logger.debug("peer closed the connection")

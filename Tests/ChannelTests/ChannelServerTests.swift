@@ -354,3 +354,19 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     let third = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
     #expect(try third.request(ping(3)).unsigned("n") == 3)
 }
+
+@Test func aRequestAfterThePeersCertificateExpiredIsRefused() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext())
+    defer { server.stop() }
+    let shortLived = try domain.identity(role: "device", notAfter: Date() + 3)
+    let client = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: shortLived), expectedRoles: ["runtime"])
+    #expect(try client.request(ping(1)).unsigned("n") == 1)
+    // The connection outlives the certificate.
+    #expect(eventually { Date() > shortLived.certificate.notAfter + 0.5 })
+    let error = #expect(throws: ChannelError.self) { try client.request(ping(2)) }
+    #expect(error?.kind == .remote && error?.code == .notAuthorized)
+    #expect(error?.message == "runtime refused the request: your certificate expired on \(UTCTimeText.format(shortLived.certificate.notAfter)) "
+        + "(after this connection was made); attest again and reconnect")
+}
