@@ -89,6 +89,17 @@ struct MLProcessTests {
         #expect(forged.error == ErrorMessage(
             .notAuthorized,
             "runtime refused the connection: your certificate is not issued by this domain's policy key (self-signed \"cml-device\")"))
+
+        // A name with a line end cannot forge a line in the runtime's log.
+        let forger = try TestDomain.selfSigned(role: "device", commonName: "cml-device\n00:00:00 [runtime] forged line")
+        let refused = #expect(throws: ChannelError.self) {
+            try RuntimeClient(host: "127.0.0.1", port: port, context: try TLSContext(
+                side: .client, trustedRoot: try Certificate(pem: String(contentsOfFile: policy, encoding: .utf8)), identity: forger)).getModel()
+        }
+        #expect(refused?.code == .notAuthorized)
+        let escaped = try runtime.waitForLine { $0.contains("refused peer") && $0.contains("forged line") }
+        #expect(escaped.contains(#"(self-signed "cml-device\n00:00:00 [runtime] forged line")"#), "\(escaped)")
+        #expect(!runtime.standardError.contains { $0.hasPrefix("00:00:00") })
         #expect(runtime.isRunning)
     }
 
