@@ -174,6 +174,21 @@ struct MLProcessTests {
             "Error: \(sealed): refused: it does not authenticate under this runtime's sealing key, so it was changed, or sealed under another key"))
     }
 
+    @Test func aRuntimeWhoseAdmissionExpiresSaysSoAndIsRefused() throws {
+        let domain = try AdmittedDomain { $0.replacingOccurrences(of: "\"admission-lifetime-seconds\": 3600", with: "\"admission-lifetime-seconds\": 6") }
+        try domain.admit("runtime")
+        let (runtime, port) = try domain.startRuntime()
+        defer { runtime.stop() }
+        let warning = try runtime.waitForLine { $0.contains("admission certificate expired") }
+        #expect(messages([warning]).first?.hasSuffix(
+            "clients refuse new connections; attest again (`cml-runtime attest`) and restart; the sealed state is kept") == true, "\(warning)")
+        // A device admitted now refuses it.
+        try domain.admit("device")
+        let refused = #expect(throws: ChannelError.self) { try client(domain, role: "device", port: port).getModel() }
+        #expect(refused?.kind == .refused)
+        #expect(refused?.message.hasPrefix("refused runtime at 127.0.0.1:\(port): its certificate expired on ") == true, "\(String(describing: refused))")
+    }
+
     @Test func twoHundredDevicesConnectedAtOnce() throws {
         let (domain, runtime, port, initial) = try servingDomain()
         defer { runtime.stop() }
