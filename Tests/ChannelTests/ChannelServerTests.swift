@@ -278,13 +278,19 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     server.stop()
 }
 
-@Test func aPeerThatTricklesItsHandshakeIsCutOffAtTheHandshakeTimeout() throws {
-    let domain = try TestDomain()
+/// A started server of `domain` with `configuration`, and the records of what it logs.
+private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer.Configuration) throws -> (ChannelServer, LogRecords) {
     let records = LogRecords()
     let server = try ChannelServer(
-        host: "127.0.0.1", port: 0, context: try domain.serverContext(),
-        configuration: .init(name: "runtime", handshakeTimeout: .milliseconds(500)), logger: records.logger(), handler: echo)
+        host: "127.0.0.1", port: 0, context: try domain.serverContext(), configuration: configuration, logger: records.logger(),
+        handler: echo)
     try server.start()
+    return (server, records)
+}
+
+@Test func aPeerThatTricklesItsHandshakeIsCutOffAtTheHandshakeTimeout() throws {
+    let domain = try TestDomain()
+    let (server, records) = try recordedServer(domain, .init(name: "runtime", handshakeTimeout: .milliseconds(500)))
     defer { server.stop() }
     let socket = try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10))
     // A TLS record header announcing 16 KiB, then one byte every 50 ms: each read gets a byte well
@@ -306,11 +312,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
 
 @Test func aPeerThatTricklesAFrameIsCutOffAtTheReadTimeout() throws {
     let domain = try TestDomain()
-    let records = LogRecords()
-    let server = try ChannelServer(
-        host: "127.0.0.1", port: 0, context: try domain.serverContext(),
-        configuration: .init(name: "runtime", readTimeout: .milliseconds(500)), logger: records.logger(), handler: echo)
-    try server.start()
+    let (server, records) = try recordedServer(domain, .init(name: "runtime", readTimeout: .milliseconds(500)))
     defer { server.stop() }
     let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: "device"))
     // A frame of 1000 bytes, one byte every 50 ms: it would take 50 s.
@@ -329,11 +331,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
 
 @Test func connectionsOverTheLimitAreClosedAtOnceAndOthersStillServed() throws {
     let domain = try TestDomain()
-    let records = LogRecords()
-    let server = try ChannelServer(
-        host: "127.0.0.1", port: 0, context: try domain.serverContext(),
-        configuration: .init(name: "runtime", maxConnections: 2), logger: records.logger(), handler: echo)
-    try server.start()
+    let (server, records) = try recordedServer(domain, .init(name: "runtime", maxConnections: 2))
     defer { server.stop() }
     let context = try domain.clientContext(identity: try domain.identity(role: "device"))
     let first = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
