@@ -17,10 +17,10 @@ import Glibc
 /// frame (its code if it is a `ChannelError`, `internal` otherwise), and so does a malformed or
 /// oversized frame; then that connection closes and the server goes on serving others.
 ///
-/// Slow peers cannot hold a thread for long: a watchdog shuts down a connection whose handshake, or
-/// one of whose frames, takes longer than its timeout in all (a peer that sends a byte now and then
-/// never trips the per-read timeouts). At most `maxConnections` are served at once; more are closed
-/// as soon as they are accepted, so a flood of connections cannot use up threads and memory.
+/// Slow peers cannot hold a thread for long: a connection whose handshake, or one of whose frames,
+/// takes longer than its timeout in all is shut down (`Socket.deadline`; a peer that sends a byte now
+/// and then never trips the per-read timeouts). At most `maxConnections` are served at once; more are
+/// closed as soon as they are accepted, so a flood of connections cannot use up threads and memory.
 public final class ChannelServer: Sendable {
     /// Limits and policy for every connection.
     public struct Configuration: Sendable {
@@ -88,10 +88,6 @@ public final class ChannelServer: Sendable {
     private let state = Mutex(State())
     /// True while no accept loop runs (before `run()` and after it returns).
     private let acceptLoopDone = Mutex(true)
-    /// True while no watchdog runs.
-    private let watchdogDone = Mutex(true)
-    /// How often the watchdog looks for connections past their deadline, in microseconds (0.1 s).
-    private static let watchdogInterval: UInt32 = 100_000
 
     /// Listens on `host:port` at once (port 0: the OS picks; read `port`). Call `run()` or `start()` to serve.
     ///
@@ -118,11 +114,6 @@ public final class ChannelServer: Sendable {
     /// Serves on the calling thread until `stop()` is called (from another thread or a signal handler's).
     public func run() {
         acceptLoopDone.withLock { $0 = false }
-        watchdogDone.withLock { $0 = false }
-        if !WorkerThread.start(stackSize: WorkerThread.defaultStackSize, { [self] in watchDeadlines() }) {
-            watchdogDone.withLock { $0 = true }
-            logger.error("no thread for the watchdog: slow peers are bounded by the per-read timeouts only")
-        }
         logger.info("listening", metadata: ["listen.address": "\(address)", "tls.mutual": "\(context.requestsPeerCertificate)"])
         while !state.withLock({ $0.stopping }) {
             let socket: Socket
@@ -176,9 +167,7 @@ public final class ChannelServer: Sendable {
         listener.shutdown()
         for socket in open { socket.shutdown() }
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline,
-            activeConnections > 0 || !acceptLoopDone.withLock({ $0 }) || !watchdogDone.withLock({ $0 })
-        {
+        while ContinuousClock.now < deadline, activeConnections > 0 || !acceptLoopDone.withLock({ $0 }) {
             usleep(5_000)
         }
     }
@@ -209,20 +198,6 @@ public final class ChannelServer: Sendable {
 
     private func unregister(_ id: Int) {
         _ = state.withLock { $0.connections.removeValue(forKey: id) }
-    }
-
-    /// Until the server stops: shuts down each connection past its deadline (see `Socket.deadline`), so
-    /// that the thread serving it gets a timeout.
-    private func watchDeadlines() {
-        while true {
-            usleep(Self.watchdogInterval)
-            let open = state.withLock { $0.stopping ? nil : Array($0.connections.values) }
-            guard let open else { break }
-            for socket in open where socket.isPastDeadline {
-                socket.shutdown()
-            }
-        }
-        watchdogDone.withLock { $0 = true }
     }
 
     /// One connection, start to end, on its own thread.

@@ -66,10 +66,13 @@ public final class Socket: Sendable, CustomStringConvertible {
     /// When the operation under way (a handshake, one whole frame) must be done, or nil for none.
     ///
     /// `SO_RCVTIMEO` bounds each read, so a peer that sends a byte now and then would never time out;
-    /// this bounds the whole operation. `ChannelServer` shuts down a socket whose deadline has passed.
+    /// this bounds the whole operation: `DeadlineWatchdog` shuts down a socket whose deadline has passed.
     public var deadline: ContinuousClock.Instant? {
         get { operationDeadline.withLock { $0 } }
-        set { operationDeadline.withLock { $0 = newValue } }
+        set {
+            operationDeadline.withLock { $0 = newValue }
+            if newValue == nil { DeadlineWatchdog.forget(self) } else { DeadlineWatchdog.watch(self) }
+        }
     }
 
     /// Starts a deadline `timeout` from now for the next operation (none if `timeout` is zero: forever).

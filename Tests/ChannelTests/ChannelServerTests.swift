@@ -329,6 +329,31 @@ private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer
     #expect(timeout.metadata["error"]?.hasSuffix(": took longer than 0.5 seconds") == true, "\(timeout.metadata)")
 }
 
+@Test func aClientIsNotHeldByAServerThatTricklesItsHandshake() throws {
+    // Not a TLS server: it answers a ClientHello with a record header announcing 16 KiB, then one byte
+    // every 50 ms, each well within the client's 0.5 s per-read timeout.
+    let listener = try TCPListener(host: "127.0.0.1", port: 0)
+    let trickler = Thread {
+        guard let socket = try? listener.accept() else { return }
+        var bytes: [UInt8] = [0x16, 0x03, 0x03, 0x40, 0x00]
+        while send(socket.fileDescriptor, &bytes, bytes.count, Int32(MSG_NOSIGNAL)) > 0 {
+            bytes = [0x01]
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+    trickler.start()
+    defer { listener.shutdown() }
+    let domain = try TestDomain()
+    let error = #expect(throws: ChannelError.self) {
+        try ChannelClient.connect(
+            host: "127.0.0.1", port: listener.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
+            expectedRoles: ["runtime"], configuration: .init(connectTimeout: .milliseconds(500)))
+    }
+    // The bound on the whole handshake, not a per-read timeout (the 16 KiB would take 14 minutes).
+    #expect(error?.kind == .timeout)
+    #expect(error?.message == "TLS handshake with runtime at 127.0.0.1:\(listener.port): took longer than 0.5 seconds")
+}
+
 @Test func connectionsOverTheLimitAreClosedAtOnceAndOthersStillServed() throws {
     let domain = try TestDomain()
     let (server, records) = try recordedServer(domain, .init(name: "runtime", maxConnections: 2))
