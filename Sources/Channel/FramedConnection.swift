@@ -156,7 +156,7 @@ public final class FramedConnection {
     }
 
     /// A TLS failure as a channel error, saying what this side was doing and, for a timeout, how long it
-    /// waited. Past the socket's deadline, whatever the failure (the server shut the socket down), it is
+    /// waited. Past the socket's deadline, whatever the failure (the watchdog shut the socket down), it is
     /// a timeout: the peer took longer than `timeout` for the whole operation.
     static func channelError(_ error: TLSError, _ activity: String, timeout: Duration, pastDeadline: Bool) -> ChannelError {
         if pastDeadline {
