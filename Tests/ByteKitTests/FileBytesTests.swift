@@ -30,6 +30,9 @@ import Testing
         #expect(FileBytes.permissions("\(folder)/state") == 0o755)
         try FileBytes.makeDirectory("\(folder)/state", mode: 0o700)
         #expect(FileBytes.permissions("\(folder)/state") == 0o700)
+        // Never widened.
+        try FileBytes.makeDirectory("\(folder)/state")
+        #expect(FileBytes.permissions("\(folder)/state") == 0o700)
     }
 
     @Test func errorsNameTheFileAndReason() throws {
