@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 public import Logging
 public import OpenSSLKit
@@ -19,8 +20,10 @@ import Glibc
 ///
 /// Slow peers cannot hold a thread for long: a connection whose handshake, or one of whose frames,
 /// takes longer than its timeout in all is shut down (`Socket.deadline`; a peer that sends a byte now
-/// and then never trips the per-read timeouts). At most `maxConnections` are served at once; more are
-/// closed as soon as they are accepted, so a flood of connections cannot use up threads and memory.
+/// and then never trips the per-read timeouts). A flood of connections cannot use up threads and
+/// memory, nor crowd out admitted peers: at most `maxHandshakes` connections are accepted and not yet
+/// admitted at once (the next ones wait in the listen backlog until one is decided), and at most
+/// `maxConnections` are served in all (one more is closed as soon as it is accepted).
 public final class ChannelServer: Sendable {
     /// Limits and policy for every connection.
     public struct Configuration: Sendable {
@@ -40,13 +43,17 @@ public final class ChannelServer: Sendable {
         public var threadStackSize: Int
         /// The most connections served at once; one more is closed as soon as it is accepted.
         public var maxConnections: Int
+        /// The most connections in their handshake (accepted, peer not yet admitted or refused) at once;
+        /// the next ones are not accepted until one is decided.
+        public var maxHandshakes: Int
 
         /// Limits with these defaults: 10 s handshake, 5 min read, 30 s write, 1 MiB frames, 256 KiB stacks,
-        /// 4,096 connections.
+        /// 4,096 connections of which 256 in their handshake.
         public init(
             name: String = "server", allowedPeerRoles: Set<String>? = nil, handshakeTimeout: Duration = .seconds(10),
             readTimeout: Duration = .seconds(300), writeTimeout: Duration = .seconds(30),
-            maxFrameSize: Int = FrameCodec.defaultMaxFrameSize, threadStackSize: Int = 256 << 10, maxConnections: Int = 4096
+            maxFrameSize: Int = FrameCodec.defaultMaxFrameSize, threadStackSize: Int = 256 << 10, maxConnections: Int = 4096,
+            maxHandshakes: Int = 256
         ) {
             self.name = name
             self.allowedPeerRoles = allowedPeerRoles
@@ -56,6 +63,7 @@ public final class ChannelServer: Sendable {
             self.maxFrameSize = maxFrameSize
             self.threadStackSize = threadStackSize
             self.maxConnections = maxConnections
+            self.maxHandshakes = maxHandshakes
         }
     }
 
@@ -88,6 +96,8 @@ public final class ChannelServer: Sendable {
     private let state = Mutex(State())
     /// True while no accept loop runs (before `run()` and after it returns).
     private let acceptLoopDone = Mutex(true)
+    /// One permit per connection that may be in its handshake; `stop()` adds one to wake the accept loop.
+    private let handshakeSlots: DispatchSemaphore
 
     /// Listens on `host:port` at once (port 0: the OS picks; read `port`). Call `run()` or `start()` to serve.
     ///
@@ -106,6 +116,7 @@ public final class ChannelServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
+        handshakeSlots = DispatchSemaphore(value: max(1, configuration.maxHandshakes))
     }
 
     /// How many connections are being served now.
@@ -116,10 +127,13 @@ public final class ChannelServer: Sendable {
         acceptLoopDone.withLock { $0 = false }
         logger.info("listening", metadata: ["listen.address": "\(address)", "tls.mutual": "\(context.requestsPeerCertificate)"])
         while !state.withLock({ $0.stopping }) {
+            // Connections beyond the handshake limit wait in the kernel's listen backlog.
+            handshakeSlots.wait()
             let socket: Socket
             do {
                 socket = try listener.accept()
             } catch {
+                handshakeSlots.signal()
                 if state.withLock({ $0.stopping }) { break }
                 // Out of descriptors or memory: pause rather than spin, then go on serving.
                 logger.error("accept failed", metadata: ["error": "\(error.message)"])
@@ -128,6 +142,7 @@ public final class ChannelServer: Sendable {
             }
             guard let registration = register(socket) else { break }
             guard case .admitted(let id) = registration else {
+                handshakeSlots.signal()
                 if case .refusedFirst = registration {
                     logger.warning(
                         "connection limit reached: closing new connections at once until one ends",
@@ -136,7 +151,7 @@ public final class ChannelServer: Sendable {
                 continue
             }
             let started = WorkerThread.start(stackSize: configuration.threadStackSize) { [self] in
-                serve(socket)
+                serve(socket, decided: { handshakeSlots.signal() })
                 // Done with OpenSSL before `stop()` can see this connection gone and let the process exit.
                 OpenSSLThread.finish()
                 unregister(id)
@@ -144,6 +159,7 @@ public final class ChannelServer: Sendable {
             if !started {
                 logger.error("no thread for a new connection; closing it", metadata: ["peer.address": "\(socket.remoteAddress)"])
                 unregister(id)
+                handshakeSlots.signal()
             }
         }
         acceptLoopDone.withLock { $0 = true }
@@ -165,6 +181,7 @@ public final class ChannelServer: Sendable {
             return Array(state.connections.values)
         }
         listener.shutdown()
+        handshakeSlots.signal()
         for socket in open { socket.shutdown() }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, activeConnections > 0 || !acceptLoopDone.withLock({ $0 }) {
@@ -200,10 +217,13 @@ public final class ChannelServer: Sendable {
         _ = state.withLock { $0.connections.removeValue(forKey: id) }
     }
 
-    /// One connection, start to end, on its own thread.
-    private func serve(_ socket: Socket) {
+    /// One connection, start to end, on its own thread; `decided` runs once its peer is admitted or
+    /// refused (or its handshake failed).
+    private func serve(_ socket: Socket, decided: () -> Void) {
         var logger = self.logger
         logger[metadataKey: "peer.address"] = "\(socket.remoteAddress)"
+        var undecided = true
+        defer { if undecided { decided() } }
         let connection: FramedConnection
         do {
             connection = try FramedConnection.handshake(
@@ -218,6 +238,8 @@ public final class ChannelServer: Sendable {
         let peer: PeerIdentity?
         do {
             peer = try admit(connection)
+            undecided = false
+            decided()
         } catch {
             logger.warning("refused peer", metadata: ["error.code": "\(error.code)", "error": "\(error.message)"])
             connection.sendError(error.code, "\(configuration.name) refused the connection: \(error.message)")

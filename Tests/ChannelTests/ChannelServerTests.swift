@@ -378,6 +378,29 @@ private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer
     #expect(try third.request(ping(3)).unsigned("n") == 3)
 }
 
+@Test func connectionsStuckInTheirHandshakeDoNotCrowdOutOthers() throws {
+    let domain = try TestDomain()
+    let (server, records) = try recordedServer(
+        domain, .init(name: "runtime", handshakeTimeout: .seconds(2), maxHandshakes: 2))
+    defer { server.stop() }
+    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
+    let admitted = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    // Two connections that never start their handshake take both handshake places.
+    let silent = try (0..<2).map { _ in try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10)) }
+    #expect(eventually { server.activeConnections == 3 })
+    // The admitted peer is still served; a new one waits in the backlog until a place is free.
+    #expect(try admitted.request(ping(1)).unsigned("n") == 1)
+    let waiting = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"], configuration: .init(connectTimeout: .seconds(60)))
+    #expect(try waiting.request(ping(2)).unsigned("n") == 2)
+    let log = records.all
+    let failed = log.indices.filter { log[$0].message == "TLS handshake failed" }
+    let port = "127.0.0.1:\(waiting.connection.socket.localPort)"
+    let connected = try #require(log.firstIndex { $0.message == "connected" && $0.metadata["peer.address"] == port })
+    #expect(failed.count == 2 && failed.allSatisfy { $0 < connected }, "\(log.map(\.message))")
+    withExtendedLifetime(silent) {}
+}
+
 @Test func aRequestAfterThePeersCertificateExpiredIsRefused() throws {
     let domain = try TestDomain()
     let server = try startServer(context: try domain.serverContext())
