@@ -114,6 +114,7 @@ let package = Package(
         .testTarget(
             name: "CertifierTests",
             dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "OpenSSLKit", "ByteKit", logging]),
+        .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", "TestSupport", logging]),
         .testTarget(
             name: "RuntimeTests",

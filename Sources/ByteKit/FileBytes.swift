@@ -127,6 +127,9 @@ public enum FileBytes {
     }
 
     /// Makes the directory `path` and any missing parents with `mode`; an existing directory is fine.
+    ///
+    /// `path` itself ends with no permission that `mode` lacks, also if it existed with wider ones (a
+    /// state folder made by hand, then given a private key); narrower ones are kept.
     public static func makeDirectory(_ path: String, mode: UInt32 = 0o755) throws(FileError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
@@ -136,6 +139,8 @@ public enum FileBytes {
         var status = stat()
         guard stat(path, &status) == 0 else { throw .current(path) }
         guard (status.st_mode & S_IFMT) == S_IFDIR else { throw FileError(path: path, reason: "is not a directory") }
+        let permissions = UInt32(status.st_mode) & 0o777
+        if permissions & ~mode != 0, chmod(path, mode_t(permissions & mode)) != 0 { throw .current(path) }
     }
 
     /// The permission bits of the file at `path` (e.g. 0o600), or nil if it does not exist.

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 public import Logging
 public import OpenSSLKit
 import Synchronization
@@ -11,9 +13,17 @@ import Glibc
 /// For each connection it runs the handshake (bounded by `handshakeTimeout`), then, with mutual TLS,
 /// refuses a peer whose certificate is missing, untrusted, names no role, or names a role outside
 /// `allowedPeerRoles`: the peer gets an `error` frame saying why, and no request of its is read.
-/// Otherwise it reads requests until the peer closes and passes each to the handler. A handler error
-/// becomes an `error` frame (its code if it is a `ChannelError`, `internal` otherwise), and so does a
-/// malformed or oversized frame; then that connection closes and the server goes on serving others.
+/// Otherwise it reads requests until the peer closes and passes each to the handler; a request that
+/// arrives after the peer's certificate expired is refused instead. A handler error becomes an `error`
+/// frame (its code if it is a `ChannelError`, `internal` otherwise), and so does a malformed or
+/// oversized frame; then that connection closes and the server goes on serving others.
+///
+/// Slow peers cannot hold a thread for long: a connection whose handshake, or one of whose frames,
+/// takes longer than its timeout in all is shut down (`Socket.deadline`; a peer that sends a byte now
+/// and then never trips the per-read timeouts). A flood of connections cannot use up threads and
+/// memory, nor crowd out admitted peers: at most `maxHandshakes` connections are accepted and not yet
+/// admitted at once (the next ones wait in the listen backlog until one is decided), and at most
+/// `maxConnections` are served in all (one more is closed as soon as it is accepted).
 public final class ChannelServer: Sendable {
     /// Limits and policy for every connection.
     public struct Configuration: Sendable {
@@ -31,12 +41,19 @@ public final class ChannelServer: Sendable {
         public var maxFrameSize: Int
         /// Stack size of each connection thread.
         public var threadStackSize: Int
+        /// The most connections served at once; one more is closed as soon as it is accepted.
+        public var maxConnections: Int
+        /// The most connections in their handshake (accepted, peer not yet admitted or refused) at once;
+        /// the next ones are not accepted until one is decided.
+        public var maxHandshakes: Int
 
-        /// Limits with these defaults: 10 s handshake, 5 min read, 30 s write, 1 MiB frames, 256 KiB stacks.
+        /// Limits with these defaults: 10 s handshake, 5 min read, 30 s write, 1 MiB frames, 256 KiB stacks,
+        /// 4,096 connections of which 256 in their handshake.
         public init(
             name: String = "server", allowedPeerRoles: Set<String>? = nil, handshakeTimeout: Duration = .seconds(10),
             readTimeout: Duration = .seconds(300), writeTimeout: Duration = .seconds(30),
-            maxFrameSize: Int = FrameCodec.defaultMaxFrameSize, threadStackSize: Int = 256 << 10
+            maxFrameSize: Int = FrameCodec.defaultMaxFrameSize, threadStackSize: Int = 256 << 10, maxConnections: Int = 4096,
+            maxHandshakes: Int = 256
         ) {
             self.name = name
             self.allowedPeerRoles = allowedPeerRoles
@@ -45,6 +62,8 @@ public final class ChannelServer: Sendable {
             self.writeTimeout = writeTimeout
             self.maxFrameSize = maxFrameSize
             self.threadStackSize = threadStackSize
+            self.maxConnections = maxConnections
+            self.maxHandshakes = maxHandshakes
         }
     }
 
@@ -60,6 +79,8 @@ public final class ChannelServer: Sendable {
         var stopping = false
         var nextID = 0
         var connections: [Int: Socket] = [:]
+        /// Whether connections are being turned away for the limit (logged once each time it is reached).
+        var atLimit = false
     }
 
     /// The port it listens on (the OS-picked one when asked for port 0).
@@ -75,6 +96,8 @@ public final class ChannelServer: Sendable {
     private let state = Mutex(State())
     /// True while no accept loop runs (before `run()` and after it returns).
     private let acceptLoopDone = Mutex(true)
+    /// One permit per connection that may be in its handshake; `stop()` adds one to wake the accept loop.
+    private let handshakeSlots: DispatchSemaphore
 
     /// Listens on `host:port` at once (port 0: the OS picks; read `port`). Call `run()` or `start()` to serve.
     ///
@@ -93,6 +116,7 @@ public final class ChannelServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
+        handshakeSlots = DispatchSemaphore(value: max(1, configuration.maxHandshakes))
     }
 
     /// How many connections are being served now.
@@ -103,19 +127,31 @@ public final class ChannelServer: Sendable {
         acceptLoopDone.withLock { $0 = false }
         logger.info("listening", metadata: ["listen.address": "\(address)", "tls.mutual": "\(context.requestsPeerCertificate)"])
         while !state.withLock({ $0.stopping }) {
+            // Connections beyond the handshake limit wait in the kernel's listen backlog.
+            handshakeSlots.wait()
             let socket: Socket
             do {
                 socket = try listener.accept()
             } catch {
+                handshakeSlots.signal()
                 if state.withLock({ $0.stopping }) { break }
                 // Out of descriptors or memory: pause rather than spin, then go on serving.
                 logger.error("accept failed", metadata: ["error": "\(error.message)"])
                 usleep(100_000)
                 continue
             }
-            guard let id = register(socket) else { break }
+            guard let registration = register(socket) else { break }
+            guard case .admitted(let id) = registration else {
+                handshakeSlots.signal()
+                if case .refusedFirst = registration {
+                    logger.warning(
+                        "connection limit reached: closing new connections at once until one ends",
+                        metadata: ["connections.max": "\(configuration.maxConnections)"])
+                }
+                continue
+            }
             let started = WorkerThread.start(stackSize: configuration.threadStackSize) { [self] in
-                serve(socket)
+                serve(socket, decided: { handshakeSlots.signal() })
                 // Done with OpenSSL before `stop()` can see this connection gone and let the process exit.
                 OpenSSLThread.finish()
                 unregister(id)
@@ -123,6 +159,7 @@ public final class ChannelServer: Sendable {
             if !started {
                 logger.error("no thread for a new connection; closing it", metadata: ["peer.address": "\(socket.remoteAddress)"])
                 unregister(id)
+                handshakeSlots.signal()
             }
         }
         acceptLoopDone.withLock { $0 = true }
@@ -144,6 +181,7 @@ public final class ChannelServer: Sendable {
             return Array(state.connections.values)
         }
         listener.shutdown()
+        handshakeSlots.signal()
         for socket in open { socket.shutdown() }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, activeConnections > 0 || !acceptLoopDone.withLock({ $0 }) {
@@ -151,12 +189,27 @@ public final class ChannelServer: Sendable {
         }
     }
 
-    private func register(_ socket: Socket) -> Int? {
+    private enum Registration {
+        /// Serve it under this id.
+        case admitted(Int)
+        /// Over the limit: close it; the first one since the limit was reached.
+        case refusedFirst
+        /// Over the limit: close it.
+        case refused
+    }
+
+    /// Registers a new connection; nil once the server is stopping.
+    private func register(_ socket: Socket) -> Registration? {
         state.withLock { state in
             guard !state.stopping else { return nil }
+            guard state.connections.count < configuration.maxConnections else {
+                defer { state.atLimit = true }
+                return state.atLimit ? .refused : .refusedFirst
+            }
+            state.atLimit = false
             state.nextID += 1
             state.connections[state.nextID] = socket
-            return state.nextID
+            return .admitted(state.nextID)
         }
     }
 
@@ -164,10 +217,13 @@ public final class ChannelServer: Sendable {
         _ = state.withLock { $0.connections.removeValue(forKey: id) }
     }
 
-    /// One connection, start to end, on its own thread.
-    private func serve(_ socket: Socket) {
+    /// One connection, start to end, on its own thread; `decided` runs once its peer is admitted or
+    /// refused (or its handshake failed).
+    private func serve(_ socket: Socket, decided: () -> Void) {
         var logger = self.logger
         logger[metadataKey: "peer.address"] = "\(socket.remoteAddress)"
+        var undecided = true
+        defer { if undecided { decided() } }
         let connection: FramedConnection
         do {
             connection = try FramedConnection.handshake(
@@ -182,6 +238,8 @@ public final class ChannelServer: Sendable {
         let peer: PeerIdentity?
         do {
             peer = try admit(connection)
+            undecided = false
+            decided()
         } catch {
             logger.warning("refused peer", metadata: ["error.code": "\(error.code)", "error": "\(error.message)"])
             connection.sendError(error.code, "\(configuration.name) refused the connection: \(error.message)")
@@ -227,6 +285,13 @@ public final class ChannelServer: Sendable {
             while let request = try connection.receiveIfAny() {
                 logger[metadataKey: "request.type"] = "\(request.type)"
                 logger.trace("request", metadata: ["request": "\(request)"])
+                // The handshake checked the certificate's dates; a connection may outlive them.
+                if let peer, Date() > peer.notAfter {
+                    throw ChannelError(
+                        kind: .refused, code: .notAuthorized,
+                        message: "\(configuration.name) refused the request: your certificate expired on \(UTCTimeText.format(peer.notAfter)) "
+                            + "(after this connection was made); attest again and reconnect")
+                }
                 try handler(peer, request, connection)
             }
             logger.debug("peer closed the connection")

@@ -43,12 +43,15 @@ public final class FramedConnection {
         readTimeout: Duration, writeTimeout: Duration, maxFrameSize: Int = FrameCodec.defaultMaxFrameSize
     ) throws(ChannelError) -> FramedConnection {
         try socket.setTimeouts(receive: handshakeTimeout, send: handshakeTimeout)
+        // Each read is bounded by the socket timeout; the deadline bounds the whole handshake.
+        socket.setDeadline(in: handshakeTimeout)
+        defer { socket.deadline = nil }
         let tls: TLSConnection
         do {
             tls = try TLSConnection(context: context, fileDescriptor: socket.fileDescriptor)
             try tls.handshake()
         } catch {
-            throw channelError(error, "TLS handshake with \(peer)", timeout: handshakeTimeout)
+            throw channelError(error, "TLS handshake with \(peer)", timeout: handshakeTimeout, pastDeadline: socket.isPastDeadline)
         }
         let connection = FramedConnection(socket: socket, tls: tls, codec: FrameCodec(maxFrameSize: maxFrameSize))
         try connection.setTimeouts(read: readTimeout, write: writeTimeout)
@@ -73,10 +76,12 @@ public final class FramedConnection {
     /// Sends one message as one frame.
     public func send(_ message: Message) throws(ChannelError) {
         let frame = try codec.encode(message)
+        socket.setDeadline(in: writeTimeout)
+        defer { socket.deadline = nil }
         do {
             try tls.write(frame)
         } catch {
-            throw Self.channelError(error, "sending \"\(message.type)\" to \(peerAddress)", timeout: writeTimeout)
+            throw failure(error, "sending \"\(message.type)\" to \(peerAddress)", timeout: writeTimeout)
         }
     }
 
@@ -90,10 +95,13 @@ public final class FramedConnection {
 
     /// Receives the next message, or nil if the peer closed the connection between frames.
     ///
-    /// A frame over the size limit is refused (`malformed-frame`) as soon as its length is read.
+    /// A frame over the size limit is refused (`malformed-frame`) as soon as its length is read. The
+    /// wait for a frame may last the read timeout; once its first byte is in, the whole frame must
+    /// arrive within the read timeout too (the socket's deadline), however the peer spaces its bytes.
     public func receiveIfAny() throws(ChannelError) -> Message? {
         var header = [UInt8](repeating: 0, count: FrameCodec.headerSize)
         var filled = 0
+        defer { socket.deadline = nil }
         do throws(TLSError) {
             while filled < header.count {
                 let outcome = header.withUnsafeMutableBytes { buffer in
@@ -104,17 +112,22 @@ public final class FramedConnection {
                     if filled == 0 { return nil }
                     throw TLSError(.closed, "the peer closed the connection inside a frame header")
                 }
+                if filled == 0 { socket.setDeadline(in: readTimeout) }
                 filled += count
             }
         } catch {
-            throw Self.channelError(error, "waiting for a frame from \(peerAddress)", timeout: readTimeout)
+            throw failure(error, "waiting for a frame from \(peerAddress)", timeout: readTimeout)
         }
         let length = try codec.bodyLength(header: header)
-        let body: [UInt8]
+        var body: [UInt8] = []
         do {
-            body = try tls.readExactly(length)
+            // Grown as the bytes arrive, so a peer that announces a large frame and sends little of it
+            // holds little memory.
+            while body.count < length {
+                body += try tls.readExactly(min(length - body.count, max(body.count, Self.firstBodyChunk)))
+            }
         } catch {
-            throw Self.channelError(error, "receiving a \(length)-byte frame from \(peerAddress)", timeout: readTimeout)
+            throw failure(error, "receiving a \(length)-byte frame from \(peerAddress)", timeout: readTimeout)
         }
         return try codec.decode(body: body)
     }
@@ -134,9 +147,22 @@ public final class FramedConnection {
         socket.finishGracefully(timeout: lingerTimeout)
     }
 
-    /// A TLS failure as a channel error, saying what this side was doing and, for a timeout, how long it waited.
-    static func channelError(_ error: TLSError, _ activity: String, timeout: Duration) -> ChannelError {
-        switch error.kind {
+    /// The most of a frame body read before more of it has arrived: 64 KiB.
+    static let firstBodyChunk = 64 << 10
+
+    /// A TLS failure of this connection as a channel error (see `channelError`).
+    private func failure(_ error: TLSError, _ activity: String, timeout: Duration) -> ChannelError {
+        Self.channelError(error, activity, timeout: timeout, pastDeadline: socket.isPastDeadline)
+    }
+
+    /// A TLS failure as a channel error, saying what this side was doing and, for a timeout, how long it
+    /// waited. Past the socket's deadline, whatever the failure (the watchdog shut the socket down), it is
+    /// a timeout: the peer took longer than `timeout` for the whole operation.
+    static func channelError(_ error: TLSError, _ activity: String, timeout: Duration, pastDeadline: Bool) -> ChannelError {
+        if pastDeadline {
+            return ChannelError(kind: .timeout, code: .timeout, message: "\(activity): took longer than \(timeout)")
+        }
+        return switch error.kind {
         case .closed: ChannelError(kind: .closed, code: .internal, message: "\(activity): \(error.message)")
         case .timeout: ChannelError(kind: .timeout, code: .timeout, message: "\(activity): timed out after \(timeout)")
         case .handshakeFailed, .ioFailed: ChannelError(kind: .transport, code: .internal, message: "\(activity): \(error.message)")

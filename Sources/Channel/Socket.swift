@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,13 +8,14 @@ import Darwin
 
 /// A connected (or listening) TCP socket that this process owns, closed when the last reference goes.
 ///
-/// `Sendable` because its only state is the descriptor, which never changes: `shutdown` may be called
-/// from any thread (that is how a server stops connections), and `close` happens only in `deinit`,
-/// when no other thread can hold the socket any more.
+/// `Sendable` because the descriptor never changes and the deadline is behind a lock: `shutdown` may be
+/// called from any thread (that is how a server stops connections), and `close` happens only in
+/// `deinit`, when no other thread can hold the socket any more.
 public final class Socket: Sendable, CustomStringConvertible {
     let descriptor: SocketDescriptor
     /// The peer's address, e.g. "127.0.0.1:51234" (empty for a listening socket).
     public let remoteAddress: String
+    private let operationDeadline = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Adopts `descriptor`; it will be closed in `deinit`.
     init(adopting descriptor: SocketDescriptor, remoteAddress: String = "") {
@@ -58,6 +61,28 @@ public final class Socket: Sendable, CustomStringConvertible {
     public func setTimeouts(receive: Duration, send: Duration) throws(ChannelError) {
         try descriptor.setTimeout(SO_RCVTIMEO, receive, "the receive timeout")
         try descriptor.setTimeout(SO_SNDTIMEO, send, "the send timeout")
+    }
+
+    /// When the operation under way (a handshake, one whole frame) must be done, or nil for none.
+    ///
+    /// `SO_RCVTIMEO` bounds each read, so a peer that sends a byte now and then would never time out;
+    /// this bounds the whole operation: `DeadlineWatchdog` shuts down a socket whose deadline has passed.
+    public var deadline: ContinuousClock.Instant? {
+        get { operationDeadline.withLock { $0 } }
+        set {
+            operationDeadline.withLock { $0 = newValue }
+            if newValue == nil { DeadlineWatchdog.forget(self) } else { DeadlineWatchdog.watch(self) }
+        }
+    }
+
+    /// Starts a deadline `timeout` from now for the next operation (none if `timeout` is zero: forever).
+    func setDeadline(in timeout: Duration) {
+        deadline = timeout > .zero ? .now + timeout : nil
+    }
+
+    /// Whether the operation under way has outlived its deadline.
+    public var isPastDeadline: Bool {
+        operationDeadline.withLock { deadline in deadline.map { ContinuousClock.now >= $0 } ?? false }
     }
 
     /// Sends small frames at once instead of waiting to fill a segment (Nagle off).

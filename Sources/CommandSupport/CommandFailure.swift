@@ -2,13 +2,16 @@ import ArgumentParser
 
 /// A failure the user should read: ArgumentParser prints `Error: <message>` and the command exits 1.
 public struct CommandFailure: Error, CustomStringConvertible {
-    /// What went wrong, naming the file, field or argument.
+    /// What went wrong, naming the file, field or argument; on one line, control characters escaped.
     public let message: String
 
+    /// A failure saying `message`, which may quote what a peer sent (an impostor's certificate name):
+    /// its control characters are escaped.
     public init(_ message: String) {
-        self.message = message
+        self.message = PrintableText.escapingControls(message)
     }
 
+    /// The message.
     public var description: String { message }
 }
 

@@ -6,7 +6,9 @@ public import Logging
 public struct LineLogHandler: LogHandler {
     /// The name in brackets, e.g. "certifier".
     public let label: String
+    /// The least severe level printed.
     public var logLevel: Logger.Level
+    /// Metadata printed with every event, as ` key=value` after the message.
     public var metadata: Logger.Metadata = [:]
 
     /// A handler printing events at `level` and above under `label`.
@@ -15,11 +17,13 @@ public struct LineLogHandler: LogHandler {
         self.logLevel = level
     }
 
+    /// One metadata value printed with every event.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Prints `event` as one line on standard error.
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         let details = merged.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
@@ -27,6 +31,6 @@ public struct LineLogHandler: LogHandler {
         let time = Date().formatted(Date.VerbatimFormatStyle(
             format: "\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
             timeZone: .current, calendar: .current))
-        StandardError.line("\(time) [\(label)] \(level)\(event.message)\(details)")
+        StandardError.line(PrintableText.escapingControls("\(time) [\(label)] \(level)\(event.message)\(details)"))
     }
 }

@@ -9,6 +9,7 @@ public final class Progress {
     private var lastReport = Date.distantPast
     private var drewLine = false
 
+    /// Progress lines headed `label`, at most every `interval` seconds when not redrawn.
     public init(label: String, interval: TimeInterval = 2) {
         self.label = label
         self.interval = interval

@@ -14,6 +14,7 @@ public protocol AttestingRole {
 
 /// `cml-<role> attest`: the same subcommand for every role, parameterized by the role.
 public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
+    /// `attest`, with its help.
     public static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "attest",
@@ -46,8 +47,10 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
     @Option(name: .customLong("claim-role"), help: ArgumentHelp("Claim another role than this program's (to see the certifier refuse it).", visibility: .hidden))
     var claimRole: String?
 
+    /// The command as parsed (ArgumentParser fills in the options).
     public init() {}
 
+    /// Refuses the sim attester without `--platform` (a usage error).
     public func validate() throws {
         if resolvedAttester == .sim && platform == nil {
             throw ValidationError(
@@ -55,6 +58,7 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
         }
     }
 
+    /// Attests and stores the admission; a refusal or failure exits 1 with the reason.
     public func run() throws {
         let policyCertificate: Certificate
         do {

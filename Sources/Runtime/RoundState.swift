@@ -53,7 +53,8 @@ public struct RoundState: Sendable {
         /// Store it, then `acknowledge` it (or `release` it if storing failed).
         case store
         /// The same update from the same device was acknowledged before (the device did not see the
-        /// acknowledgement): acknowledge it again, storing nothing.
+        /// acknowledgement), in the open round or in the one that closed last: acknowledge it again,
+        /// storing nothing.
         case alreadyAcknowledged(UpdateAck)
     }
 
@@ -82,6 +83,9 @@ public struct RoundState: Sendable {
     private var accepted: [String: AcceptedUpdate] = [:]
     /// Serials whose update is being stored now.
     private var pending: Set<String> = []
+    /// The ids of the updates the last closed round counted, by serial: a device whose acknowledgement
+    /// was lost as that round closed (a restart closes a round that its update made due) sends it again.
+    private var lastClosed: (round: UInt64, ids: [String: String])?
 
     /// A federation with no model yet.
     public init(rules: FederationRules) {
@@ -131,27 +135,32 @@ public struct RoundState: Sendable {
     }
 
     /// Checks an update of `round` with id `id` from device `serial`, and reserves its place: `no-model`,
-    /// `wrong-round` (another round, or this one closing) or `duplicate-update`.
+    /// `wrong-round` (another round, or this one closing) or `duplicate-update`. An update counted
+    /// already, in the open round or in the last closed one, is acknowledged again.
     public mutating func reserve(round: UInt64, serial: String, id: String) throws(ChannelError) -> Reservation {
         guard global != nil else { throw ChannelError.noModelYet }
+        if let lastClosed, lastClosed.round == round, lastClosed.ids[serial] == id {
+            return .alreadyAcknowledged(UpdateAck(round: round, id: id))
+        }
         guard round == self.round else {
             let relation = round < self.round ? "has closed" : "has not opened"
             throw ChannelError(
                 .wrongRound,
                 "an update for round \(round) is refused: that round \(relation); round \(self.round) is open (get-model returns its global model)")
         }
-        guard !isClosing else {
-            throw ChannelError(
-                .wrongRound,
-                "an update for round \(round) is refused: the round is closing with \(accepted.count) updates; "
-                    + "await the global model of round \(round + 1) and train on that")
-        }
         if let earlier = accepted[serial] {
+            // Counted, also while the round closes: the aggregate includes it.
             if earlier.id == id { return .alreadyAcknowledged(UpdateAck(round: round, id: id)) }
             throw ChannelError(
                 .duplicateUpdate,
                 "this device certificate (serial \(serial.prefix(8))...) already sent update \(earlier.id.prefix(8)) for round \(round); "
                     + "one update per device and round")
+        }
+        guard !isClosing else {
+            throw ChannelError(
+                .wrongRound,
+                "an update for round \(round) is refused: the round is closing with \(accepted.count) updates; "
+                    + "await the global model of round \(round + 1) and train on that")
         }
         guard pending.insert(serial).inserted else {
             throw ChannelError(
@@ -197,6 +206,7 @@ public struct RoundState: Sendable {
     /// round's updates are dropped; reservations still being stored will not count.
     public mutating func publish(_ global: StoredModel, openedAt: Date) {
         precondition(isClosing, "publish follows beginClosing")
+        lastClosed = (round, accepted.mapValues(\.id))
         round += 1
         self.global = global
         self.openedAt = openedAt

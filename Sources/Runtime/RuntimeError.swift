@@ -11,6 +11,7 @@ public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible 
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 }
 

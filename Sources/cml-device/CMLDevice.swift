@@ -6,6 +6,7 @@ struct CMLDevice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cml-device",
         abstract: "The data owner's device: on-device prediction; training on the runtime (ML mode) or here, aggregated in rounds (FL mode).",
+        discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
         subcommands: [AttestCommand<DeviceRole>.self, Run.self, TrainWords.self, Predict.self, Federate.self])
 }
 

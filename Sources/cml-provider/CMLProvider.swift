@@ -6,6 +6,7 @@ struct CMLProvider: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cml-provider",
         abstract: "The model provider: creates, trains and inspects word models, and sends them to the runtime.",
+        discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
         subcommands: [Train.self, Inspect.self, AttestCommand<ProviderRole>.self, Send.self])
 }
 

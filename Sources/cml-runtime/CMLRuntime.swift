@@ -11,5 +11,6 @@ struct CMLRuntime: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cml-runtime",
         abstract: "The ML runtime in a realm: attests to the certifier, then trains the word model on devices' words (ML) or aggregates their models in rounds (FL).",
+        discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
         subcommands: [AttestCommand<RuntimeRole>.self, Serve.self])
 }

@@ -68,7 +68,13 @@ struct Serve: ParsableCommand {
             logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed/\(ModelStore.purpose).sealed")
         }
         let roles = server.allowedRoles.sorted().joined(separator: ", ")
-        logger.info("admitted as runtime until \(UTCTimeText.format(credentials.certificate.notAfter)); the policy lets \(roles) connect")
+        let expiry = credentials.certificate.notAfter
+        logger.info("admitted as runtime until \(UTCTimeText.format(expiry)); the policy lets \(roles) connect")
+        // Clients check the runtime's certificate at every connection: from then on they all refuse it.
+        DispatchQueue.global().asyncAfter(wallDeadline: .now() + max(0, expiry.timeIntervalSinceNow)) {
+            logger.warning(
+                "the runtime's admission certificate expired at \(UTCTimeText.format(expiry)): clients refuse new connections; attest again (`cml-runtime attest`) and restart; the sealed state is kept")
+        }
 
         let stopped = DispatchSemaphore(value: 0)
         let trap = SignalTrap { signal in

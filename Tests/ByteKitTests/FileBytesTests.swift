@@ -24,6 +24,17 @@ import Testing
         #expect(FileBytes.permissions("\(folder)/nothing") == nil)
     }
 
+    @Test func anExistingFolderIsMadePrivate() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: "\(folder)/state", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        #expect(FileBytes.permissions("\(folder)/state") == 0o755)
+        try FileBytes.makeDirectory("\(folder)/state", mode: 0o700)
+        #expect(FileBytes.permissions("\(folder)/state") == 0o700)
+        // Never widened.
+        try FileBytes.makeDirectory("\(folder)/state")
+        #expect(FileBytes.permissions("\(folder)/state") == 0o700)
+    }
+
     @Test func errorsNameTheFileAndReason() throws {
         #expect(throws: FileError(path: "\(folder)/missing", reason: "no such file or directory")) {
             try FileBytes.read("\(folder)/missing")

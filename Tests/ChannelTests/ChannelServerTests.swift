@@ -1,6 +1,7 @@
 import CBORKit
 import Channel
 import Foundation
+import Glibc
 import OpenSSLKit
 import Synchronization
 import TestSupport
@@ -57,10 +58,10 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     defer { server.stop() }
     let client = try ChannelClient.connect(
         host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: nil), expectedRoles: ["runtime"])
-    // Longer than the server lingers after its error frame: its socket is gone, and a write would
-    // only earn a reset.
-    Thread.sleep(forTimeInterval: 1.5)
-    #expect(server.activeConnections == 0)
+    // Once the server has given up lingering after its error frame, its socket is gone, and a write
+    // would only earn a reset.
+    #expect(eventually { server.activeConnections == 0 })
+    Thread.sleep(forTimeInterval: 0.1)
     let error = #expect(throws: ChannelError.self) { try client.request(ping(1)) }
     #expect(error?.kind == .remote)
     #expect(error?.message.hasPrefix("runtime refused the connection: no client certificate") == true, "\(String(describing: error))")
@@ -275,4 +276,145 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
         try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
     }
     server.stop()
+}
+
+/// A started server of `domain` with `configuration`, and the records of what it logs.
+private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer.Configuration) throws -> (ChannelServer, LogRecords) {
+    let records = LogRecords()
+    let server = try ChannelServer(
+        host: "127.0.0.1", port: 0, context: try domain.serverContext(), configuration: configuration, logger: records.logger(),
+        handler: echo)
+    try server.start()
+    return (server, records)
+}
+
+@Test func aPeerThatTricklesItsHandshakeIsCutOffAtTheHandshakeTimeout() throws {
+    let domain = try TestDomain()
+    let (server, records) = try recordedServer(domain, .init(name: "runtime", handshakeTimeout: .milliseconds(500)))
+    defer { server.stop() }
+    let socket = try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10))
+    // A TLS record header announcing 16 KiB, then one byte every 50 ms: each read gets a byte well
+    // within the 0.5 s timeout, and the record would take 14 minutes to arrive.
+    let header: [UInt8] = [0x16, 0x03, 0x01, 0x40, 0x00]
+    #expect(send(socket.fileDescriptor, header, header.count, Int32(MSG_NOSIGNAL)) == header.count)
+    let cutOff = eventually(timeout: .seconds(60)) {
+        var byte: UInt8 = 0x01
+        if send(socket.fileDescriptor, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { return true }
+        if socket.isReadable { return recv(socket.fileDescriptor, &byte, 1, 0) <= 0 }
+        Thread.sleep(forTimeInterval: 0.05)
+        return false
+    }
+    #expect(cutOff)
+    #expect(eventually { server.activeConnections == 0 })
+    let failure = try #require(records.all.first { $0.message == "TLS handshake failed" })
+    #expect(failure.metadata["error"]?.hasSuffix(": took longer than 0.5 seconds") == true, "\(failure.metadata)")
+}
+
+@Test func aPeerThatTricklesAFrameIsCutOffAtTheReadTimeout() throws {
+    let domain = try TestDomain()
+    let (server, records) = try recordedServer(domain, .init(name: "runtime", readTimeout: .milliseconds(500)))
+    defer { server.stop() }
+    let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: "device"))
+    // A frame of 1000 bytes, one byte every 50 ms: it would take 50 s.
+    try connection.tls.write([0, 0, 0x03, 0xe8])
+    let cutOff = eventually(timeout: .seconds(60)) {
+        guard (try? connection.tls.write([0xa0])) != nil else { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+        return false
+    }
+    #expect(cutOff)
+    #expect(eventually { server.activeConnections == 0 })
+    let timeout = try #require(records.all.first { $0.message == "timed out" })
+    #expect(timeout.metadata["error"]?.hasPrefix("receiving a 1000-byte frame from 127.0.0.1:") == true, "\(timeout.metadata)")
+    #expect(timeout.metadata["error"]?.hasSuffix(": took longer than 0.5 seconds") == true, "\(timeout.metadata)")
+}
+
+@Test func aClientIsNotHeldByAServerThatTricklesItsHandshake() throws {
+    // Not a TLS server: it answers a ClientHello with a record header announcing 16 KiB, then one byte
+    // every 50 ms, each well within the client's 0.5 s per-read timeout.
+    let listener = try TCPListener(host: "127.0.0.1", port: 0)
+    let trickler = Thread {
+        guard let socket = try? listener.accept() else { return }
+        var bytes: [UInt8] = [0x16, 0x03, 0x03, 0x40, 0x00]
+        while send(socket.fileDescriptor, &bytes, bytes.count, Int32(MSG_NOSIGNAL)) > 0 {
+            bytes = [0x01]
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+    trickler.start()
+    defer { listener.shutdown() }
+    let domain = try TestDomain()
+    let error = #expect(throws: ChannelError.self) {
+        try ChannelClient.connect(
+            host: "127.0.0.1", port: listener.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
+            expectedRoles: ["runtime"], configuration: .init(connectTimeout: .milliseconds(500)))
+    }
+    // The bound on the whole handshake, not a per-read timeout (the 16 KiB would take 14 minutes).
+    #expect(error?.kind == .timeout)
+    #expect(error?.message == "TLS handshake with runtime at 127.0.0.1:\(listener.port): took longer than 0.5 seconds")
+}
+
+@Test func connectionsOverTheLimitAreClosedAtOnceAndOthersStillServed() throws {
+    let domain = try TestDomain()
+    let (server, records) = try recordedServer(domain, .init(name: "runtime", maxConnections: 2))
+    defer { server.stop() }
+    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
+    let first = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    let second = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    for _ in 0..<2 {
+        #expect(throws: ChannelError.self) {
+            try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+        }
+    }
+    // The two connections served before the limit still are.
+    #expect(try first.request(ping(1)).unsigned("n") == 1)
+    #expect(try second.request(ping(2)).unsigned("n") == 2)
+    #expect(records.all.filter { $0.message.hasPrefix("connection limit reached") }.count == 1)
+
+    // Once one ends, a new one is served.
+    first.close()
+    #expect(eventually { server.activeConnections < 2 })
+    let third = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    #expect(try third.request(ping(3)).unsigned("n") == 3)
+}
+
+@Test func connectionsStuckInTheirHandshakeDoNotCrowdOutOthers() throws {
+    let domain = try TestDomain()
+    let (server, records) = try recordedServer(
+        domain, .init(name: "runtime", handshakeTimeout: .seconds(2), maxHandshakes: 2))
+    defer { server.stop() }
+    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
+    let admitted = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    // Two connections that never start their handshake take both handshake places.
+    let silent = try (0..<2).map { _ in try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10)) }
+    #expect(eventually { server.activeConnections == 3 })
+    // The admitted peer is still served; a new one waits in the backlog until a place is free.
+    #expect(try admitted.request(ping(1)).unsigned("n") == 1)
+    let waiting = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"], configuration: .init(connectTimeout: .seconds(60)))
+    #expect(try waiting.request(ping(2)).unsigned("n") == 2)
+    // It was let in only once a silent one had given up its place.
+    #expect(eventually { records.all.filter { $0.message == "TLS handshake failed" }.count == 2 })
+    let log = records.all
+    let port = "127.0.0.1:\(waiting.connection.socket.localPort)"
+    let connected = try #require(log.firstIndex { $0.message == "connected" && $0.metadata["peer.address"] == port })
+    let firstFailure = try #require(log.firstIndex { $0.message == "TLS handshake failed" })
+    #expect(firstFailure < connected, "\(log.map(\.message))")
+    withExtendedLifetime(silent) {}
+}
+
+@Test func aRequestAfterThePeersCertificateExpiredIsRefused() throws {
+    let domain = try TestDomain()
+    let server = try startServer(context: try domain.serverContext())
+    defer { server.stop() }
+    let shortLived = try domain.identity(role: "device", notAfter: Date() + 3)
+    let client = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: shortLived), expectedRoles: ["runtime"])
+    #expect(try client.request(ping(1)).unsigned("n") == 1)
+    // The connection outlives the certificate.
+    #expect(eventually { Date() > shortLived.certificate.notAfter + 0.5 })
+    let error = #expect(throws: ChannelError.self) { try client.request(ping(2)) }
+    #expect(error?.kind == .remote && error?.code == .notAuthorized)
+    #expect(error?.message == "runtime refused the request: your certificate expired on \(UTCTimeText.format(shortLived.certificate.notAfter)) "
+        + "(after this connection was made); attest again and reconnect")
 }

@@ -35,12 +35,17 @@ struct FLProcessTests {
         let (first, firstOutput, _) = try Executables.start(
             program: URL(fileURLWithPath: try Executables.path("cml-device")),
             ["run", "--mode", "fl", "--runtime", endpoint, "--state", domain.state("device1")], input: "abo\nabout\nwhi\n")
+        // Device 1 waits for the round up to an hour: whatever fails, it must not outlive the test.
+        defer { if first.isRunning { first.terminate() } }
         let firstText = BackgroundRead(firstOutput.fileHandleForReading)
         let second = try Executables.run(
             "cml-device",
             ["fl", "--runtime", endpoint, "--state", domain.state("device2"), "--words", domain.path("white.txt"), "--predict", "abo"])
-        first.waitUntilExit()
         try AdmittedDomain.check(second)
+        // Device 2's round closed, so device 1 has its global model too.
+        #expect(eventually(timeout: .seconds(120)) { !first.isRunning }, "device 1 did not end after the round")
+        if first.isRunning { first.terminate() }
+        first.waitUntilExit()
         #expect(first.terminationStatus == 0)
 
         let lines = String(decoding: firstText.wait(), as: UTF8.self).split(separator: "\n").map(String.init)

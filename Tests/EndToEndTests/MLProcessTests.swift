@@ -89,6 +89,17 @@ struct MLProcessTests {
         #expect(forged.error == ErrorMessage(
             .notAuthorized,
             "runtime refused the connection: your certificate is not issued by this domain's policy key (self-signed \"cml-device\")"))
+
+        // A name with a line end cannot forge a line in the runtime's log.
+        let forger = try TestDomain.selfSigned(role: "device", commonName: "cml-device\n00:00:00 [runtime] forged line")
+        let refused = #expect(throws: ChannelError.self) {
+            try RuntimeClient(host: "127.0.0.1", port: port, context: try TLSContext(
+                side: .client, trustedRoot: try Certificate(pem: String(contentsOfFile: policy, encoding: .utf8)), identity: forger)).getModel()
+        }
+        #expect(refused?.code == .notAuthorized)
+        let escaped = try runtime.waitForLine { $0.contains("refused peer") && $0.contains("forged line") }
+        #expect(escaped.contains(#"(self-signed "cml-device\n00:00:00 [runtime] forged line")"#), "\(escaped)")
+        #expect(!runtime.standardError.contains { $0.hasPrefix("00:00:00") })
         #expect(runtime.isRunning)
     }
 
@@ -161,6 +172,21 @@ struct MLProcessTests {
         #expect(refused.standardOutput.isEmpty)
         #expect(refused.standardError.contains(
             "Error: \(sealed): refused: it does not authenticate under this runtime's sealing key, so it was changed, or sealed under another key"))
+    }
+
+    @Test func aRuntimeWhoseAdmissionExpiresSaysSoAndIsRefused() throws {
+        let domain = try AdmittedDomain { $0.replacingOccurrences(of: "\"admission-lifetime-seconds\": 3600", with: "\"admission-lifetime-seconds\": 6") }
+        try domain.admit("runtime")
+        let (runtime, port) = try domain.startRuntime()
+        defer { runtime.stop() }
+        let warning = try runtime.waitForLine { $0.contains("admission certificate expired") }
+        #expect(messages([warning]).first?.hasSuffix(
+            "clients refuse new connections; attest again (`cml-runtime attest`) and restart; the sealed state is kept") == true, "\(warning)")
+        // A device admitted now refuses it.
+        try domain.admit("device")
+        let refused = #expect(throws: ChannelError.self) { try client(domain, role: "device", port: port).getModel() }
+        #expect(refused?.kind == .refused)
+        #expect(refused?.message.hasPrefix("refused runtime at 127.0.0.1:\(port): its certificate expired on ") == true, "\(String(describing: refused))")
     }
 
     @Test func twoHundredDevicesConnectedAtOnce() throws {

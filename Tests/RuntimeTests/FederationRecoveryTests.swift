@@ -102,6 +102,10 @@ import WordModel
         #expect(try ModelBlob.decode(global.model).weights.parameters == Self.mean(sent))
         #expect(try folder.files() == ["federation.sealed"])
         #expect(folder.logs.messages.filter { $0.hasPrefix("---- round 0 closed: ") }.count == 1)
+        // The device whose update made the round due never saw its acknowledgement: it sends the update
+        // again and is acknowledged, although the round closed at the restart.
+        #expect(try after.update(sent[1], from: "0b") == UpdateAck(round: 0, id: second.id))
+        #expect(after.round == 1 && after.snapshot.updates.isEmpty)
 
         // Restarting again publishes nothing new: round 1 is open, with the same global model.
         let again = try folder.start(minUpdates: 2)

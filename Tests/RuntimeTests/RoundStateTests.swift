@@ -68,7 +68,8 @@ import WordModel
         #expect(try state.currentGlobal() == ModelReply(model: next.blob, id: next.id, round: 1))
         #expect(state.deadline == Self.start + 65)
         let published = state
-        let old = #expect(throws: ChannelError.self) { var copy = published; _ = try copy.reserve(round: 0, serial: "01", id: "aa") }
+        // An update that round did not count (one it counted is acknowledged again: see below).
+        let old = #expect(throws: ChannelError.self) { var copy = published; _ = try copy.reserve(round: 0, serial: "04", id: "aa") }
         #expect(old?.message == "an update for round 0 is refused: that round has closed; round 1 is open (get-model returns its global model)")
         // The same devices take part again in the new round.
         try add("01", to: &state)
@@ -127,6 +128,42 @@ import WordModel
         let reserved6 = try state.reserve(round: 0, serial: "02", id: "cc")
         #expect(reserved6 == .store)
         #expect(state.updates.count == 1)
+    }
+
+    @Test func aCountedUpdateSentAgainAsItsRoundClosesOrAfterIsAcknowledgedAgain() throws {
+        var state = try open(try rules(minUpdates: 2))
+        try add("01", to: &state, id: "aa")
+        try add("02", to: &state, id: "bb")
+        let closing = state.beginClosing(now: Self.start)
+        #expect(closing?.updates.map(\.serial) == ["01", "02"])
+        // While the round closes its updates count: sent again, they are acknowledged again; new ones are refused.
+        let whileClosing = try state.reserve(round: 0, serial: "01", id: "aa")
+        #expect(whileClosing == .alreadyAcknowledged(UpdateAck(round: 0, id: "aa")))
+        let closingCopy = state
+        let late = #expect(throws: ChannelError.self) { var copy = closingCopy; _ = try copy.reserve(round: 0, serial: "03", id: "cc") }
+        #expect(late?.code == .wrongRound)
+
+        // Once it closed (a restart closes a round that the unacknowledged update made due), still.
+        state.publish(StoredModel(model: Model(seed: 2)), openedAt: Self.start + 1)
+        let afterClosing = try state.reserve(round: 0, serial: "02", id: "bb")
+        #expect(afterClosing == .alreadyAcknowledged(UpdateAck(round: 0, id: "bb")))
+        let closed = state
+        for (serial, id) in [("02", "b2"), ("03", "cc")] {
+            let refused = #expect(throws: ChannelError.self) { var copy = closed; _ = try copy.reserve(round: 0, serial: serial, id: id) }
+            #expect(refused?.message == "an update for round 0 is refused: that round has closed; round 1 is open (get-model returns its global model)")
+        }
+        #expect(state.updates.isEmpty)
+
+        // Only the last closed round is remembered.
+        try add("01", to: &state, id: "a1")
+        try add("02", to: &state, id: "b1")
+        #expect(state.beginClosing(now: Self.start + 2) != nil)
+        state.publish(StoredModel(model: Model(seed: 3)), openedAt: Self.start + 3)
+        let closedTwice = state
+        let old = #expect(throws: ChannelError.self) { var copy = closedTwice; _ = try copy.reserve(round: 0, serial: "02", id: "bb") }
+        #expect(old?.code == .wrongRound)
+        let previous = try state.reserve(round: 1, serial: "02", id: "b1")
+        #expect(previous == .alreadyAcknowledged(UpdateAck(round: 1, id: "b1")))
     }
 
     @Test func theInitialModelIsFixedOnceTheFirstUpdateIsReserved() throws {

@@ -5,8 +5,11 @@ import Synchronization
 public final class LogRecords: Sendable {
     /// One log record, metadata merged and rendered as text.
     public struct Record: Sendable {
+        /// Its level.
         public let level: Logger.Level
+        /// Its message.
         public let message: String
+        /// The handler's and the event's metadata, each value as text.
         public let metadata: [String: String]
     }
 

@@ -86,35 +86,46 @@ private final class FederationBench: @unchecked Sendable {
         certifier = try service.makeServer(host: "127.0.0.1", port: 0)
         try certifier.start()
 
-        let attest = try ProgramRun.run(runtimeExecutable, [
-            "attest", "--certifier", "127.0.0.1:\(certifier.port)", "--policy-cert", "\(folder)/certifier/policy.crt",
-            "--state", "\(folder)/runtime", "--attester", "sim", "--platform", state.platformDirectory,
-        ], includeErrors: true)
-        guard attest.status == 0 else { throw CommandFailure("fl: cml-runtime attest failed: \(attest.output)") }
-        let port = try Self.serve(process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log")
-        self.port = port
+        // From here on a runtime process may be running: a failure must not leave it behind.
+        do {
+            let attest = try ProgramRun.run(runtimeExecutable, [
+                "attest", "--certifier", "127.0.0.1:\(certifier.port)", "--policy-cert", "\(folder)/certifier/policy.crt",
+                "--state", "\(folder)/runtime", "--attester", "sim", "--platform", state.platformDirectory,
+            ], includeErrors: true)
+            guard attest.status == 0 else { throw CommandFailure("fl: cml-runtime attest failed: \(attest.output)") }
+            let port = try Self.serve(process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log")
+            self.port = port
 
-        let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
-        self.admission = admission
-        let admit = { @Sendable (role: String, measurement: [UInt8]) throws -> TLSContext in
-            try FederationBench.admit(role: role, measurement: measurement, at: admission)
-        }
-        let trainer = try Trainer(weights: ModelWeights(seed: 42))
-        try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
-        let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit("provider", providerMeasurement))
-        _ = try provider.putModel(ModelBlob.encode(Model(weights: trainer.weights, samples: 10)))
-        provider.close()
+            let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
+            self.admission = admission
+            let admit = { @Sendable (role: String, measurement: [UInt8]) throws -> TLSContext in
+                try FederationBench.admit(role: role, measurement: measurement, at: admission)
+            }
+            let trainer = try Trainer(weights: ModelWeights(seed: 42))
+            try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
+            let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit("provider", providerMeasurement))
+            _ = try provider.putModel(ModelBlob.encode(Model(weights: trainer.weights, samples: 10)))
+            provider.close()
 
-        let contexts = Contexts(count: devices)
-        try runConcurrently(8, label: "fl setup") { worker in
-            for index in stride(from: worker, to: devices, by: 8) { contexts.set(index, try admit("device", deviceMeasurement)) }
+            let contexts = Contexts(count: devices)
+            try runConcurrently(8, label: "fl setup") { worker in
+                for index in stride(from: worker, to: devices, by: 8) { contexts.set(index, try admit("device", deviceMeasurement)) }
+            }
+            clients = try contexts.all().map { context in
+                RuntimeClient(
+                    host: "127.0.0.1", port: port, context: context, configuration: .init(connectTimeout: .seconds(60), readTimeout: .seconds(600)))
+            }
+            try connectAll()
+            try prepareUpdates()
+        } catch {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            certifier.stop()
+            try? FileManager.default.removeItem(atPath: folder)
+            throw error
         }
-        clients = try contexts.all().map { context in
-            RuntimeClient(
-                host: "127.0.0.1", port: port, context: context, configuration: .init(connectTimeout: .seconds(60), readTimeout: .seconds(600)))
-        }
-        try connectAll()
-        try prepareUpdates()
     }
 
     /// One round, timed: every device uploads its update and waits for the next global model.
