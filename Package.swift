@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Policy", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"]),
 
         // Framed CBOR messages over TLS 1.3, peer identities from admission certificates, servers and clients.
-        .target(name: "Channel", dependencies: ["OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Channel", dependencies: ["WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
 
         // The certifier: state, nonces, admission certificates, audit log, the service.
         .target(name: "Certifier", dependencies: ["Policy", "Channel", "Attestation", "OpenSSLKit", "ByteKit", logging]),

@@ -1,5 +1,5 @@
 public import OpenSSLKit
-internal import ByteKit
+internal import WordModel
 
 /// A client of the runtime's requests (`put-model`, `get-model`, `train`, `update`, `await-global`), for
 /// the provider and devices.
@@ -48,7 +48,7 @@ public final class RuntimeClient {
     /// Uploads a model blob; `onSent` hears its id once the frame is written, before the acknowledgement.
     /// Throws if the runtime acknowledges another id or size.
     public func putModel(_ blob: [UInt8], onSent: (_ id: String) -> Void = { _ in }) throws(ChannelError) -> ModelAck {
-        let id = Self.id(of: blob)
+        let id = ModelBlob.id(of: blob)
         let ack = try exchange { (client) throws(ChannelError) in
             try client.request(PutModelRequest(model: blob), expecting: ModelAck.self) { onSent(id) }
         }
@@ -79,7 +79,7 @@ public final class RuntimeClient {
     /// Uploads a locally trained model as the update of `round` (FL mode). Throws if the runtime
     /// acknowledges another round or id.
     public func update(round: UInt64, model: [UInt8], samples: UInt64) throws(ChannelError) -> UpdateAck {
-        let id = Self.id(of: model)
+        let id = ModelBlob.id(of: model)
         let ack = try exchange { (client) throws(ChannelError) in
             try client.request(UpdateRequest(round: round, model: model, samples: samples), expecting: UpdateAck.self)
         }
@@ -122,11 +122,6 @@ public final class RuntimeClient {
         }
     }
 
-    /// The lowercase hex SHA-256 of a blob: a model's id.
-    public static func id(of blob: [UInt8]) -> String {
-        Hex.encode(Digest.sha256.hash(blob))
-    }
-
     /// The open connection, or a new one if there is none or the runtime closed the old one.
     private func connection() throws(ChannelError) -> ChannelClient {
         // Between requests only the runtime's close (and its timeout error frame) can be waiting.
@@ -150,7 +145,7 @@ public final class RuntimeClient {
     }
 
     private static func check(_ blob: [UInt8], hasID id: String) throws(ChannelError) {
-        let actual = Self.id(of: blob)
+        let actual = ModelBlob.id(of: blob)
         guard actual == id else {
             throw ChannelError(.badRequest, "the runtime sent a model labelled \(id.prefix(8)) whose SHA-256 is \(actual.prefix(8))")
         }

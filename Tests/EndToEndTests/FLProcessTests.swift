@@ -117,7 +117,7 @@ struct FLProcessTests {
         }
         for index in 0..<2 {
             let ack = try RuntimeClient(host: "127.0.0.1", port: port, context: contexts[index]).update(round: 0, model: updates[index], samples: 2)
-            #expect(ack.id == RuntimeClient.id(of: updates[index]))
+            #expect(ack.id == ModelBlob.id(of: updates[index]))
         }
         #expect(runtime.end(with: SIGKILL) == SIGKILL)
 
