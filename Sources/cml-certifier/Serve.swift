@@ -59,17 +59,10 @@ struct Serve: ParsableCommand {
         let document = service.policy.document
         logger.info(
             "serving \(document.displayName): \(document.roles.keys.sorted().joined(separator: ", ")); audit log \(service.auditLog.path)")
-        let stop = [SIGINT, SIGTERM].map { signalNumber in
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { server.stop() }
-            source.resume()
-            return source
-        }
-        // Parseable by scripts and tests, and flushed at once (stdout to a pipe is block-buffered).
-        FileHandle.standardOutput.write(Data("listening on \(server.address)\n".utf8))
+        let trap = SignalTrap { _ in server.stop() }
+        StandardOutput.line("listening on \(server.address)")
         server.run()
-        stop.forEach { $0.cancel() }
+        withExtendedLifetime(trap) {}
         logger.info("stopped")
     }
 }

@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 
 /// Writes figures as JSON lines on standard output, the only thing a bench writes there:
@@ -10,7 +11,7 @@ struct JSONLinesReporter {
         var fields = ["\"bench\":\(Self.quoted(bench))", "\"name\":\(Self.quoted(name))"]
         fields += parameters.map { "\(Self.quoted($0.key)):\($0.value)" }
         fields += ["\"value\":\(Self.number(value))", "\"unit\":\(Self.quoted(unit))"]
-        FileHandle.standardOutput.write(Data(("{" + fields.joined(separator: ",") + "}\n").utf8))
+        StandardOutput.line("{" + fields.joined(separator: ",") + "}")
     }
 
     /// Large figures as whole numbers, small ones with three significant decimals at most.
