@@ -38,7 +38,7 @@ public struct RoleCredentials: Sendable {
         let policyCertificate = try read(path(RoleStateFiles.policyCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
         if now > certificate.notAfter {
             throw AdmissionError(
-                "the admission certificate of \(role) in \(stateDirectory) expired at \(Self.timestamp(certificate.notAfter)); attest again (\(command))")
+                "the admission certificate of \(role) in \(stateDirectory) expired at \(UTCTimeText.format(certificate.notAfter)); attest again (\(command))")
         }
         let check: RoleCertificateCheck
         do {
@@ -113,9 +113,5 @@ public struct RoleCredentials: Sendable {
             }
         }
         return secrets
-    }
-
-    private static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle())
     }
 }

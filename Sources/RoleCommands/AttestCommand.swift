@@ -79,7 +79,7 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
             throw CommandFailure(error.message)
         }
         let measurement = summary.measurement.map { " (measurement \(Hex.short($0)))" } ?? ""
-        let until = summary.expires.formatted(Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeZone: .gmt))
+        let until = UTCTimeText.format(summary.expires)
         print("admitted as \(summary.role)\(measurement), certificate valid until \(until); stored in \(state)")
         if !summary.secrets.isEmpty {
             print("released secrets: \(summary.secrets.keys.sorted().joined(separator: ", ")) (in \(state)/\(RoleStateFiles.secrets)/)")

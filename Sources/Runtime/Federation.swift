@@ -2,6 +2,7 @@ public import Channel
 import Dispatch
 public import Foundation
 public import Logging
+import OpenSSLKit
 import WordModel
 
 /// Federated rounds, live: devices' updates are stored sealed before they are acknowledged, a round
@@ -47,7 +48,7 @@ public final class Federation: Sendable {
         if let global = recovered.global {
             let count = recovered.updates.count
             logger.info(
-                "resumed round \(global.round) (global model \(global.model.shortID), opened \(global.openedAt.formatted(.iso8601))) with \(count) stored update\(count == 1 ? "" : "s")")
+                "resumed round \(global.round) (global model \(global.model.shortID), opened \(UTCTimeText.format(global.openedAt))) with \(count) stored update\(count == 1 ? "" : "s")")
             scheduleDeadline(of: global.round, at: rounds.deadline)
         }
         if recovered.removedStale > 0 {
