@@ -62,7 +62,7 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
     public func run() throws {
         let policyCertificate: Certificate
         do {
-            policyCertificate = try Certificate(pem: try FileBytes.readText(policyCert))
+            policyCertificate = try Certificate(pem: try PEMFile.read(policyCert))
         } catch let error as FileError {
             throw CommandFailure("policy certificate \(error)")
         } catch {

@@ -1,4 +1,4 @@
-import ByteKit
+public import ByteKit
 import CBORKit
 import OpenSSLKit
 
@@ -14,6 +14,8 @@ public enum ModelBlob {
     public static let version: UInt64 = 1
     /// The `architecture` value.
     public static let architecture = "simple-rnn"
+    /// The largest blob file read: 1 MiB, the frame limit a blob travels in (a blob is ~4 KB).
+    public static let maximumFileSize = FileSizeLimit(bytes: 1 << 20, kind: "a model blob")
 
     /// The blob of `model`; the same model always gives the same bytes (deterministic CBOR).
     public static func encode(_ model: Model) -> [UInt8] {

@@ -71,7 +71,7 @@ import Testing
         let wrongRole = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "runtime") }
         #expect(wrongRole?.message == "\(directory)/admission.crt: the admission certificate admits \"device\", not \"runtime\"; attest again (`cml-runtime attest`)")
         // A policy changed on disk no longer verifies.
-        var signed = try FileBytes.read("\(directory)/policy.signed")
+        var signed = try FileBytes.read("\(directory)/policy.signed", limit: SignedPolicy.maximumFileSize)
         signed[signed.count / 2] ^= 1
         try FileBytes.writeAtomically(signed, to: "\(directory)/policy.signed")
         let tampered = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "device") }
@@ -92,7 +92,7 @@ import Testing
             subjectCommonName: CertifierState.policyCommonName, subjectPublicKey: forgerKey.publicKey, notBefore: Date() - 60,
             notAfter: Date() + 86400, isCertificateAuthority: true
         ).selfSigned(with: forgerKey)
-        let tlsKey = try ECPrivateKey(pem: FileBytes.readText("\(directory)/tls.key"))
+        let tlsKey = try ECPrivateKey(pem: PEMFile.read("\(directory)/tls.key"))
         let forged = try AdmissionIssuer(policyKey: forgerKey, policyCertificate: forgerRoot, lifetime: 3600)
             .issue(role: "device", measurement: summary.measurement, subjectKey: tlsKey.publicKey)
         try FileBytes.writeAtomically(text: forged.pem, to: "\(directory)/admission.crt")

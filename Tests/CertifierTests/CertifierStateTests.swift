@@ -24,7 +24,7 @@ import Testing
         #expect(identity.measurement == nil)
         #expect(try CertificateVerifier(trustedRoot: state.policyCertificate).verify(state.tlsCertificate).isTrusted)
         let platform = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
-        #expect(try FileBytes.readText("\(folder)/platform/instance-id") == Hex.encode(PlatformClaims.instanceID(for: platform.publicKey)) + "\n")
+        #expect(try PEMFile.read("\(folder)/platform/instance-id") == Hex.encode(PlatformClaims.instanceID(for: platform.publicKey)) + "\n")
         #expect(try state.secret(SecretID(parsing: "runtime:sealing"))?.count == 32)
         #expect(try state.secret(SecretID(parsing: "runtime:other")) == nil)
 
