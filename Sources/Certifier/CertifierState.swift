@@ -1,5 +1,6 @@
 import Attestation
 import ByteKit
+import Policy
 public import Foundation
 public import OpenSSLKit
 
@@ -32,7 +33,7 @@ public struct CertifierState: Sendable {
     }
 
     /// The role name in the certifier's own certificate, which clients expect.
-    public static let role = "certifier"
+    public static let role = PolicyDocument.certifierRole
     /// The policy certificate's common name.
     public static let policyCommonName = "cml-policy"
     /// How long the policy certificate (the domain) lasts.

@@ -28,6 +28,8 @@ public struct SignedPolicy: Sendable {
     public static func sign(json: [UInt8], key: ECPrivateKey) throws(PolicyError) -> SignedPolicy {
         try checkSize(json.count, of: "the policy JSON")
         let document = try PolicyDocument(json: json)
+        // The certifier builds its verifier from these at start; a key it could not read is refused here.
+        _ = try document.trustAnchors()
         guard key.curve == .p384 else {
             throw PolicyError("the policy key is \(key.curve); policies are signed ES384 with a P-384 key")
         }

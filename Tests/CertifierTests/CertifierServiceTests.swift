@@ -271,9 +271,15 @@ import Testing
         #expect(error?.message.hasPrefix("refusing to serve this policy: the policy's signature does not verify") == true)
         var document = policy.document
         document.roles["certifier"] = document.roles["device"]
-        let claimsCertifier = try SignedPolicy.sign(document, key: certifier.state.policyKey)
-        #expect(throws: CertifierError("refusing to serve this policy: it defines the role \"certifier\", which only the certifier holds")) {
-            try CertifierService(state: certifier.state, policyBytes: claimsCertifier.bytes, logger: quietLogger)
+        // The signer refuses it, with the reason the certifier gives for one signed some other way.
+        #expect(throws: PolicyError(path: "roles.certifier", "is reserved: only the certifier holds the role \"certifier\"")) {
+            try SignedPolicy.sign(document, key: certifier.state.policyKey)
+        }
+        let claimsCertifier = try COSESign1.sign(payload: document.jsonBytes(), key: certifier.state.policyKey, alg: .es384)
+        #expect(throws: CertifierError(
+            "refusing to serve this policy: roles.certifier: the signed policy is not valid: is reserved: only the certifier holds the role \"certifier\""
+        )) {
+            try CertifierService(state: certifier.state, policyBytes: claimsCertifier.encoded, logger: quietLogger)
         }
         // The secrets the policy names were made when the service started.
         #expect(try certifier.state.secret(SecretID(parsing: "runtime:extra"))?.count == 32)

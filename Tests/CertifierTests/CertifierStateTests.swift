@@ -67,7 +67,7 @@ import Testing
             try CertifierState.load(directory: folder)
         }
         #expect(throws: CertifierError("secret \"runtime\" is not ROLE:NAME (e.g. runtime:sealing)")) { try SecretID(parsing: "runtime") }
-        #expect(throws: CertifierError("secret name \"../x\" must be lowercase letters, digits, '-' or '_'")) { try SecretID(parsing: "runtime:../x") }
+        #expect(throws: CertifierError("secret name \"../x\" must be 1 to 64 lowercase letters, digits, '-' or '_'")) { try SecretID(parsing: "runtime:../x") }
         _ = try CertifierState.initialize(directory: folder)
         try FileBytes.writeAtomically(text: "garbage", to: "\(folder)/certifier.crt")
         let error = #expect(throws: CertifierError.self) { try CertifierState.load(directory: folder) }
