@@ -19,6 +19,14 @@ public enum ModelBlob {
     /// a model takes a round per training or federated round, so no honest model comes near it.
     public static let maximumRound: UInt64 = 1 << 53 - 1
 
+    /// Throws unless `round` is at most `maximumRound`: for a blob's round, and a round a peer states
+    /// beside one (a runtime's model reply), since devices count on from it.
+    public static func checkRound(_ round: UInt64) throws(WordModelError) {
+        guard round <= maximumRound else {
+            throw .malformedBlob("key \"round\" is \(round), over the maximum round \(maximumRound)")
+        }
+    }
+
     /// The round after `round`, for a model trained from one of that round; refuses to pass
     /// `maximumRound`, so the next blob decodes too.
     public static func nextRound(after round: UInt64) throws(WordModelError) -> UInt64 {
@@ -93,9 +101,7 @@ public enum ModelBlob {
             parameters += try fields.tensor(tensor)
         }
         let round = try fields.unsigned("round")
-        guard round <= maximumRound else {
-            throw .malformedBlob("key \"round\" is \(round), over the maximum round \(maximumRound)")
-        }
+        try checkRound(round)
         return Model(weights: ModelWeights(unchecked: parameters), round: round, samples: try fields.unsigned("samples"))
     }
 
