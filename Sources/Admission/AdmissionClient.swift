@@ -109,8 +109,8 @@ public struct AdmissionClient: Sendable {
             let secrets = "\(directory)/\(RoleStateFiles.secrets)"
             if !summary.secrets.isEmpty { try FileBytes.makeDirectory(secrets, mode: 0o700) }
             for (name, value) in summary.secrets {
-                guard RoleCertificateCheck.isPlainName(name) else {
-                    throw AdmissionError("the certifier released a secret named \"\(name)\", which is not a plain name")
+                guard SecretName.isValid(name) else {
+                    throw AdmissionError("the certifier released a secret named \"\(name)\", which is not a secret name (it \(SecretName.rule))")
                 }
                 try FileBytes.writeAtomically(value, to: "\(secrets)/\(name)", mode: 0o600)
             }

@@ -45,9 +45,4 @@ struct RoleCertificateCheck {
         }
         measurement = RealmMeasurementExtension.measurement(in: certificate)
     }
-
-    /// Whether `name` can be a file name in `secrets/`.
-    static func isPlainName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
-    }
 }

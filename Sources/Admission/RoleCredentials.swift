@@ -48,7 +48,7 @@ public struct RoleCredentials: Sendable {
         }
         let policy: SignedPolicy
         do {
-            policy = try SignedPolicy(opening: try FileBytes.read(path(RoleStateFiles.signedPolicy)), policyCertificate: policyCertificate)
+            policy = try SignedPolicy(opening: try FileBytes.read(path(RoleStateFiles.signedPolicy), limit: SignedPolicy.maximumFileSize), policyCertificate: policyCertificate)
         } catch {
             throw AdmissionError("\(path(RoleStateFiles.signedPolicy)): \(error)")
         }
@@ -88,7 +88,7 @@ public struct RoleCredentials: Sendable {
 
     private static func read<Value>(_ path: String, _ parse: (String) throws(OpenSSLError) -> Value) throws(AdmissionError) -> Value {
         do {
-            return try parse(try FileBytes.readText(path))
+            return try parse(try PEMFile.read(path))
         } catch let error as FileError {
             throw AdmissionError("\(error)")
         } catch {
@@ -107,7 +107,7 @@ public struct RoleCredentials: Sendable {
         var secrets: [String: [UInt8]] = [:]
         for name in names {
             do {
-                secrets[name] = try FileBytes.read("\(directory)/\(name)")
+                secrets[name] = try FileBytes.read("\(directory)/\(name)", limit: RoleStateFiles.maximumSecretSize)
             } catch {
                 throw AdmissionError("\(error)")
             }

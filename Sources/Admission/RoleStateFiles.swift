@@ -1,3 +1,5 @@
+public import ByteKit
+
 /// The files of a role's state directory (`--state DIR` of runtime, provider and device).
 ///
 /// ```
@@ -18,4 +20,6 @@ public enum RoleStateFiles {
     public static let signedPolicy = "policy.signed"
     /// The folder of released secrets.
     public static let secrets = "secrets"
+    /// The largest released secret read back: the certifier releases 32 bytes; 4 KiB leaves room.
+    public static let maximumSecretSize = FileSizeLimit(bytes: 4096, kind: "a released secret")
 }

@@ -1,3 +1,4 @@
+public import ByteKit
 public import CBORKit
 
 /// A decoded (not yet verified) Arm CCA attestation token: the platform token and, unless the token is
@@ -13,6 +14,9 @@ public struct CCAToken: Sendable {
     public let realm: COSESign1?
     /// The realm token's claims; nil for a bare platform token.
     public let realmClaims: RealmClaims?
+
+    /// The largest token file read: 64 KiB; a CCA token of two COSE_Sign1 with their claims is ~2 KB.
+    public static let maximumFileSize = FileSizeLimit(bytes: 64 << 10, kind: "an attestation token")
 
     /// The wrapper key of the platform token.
     public static let platformKey = 44234

@@ -53,7 +53,7 @@ public struct PlatformTrustAnchor: Sendable, Hashable {
     public static func load(contentsOfFile path: String) throws(AttestationError) -> [PlatformTrustAnchor] {
         let contents: [UInt8]
         do {
-            contents = try FileBytes.read(path)
+            contents = try FileBytes.read(path, limit: PEMFile.maximumSize)
         } catch {
             throw AttestationError(.invalidKey, "\(error)")
         }

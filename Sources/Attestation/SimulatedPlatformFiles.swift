@@ -29,7 +29,7 @@ public enum SimulatedPlatformFiles {
     public static func privateKey(in directory: String) throws(AttestationError) -> ECPrivateKey {
         let path = "\(directory)/\(privateKeyFile)"
         do {
-            return try ECPrivateKey(pem: try FileBytes.readText(path))
+            return try ECPrivateKey(pem: try PEMFile.read(path))
         } catch let error as FileError {
             throw AttestationError(.invalidKey, "no simulated platform key: \(error) (a platform folder is made by `cml-certifier init`)")
         } catch {

@@ -61,7 +61,7 @@ public struct TSMAttester: Attester {
         let written = try generation(entry)
         let token: [UInt8]
         do {
-            token = try FileBytes.read("\(entry)/outblob")
+            token = try FileBytes.read("\(entry)/outblob", limit: CCAToken.maximumFileSize)
         } catch {
             throw failure("cannot read the token", error)
         }
@@ -80,13 +80,16 @@ public struct TSMAttester: Attester {
         return token
     }
 
+    /// A configfs `generation` attribute holds a decimal counter; 64 bytes is more than any.
+    static let generationFileSize = FileSizeLimit(bytes: 64, kind: "a configfs generation counter")
+
     /// The entry's `generation` counter, or nil if the entry has none.
     private func generation(_ entry: String) throws(AttestationError) -> UInt64? {
         let path = "\(entry)/generation"
         guard FileBytes.exists(path) else { return nil }
         let text: String
         do {
-            text = try FileBytes.readText(path)
+            text = try FileBytes.readText(path, limit: Self.generationFileSize)
         } catch {
             throw failure("cannot read the generation", error)
         }

@@ -22,11 +22,12 @@ public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The error that errno describes now, about `path`.
     public static func current(_ path: String) -> FileError {
-        FileError(path: path, reason: String(cString: strerror(errno)).lowercased())
+        FileError(path: path, reason: Errno.current.description)
     }
 }
 
-/// Whole-file reads and atomic writes with POSIX calls, for keys, certificates and state files.
+/// Whole-file reads within a size limit and atomic writes with POSIX calls, for keys, certificates,
+/// models and state files.
 public enum FileBytes {
     /// Whether something exists at `path`.
     public static func exists(_ path: String) -> Bool {
@@ -34,34 +35,64 @@ public enum FileBytes {
         return lstat(path, &status) == 0
     }
 
-    /// The bytes of the file at `path`.
-    public static func read(_ path: String) throws(FileError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    /// The bytes of the regular file at `path`, which may hold at most `limit.bytes`.
+    ///
+    /// Refuses before allocating anything a file whose size is over the limit, and anything but a regular
+    /// file (a device such as /dev/zero or /dev/urandom, a FIFO, a socket, a directory): its size says
+    /// nothing and reading it may never end. It also reads at most one byte more than the limit, since
+    /// some files (in /proc, configfs) report size 0, and refuses the file if that byte came.
+    public static func read(_ path: String, limit: FileSizeLimit) throws(FileError) -> [UInt8] {
+        // Non-blocking, so opening a FIFO does not wait for a writer before it can be refused.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw .current(path) }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .current(path) }
-        guard (status.st_mode & S_IFMT) != S_IFDIR else { throw FileError(path: path, reason: "is a directory") }
+        let type = status.st_mode & S_IFMT
+        guard type == S_IFREG else {
+            throw FileError(path: path, reason: "is \(fileTypeName(type)), not a regular file (expected \(limit.kind))")
+        }
+        guard status.st_size <= limit.bytes else {
+            throw FileError(path: path, reason: "is \(status.st_size) bytes, over \(limit)")
+        }
         var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        bytes.reserveCapacity(Int(status.st_size))
+        var chunk = [UInt8](repeating: 0, count: min(1 << 16, limit.bytes + 1))
         while true {
+            let wanted = min(chunk.count, limit.bytes + 1 - bytes.count)
             let count = chunk.withUnsafeMutableBytes { buffer in
                 #if canImport(Glibc)
-                Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+                Glibc.read(descriptor, buffer.baseAddress, wanted)
                 #else
-                Darwin.read(descriptor, buffer.baseAddress, buffer.count)
+                Darwin.read(descriptor, buffer.baseAddress, wanted)
                 #endif
             }
             if count < 0, errno == EINTR { continue }
             guard count >= 0 else { throw .current(path) }
             if count == 0 { return bytes }
             bytes += chunk[..<count]
+            guard bytes.count <= limit.bytes else {
+                throw FileError(path: path, reason: "holds more than \(limit)")
+            }
         }
     }
 
-    /// The file at `path` as UTF-8 text.
-    public static func readText(_ path: String) throws(FileError) -> String {
-        String(decoding: try read(path), as: UTF8.self)
+    /// The regular file at `path` as UTF-8 text, within `limit` (see `read(_:limit:)`).
+    public static func readText(_ path: String, limit: FileSizeLimit) throws(FileError) -> String {
+        String(decoding: try read(path, limit: limit), as: UTF8.self)
+    }
+
+    /// "a character device" for a file type of `st_mode`.
+    private static func fileTypeName(_ type: mode_t) -> String {
+        switch type {
+        case S_IFDIR: "a directory"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFLNK: "a symbolic link"
+        default: "a special file"
+        }
     }
 
     /// Replaces the file at `path` with `bytes` atomically, with permissions `mode` (0600 for secrets).
@@ -81,12 +112,12 @@ public enum FileBytes {
         }
         // The umask may have narrowed the mode; set it exactly.
         guard fchmod(descriptor, mode_t(mode)) == 0 else { throw fail() }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { throw fail() }
-            written += count
+        do {
+            try writeAll(bytes, to: descriptor)
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw FileError(path: path, reason: error.description)
         }
         guard fsync(descriptor) == 0 else { throw fail() }
         guard close(descriptor) == 0 else {
@@ -112,16 +143,11 @@ public enum FileBytes {
     public static func writeInPlace(_ bytes: [UInt8], to path: String) throws(FileError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .current(path) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                let error = FileError.current(path)
-                close(descriptor)
-                throw error
-            }
-            written += count
+        do {
+            try writeAll(bytes, to: descriptor)
+        } catch {
+            close(descriptor)
+            throw FileError(path: path, reason: error.description)
         }
         guard close(descriptor) == 0 else { throw .current(path) }
     }

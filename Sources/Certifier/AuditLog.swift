@@ -35,24 +35,25 @@ public final class AuditLog: Sendable {
         } catch {
             throw CertifierError("cannot encode an audit entry: \(error)")
         }
-        let failure: FileError? = descriptor.withLock { descriptor in
-            var written = 0
-            while written < line.count {
-                let count = line.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { return FileError.current(path) }
-                written += count
+        let failure: Errno? = descriptor.withLock { descriptor in
+            do throws(Errno) {
+                try FileBytes.writeAll(line, to: descriptor)
+                return nil
+            } catch {
+                return error
             }
-            return nil
         }
-        if let failure { throw CertifierError("cannot append to the audit log: \(failure)") }
+        if let failure { throw CertifierError("cannot append to the audit log: \(FileError(path: path, reason: failure.description))") }
     }
+
+    /// The largest log `read(path:)` reads: 64 MiB, some 200,000 decisions; a longer one is refused, naming the limit.
+    public static let maximumFileSize = FileSizeLimit(bytes: 64 << 20, kind: "an audit log")
 
     /// Every entry of the log at `path`, in order; a line that is not an entry is an error naming its number.
     public static func read(path: String) throws(CertifierError) -> [AuditEntry] {
         let text: String
         do {
-            text = try FileBytes.readText(path)
+            text = try FileBytes.readText(path, limit: maximumFileSize)
         } catch {
             throw CertifierError("cannot read the audit log: \(error)")
         }

@@ -1,5 +1,6 @@
 import Attestation
 import ByteKit
+import Policy
 public import Foundation
 public import OpenSSLKit
 
@@ -32,7 +33,7 @@ public struct CertifierState: Sendable {
     }
 
     /// The role name in the certifier's own certificate, which clients expect.
-    public static let role = "certifier"
+    public static let role = PolicyDocument.certifierRole
     /// The policy certificate's common name.
     public static let policyCommonName = "cml-policy"
     /// How long the policy certificate (the domain) lasts.
@@ -41,6 +42,8 @@ public struct CertifierState: Sendable {
     public static let tlsLifetime: TimeInterval = 365 * 86400
     /// Bytes in each secret.
     public static let secretSize = 32
+    /// A secret file is read with room for one byte more than `secretSize`, so a longer one is refused by size.
+    static let secretFileSize = FileSizeLimit(bytes: secretSize + 1, kind: "a secret")
 
     /// The state directory.
     public let directory: String
@@ -139,7 +142,7 @@ public struct CertifierState: Sendable {
         guard FileBytes.exists(path) else { return nil }
         let bytes: [UInt8]
         do {
-            bytes = try FileBytes.read(path)
+            bytes = try FileBytes.read(path, limit: Self.secretFileSize)
         } catch {
             throw CertifierError("cannot read secret \(id): \(error)")
         }
@@ -185,7 +188,7 @@ public struct CertifierState: Sendable {
     private static func readPEM<Value>(_ path: String, _ parse: (String) throws(OpenSSLError) -> Value) throws(CertifierError) -> Value {
         let text: String
         do {
-            text = try FileBytes.readText(path)
+            text = try PEMFile.read(path)
         } catch {
             throw CertifierError("\(error)")
         }

@@ -1,3 +1,5 @@
+import Policy
+
 /// A secret the certifier keeps for a role, such as the runtime's `sealing` key: `ROLE:NAME`.
 public struct SecretID: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The role it is released to.
@@ -10,8 +12,8 @@ public struct SecretID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// A secret id; throws if either part is not a plain name (they become file names).
     public init(role: String, name: String) throws(CertifierError) {
-        for (part, value) in [("role", role), ("name", name)] where !Self.isPlainName(value) {
-            throw CertifierError("secret \(part) \"\(value)\" must be lowercase letters, digits, '-' or '_'")
+        for (part, value) in [("role", role), ("name", name)] where !SecretName.isValid(value) {
+            throw CertifierError("secret \(part) \"\(value)\" \(SecretName.rule)")
         }
         self.role = role
         self.name = name
@@ -36,12 +38,5 @@ public struct SecretID: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Orders by role, then name.
     public static func < (left: SecretID, right: SecretID) -> Bool {
         (left.role, left.name) < (right.role, right.name)
-    }
-
-    private static func isPlainName(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-        }
     }
 }

@@ -47,6 +47,8 @@ public final class Device {
     private func adopt(_ blob: [UInt8], id: String, round: UInt64?) throws(ChannelError) -> DeviceModel {
         do {
             let model = try DeviceModel(blob: blob, id: id)
+            // A runtime's stated round: the device waits for round + 1, so a malicious 2^64-1 must not pass.
+            if let round { try ModelBlob.checkRound(round) }
             self.model = model
             self.round = round ?? model.model.round
             return model

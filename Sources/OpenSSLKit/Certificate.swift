@@ -88,9 +88,9 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
     public static func loadPEMChain(contentsOfFile path: String) throws(OpenSSLError) -> [Certificate] {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try PEMFile.read(path)
         } catch {
-            throw OpenSSLError("reading certificates from \(path)", reason: error.localizedDescription)
+            throw OpenSSLError("reading certificates from \(path)", reason: error.reason)
         }
         do {
             return try loadPEMChain(text)

@@ -22,11 +22,27 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
     public var quorum: Int
     /// Seconds after a round opens at which it closes with a quorum.
     public var roundDeadlineSeconds: Double
+    /// The most samples one update may claim; FedAvg weighs an update by its claim, so without a cap one
+    /// device claiming 2^64-1 samples would replace the global model (nil: `defaultMaxSamplesPerUpdate`).
+    public var maxSamplesPerUpdate: Int?
+
+    /// The cap on an update's samples when the policy sets none: 100,000, far above what one device
+    /// trains on (two samples per five-letter word it typed), so honest updates never meet it.
+    public static let defaultMaxSamplesPerUpdate = 100_000
+    /// The highest cap a policy may set: sums of a round's claims stay exact in a Double.
+    public static let maximumSamplesPerUpdate = 1_000_000_000
+    /// The largest `min-updates`: one round holds every update in memory.
+    public static let maximumMinUpdates = 10_000
+    /// The longest round deadline: 30 days, like the longest admission.
+    public static let maximumRoundDeadlineSeconds: Double = 30 * 24 * 3600
+
+    /// The cap that applies: `maxSamplesPerUpdate`, or the default.
+    public var samplesPerUpdateCap: Int { maxSamplesPerUpdate ?? Self.defaultMaxSamplesPerUpdate }
 
     /// Settings with these values; `validate()` on the policy checks their ranges.
     public init(
         aggregation: Aggregation = .fedAvg, trimFraction: Double? = nil, clipNorm: Double? = nil,
-        minUpdates: Int, quorum: Int, roundDeadlineSeconds: Double
+        minUpdates: Int, quorum: Int, roundDeadlineSeconds: Double, maxSamplesPerUpdate: Int? = nil
     ) {
         self.aggregation = aggregation
         self.trimFraction = trimFraction
@@ -34,6 +50,36 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
         self.minUpdates = minUpdates
         self.quorum = quorum
         self.roundDeadlineSeconds = roundDeadlineSeconds
+        self.maxSamplesPerUpdate = maxSamplesPerUpdate
+    }
+
+    /// Checks every range, naming the key (`fl.round-deadline-seconds`): the one check of these settings,
+    /// which the signer, the certifier and the runtime all run.
+    public func validate() throws(PolicyError) {
+        guard (1...Self.maximumMinUpdates).contains(minUpdates) else {
+            throw PolicyError(path: "fl.min-updates", "is \(minUpdates); it must be between 1 and \(Self.maximumMinUpdates)")
+        }
+        guard (1...minUpdates).contains(quorum) else {
+            throw PolicyError(path: "fl.quorum", "must be between 1 and min-updates (\(minUpdates))")
+        }
+        // Also refuses NaN, which fails every comparison.
+        guard roundDeadlineSeconds >= 0.001, roundDeadlineSeconds <= Self.maximumRoundDeadlineSeconds else {
+            throw PolicyError(
+                path: "fl.round-deadline-seconds",
+                "is \(roundDeadlineSeconds); it must be a number of seconds between 0.001 and \(Int(Self.maximumRoundDeadlineSeconds))")
+        }
+        if let beta = trimFraction {
+            guard beta >= 0, beta < 0.5 else { throw PolicyError(path: "fl.trim-fraction", "must be at least 0 and below 0.5") }
+        } else if aggregation == .trimmedMean {
+            throw PolicyError(path: "fl.trim-fraction", "is required by the trimmed-mean rule")
+        }
+        if let bound = clipNorm, !(bound > 0 && bound.isFinite) {
+            throw PolicyError(path: "fl.clip-norm", "must be a positive number")
+        }
+        if let cap = maxSamplesPerUpdate, !(1...Self.maximumSamplesPerUpdate).contains(cap) {
+            throw PolicyError(
+                path: "fl.max-samples-per-update", "is \(cap); it must be between 1 and \(Self.maximumSamplesPerUpdate)")
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -43,5 +89,6 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
         case minUpdates = "min-updates"
         case quorum
         case roundDeadlineSeconds = "round-deadline-seconds"
+        case maxSamplesPerUpdate = "max-samples-per-update"
     }
 }

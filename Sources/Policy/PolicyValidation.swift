@@ -7,6 +7,9 @@ extension PolicyDocument {
     /// The longest role name: roles become certificate names and log fields, so they stay short.
     public static let maximumRoleNameLength = 64
 
+    /// The role only the certifier holds (its own TLS certificate names it); a policy may not define it.
+    public static let certifierRole = "certifier"
+
     /// Whether `name` can name a role: 1 to 64 lowercase ASCII letters and hyphens. The certifier applies
     /// the same rule to the role a client claims, before the claim reaches a log.
     public static func isRoleName(_ name: String) -> Bool {
@@ -14,7 +17,9 @@ extension PolicyDocument {
             && name.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "-") }
     }
 
-    /// Checks what JSON types alone cannot: known format, sizes, references between parts, sane ranges.
+    /// Checks what JSON types alone cannot: known format, sizes, references between parts, sane ranges,
+    /// secret names. It is the one check of a policy: `cml-policy generate` and
+    /// `sign`, the certifier and every role run it, so what the signer signs the certifier serves.
     public func validate() throws(PolicyError) {
         guard format == Self.formatName else {
             throw PolicyError(path: "format", "is \"\(format)\", expected \"\(Self.formatName)\"")
@@ -56,13 +61,19 @@ extension PolicyDocument {
             throw PolicyError(
                 path: "platform-reference.lifecycles[\(index)]", "min \(range.min) is above max \(range.max): the range holds no state")
         }
-        if let federated { try Self.validate(federated: federated) }
+        if let federated { try federated.validate() }
     }
 
     private static func validate(role: RolePolicy, named name: String) throws(PolicyError) {
         let path = "roles.\(name)"
         guard isRoleName(name) else {
             throw PolicyError(path: path, "a role name must be 1 to \(maximumRoleNameLength) lowercase letters and hyphens")
+        }
+        guard name != certifierRole else {
+            throw PolicyError(path: path, "is reserved: only the certifier holds the role \"\(certifierRole)\"")
+        }
+        for (index, secret) in role.secrets.enumerated() where !SecretName.isValid(secret) {
+            throw PolicyError(path: "\(path).secrets[\(index)]", "\(secret.debugDescription) \(SecretName.rule)")
         }
         guard !role.initialMeasurements.isEmpty else {
             throw PolicyError(path: "\(path).initial-measurements", "lists no measurement")
@@ -76,24 +87,6 @@ extension PolicyDocument {
         }
         if let value = role.personalizationValue, value.bytes.count != 64 {
             throw PolicyError(path: "\(path).personalization-value", "has \(value.bytes.count) bytes, expected 64")
-        }
-    }
-
-    private static func validate(federated: FederatedSettings) throws(PolicyError) {
-        guard federated.minUpdates >= 1 else { throw PolicyError(path: "fl.min-updates", "must be at least 1") }
-        guard (1...federated.minUpdates).contains(federated.quorum) else {
-            throw PolicyError(path: "fl.quorum", "must be between 1 and min-updates (\(federated.minUpdates))")
-        }
-        guard federated.roundDeadlineSeconds > 0, federated.roundDeadlineSeconds.isFinite else {
-            throw PolicyError(path: "fl.round-deadline-seconds", "must be a positive number of seconds")
-        }
-        if let beta = federated.trimFraction {
-            guard beta >= 0, beta < 0.5 else { throw PolicyError(path: "fl.trim-fraction", "must be at least 0 and below 0.5") }
-        } else if federated.aggregation == .trimmedMean {
-            throw PolicyError(path: "fl.trim-fraction", "is required by the trimmed-mean rule")
-        }
-        if let bound = federated.clipNorm, !(bound > 0 && bound.isFinite) {
-            throw PolicyError(path: "fl.clip-norm", "must be a positive number")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Attestation
+public import ByteKit
 public import OpenSSLKit
 
 /// A policy signed by the domain's policy key: a COSE_Sign1 (ES384) whose payload is the policy's JSON.
@@ -13,9 +14,22 @@ public struct SignedPolicy: Sendable {
     /// The policy the JSON holds.
     public let document: PolicyDocument
 
-    /// Signs the policy JSON `json` with the policy key, after checking that it is a valid policy.
+    /// The largest signed policy: 256 KiB. The certifier sends it in every admission reply, one frame
+    /// of at most 1 MiB (docs/protocol.md) with the certificate and secrets, so a policy near the CBOR
+    /// decoder's 16 MiB string limit could be signed and served but never delivered; a real policy is a
+    /// few KB.
+    public static let maximumSize = 256 << 10
+    /// The limit for policy files, signed or JSON (the JSON is smaller than its signed form).
+    public static let maximumFileSize = FileSizeLimit(bytes: maximumSize, kind: "a policy")
+
+    /// Signs the policy JSON `json` with the policy key, after checking that it is a valid policy and
+    /// that its signed form is within `maximumSize`: the checks the certifier makes, so what this signs
+    /// the certifier serves.
     public static func sign(json: [UInt8], key: ECPrivateKey) throws(PolicyError) -> SignedPolicy {
+        try checkSize(json.count, of: "the policy JSON")
         let document = try PolicyDocument(json: json)
+        // The certifier builds its verifier from these at start; a key it could not read is refused here.
+        _ = try document.trustAnchors()
         guard key.curve == .p384 else {
             throw PolicyError("the policy key is \(key.curve); policies are signed ES384 with a P-384 key")
         }
@@ -25,7 +39,16 @@ public struct SignedPolicy: Sendable {
         } catch {
             throw PolicyError("cannot sign the policy: \(error.message)")
         }
+        try checkSize(message.encoded.count, of: "the signed policy")
         return SignedPolicy(bytes: message.encoded, json: json, document: document)
+    }
+
+    /// Throws unless `count` bytes of `what` are within `maximumSize`.
+    private static func checkSize(_ count: Int, of what: String) throws(PolicyError) {
+        guard count <= maximumSize else {
+            throw PolicyError(
+                "\(what) is \(count) bytes, over the limit of \(maximumSize) bytes (it travels in every admission reply)")
+        }
     }
 
     /// Signs `document` in its canonical JSON form.
@@ -36,6 +59,7 @@ public struct SignedPolicy: Sendable {
     /// Opens signed policy bytes: the signature must verify under `policyCertificate`'s key, and the
     /// payload must be a valid policy. Errors say which of the two failed, and why.
     public init(opening bytes: [UInt8], policyCertificate: Certificate) throws(PolicyError) {
+        try Self.checkSize(bytes.count, of: "the signed policy")
         let message: COSESign1
         do {
             message = try COSESign1(decoding: bytes)

@@ -38,7 +38,10 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
     @Option(help: ArgumentHelp("Where the token comes from: sim (simulated realm), tsm (configfs-tsm in a CCA realm), or auto (tsm where configfs-tsm exists, else sim).", valueName: "sim|tsm|auto"))
     var attester: AttesterChoice = .auto
 
-    @Option(help: ArgumentHelp("The simulated platform folder (the certifier state's platform/), for the sim attester.", valueName: "DIR"))
+    @Option(help: ArgumentHelp(
+        "The simulated platform folder (the certifier state's platform/), for the sim attester. It holds the simulated "
+            + "platform's PRIVATE key, a simulation artifact: whoever can read it can forge tokens for any measurement, "
+            + "so in simulation the realm boundary is only pretended.", valueName: "DIR"))
     var platform: String?
 
     @Option(name: .customLong("tsm-root"), help: ArgumentHelp("The configfs-tsm folder, for the tsm attester.", valueName: "DIR"))
@@ -62,7 +65,7 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
     public func run() throws {
         let policyCertificate: Certificate
         do {
-            policyCertificate = try Certificate(pem: try FileBytes.readText(policyCert))
+            policyCertificate = try Certificate(pem: try PEMFile.read(policyCert))
         } catch let error as FileError {
             throw CommandFailure("policy certificate \(error)")
         } catch {

@@ -91,13 +91,19 @@ public final class Federation: Sendable {
     }
 
     /// Stores `update` from the device whose certificate has serial `serial`, sealed, and counts it in
-    /// its round; returns the acknowledgement to send. Refusals: `bad-request` (no samples), `invalid-model`
-    /// (wrong shape, non-finite values), `no-model`, `wrong-round`, `duplicate-update`.
+    /// its round; returns the acknowledgement to send. Refusals: `bad-request` (no samples, or more than
+    /// the policy's cap), `invalid-model` (wrong shape, non-finite values), `no-model`, `wrong-round`,
+    /// `duplicate-update`.
     ///
     /// It does not close the round: call `closeIfDue()` once the acknowledgement is sent.
     public func update(_ update: UpdateRequest, from serial: String) throws(ChannelError) -> UpdateAck {
         guard update.samples >= 1 else {
             throw ChannelError(.badRequest, "\"samples\" is 0: an update must say how many samples (at least 1) it was trained on")
+        }
+        guard update.samples <= rules.maxSamplesPerUpdate else {
+            throw ChannelError(
+                .badRequest,
+                "\"samples\" is \(update.samples), over the policy's cap of \(rules.maxSamplesPerUpdate) samples per update (fl.max-samples-per-update)")
         }
         guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
             throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")

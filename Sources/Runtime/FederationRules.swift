@@ -13,10 +13,19 @@ public struct FederationRules: Sendable, CustomStringConvertible {
     public let quorum: Int
     /// How long after a round opens its deadline falls.
     public let deadline: Duration
+    /// The most samples one update may claim (`fl.max-samples-per-update`, or its default).
+    public let maxSamplesPerUpdate: UInt64
 
     /// The rules of `settings`: fedavg -> FedAvg, median -> CoordinateMedian, trimmed-mean ->
     /// TrimmedMean(β); `clip-norm` wraps the rule in NormClipping. Throws naming a setting out of range.
     public init(_ settings: FederatedSettings) throws(RuntimeError) {
+        // The policy's own check (which signed policies passed already), so settings made in code meet
+        // the same ranges and nothing below can overflow.
+        do {
+            try settings.validate()
+        } catch {
+            throw RuntimeError("the policy's fl settings are invalid: \(error)")
+        }
         do {
             var rule: any AggregationRule
             switch settings.aggregation {
@@ -39,16 +48,11 @@ public struct FederationRules: Sendable, CustomStringConvertible {
         } catch {
             throw RuntimeError("the policy's fl settings are out of range: \(error)")
         }
-        guard settings.minUpdates >= 1, (1...settings.minUpdates).contains(settings.quorum) else {
-            throw RuntimeError(
-                "the policy's fl settings need min-updates >= 1 and quorum between 1 and min-updates (min-updates \(settings.minUpdates), quorum \(settings.quorum))")
-        }
-        guard settings.roundDeadlineSeconds.isFinite, settings.roundDeadlineSeconds > 0 else {
-            throw RuntimeError("the policy's fl.round-deadline-seconds must be a positive number, not \(settings.roundDeadlineSeconds)")
-        }
         minUpdates = settings.minUpdates
         quorum = settings.quorum
+        // validate() bounds it to 30 days, so the milliseconds fit an Int64.
         deadline = .milliseconds(Int64((settings.roundDeadlineSeconds * 1000).rounded()))
+        maxSamplesPerUpdate = UInt64(settings.samplesPerUpdateCap)
     }
 
     /// The rules of `policy`'s `fl` settings; throws if it has none.

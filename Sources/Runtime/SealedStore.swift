@@ -1,6 +1,7 @@
 import ByteKit
 import Foundation
 import OpenSSLKit
+import WordModel
 
 /// Files only this runtime can read: AES-256-GCM under a key derived with HKDF from the `sealing`
 /// secret that the certifier releases to an admitted runtime.
@@ -12,6 +13,9 @@ import OpenSSLKit
 public struct SealedStore: Sendable {
     /// The first bytes of every sealed file.
     public static let header = Array("CMLSEAL1".utf8)
+    /// The largest sealed file read: a sealed record holds at most a model blob and a few fields, so twice
+    /// `ModelBlob.maximumFileSize`; anything larger was not written by this runtime.
+    public static let maximumFileSize = FileSizeLimit(bytes: 2 * ModelBlob.maximumFileSize.bytes, kind: "a sealed file")
     /// The smallest secret accepted: anything shorter is not a secret the certifier released.
     public static let minimumSecretSize = 16
 
@@ -67,7 +71,7 @@ public struct SealedStore: Sendable {
         guard FileBytes.exists(path) else { return nil }
         let bytes: [UInt8]
         do {
-            bytes = try FileBytes.read(path)
+            bytes = try FileBytes.read(path, limit: Self.maximumFileSize)
         } catch {
             throw RuntimeError("\(error)")
         }

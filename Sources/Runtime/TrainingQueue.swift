@@ -85,8 +85,13 @@ public final class TrainingQueue: Sendable {
             throw ChannelError(.internal, "training failed: \(error)")
         }
         let elapsed = clock.now - start
-        let trained = StoredModel(
-            model: Model(weights: trainer.weights, round: current.model.round + 1, samples: UInt64(set.count)))
+        let next: UInt64
+        do {
+            next = try ModelBlob.nextRound(after: current.model.round)
+        } catch {
+            throw ChannelError(.badRequest, "cannot train the stored model further: \(error)")
+        }
+        let trained = StoredModel(model: Model(weights: trainer.weights, round: next, samples: UInt64(set.count)))
         try replace(with: trained, what: "the trained model")
         let milliseconds = elapsed.inSeconds * 1e3
         logger.info("---- training done (\(epochs) epochs, \(String(format: "%.1f", milliseconds)) ms): model \(trained.shortID) ----")

@@ -2,10 +2,10 @@ import ByteKit
 
 /// Whole-file reads and atomic writes (ByteKit's `FileBytes`), with failures as `WordModelError`.
 enum FileIO {
-    /// The bytes of the file at `path`.
-    static func read(_ path: String) throws(WordModelError) -> [UInt8] {
+    /// The bytes of the regular file at `path`, at most `limit` (see `FileBytes.read(_:limit:)`).
+    static func read(_ path: String, limit: FileSizeLimit) throws(WordModelError) -> [UInt8] {
         do {
-            return try FileBytes.read(path)
+            return try FileBytes.read(path, limit: limit)
         } catch {
             throw .fileFailed(path: error.path, reason: error.reason)
         }

@@ -1,4 +1,4 @@
-import ByteKit
+public import ByteKit
 import CBORKit
 import OpenSSLKit
 
@@ -14,6 +14,30 @@ public enum ModelBlob {
     public static let version: UInt64 = 1
     /// The `architecture` value.
     public static let architecture = "simple-rnn"
+    /// The highest round a blob may carry: 2^53 - 1, the largest integer every JSON reader holds exactly.
+    /// Decoding refuses a higher one, so `round + 1` never overflows anywhere a blob's round is used;
+    /// a model takes a round per training or federated round, so no honest model comes near it.
+    public static let maximumRound: UInt64 = 1 << 53 - 1
+
+    /// Throws unless `round` is at most `maximumRound`: for a blob's round, and a round a peer states
+    /// beside one (a runtime's model reply), since devices count on from it.
+    public static func checkRound(_ round: UInt64) throws(WordModelError) {
+        guard round <= maximumRound else {
+            throw .malformedBlob("key \"round\" is \(round), over the maximum round \(maximumRound)")
+        }
+    }
+
+    /// The round after `round`, for a model trained from one of that round; refuses to pass
+    /// `maximumRound`, so the next blob decodes too.
+    public static func nextRound(after round: UInt64) throws(WordModelError) -> UInt64 {
+        guard round < maximumRound else {
+            throw .malformedBlob("key \"round\" is \(round), the maximum round (\(maximumRound)); a model of it cannot be trained further")
+        }
+        return round + 1
+    }
+
+    /// The largest blob file read: 1 MiB, the frame limit a blob travels in (a blob is ~4 KB).
+    public static let maximumFileSize = FileSizeLimit(bytes: 1 << 20, kind: "a model blob")
 
     /// The blob of `model`; the same model always gives the same bytes (deterministic CBOR).
     public static func encode(_ model: Model) -> [UInt8] {
@@ -34,7 +58,8 @@ public enum ModelBlob {
     }
 
     /// The model in `blob`, or an error naming what is wrong: not CBOR, truncated, a missing key,
-    /// an unknown format or version, a tensor of the wrong size, a NaN or infinite weight.
+    /// an unknown format or version, a tensor of the wrong size, a NaN or infinite weight, a round over
+    /// `maximumRound`.
     public static func decode(_ blob: [UInt8]) throws(WordModelError) -> Model {
         guard let first = blob.first else { throw .malformedBlob("model blob is empty") }
         // A blob starts with a map head (major type 5); anything else is some other file, and calling it
@@ -75,9 +100,9 @@ public enum ModelBlob {
         for tensor in Tensor.allCases {
             parameters += try fields.tensor(tensor)
         }
-        return Model(
-            weights: ModelWeights(unchecked: parameters), round: try fields.unsigned("round"),
-            samples: try fields.unsigned("samples"))
+        let round = try fields.unsigned("round")
+        try checkRound(round)
+        return Model(weights: ModelWeights(unchecked: parameters), round: round, samples: try fields.unsigned("samples"))
     }
 
     /// The model id: the hex SHA-256 of the blob.

@@ -2,7 +2,7 @@
 public enum ModelFile {
     /// The model in the blob file at `path` and the blob's bytes; errors start with the path.
     public static func read(_ path: String) throws(WordModelError) -> (model: Model, blob: [UInt8]) {
-        let blob = try FileIO.read(path)
+        let blob = try FileIO.read(path, limit: ModelBlob.maximumFileSize)
         do {
             return (try ModelBlob.decode(blob), blob)
         } catch {

@@ -1,3 +1,5 @@
+public import ByteKit
+
 /// The samples to train on, in file order: each five-symbol word gives letters 0-2 -> 3, then 1-3 -> 4.
 public struct TrainingSet: Sendable, Equatable {
     /// The samples, two per word.
@@ -20,13 +22,16 @@ public struct TrainingSet: Sendable, Equatable {
         self.samples = samples
     }
 
+    /// The largest word file read: 4 MiB, hundreds of thousands of words, far more than a run trains on.
+    public static let maximumWordFileSize = FileSizeLimit(bytes: 4 << 20, kind: "a word list")
+
     /// Words from a word file: one per line, blank lines skipped; errors name the file and the line.
     ///
     /// A line is taken as it is (only a trailing carriage return is dropped), because space is one of the
     /// alphabet's symbols; a line of only spaces and tabs counts as blank.
     public static func words(inFile path: String) throws(WordModelError) -> [String] {
         // Split bytes, not Characters: "\r\n" is one Character, and a file may mix line ends.
-        let bytes = try FileIO.read(path)
+        let bytes = try FileIO.read(path, limit: maximumWordFileSize)
         var words = [String]()
         for (number, rawLine) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             let lineBytes = rawLine.last == 0x0D ? rawLine.dropLast() : rawLine

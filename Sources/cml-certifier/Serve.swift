@@ -6,6 +6,7 @@ import CommandSupport
 import Dispatch
 import Foundation
 import Logging
+import Policy
 
 /// `cml-certifier serve --state DIR --policy policy.signed --listen 127.0.0.1:8123`.
 struct Serve: ParsableCommand {
@@ -39,7 +40,7 @@ struct Serve: ParsableCommand {
             let loaded = try CertifierState.load(directory: state)
             let bytes: [UInt8]
             do {
-                bytes = try FileBytes.read(policy)
+                bytes = try FileBytes.read(policy, limit: SignedPolicy.maximumFileSize)
             } catch {
                 throw CertifierError("policy \(error)")
             }

@@ -58,6 +58,9 @@ struct Train: ParsableCommand {
     func run() throws {
         // WordModelError's description names the file and what is wrong; ArgumentParser prints it and exits 1.
         let start = try from.map { try ModelFile.read($0).model } ?? Model(seed: seed ?? Self.defaultSeed)
+        // A model trained from another is the next generation of it; fresh weights start at round 0.
+        // Checked before training, so a model at the last round is refused before any work.
+        let round = try from == nil ? 0 : ModelBlob.nextRound(after: start.round)
         let list = try TrainingSet.words(inFile: words)
         let set = try TrainingSet(words: list)
 
@@ -77,18 +80,18 @@ struct Train: ParsableCommand {
             if clock.now - began > .seconds(1) {
                 progress.report(
                     "epoch \(report.epoch + 1)/\(report.epochs), loss \(String(format: "%.4f", report.meanLoss)), "
-                        + "\(Int(report.samplesPerSecond)) samples/s")
+                        + "\(String(format: "%.0f", report.samplesPerSecond)) samples/s")
             }
         }
         progress.finish()
         let elapsed = clock.now - began
         let seconds = elapsed.inSeconds
 
-        // A model trained from another is the next generation of it; fresh weights start at round 0.
         let model = Model(
-            weights: trainer.weights, round: from == nil ? 0 : start.round + 1, samples: UInt64(set.count))
+            weights: trainer.weights, round: round, samples: UInt64(set.count))
         let blob = try ModelFile.write(model, to: out)
-        let rate = seconds > 0 ? Int(Double(set.count * epochs) / seconds) : 0
+        // Formatted, not converted to Int: a very short run's rate may be beyond Int's range.
+        let rate = seconds > 0 ? String(format: "%.0f", Double(set.count) * Double(epochs) / seconds) : "0"
         print(
             "trained on \(list.count) word\(list.count == 1 ? "" : "s") (\(set.count) samples), \(epochs) epochs, "
                 + "batch size \(batchSize), \(optimizer.rawValue): final loss \(String(format: "%.4f", lastLoss)) "

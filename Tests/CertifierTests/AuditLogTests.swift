@@ -31,7 +31,7 @@ import Testing
         let date = Date(timeIntervalSince1970: 1_800_000_000.25)
         try log.append(AuditEntry(
             date: date, peer: "127.0.0.1:5", role: "runtime", measurement: "5e", decision: .admitted, serial: "7f", expires: date + 3600))
-        let text = try FileBytes.readText(log.path)
+        let text = try FileBytes.readText(log.path, limit: AuditLog.maximumFileSize)
         #expect(text == """
             {"decision":"admitted","expires":"2027-01-15T09:00:00.250Z","measurement":"5e","peer":"127.0.0.1:5","reasons":[],"role":"runtime","serial":"7f","time":"2027-01-15T08:00:00.250Z"}
 

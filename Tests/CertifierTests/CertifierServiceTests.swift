@@ -71,7 +71,7 @@ import Testing
         let wrongRole = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "runtime") }
         #expect(wrongRole?.message == "\(directory)/admission.crt: the admission certificate admits \"device\", not \"runtime\"; attest again (`cml-runtime attest`)")
         // A policy changed on disk no longer verifies.
-        var signed = try FileBytes.read("\(directory)/policy.signed")
+        var signed = try FileBytes.read("\(directory)/policy.signed", limit: SignedPolicy.maximumFileSize)
         signed[signed.count / 2] ^= 1
         try FileBytes.writeAtomically(signed, to: "\(directory)/policy.signed")
         let tampered = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "device") }
@@ -92,7 +92,7 @@ import Testing
             subjectCommonName: CertifierState.policyCommonName, subjectPublicKey: forgerKey.publicKey, notBefore: Date() - 60,
             notAfter: Date() + 86400, isCertificateAuthority: true
         ).selfSigned(with: forgerKey)
-        let tlsKey = try ECPrivateKey(pem: FileBytes.readText("\(directory)/tls.key"))
+        let tlsKey = try ECPrivateKey(pem: PEMFile.read("\(directory)/tls.key"))
         let forged = try AdmissionIssuer(policyKey: forgerKey, policyCertificate: forgerRoot, lifetime: 3600)
             .issue(role: "device", measurement: summary.measurement, subjectKey: tlsKey.publicKey)
         try FileBytes.writeAtomically(text: forged.pem, to: "\(directory)/admission.crt")
@@ -271,9 +271,15 @@ import Testing
         #expect(error?.message.hasPrefix("refusing to serve this policy: the policy's signature does not verify") == true)
         var document = policy.document
         document.roles["certifier"] = document.roles["device"]
-        let claimsCertifier = try SignedPolicy.sign(document, key: certifier.state.policyKey)
-        #expect(throws: CertifierError("refusing to serve this policy: it defines the role \"certifier\", which only the certifier holds")) {
-            try CertifierService(state: certifier.state, policyBytes: claimsCertifier.bytes, logger: quietLogger)
+        // The signer refuses it, with the reason the certifier gives for one signed some other way.
+        #expect(throws: PolicyError(path: "roles.certifier", "is reserved: only the certifier holds the role \"certifier\"")) {
+            try SignedPolicy.sign(document, key: certifier.state.policyKey)
+        }
+        let claimsCertifier = try COSESign1.sign(payload: document.jsonBytes(), key: certifier.state.policyKey, alg: .es384)
+        #expect(throws: CertifierError(
+            "refusing to serve this policy: roles.certifier: the signed policy is not valid: is reserved: only the certifier holds the role \"certifier\""
+        )) {
+            try CertifierService(state: certifier.state, policyBytes: claimsCertifier.encoded, logger: quietLogger)
         }
         // The secrets the policy names were made when the service started.
         #expect(try certifier.state.secret(SecretID(parsing: "runtime:extra"))?.count == 32)

@@ -24,7 +24,7 @@ import Testing
         #expect(identity.measurement == nil)
         #expect(try CertificateVerifier(trustedRoot: state.policyCertificate).verify(state.tlsCertificate).isTrusted)
         let platform = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
-        #expect(try FileBytes.readText("\(folder)/platform/instance-id") == Hex.encode(PlatformClaims.instanceID(for: platform.publicKey)) + "\n")
+        #expect(try PEMFile.read("\(folder)/platform/instance-id") == Hex.encode(PlatformClaims.instanceID(for: platform.publicKey)) + "\n")
         #expect(try state.secret(SecretID(parsing: "runtime:sealing"))?.count == 32)
         #expect(try state.secret(SecretID(parsing: "runtime:other")) == nil)
 
@@ -67,7 +67,7 @@ import Testing
             try CertifierState.load(directory: folder)
         }
         #expect(throws: CertifierError("secret \"runtime\" is not ROLE:NAME (e.g. runtime:sealing)")) { try SecretID(parsing: "runtime") }
-        #expect(throws: CertifierError("secret name \"../x\" must be lowercase letters, digits, '-' or '_'")) { try SecretID(parsing: "runtime:../x") }
+        #expect(throws: CertifierError("secret name \"../x\" must be 1 to 64 lowercase letters, digits, '-' or '_'")) { try SecretID(parsing: "runtime:../x") }
         _ = try CertifierState.initialize(directory: folder)
         try FileBytes.writeAtomically(text: "garbage", to: "\(folder)/certifier.crt")
         let error = #expect(throws: CertifierError.self) { try CertifierState.load(directory: folder) }

@@ -4,6 +4,7 @@ import Certifier
 import Channel
 import Foundation
 import OpenSSLKit
+import Policy
 import Synchronization
 import Testing
 
@@ -24,7 +25,7 @@ import Testing
         }
 
         func connect() throws -> ChannelClient {
-            let root = try Certificate(pem: FileBytes.readText(domain.policyCertificate))
+            let root = try Certificate(pem: PEMFile.read(domain.policyCertificate))
             return try ChannelClient.connect(
                 host: "127.0.0.1", port: port, context: TLSContext(side: .client, trustedRoot: root), expectedRoles: ["certifier"])
         }
@@ -64,7 +65,7 @@ import Testing
 
         // A modified binary: a copy of the device executable with bytes appended, run from its own path.
         let modified = "\(domain.folder)/cml-device-modified"
-        try FileBytes.writeAtomically(try FileBytes.read(Executables.path("cml-device")) + Array("tampered".utf8), to: modified, mode: 0o755)
+        try FileBytes.writeAtomically(try FileBytes.read(Executables.path("cml-device"), limit: Executables.maximumSize) + Array("tampered".utf8), to: modified, mode: 0o755)
         let tampered = try domain.attest("device", certifier: certifier, program: modified)
         #expect(tampered.status == 1)
         let modifiedMeasurement = Hex.short(try ExecutableMeasurement.of(file: modified))
@@ -177,7 +178,7 @@ import Testing
 
     @Test func theCertifierRefusesAPolicyWithOneByteChanged() throws {
         let domain = try Domain()
-        let signed = try FileBytes.read(domain.signedPolicy)
+        let signed = try FileBytes.read(domain.signedPolicy, limit: SignedPolicy.maximumFileSize)
         let name = try #require(signed.firstRange(of: Array("ML mode".utf8)))
         for offset in [name.lowerBound, signed.count - 1] {
             var changed = signed
@@ -200,7 +201,7 @@ import Testing
         let domain = try Domain()
         let device = try Executables.path("cml-device")
         let measured = try Executables.run("cml-policy", ["measure", device])
-        #expect(measured.lines == ["\(Hex.encode(Digest.sha256.hash(try FileBytes.read(device))))  \(device)"])
+        #expect(measured.lines == ["\(Hex.encode(Digest.sha256.hash(try FileBytes.read(device, limit: Executables.maximumSize))))  \(device)"])
 
         let again = try Executables.run("cml-certifier", ["init", "--state", domain.state])
         #expect(again.status == 1)

@@ -1,5 +1,6 @@
 import ByteKit
 import Foundation
+import Policy
 import Synchronization
 import Testing
 
@@ -21,7 +22,7 @@ struct Domain {
         let initialized = try Executables.run("cml-certifier", ["init", "--state", "\(folder)/certifier"])
         try #require(initialized.status == 0, "\(initialized.standardError)")
         let template = "\(folder)/template.json"
-        let shipped = try FileBytes.readText(Executables.repositoryRoot.appendingPathComponent("policy-templates/\(name).json").path)
+        let shipped = try FileBytes.readText(Executables.repositoryRoot.appendingPathComponent("policy-templates/\(name).json").path, limit: SignedPolicy.maximumFileSize)
         try FileBytes.writeAtomically(text: edit(shipped), to: template)
         var arguments = ["generate", "--template", template, "--platform-key", "\(folder)/certifier/platform/platform.pem", "--out", "\(folder)/policy.json"]
         for role in ["runtime", "provider", "device"] { arguments += ["--measure", "\(role)=\(try Executables.path("cml-\(role)"))"] }

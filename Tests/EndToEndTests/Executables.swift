@@ -1,3 +1,4 @@
+import ByteKit
 import Foundation
 import Testing
 
@@ -76,6 +77,9 @@ enum Executables {
         }
         return (process, output, error)
     }
+
+    /// The largest executable a test reads whole (a debug build is tens of MB).
+    static let maximumSize = FileSizeLimit(bytes: 1 << 30, kind: "an executable")
 
     /// The repository root, for data files such as `data/words-short.txt`.
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -65,8 +65,8 @@ struct FLProcessTests {
         #expect(scripted.last == "abo -> about")
 
         let log = messages(runtime.standardError)
-        #expect(log.contains("federated rounds under the policy's rule: FedAvg; a round closes at 2 updates, or at its 60 s deadline with at least 1"))
-        #expect(log.contains("---- round 0 closes with 2 updates, min-updates reached: aggregating with FedAvg ----"))
+        #expect(log.contains("federated rounds under the policy's rule: FedAvg after norm clipping to 20.0; a round closes at 2 updates, or at its 60 s deadline with at least 1"))
+        #expect(log.contains("---- round 0 closes with 2 updates, min-updates reached: aggregating with FedAvg after norm clipping to 20.0 ----"))
     }
 
     @Test func aHundredAttestedDevicesForThreeRoundsGetTheFedAvgOfTheirUpdates() throws {

@@ -218,9 +218,20 @@ import WordModel
 
     @Test func settingsThatCannotRunAreRefusedByName() throws {
         let missing = #expect(throws: RuntimeError.self) { try rules(.trimmedMean) }
-        #expect(missing?.message == "the policy's fl.aggregation is trimmed-mean but it sets no fl.trim-fraction")
+        #expect(missing?.message == "the policy's fl settings are invalid: fl.trim-fraction: is required by the trimmed-mean rule")
         let beta = #expect(throws: RuntimeError.self) { try rules(.trimmedMean, trim: 0.5) }
-        #expect(beta?.message.hasPrefix("the policy's fl settings are out of range: trim fraction β 0.5 is out of range") == true)
+        #expect(beta?.message == "the policy's fl settings are invalid: fl.trim-fraction: must be at least 0 and below 0.5")
+        // 1e300 s trapped converting to milliseconds; the policy's range check refuses it first.
+        let deadline = #expect(throws: RuntimeError.self) {
+            try FederationRules(FederatedSettings(minUpdates: 2, quorum: 1, roundDeadlineSeconds: 1e300))
+        }
+        #expect(deadline?.message
+            == "the policy's fl settings are invalid: fl.round-deadline-seconds: is 1e+300; it must be a number of seconds between 0.001 and 2592000")
+        let samples = #expect(throws: RuntimeError.self) {
+            try FederationRules(FederatedSettings(minUpdates: 2, quorum: 1, roundDeadlineSeconds: 60, maxSamplesPerUpdate: 0))
+        }
+        #expect(samples?.message == "the policy's fl settings are invalid: fl.max-samples-per-update: is 0; it must be between 1 and 1000000000")
+        #expect(try rules(.fedAvg).maxSamplesPerUpdate == 100_000)
         let none = #expect(throws: RuntimeError.self) { try FederationRules(policy: TestPolicies.withoutFL) }
         #expect(none?.message.hasPrefix("the policy has no \"fl\" settings") == true)
     }

@@ -28,7 +28,7 @@ import Testing
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         let folderAttributes = try FileManager.default.attributesOfItem(atPath: folder)
         #expect((folderAttributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
-        let bytes = try FileBytes.read(store.path(of: "model"))
+        let bytes = try FileBytes.read(store.path(of: "model"), limit: SealedStore.maximumFileSize)
         #expect(bytes.starts(with: Array("CMLSEAL1".utf8)))
         #expect(bytes.count == 8 + 12 + plaintext.count + 1 + 16)
         #expect(!String(decoding: bytes, as: UTF8.self).contains("model blob"))
@@ -39,7 +39,7 @@ import Testing
         let store = try SealedStore(directory: folder, sealingSecret: secret)
         try store.write(plaintext, purpose: "model")
         let path = store.path(of: "model")
-        let original = try FileBytes.read(path)
+        let original = try FileBytes.read(path, limit: SealedStore.maximumFileSize)
         // In the nonce, the ciphertext and the tag.
         for offset in [8, 8 + 12, 8 + 12 + 5, original.count - 1] {
             var tampered = original

@@ -87,13 +87,13 @@ public struct TestDomain: Sendable {
     /// `quorum`, and aggregate with `aggregation` (FedAvg unless told otherwise).
     public static func flPolicy(
         aggregation: FederatedSettings.Aggregation = .fedAvg, trimFraction: Double? = nil, clipNorm: Double? = nil,
-        minUpdates: Int = 2, quorum: Int = 1, deadlineSeconds: Double = 60
+        minUpdates: Int = 2, quorum: Int = 1, deadlineSeconds: Double = 60, maxSamplesPerUpdate: Int? = nil
     ) -> PolicyDocument {
         var policy = mlPolicy()
         policy.name = "test, FL mode"
         policy.federated = FederatedSettings(
             aggregation: aggregation, trimFraction: trimFraction, clipNorm: clipNorm, minUpdates: minUpdates, quorum: quorum,
-            roundDeadlineSeconds: deadlineSeconds)
+            roundDeadlineSeconds: deadlineSeconds, maxSamplesPerUpdate: maxSamplesPerUpdate)
         return policy
     }
 }

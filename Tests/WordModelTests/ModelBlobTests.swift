@@ -26,10 +26,22 @@ import WordModel
         parameters[0] = -0.0
         parameters[1] = .leastNonzeroMagnitude
         parameters[1595] = .greatestFiniteMagnitude
-        let odd = Model(weights: try ModelWeights(parameters: parameters), round: .max, samples: 0)
+        let odd = Model(weights: try ModelWeights(parameters: parameters), round: ModelBlob.maximumRound, samples: 0)
         let decoded = try ModelBlob.decode(ModelBlob.encode(odd))
         #expect(decoded.weights.parameters.map(\.bitPattern) == parameters.map(\.bitPattern))
-        #expect(decoded.round == .max)
+        #expect(decoded.round == ModelBlob.maximumRound)
+    }
+
+    @Test func aRoundOverTheMaximumIsRefusedByName() throws {
+        // 2^64-1 was acknowledged once, then trapped `round + 1` on the next train request.
+        for round in [ModelBlob.maximumRound + 1, .max] {
+            let blob = ModelBlob.encode(Model(weights: model.weights, round: round, samples: 1))
+            expectRejected(blob, "key \"round\" is \(round), over the maximum round 9007199254740991")
+        }
+        #expect(try ModelBlob.nextRound(after: 41) == 42)
+        #expect(throws: WordModelError.malformedBlob(
+            "key \"round\" is 9007199254740991, the maximum round (9007199254740991); a model of it cannot be trained further"
+        )) { try ModelBlob.nextRound(after: ModelBlob.maximumRound) }
     }
 
     @Test func layoutFollowsTheDesign() throws {

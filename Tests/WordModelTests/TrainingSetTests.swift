@@ -29,7 +29,7 @@ import WordModel
         #expect(throws: WordModelError.fileFailed(path: "/nonexistent/words.txt", reason: "no such file or directory")) {
             try TrainingSet(wordFile: "/nonexistent/words.txt")
         }
-        #expect(throws: WordModelError.fileFailed(path: "/tmp", reason: "is a directory")) { try TrainingSet(wordFile: "/tmp") }
+        #expect(throws: WordModelError.fileFailed(path: "/tmp", reason: "is a directory, not a regular file (expected a word list)")) { try TrainingSet(wordFile: "/tmp") }
         let empty = try TemporaryFile(contents: "\n \n")
         #expect(throws: WordModelError.noSamples(source: empty.path)) { try TrainingSet(wordFile: empty.path) }
         let binary = try TemporaryFile(bytes: Array("which\n".utf8) + [0x61, 0xff, 0x62, 0x63, 0x64])

@@ -1,5 +1,6 @@
 import Admission
 import Attestation
+import ByteKit
 import Certifier
 import Channel
 import CommandSupport
@@ -165,7 +166,8 @@ private final class FederationBench: @unchecked Sendable {
 
     /// The runtime's peak resident memory (VmHWM) in MB.
     func peakResidentMegabytes() throws -> Double {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        // /proc reports size 0; the bounded read still stops at the limit.
+        let status = try FileBytes.readText("/proc/\(pid)/status", limit: FileSizeLimit(bytes: 64 << 10, kind: "a /proc status file"))
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
             let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
         else { throw CommandFailure("fl: no VmHWM in /proc/\(pid)/status") }

@@ -1,4 +1,5 @@
 import BLASKit
+import ByteKit
 import CommandSupport
 import Foundation
 import WordModel
@@ -43,9 +44,12 @@ struct TrainSuite: BenchSuite {
         reporter.figure("predict_batched_us", value: batched * 1e6, unit: "us/prefix", parameters: ["batch": predictor.batchCapacity])
     }
 
+    /// A system dictionary (wamerican-huge is ~3.5 MB) with room to spare.
+    static let dictionarySize = FileSizeLimit(bytes: 32 << 20, kind: "a dictionary")
+
     /// The words of `path` that are exactly five lower-case letters a-z (no proper nouns, no possessives).
     static func fiveLetterWords(_ path: String) throws -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let text = try? FileBytes.readText(path, limit: dictionarySize) else {
             throw CommandFailure("cannot read the word list \(path) (Debian's wamerican installs /usr/share/dict/words)")
         }
         let words = text.split(whereSeparator: \.isNewline).filter { line in

@@ -5,9 +5,10 @@ import Policy
 
 /// Reading the inputs of cml-policy, with errors that name the file.
 enum PolicyFiles {
-    static func read(_ path: String, _ what: String) throws -> [UInt8] {
+    /// The file at `path`, holding `what`, within `limit` (a policy's unless said otherwise).
+    static func read(_ path: String, _ what: String, limit: FileSizeLimit = SignedPolicy.maximumFileSize) throws -> [UInt8] {
         do {
-            return try FileBytes.read(path)
+            return try FileBytes.read(path, limit: limit)
         } catch {
             throw CommandFailure("\(what) \(error)")
         }
@@ -23,7 +24,7 @@ enum PolicyFiles {
 
     /// A public key from PEM: a public key, or the public half of a private key.
     static func publicKey(_ path: String) throws -> ECPublicKey {
-        let text = String(decoding: try read(path, "platform key"), as: UTF8.self)
+        let text = String(decoding: try read(path, "platform key", limit: PEMFile.maximumSize), as: UTF8.self)
         do {
             return text.contains("PRIVATE KEY-----") ? try ECPrivateKey(pem: text).publicKey : try ECPublicKey(pem: text)
         } catch {
@@ -41,7 +42,7 @@ enum PolicyFiles {
 
     /// The PEM file at `path`, parsed; errors name it as `what`.
     private static func pem<Value>(_ path: String, _ what: String, _ parse: (String) throws(OpenSSLError) -> Value) throws -> Value {
-        let text = String(decoding: try read(path, what), as: UTF8.self)
+        let text = String(decoding: try read(path, what, limit: PEMFile.maximumSize), as: UTF8.self)
         do {
             return try parse(text)
         } catch {

@@ -7,7 +7,7 @@ import OpenSSLKit
 enum TokenFile {
     static func read(_ path: String) throws -> [UInt8] {
         do {
-            return try FileBytes.read(path)
+            return try FileBytes.read(path, limit: CCAToken.maximumFileSize)
         } catch {
             throw CommandFailure("\(error)")
         }
@@ -25,7 +25,7 @@ enum TokenFile {
     static func privateKey(_ path: String, _ what: String) throws -> ECPrivateKey {
         let text: String
         do {
-            text = try FileBytes.readText(path)
+            text = try PEMFile.read(path)
         } catch {
             throw CommandFailure("\(what) \(error)")
         }
