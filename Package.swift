@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Device", dependencies: ["Channel", "Policy", "WordModel"]),
 
         // What every command-line tool shares: exit codes, output, common options.
-        .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
+        .target(name: "CommandSupport", dependencies: ["ByteKit", argumentParser, logging]),
 
         // Subcommands that several role executables share (`attest`).
         .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
@@ -79,7 +79,7 @@ let package = Package(
             dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-provider",
-            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "WordModel", "CommandSupport", argumentParser]),
+            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-device",
             dependencies: ["Device", "RoleCommands", "Admission", "Channel", "WordModel", "ByteKit", "CommandSupport", argumentParser]),

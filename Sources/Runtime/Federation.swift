@@ -1,3 +1,4 @@
+import ByteKit
 public import Channel
 import Dispatch
 public import Foundation
