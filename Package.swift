@@ -6,9 +6,9 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 
 // Dependencies point one way: C wrappers <- model and attestation <- policy
 // <- channel <- roles <- command-line tools.
+// Linux only (Debian 12 tested), so no `platforms:`: the code calls Glibc directly.
 let package = Package(
     name: "ConfidentialML",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cml-provider", targets: ["cml-provider"]),
         .executable(name: "cml-device", targets: ["cml-device"]),

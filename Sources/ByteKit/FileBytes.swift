@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Why a file could not be read or written: the path the caller named, and errno's words.
 public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -46,11 +42,7 @@ public enum FileBytes {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = chunk.withUnsafeMutableBytes { buffer in
-                #if canImport(Glibc)
                 Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-                #else
-                Darwin.read(descriptor, buffer.baseAddress, buffer.count)
-                #endif
             }
             if count < 0, errno == EINTR { continue }
             guard count >= 0 else { throw .current(path) }

@@ -1,9 +1,5 @@
 import ByteKit
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Assembles a `CBORValue` from the item heads that libcbor's streaming decoder reports
 /// one at a time, enforcing the decoder's limits as the items arrive.

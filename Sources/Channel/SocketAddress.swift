@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An IPv4 or IPv6 address and port, resolved from text with `getaddrinfo` (numeric or a host name).
 struct SocketAddress: Sendable {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A listening TCP socket: `SO_REUSEADDR`, a backlog deep enough for a thousand clients connecting at once.
 public final class TCPListener: Sendable {
