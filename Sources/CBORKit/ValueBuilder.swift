@@ -387,8 +387,3 @@ struct ValueBuilder {
         }
     }
 }
-
-/// "1 byte", "2 bytes": a count and its noun, for messages.
-func quantity(_ count: some BinaryInteger, _ singular: String, _ plural: String? = nil) -> String {
-    "\(count) " + (count == 1 ? singular : plural ?? singular + "s")
-}
