@@ -2,6 +2,7 @@ import CBORKit
 import Channel
 import Device
 import Foundation
+import OpenSSLKit
 import Policy
 import Provider
 import Runtime
