@@ -98,7 +98,7 @@ let package = Package(
             path: "tools/cml-bench"),
 
         // Certificates and domains made at test time, shared by the test targets that need them.
-        .target(name: "TestSupport", dependencies: ["Channel", "OpenSSLKit", "Policy", logging], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Channel", "OpenSSLKit", "Policy", "ByteKit", logging], path: "Tests/TestSupport"),
 
         // One test target per library, plus end-to-end tests of the real executables.
         .testTarget(name: "ByteKitTests", dependencies: ["ByteKit"]),
