@@ -6,9 +6,9 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 
 // Dependencies point one way: C wrappers <- model and attestation <- policy
 // <- channel <- roles <- command-line tools.
+// Linux only (Debian 12 tested), so no `platforms:`: the code calls Glibc directly.
 let package = Package(
     name: "ConfidentialML",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cml-provider", targets: ["cml-provider"]),
         .executable(name: "cml-device", targets: ["cml-device"]),
@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Device", dependencies: ["Channel", "Policy", "WordModel"]),
 
         // What every command-line tool shares: exit codes, output, common options.
-        .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
+        .target(name: "CommandSupport", dependencies: ["ByteKit", argumentParser, logging]),
 
         // Subcommands that several role executables share (`attest`).
         .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
@@ -79,7 +79,7 @@ let package = Package(
             dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-provider",
-            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "WordModel", "CommandSupport", argumentParser]),
+            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-device",
             dependencies: ["Device", "RoleCommands", "Admission", "Channel", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
@@ -98,7 +98,7 @@ let package = Package(
             path: "tools/cml-bench"),
 
         // Certificates and domains made at test time, shared by the test targets that need them.
-        .target(name: "TestSupport", dependencies: ["Channel", "OpenSSLKit", "Policy", logging], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Channel", "OpenSSLKit", "Policy", "ByteKit", logging], path: "Tests/TestSupport"),
 
         // One test target per library, plus end-to-end tests of the real executables.
         .testTarget(name: "ByteKitTests", dependencies: ["ByteKit"]),

@@ -43,7 +43,7 @@ public struct AdmissionClient: Sendable {
         role: String, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
         key: ECPrivateKey
     ) throws(AdmissionError) -> AdmissionSummary {
-        let endpoint = certifierHost.contains(":") ? "[\(certifierHost)]:\(certifierPort)" : "\(certifierHost):\(certifierPort)"
+        let endpoint = hostPortText(host: certifierHost, port: certifierPort)
         let client: ChannelClient
         do {
             let context = try TLSContext(side: .client, trustedRoot: policyCertificate, rootDescription: "this domain's policy key")

@@ -1,3 +1,4 @@
+import ByteKit
 import CBORKit
 
 /// Reads typed claims out of a claims map, with errors that name the claim and what was wrong.

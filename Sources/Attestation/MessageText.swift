@@ -18,8 +18,3 @@ extension CBORValue {
 func quotedClaim(_ text: String) -> String {
     CBORValue.text(text).shortDescription
 }
-
-/// "1 byte", "64 bytes": a count and its noun, singular or plural.
-func quantity(_ count: Int, _ noun: String) -> String {
-    count == 1 ? "1 \(noun)" : "\(count) \(noun)s"
-}

@@ -1,3 +1,4 @@
+import ByteKit
 public import OpenSSLKit
 
 /// The platform of the simulated attester: fixed platform claims around a platform key that lives in a

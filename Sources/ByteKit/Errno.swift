@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A POSIX error number as a value, as swift-system's `Errno`: read `errno` once, right after the call
 /// that failed, and carry it (a later call may overwrite the global).

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension FileBytes {
     /// Writes all of `bytes` to `descriptor`: the one loop that retries a write a signal interrupted and

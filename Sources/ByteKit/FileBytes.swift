@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Why a file could not be read or written: the path the caller named, and errno's words.
 public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -61,11 +57,7 @@ public enum FileBytes {
         while true {
             let wanted = min(chunk.count, limit.bytes + 1 - bytes.count)
             let count = chunk.withUnsafeMutableBytes { buffer in
-                #if canImport(Glibc)
                 Glibc.read(descriptor, buffer.baseAddress, wanted)
-                #else
-                Darwin.read(descriptor, buffer.baseAddress, wanted)
-                #endif
             }
             if count < 0, errno == EINTR { continue }
             guard count >= 0 else { throw .current(path) }

@@ -1,3 +1,4 @@
+import ByteKit
 internal import CCBOR
 
 /// Decodes exactly one CBOR item through libcbor's streaming decoder, within limits.

@@ -1,9 +1,5 @@
 internal import CCBOR
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Owns one reference to a libcbor `cbor_item_t`, built from a `CBORValue`.
 ///

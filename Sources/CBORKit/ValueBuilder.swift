@@ -1,9 +1,5 @@
 import ByteKit
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Assembles a `CBORValue` from the item heads that libcbor's streaming decoder reports
 /// one at a time, enforcing the decoder's limits as the items arrive.
@@ -390,9 +386,4 @@ struct ValueBuilder {
             }
         }
     }
-}
-
-/// "1 byte", "2 bytes": a count and its noun, for messages.
-func quantity(_ count: some BinaryInteger, _ singular: String, _ plural: String? = nil) -> String {
-    "\(count) " + (count == 1 ? singular : plural ?? singular + "s")
 }

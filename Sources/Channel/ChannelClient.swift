@@ -1,3 +1,4 @@
+internal import ByteKit
 public import OpenSSLKit
 
 /// A client connection to a channel server: it checks the server's certificate and role before it
@@ -52,7 +53,7 @@ public final class ChannelClient {
             throw ChannelError(kind: .transport, code: .internal, message: "a ChannelClient needs a client TLS context")
         }
         let name = peerName ?? expectedRoles.map { $0.sorted().joined(separator: " or ") } ?? "server"
-        let endpoint = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let endpoint = hostPortText(host: host, port: port)
         let socket = try TCPConnector.connect(host: host, port: port, timeout: configuration.connectTimeout)
         let connection = try FramedConnection.handshake(
             over: socket, context: context, peer: "\(name) at \(endpoint)", handshakeTimeout: configuration.connectTimeout,

@@ -1,10 +1,6 @@
 import Synchronization
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One thread for the whole process that shuts down each socket whose deadline has passed (see
 /// `Socket.deadline`), so that the thread blocked on it gets a timeout, on either side of a connection:

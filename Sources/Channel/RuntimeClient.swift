@@ -1,3 +1,4 @@
+internal import ByteKit
 public import OpenSSLKit
 internal import WordModel
 
@@ -37,7 +38,7 @@ public final class RuntimeClient {
     public var server: PeerIdentity? { client?.server }
 
     /// "127.0.0.1:8124".
-    public var endpoint: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var endpoint: String { hostPortText(host: host, port: port) }
 
     /// Connects now (if not connected) and returns the runtime's identity; throws if it is refused.
     @discardableResult

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
+internal import ByteKit
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An IPv4 or IPv6 address and port, resolved from text with `getaddrinfo` (numeric or a host name).
 struct SocketAddress: Sendable {
@@ -68,6 +65,6 @@ struct SocketAddress: Sendable {
             getnameinfo(pointer, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST)
         }
         let name = status == 0 ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-        return family == AF_INET6 ? "[\(name)]:\(port)" : "\(name):\(port)"
+        return hostPortText(host: name, port: port)
     }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A raw socket descriptor with system calls that retry on `EINTR` and report failures in words.
 ///

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
+internal import ByteKit
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Opens TCP connections with a timeout.
 public enum TCPConnector {
@@ -17,7 +14,7 @@ public enum TCPConnector {
             }
         }
         let reason = failures.isEmpty ? "no address" : failures.joined(separator: "; ")
-        throw ChannelError(kind: .transport, code: .internal, message: "cannot connect to \(host):\(port): \(reason)")
+        throw ChannelError(kind: .transport, code: .internal, message: "cannot connect to \(hostPortText(host: host, port: port)): \(reason)")
     }
 
     private static func connect(to address: SocketAddress, timeout: Duration) throws(ChannelError) -> Socket {

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
+internal import ByteKit
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A listening TCP socket: `SO_REUSEADDR`, a backlog deep enough for a thousand clients connecting at once.
 public final class TCPListener: Sendable {
@@ -34,7 +31,7 @@ public final class TCPListener: Sendable {
         guard listen(raw, backlog) == 0 else { throw failure("listen") }
         self.socket = socket
         self.port = socket.localPort
-        self.address = address.family == AF_INET6 ? "[\(host)]:\(self.port)" : "\(host):\(self.port)"
+        self.address = hostPortText(host: host, port: self.port)
     }
 
     /// Waits for the next connection. Throws once `shutdown()` was called, or on a failure that

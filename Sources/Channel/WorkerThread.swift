@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Detached threads with a chosen stack size: a server runs one per connection, and a thousand of
 /// them at the default 8 MiB stack would reserve 8 GiB of address space for nothing.

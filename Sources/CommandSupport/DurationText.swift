@@ -1,11 +1,7 @@
+import ByteKit
 import Foundation
 
 extension Duration {
-    /// The duration in seconds, as a floating-point number.
-    public var inSeconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
-    }
-
     /// The duration as people read it in a transcript: `850 us`, `3.9 ms`, `1.24 s`, `2 min 5 s`.
     public var readable: String {
         let seconds = inSeconds

@@ -1,3 +1,4 @@
+import ByteKit
 import ArgumentParser
 
 /// A `HOST:PORT` argument such as `127.0.0.1:8123`.
@@ -25,7 +26,7 @@ public struct HostPort: ExpressibleByArgument, CustomStringConvertible, Sendable
     }
 
     /// "127.0.0.1:8124", or "[::1]:8124".
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var description: String { hostPortText(host: host, port: port) }
 
     /// How `--help` shows the value.
     public static var defaultValueDescription: String { "HOST:PORT" }

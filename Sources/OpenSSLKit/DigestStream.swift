@@ -1,11 +1,7 @@
 public import Foundation
 internal import COpenSSL
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Incremental hashing, for data that arrives in pieces or is too large to hold at once.
 ///

@@ -1,10 +1,6 @@
 internal import COpenSSL
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One TLS 1.3 connection over a connected, blocking socket.
 ///

@@ -1,3 +1,4 @@
+import ByteKit
 public import Channel
 import Dispatch
 public import Foundation
@@ -20,6 +21,8 @@ public final class Federation: Sendable {
     private struct Live: Sendable {
         var rounds: RoundState
         var stopping = false
+        /// Devices waiting in `awaitGlobal` now.
+        var waiting = 0
     }
 
     private let files: FederationFiles
@@ -62,6 +65,9 @@ public final class Federation: Sendable {
 
     /// The open round's state, as a copy.
     public var snapshot: RoundState { state.withLock { $0.rounds } }
+
+    /// How many devices are waiting for a global model now.
+    public var waitingDevices: Int { state.withLock { $0.waiting } }
 
     /// The global model of the open round; `no-model` before the provider sent one.
     public func currentGlobal() throws(ChannelError) -> ModelReply {
@@ -145,7 +151,9 @@ public final class Federation: Sendable {
     /// round more than one ahead of the open one (`wrong-round`), and gives up when `isCancelled` says
     /// the device went away (checked every second) or the runtime stops.
     public func awaitGlobal(round: UInt64, isCancelled: () -> Bool) throws(ChannelError) -> ModelReply {
-        try state.wait(polling: 1) { (live) throws(ChannelError) -> ModelReply? in
+        var counted = false
+        defer { if counted { state.withLock { $0.waiting -= 1 } } }
+        return try state.wait(polling: 1) { (live) throws(ChannelError) -> ModelReply? in
             // Like every other connection the stop ends, this one closes without an answer; the device
             // waits again once the runtime is back.
             guard !live.stopping else { throw ChannelError(kind: .closed, code: .internal, message: "the runtime is stopping") }
@@ -159,6 +167,10 @@ public final class Federation: Sendable {
             }
             if isCancelled() {
                 throw ChannelError(kind: .closed, code: .internal, message: "the device went away while it waited for round \(round)")
+            }
+            if !counted {
+                live.waiting += 1
+                counted = true
             }
             return nil
         }

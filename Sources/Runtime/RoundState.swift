@@ -1,3 +1,4 @@
+import ByteKit
 public import Channel
 public import Foundation
 public import WordModel

@@ -1,3 +1,4 @@
+import ByteKit
 import Channel
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ByteKit
 import CommandSupport
 import Foundation
 import WordModel

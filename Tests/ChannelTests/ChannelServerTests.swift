@@ -61,7 +61,10 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     // Once the server has given up lingering after its error frame, its socket is gone, and a write
     // would only earn a reset.
     #expect(eventually { server.activeConnections == 0 })
-    Thread.sleep(forTimeInterval: 0.1)
+    let clientPort = client.connection.socket.localPort
+    #expect(
+        eventually { TCPTable.isReleased(localPort: server.port, remotePort: clientPort) },
+        "the server's socket to port \(clientPort) was still open after 30 s")
     let error = #expect(throws: ChannelError.self) { try client.request(ping(1)) }
     #expect(error?.kind == .remote)
     #expect(error?.message.hasPrefix("runtime refused the connection: no client certificate") == true, "\(String(describing: error))")
@@ -204,8 +207,11 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
 
 @Test func clientReadTimeoutFiresOnASilentServer() throws {
     let domain = try TestDomain()
-    let server = try startServer(context: try domain.serverContext()) { _, _, _ in Thread.sleep(forTimeInterval: 2) }
+    // The server answers nothing until the test is over.
+    let testOver = DispatchSemaphore(value: 0)
+    let server = try startServer(context: try domain.serverContext()) { _, _, _ in testOver.wait() }
     defer { server.stop() }
+    defer { testOver.signal() }
     let client = try ChannelClient.connect(
         host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
         expectedRoles: ["runtime"], configuration: .init(readTimeout: .milliseconds(200)))

@@ -1,5 +1,6 @@
 import Channel
 import Glibc
+import TestSupport
 import Testing
 
 @Test func listenerOnPortZeroGetsAPortFromTheOS() throws {
@@ -35,4 +36,18 @@ import Testing
     #expect(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &system) == 0)
     #expect(limit == Int(clamping: system.rlim_max))
     #expect(limit == OpenFileLimit.current)
+}
+
+@Test func theTCPTableTellsAnOpenSocketFromAClosedOne() throws {
+    // Tests wait on TCPTable for a server to close its end; it must not say so while the end is open.
+    let listener = try TCPListener(host: "127.0.0.1", port: 0)
+    let client = try TCPConnector.connect(host: "127.0.0.1", port: listener.port, timeout: .seconds(5))
+    do {
+        let accepted = try listener.accept()
+        withExtendedLifetime(accepted) {
+            #expect(!TCPTable.isReleased(localPort: listener.port, remotePort: client.localPort))
+        }
+    }
+    #expect(TCPTable.isReleased(localPort: listener.port, remotePort: client.localPort))
+    #expect(!TCPTable.isReleased(localPort: client.localPort, remotePort: listener.port))
 }

@@ -162,20 +162,6 @@ import Testing
         #expect(Set(entries.compactMap(\.serial)).count == 50)
     }
 
-    @Test func anExpiredNonceIsRefused() throws {
-        let domain = try Domain { $0.replacingOccurrences(of: "\"nonce-lifetime-seconds\": 60", with: "\"nonce-lifetime-seconds\": 1") }
-        let certifier = try CertifierProcess(domain)
-        defer { certifier.stop() }
-        let raw = try RawClient(domain, certifier)
-        let (client, nonce) = try raw.withNonce()
-        Thread.sleep(forTimeInterval: 2.1)
-        let expired = raw.refusal(client, try raw.evidence(nonce: nonce).frame)
-        #expect(expired?.code == .nonceExpired)
-        #expect(expired?.message.contains("(nonces live 1 s); ask for a new one") == true)
-        certifier.stop()
-        #expect(try AuditLog.read(path: domain.auditLog).map(\.code) == ["nonce-expired"])
-    }
-
     @Test func theCertifierRefusesAPolicyWithOneByteChanged() throws {
         let domain = try Domain()
         let signed = try FileBytes.read(domain.signedPolicy, limit: SignedPolicy.maximumFileSize)

@@ -2,7 +2,6 @@ import Admission
 import Channel
 import Foundation
 import OpenSSLKit
-import Synchronization
 import TestSupport
 import Testing
 import WordModel
@@ -196,18 +195,8 @@ struct MLProcessTests {
         let context = try credentials.clientContext()
         let devices = Devices((0..<200).map { _ in RuntimeClient(host: "127.0.0.1", port: port, context: context) })
         for device in devices.clients { try device.connect() }
-        let answered = Mutex(0)
-        let group = DispatchGroup()
-        for index in devices.clients.indices {
-            group.enter()
-            Thread.detachNewThread {
-                if (try? devices.clients[index].getModel().model) == initial { answered.withLock { $0 += 1 } }
-                OpenSSLThread.finish()
-                group.leave()
-            }
-        }
-        group.wait()
-        #expect(answered.withLock { $0 } == 200)
+        let models = try concurrently(devices.clients.count) { index in try devices.clients[index].getModel().model }
+        #expect(models.count == 200 && models.allSatisfy { $0 == initial })
         for device in devices.clients { device.close() }
     }
 }

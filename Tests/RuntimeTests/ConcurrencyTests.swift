@@ -1,5 +1,6 @@
 import Channel
 import Foundation
+import OpenSSLKit
 import Runtime
 import TestSupport
 import Testing

@@ -2,6 +2,7 @@ import CBORKit
 import Channel
 import Device
 import Foundation
+import OpenSSLKit
 import Policy
 import Provider
 import Runtime
@@ -146,41 +147,43 @@ import WordModel
         #expect(ahead?.code == .wrongRound)
         #expect(ahead?.message == "round 2 is more than one round ahead: round 0 is open, so its global model comes with round 1")
 
-        // A device waiting for round 1 gets it when another device's update closes round 0.
-        let waited = try concurrently(2) { index -> ModelReply? in
-            if index == 0 { return try runtime.client(role: "device").awaitGlobal(round: 1) }
-            Thread.sleep(forTimeInterval: 0.3)
+        // A device waiting for round 1 gets it when another device's update closes round 0. The update
+        // goes once the first device waits (or after 30 s, failing the test, so that nothing hangs).
+        let waited = try concurrently(2) { index -> (reply: ModelReply?, sawWait: Bool) in
+            if index == 0 { return (try runtime.client(role: "device").awaitGlobal(round: 1), true) }
+            let sawWait = eventually { runtime.server.federation?.waitingDevices == 1 }
             let device = try self.device(runtime)
             try device.download()
             try device.upload(try device.trainLocally(words: ["about"], epochs: 5))
-            return nil
+            return (nil, sawWait)
         }
-        let global = try #require(waited[0])
+        #expect(waited[1].sawWait, "the first device did not wait for round 1 within 30 s")
+        let global = try #require(waited[0].reply)
         #expect(global.round == 1)
+        #expect(runtime.server.federation?.waitingDevices == 0)
         #expect(try runtime.client(role: "device").awaitGlobal(round: 0).id == global.id)
     }
 
     @Test func aDeviceWaitingThroughARuntimeRestartGetsTheGlobalModel() throws {
         let runtime = try federation()
         defer { runtime.cleanUp() }
-        let waited = try concurrently(2) { index -> UInt64? in
+        let waited = try concurrently(2) { index -> (round: UInt64?, sawWait: Bool) in
             let device = try self.device(runtime)
             if index == 0 {
                 try device.download()
                 try device.upload(try device.trainLocally(words: ["about"], epochs: 5))
                 // The runtime restarts while this device waits; it reconnects and waits again.
-                return try device.awaitGlobal(round: 1).model.round
+                return (try device.awaitGlobal(round: 1).model.round, true)
             }
-            // Restart once the first device's update is in (and it is waiting).
-            let deadline = Date() + 60
-            while runtime.server.federation?.snapshot.updates.count != 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            Thread.sleep(forTimeInterval: 0.2)
+            // Restart once the first device waits, its update in (or after 30 s, failing the test).
+            let sawWait = eventually { runtime.server.federation?.waitingDevices == 1 }
             try runtime.restart(samePort: true)
             try device.download()
             try device.upload(try device.trainLocally(words: ["white"], epochs: 5))
-            return nil
+            return (nil, sawWait)
         }
-        #expect(waited[0] == 1)
+        #expect(waited[1].sawWait, "the first device did not wait for round 1 within 30 s")
+        #expect(waited[0].round == 1)
         #expect(runtime.logs.messages.contains { $0.hasPrefix("resumed round 0 ") && $0.hasSuffix(" with 1 stored update") })
     }
 

@@ -1,25 +1,14 @@
 import CommandSupport
-import Foundation
 import OpenSSLKit
-import Synchronization
 
-/// Runs `work(index)` on `count` threads at once and rethrows the first failure, naming `label`.
+/// Runs `work(index)` on `count` threads at once; throws, naming `label`, how many failed and the first
+/// failure (by index).
 func runConcurrently(_ count: Int, label: String, _ work: @escaping @Sendable (Int) throws -> Void) throws {
-    let failures = Mutex([String]())
-    let finished = DispatchGroup()
-    for index in 0..<count {
-        finished.enter()
-        let thread = Thread {
-            do { try work(index) } catch { failures.withLock { $0.append("\(error)") } }
-            // The process may exit as soon as the last thread leaves: let OpenSSL go first.
-            OpenSSLThread.finish()
-            finished.leave()
-        }
-        thread.stackSize = 256 << 10
-        thread.start()
+    let failures = concurrentResults(count, stackSize: 256 << 10, work).compactMap { result -> String? in
+        guard case .failure(let error) = result else { return nil }
+        return "\(error)"
     }
-    finished.wait()
-    if let first = failures.withLock({ $0.first }) {
-        throw CommandFailure("\(label): \(failures.withLock { $0.count }) of \(count) clients failed, first: \(first)")
+    if let first = failures.first {
+        throw CommandFailure("\(label): \(failures.count) of \(count) clients failed, first: \(first)")
     }
 }
