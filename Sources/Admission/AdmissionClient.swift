@@ -1,6 +1,7 @@
 public import Attestation
 import ByteKit
 public import Channel
+public import Protocol
 import Foundation
 public import OpenSSLKit
 import Policy

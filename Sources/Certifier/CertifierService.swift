@@ -1,6 +1,7 @@
 import Attestation
 import ByteKit
 public import Channel
+public import Protocol
 public import Foundation
 public import Logging
 import OpenSSLKit

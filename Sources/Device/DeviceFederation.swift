@@ -1,4 +1,5 @@
 public import Channel
+public import Protocol
 import Foundation
 public import WordModel
 

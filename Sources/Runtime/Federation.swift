@@ -1,4 +1,5 @@
 public import Channel
+public import Protocol
 import Dispatch
 public import Foundation
 public import Logging

@@ -1,4 +1,5 @@
 import Channel
+import Protocol
 import Logging
 
 /// How the runtime answers each request, once the peer's role may connect (docs/protocol.md, "Runtime").

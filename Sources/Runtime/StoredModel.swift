@@ -1,4 +1,5 @@
 import Channel
+import Protocol
 import WordModel
 
 /// A model as the runtime keeps it: the decoded weights, the exact blob it hands out, and its id.

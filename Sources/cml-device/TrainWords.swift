@@ -1,6 +1,7 @@
 import ArgumentParser
 import ByteKit
 import Channel
+import Protocol
 import CommandSupport
 import Device
 import Foundation

@@ -1,6 +1,7 @@
 import Admission
 import ArgumentParser
 import Channel
+import Protocol
 import CommandSupport
 import Provider
 import WordModel

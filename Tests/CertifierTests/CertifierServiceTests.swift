@@ -4,6 +4,7 @@ import ByteKit
 import CBORKit
 import Certifier
 import Channel
+import Protocol
 import Foundation
 import OpenSSLKit
 import Policy

@@ -3,6 +3,7 @@ import Attestation
 import ByteKit
 import Certifier
 import Channel
+import Protocol
 import Foundation
 import Logging
 import OpenSSLKit

@@ -2,6 +2,7 @@ import Attestation
 import ByteKit
 import Certifier
 import Channel
+import Protocol
 import Foundation
 import OpenSSLKit
 import Synchronization

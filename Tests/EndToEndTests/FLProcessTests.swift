@@ -1,5 +1,6 @@
 import Admission
 import Channel
+import Protocol
 import Foundation
 import OpenSSLKit
 import TestSupport

@@ -1,5 +1,6 @@
 import CBORKit
 import Channel
+import Protocol
 import Device
 import Foundation
 import OpenSSLKit

@@ -1,4 +1,5 @@
 import Channel
+import Protocol
 import Device
 import Foundation
 import OpenSSLKit

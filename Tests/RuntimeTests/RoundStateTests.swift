@@ -1,4 +1,5 @@
 import Channel
+import Protocol
 import Foundation
 import Policy
 import Runtime

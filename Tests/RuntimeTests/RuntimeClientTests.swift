@@ -1,5 +1,6 @@
 import CBORKit
 import Channel
+import Protocol
 import Foundation
 import OpenSSLKit
 import Runtime

@@ -2,6 +2,7 @@ import Admission
 import Attestation
 import Certifier
 import Channel
+import Protocol
 import CommandSupport
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import Channel
+import Protocol
 import CommandSupport
 import Foundation
 import Logging

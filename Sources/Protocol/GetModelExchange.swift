@@ -1,3 +1,5 @@
+public import Channel
+
 // `get-model`: a device (or the provider) downloads the runtime's current model.
 
 /// `{"type": "get-model"}`.

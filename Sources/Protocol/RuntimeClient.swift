@@ -1,3 +1,4 @@
+public import Channel
 public import OpenSSLKit
 internal import WordModel
 

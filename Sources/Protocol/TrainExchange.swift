@@ -1,3 +1,5 @@
+public import Channel
+
 // `train`: in ML mode a device sends words, the runtime trains its current model on them and returns
 // the result.
 
