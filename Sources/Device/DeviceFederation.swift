@@ -52,7 +52,7 @@ extension Device {
     @discardableResult
     public func awaitGlobal(round: UInt64, reconnecting: Duration = defaultReconnectTime) throws(ChannelError) -> DeviceModel {
         let reply = try retrying(for: reconnecting) { () throws(ChannelError) in try runtime.awaitGlobal(round: round) }
-        return try adopt(reply)
+        return adopt(reply)
     }
 
     /// Runs `body` again after a broken or refused connection (not after an answer of the runtime)

@@ -1,4 +1,5 @@
 public import Channel
+public import WordModel
 
 // `get-model`: a device (or the provider) downloads the runtime's current model.
 
@@ -14,30 +15,27 @@ public struct GetModelRequest: TypedMessage, Equatable {
     public var frame: Message { Message(type: Self.type) }
 }
 
-/// `{"type": "model", "model": bstr, "id": text, "round": uint}`: a model the runtime hands out.
+/// `{"type": "model", "model": bstr, "id": text, "round": uint}`: a model the runtime hands out. The
+/// blob is decoded and checked against its id as the message is read.
 public struct ModelReply: TypedMessage, Equatable {
     public static let type = "model"
-    /// The model blob.
-    public let model: [UInt8]
-    /// The lowercase hex SHA-256 of `model`.
-    public let id: String
+    /// The model blob (its id travels as `id`).
+    public let blob: ModelBlob
     /// The model's training generation (ML) or round (FL).
     public let round: UInt64
 
-    /// A reply carrying `model`, whose id is `id`, of generation or round `round`.
-    public init(model: [UInt8], id: String, round: UInt64) {
-        self.model = model
-        self.id = id
+    /// A reply carrying `blob`, of generation or round `round`.
+    public init(blob: ModelBlob, round: UInt64) {
+        self.blob = blob
         self.round = round
     }
 
     public init(fields message: Message) throws(ChannelError) {
-        model = try message.bytes("model")
-        id = try message.text("id")
+        blob = try message.labelledModel()
         round = try message.unsigned("round")
     }
 
     public var frame: Message {
-        Message(type: Self.type, fields: ["model": .bytes(model), "id": .text(id), "round": .unsigned(round)])
+        Message(type: Self.type, fields: ["model": .bytes(blob.bytes), "id": .text(blob.id), "round": .unsigned(round)])
     }
 }

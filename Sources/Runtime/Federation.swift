@@ -71,8 +71,8 @@ public final class Federation: Sendable {
 
     /// Makes the model in `blob` the global model of round 0, sealed first. `invalid-model` naming the
     /// field; `wrong-round` once the federation has started.
-    public func setInitial(_ blob: [UInt8]) throws(ChannelError) -> StoredModel {
-        let stored = try StoredModel(blob: blob)
+    public func setInitial(_ blob: [UInt8]) throws(ChannelError) -> ModelBlob {
+        let stored = try ModelBlob(received: blob)
         let now = clock()
         let deadline = try state.withLock { (live) throws(ChannelError) -> Date in
             var next = live.rounds
@@ -103,7 +103,7 @@ public final class Federation: Sendable {
         guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
             throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
         }
-        let stored = try StoredModel(blob: update.model)
+        let stored = try ModelBlob(received: update.model)
         let reservation = try state.withLock { (live) throws(ChannelError) in
             try live.rounds.reserve(round: update.round, serial: serial, id: stored.id)
         }
@@ -113,9 +113,9 @@ public final class Federation: Sendable {
             logger.info("update \(stored.shortID) from device \(device) for round \(update.round) was stored before; acknowledged again")
             return ack
         }
-        let accepted = AcceptedUpdate(serial: serial, id: stored.id, samples: update.samples, weights: stored.model.weights)
+        let accepted = AcceptedUpdate(serial: serial, blob: stored, samples: update.samples)
         do {
-            try files.writeUpdate(accepted, blob: update.model, round: update.round)
+            try files.writeUpdate(accepted, round: update.round)
         } catch {
             state.withLock { $0.rounds.release(serial) }
             logger.error("could not store update \(stored.shortID) from device \(device): \(error.message)")
@@ -167,17 +167,17 @@ public final class Federation: Sendable {
         let round = closing.round
         logger.info("---- round \(round) closes with \(closing.reason): aggregating with \(rules.rule) ----")
         let start = ContinuousClock.now
-        let next: StoredModel
+        let next: ModelBlob
         do {
             let weights = try rules.rule.aggregate(
-                closing.updates.map(\.weights), weights: closing.updates.map { Double($0.samples) },
+                closing.updates.map(\.blob.model.weights), weights: closing.updates.map { Double($0.samples) },
                 global: closing.global.model.weights)
             // Saturating: a device may claim any count, and the sum only labels the model.
             let samples = closing.updates.reduce(UInt64(0)) { total, update in
                 let (sum, overflow) = total.addingReportingOverflow(update.samples)
                 return overflow ? .max : sum
             }
-            next = StoredModel(model: Model(weights: weights, round: round + 1, samples: samples))
+            next = ModelBlob(model: Model(weights: weights, round: round + 1, samples: samples))
         } catch {
             logger.error("round \(round) could not be aggregated: \(error); it stays open")
             reopen(round)

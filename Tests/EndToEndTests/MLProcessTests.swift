@@ -107,7 +107,7 @@ struct MLProcessTests {
     @Test func aDeviceCannotUploadAndAnExpiredAdmissionIsRefused() throws {
         let (domain, runtime, port, initial) = try servingDomain()
         defer { runtime.stop() }
-        let upload = #expect(throws: ChannelError.self) { try client(domain, role: "device", port: port).putModel(initial) }
+        let upload = #expect(throws: ChannelError.self) { try client(domain, role: "device", port: port).putModel(try ModelBlob(bytes: initial)) }
         #expect(upload?.code == .notAuthorized)
         #expect(upload?.message == "role \"device\" may not send \"put-model\" (only provider may)")
 
@@ -142,7 +142,7 @@ struct MLProcessTests {
         let error = try ErrorMessage(try FramedConnection(socket: socket, tls: tls).receive())
         #expect(error.code == .malformedFrame)
         #expect(error.message == "a frame of 2147483647 bytes is over the limit of 1048576 bytes")
-        #expect(try client(domain, role: "device", port: port).getModel().model == initial)
+        #expect(try client(domain, role: "device", port: port).getModel().blob.bytes == initial)
     }
 
     @Test func sigkillThenRestartBringsBackTheTrainedModel() throws {
@@ -154,8 +154,8 @@ struct MLProcessTests {
         let (restarted, newPort) = try domain.startRuntime()
         defer { restarted.stop() }
         let restored = try restarted.waitForLine { $0.contains("restored model ") }
-        #expect(messages([restored]).first?.hasPrefix("restored model \(trained.id.prefix(8)) (round 1) from ") == true)
-        #expect(try client(domain, role: "device", port: newPort).getModel().id == trained.id)
+        #expect(messages([restored]).first?.hasPrefix("restored model \(trained.blob.shortID) (round 1) from ") == true)
+        #expect(try client(domain, role: "device", port: newPort).getModel().blob.id == trained.blob.id)
         // SIGTERM stops it cleanly.
         #expect(restarted.end(with: SIGTERM) == 0)
         #expect(messages(restarted.standardError).last == "stopped")
@@ -202,7 +202,7 @@ struct MLProcessTests {
         for index in devices.clients.indices {
             group.enter()
             Thread.detachNewThread {
-                if (try? devices.clients[index].getModel().model) == initial { answered.withLock { $0 += 1 } }
+                if (try? devices.clients[index].getModel().blob.bytes) == initial { answered.withLock { $0 += 1 } }
                 OpenSSLThread.finish()
                 group.leave()
             }
