@@ -1,11 +1,11 @@
 import Attestation
 import ByteKit
 public import Channel
-public import Protocol
 public import Foundation
 public import Logging
 import OpenSSLKit
 public import Policy
+public import Protocol
 
 /// The certifier: answers `nonce-request` and `evidence` (docs/protocol.md) over TLS 1.3 with
 /// server authentication only, admitting exactly the programs that the signed policy lists.

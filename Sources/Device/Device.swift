@@ -1,6 +1,6 @@
 public import Channel
-public import Protocol
 public import Policy
+public import Protocol
 import WordModel
 
 /// The device's side of the runtime: download the model and predict on the device; in ML mode send the

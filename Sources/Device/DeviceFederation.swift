@@ -1,6 +1,6 @@
 public import Channel
-public import Protocol
 import Foundation
+public import Protocol
 public import WordModel
 
 /// The device's side of FL mode: train the global model locally on the device's own words (they never

@@ -1,6 +1,6 @@
 public import Channel
-public import Protocol
 public import Policy
+public import Protocol
 public import WordModel
 
 /// The model provider's side of the runtime: it sends its model only to a server whose admission

@@ -1,9 +1,9 @@
 public import Channel
-public import Protocol
 import Dispatch
 public import Foundation
 public import Logging
 import OpenSSLKit
+public import Protocol
 import WordModel
 
 /// Federated rounds, live: devices' updates are stored sealed before they are acknowledged, a round

@@ -1,6 +1,6 @@
 import Channel
-import Protocol
 import Logging
+import Protocol
 
 /// How the runtime answers each request, once the peer's role may connect (docs/protocol.md, "Runtime").
 struct Requests: Sendable {

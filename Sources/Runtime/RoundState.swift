@@ -1,6 +1,6 @@
 public import Channel
-public import Protocol
 public import Foundation
+public import Protocol
 public import WordModel
 
 /// An update counted in a round: whose it is (the device certificate's serial), its model blob and its

@@ -1,7 +1,7 @@
 import Channel
-import Protocol
 import Foundation
 import Logging
+import Protocol
 import WordModel
 
 /// Every change of the runtime's current model, one at a time on a worker thread of its own: device

@@ -1,8 +1,8 @@
 import Admission
 import Channel
-import Protocol
 import CommandSupport
 import Device
+import Protocol
 
 extension RuntimeOptions {
     /// A device of the runtime at `--runtime`, presenting the admission that `--state` holds.

@@ -1,10 +1,10 @@
 import ArgumentParser
 import ByteKit
 import Channel
-import Protocol
 import CommandSupport
 import Device
 import Foundation
+import Protocol
 import WordModel
 
 /// `cml-device train`: sends words to the runtime to train on, for scripts.

@@ -1,8 +1,8 @@
 import Admission
 import ArgumentParser
 import Channel
-import Protocol
 import CommandSupport
+import Protocol
 import Provider
 import WordModel
 

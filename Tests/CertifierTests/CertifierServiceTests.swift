@@ -4,10 +4,10 @@ import ByteKit
 import CBORKit
 import Certifier
 import Channel
-import Protocol
 import Foundation
 import OpenSSLKit
 import Policy
+import Protocol
 import Testing
 
 @Suite(.serialized) struct CertifierServiceTests {

@@ -3,11 +3,11 @@ import Attestation
 import ByteKit
 import Certifier
 import Channel
-import Protocol
 import Foundation
 import Logging
 import OpenSSLKit
 import Policy
+import Protocol
 import Synchronization
 
 /// A clock the test moves by hand.

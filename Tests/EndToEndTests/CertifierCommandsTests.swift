@@ -2,9 +2,9 @@ import Attestation
 import ByteKit
 import Certifier
 import Channel
-import Protocol
 import Foundation
 import OpenSSLKit
+import Protocol
 import Synchronization
 import Testing
 

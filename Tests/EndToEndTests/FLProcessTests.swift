@@ -1,8 +1,8 @@
 import Admission
 import Channel
-import Protocol
 import Foundation
 import OpenSSLKit
+import Protocol
 import TestSupport
 import Testing
 import WordModel

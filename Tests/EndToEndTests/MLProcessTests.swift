@@ -1,8 +1,8 @@
 import Admission
 import Channel
-import Protocol
 import Foundation
 import OpenSSLKit
+import Protocol
 import Synchronization
 import TestSupport
 import Testing

@@ -1,10 +1,10 @@
 import CBORKit
 import Channel
-import Protocol
 import Device
 import Foundation
 import OpenSSLKit
 import Policy
+import Protocol
 import Provider
 import Runtime
 import TestSupport

@@ -1,6 +1,6 @@
 import Channel
-import Protocol
 import Foundation
+import Protocol
 import Runtime
 import TestSupport
 import Testing

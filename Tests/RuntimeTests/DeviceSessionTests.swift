@@ -1,6 +1,6 @@
 import Channel
-import Protocol
 import Device
+import Protocol
 import Provider
 import Runtime
 import TestSupport

@@ -1,8 +1,8 @@
 import Channel
-import Protocol
 import Foundation
 import OpenSSLKit
 import Policy
+import Protocol
 import Runtime
 import TestSupport
 import Testing

@@ -1,8 +1,8 @@
 import CBORKit
 import Channel
-import Protocol
 import Foundation
 import Policy
+import Protocol
 @testable import Runtime
 import TestSupport
 import Testing

@@ -1,8 +1,8 @@
 import Channel
-import Protocol
 import Device
 import Foundation
 import OpenSSLKit
+import Protocol
 import Provider
 import Runtime
 import Synchronization

@@ -1,7 +1,7 @@
 import Channel
-import Protocol
 import Foundation
 import Policy
+import Protocol
 import Runtime
 import Testing
 import WordModel

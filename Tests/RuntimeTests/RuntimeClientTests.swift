@@ -1,8 +1,8 @@
 import CBORKit
 import Channel
-import Protocol
 import Foundation
 import OpenSSLKit
+import Protocol
 import Runtime
 import TestSupport
 import Testing

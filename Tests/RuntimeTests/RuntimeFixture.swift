@@ -1,9 +1,9 @@
 import Channel
-import Protocol
 import Foundation
 import Logging
 import OpenSSLKit
 import Policy
+import Protocol
 import Runtime
 import TestSupport
 import WordModel

@@ -2,12 +2,12 @@ import Admission
 import Attestation
 import Certifier
 import Channel
-import Protocol
 import CommandSupport
 import Foundation
 import Logging
 import OpenSSLKit
 import Policy
+import Protocol
 import Synchronization
 import WordModel
 

@@ -1,9 +1,9 @@
 import Channel
-import Protocol
 import CommandSupport
 import Foundation
 import Logging
 import Policy
+import Protocol
 import Runtime
 import WordModel
 
