@@ -5,7 +5,7 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 
 // Dependencies point one way: C wrappers <- model and attestation <- policy
-// <- channel <- roles <- command-line tools.
+// <- channel <- protocol <- roles <- command-line tools.
 // Linux only (Debian 12 tested), so no `platforms:`: the code calls Glibc directly.
 let package = Package(
     name: "ConfidentialML",
@@ -49,21 +49,26 @@ let package = Package(
         // The signed policy: who may take part, in which role.
         .target(name: "Policy", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"]),
 
-        // Framed CBOR messages over TLS 1.3, peer identities from admission certificates, servers and clients.
-        .target(name: "Channel", dependencies: ["WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        // The transport: framed CBOR messages over TLS 1.3, peer identities from admission certificates,
+        // servers and clients, and the error frames the transport sends itself.
+        .target(name: "Channel", dependencies: ["OpenSSLKit", "CBORKit", "ByteKit", logging]),
+
+        // The application protocol over Channel: the certifier's and the runtime's messages, their error
+        // codes, and the runtime's client.
+        .target(name: "Protocol", dependencies: ["Channel", "WordModel", "OpenSSLKit", "CBORKit"]),
 
         // The certifier: state, nonces, admission certificates, audit log, the service.
-        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Attestation", "OpenSSLKit", "ByteKit", logging]),
+        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit", logging]),
 
         // What every role's `attest` does, and the credentials later tasks load from a role's state.
-        .target(name: "Admission", dependencies: ["Policy", "Channel", "Attestation", "OpenSSLKit", "ByteKit"]),
+        .target(name: "Admission", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit"]),
 
         // Each role's logic, so tests can run it in-process; the executables are thin.
         .target(
             name: "Runtime",
-            dependencies: ["Channel", "Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
-        .target(name: "Provider", dependencies: ["Channel", "Policy", "WordModel"]),
-        .target(name: "Device", dependencies: ["Channel", "Policy", "WordModel"]),
+            dependencies: ["Channel", "Protocol", "Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Provider", dependencies: ["Channel", "Protocol", "Policy", "WordModel"]),
+        .target(name: "Device", dependencies: ["Channel", "Protocol", "Policy", "WordModel"]),
 
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: ["ByteKit", argumentParser, logging]),
@@ -79,10 +84,10 @@ let package = Package(
             dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-provider",
-            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
+            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "Protocol", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-device",
-            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
+            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "Protocol", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
@@ -92,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "cml-bench",
             dependencies: [
-                "WordModel", "BLASKit", "Attestation", "Channel", "OpenSSLKit", "Policy", "Certifier", "Admission", "ByteKit",
+                "WordModel", "BLASKit", "Attestation", "Channel", "Protocol", "OpenSSLKit", "Policy", "Certifier", "Admission", "ByteKit",
                 "Runtime", "CommandSupport", argumentParser, logging,
             ],
             path: "tools/cml-bench"),
@@ -113,18 +118,19 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Attestation", "OpenSSLKit", "ByteKit"]),
         .testTarget(
             name: "CertifierTests",
-            dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "OpenSSLKit", "ByteKit", logging]),
+            dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "ByteKit", logging]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", "TestSupport", logging]),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", "Provider", "Device", "Channel", "Policy", "WordModel", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
+            dependencies: ["Runtime", "Provider", "Device", "Channel", "Protocol", "Policy", "WordModel", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Attestation",
-                "Certifier", "Admission", "Channel", "OpenSSLKit", "ByteKit", "TestSupport",
+                "Certifier", "Admission", "Channel", "Protocol", "OpenSSLKit", "ByteKit", "TestSupport",
             ]),
     ]
 )

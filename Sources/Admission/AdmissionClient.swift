@@ -4,6 +4,7 @@ public import Channel
 import Foundation
 public import OpenSSLKit
 import Policy
+public import Protocol
 
 /// What every role's `attest` does: make a TLS key, ask the certifier (pinning the policy certificate)
 /// for a nonce, get a token for `SHA-512(nonce || SPKI)` from the attester, send the evidence, check the

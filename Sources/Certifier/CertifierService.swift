@@ -5,6 +5,7 @@ public import Foundation
 public import Logging
 import OpenSSLKit
 public import Policy
+public import Protocol
 
 /// The certifier: answers `nonce-request` and `evidence` (docs/protocol.md) over TLS 1.3 with
 /// server authentication only, admitting exactly the programs that the signed policy lists.

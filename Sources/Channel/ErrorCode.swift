@@ -1,35 +1,31 @@
 /// The `code` of an `error` frame, as docs/protocol.md lists them.
-public enum ErrorCode: String, Sendable, CaseIterable, CustomStringConvertible {
+///
+/// Channel declares the codes of any endpoint, the ones it sends itself when it refuses a frame, a peer
+/// or a slow connection (`malformed-frame`, `not-authorized`, `timeout`, ...). The application protocol
+/// declares its own codes (`no-model`, `wrong-round`, `nonce-reused`, ...) in the Protocol module as
+/// extensions of this type. So it is an open set of names rather than an enum: the error frame is the
+/// one frame both layers send, and the transport must not list the codes of the requests it carries.
+public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code as it travels, e.g. "malformed-frame".
+    public let rawValue: String
+
+    /// The code named `rawValue`.
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
     /// The frame is not a CBOR map with a text `type`, or is over the size limit.
-    case malformedFrame = "malformed-frame"
+    public static let malformedFrame = ErrorCode(rawValue: "malformed-frame")
     /// A known `type` with a missing or mistyped field; the message names the field.
-    case badRequest = "bad-request"
+    public static let badRequest = ErrorCode(rawValue: "bad-request")
     /// A `type` this endpoint does not serve.
-    case unknownType = "unknown-type"
+    public static let unknownType = ErrorCode(rawValue: "unknown-type")
     /// The peer may not connect, or its role may not send this request.
-    case notAuthorized = "not-authorized"
-    /// Certifier: the challenge's nonce was never issued.
-    case nonceUnknown = "nonce-unknown"
-    /// Certifier: the nonce is too old.
-    case nonceExpired = "nonce-expired"
-    /// Certifier: the nonce was already used.
-    case nonceReused = "nonce-reused"
-    /// Certifier: the token failed verification; the message names the step.
-    case evidenceRejected = "evidence-rejected"
-    /// Certifier: the token verified but the policy does not admit it; the message gives every reason.
-    case appraisalFailed = "appraisal-failed"
-    /// Runtime: no model has been uploaded yet.
-    case noModel = "no-model"
-    /// Runtime: a model blob failed validation; the message names the field.
-    case invalidModel = "invalid-model"
-    /// Runtime, FL: an update for another round.
-    case wrongRound = "wrong-round"
-    /// Runtime, FL: a second update from the same certificate.
-    case duplicateUpdate = "duplicate-update"
+    public static let notAuthorized = ErrorCode(rawValue: "not-authorized")
     /// A read or write took longer than the endpoint's timeout.
-    case timeout
+    public static let timeout = ErrorCode(rawValue: "timeout")
     /// Anything else; the message says what.
-    case `internal`
+    public static let `internal` = ErrorCode(rawValue: "internal")
 
     /// The code as it travels, e.g. "malformed-frame".
     public var description: String { rawValue }

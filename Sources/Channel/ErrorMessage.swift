@@ -14,15 +14,16 @@ public struct ErrorMessage: Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    /// The error in an `error` frame; a code this side does not know becomes `internal`, keeping its text.
+    /// The error in an `error` frame. Any code is kept (Channel does not know the application's codes,
+    /// see `ErrorCode`), unless its text is not a code name: that becomes `internal`, keeping the text.
     public init(_ frame: Message) throws(ChannelError) {
         guard frame.type == Self.type else {
             throw ChannelError(.badRequest, "expected an \"error\" frame, got \"\(frame.type)\"")
         }
         let text = try frame.text("code")
         let message = try frame.text("message")
-        if let code = ErrorCode(rawValue: text) {
-            self.init(code, message)
+        if Self.isCodeName(text) {
+            self.init(ErrorCode(rawValue: text), message)
         } else {
             self.init(.internal, "(code \"\(text)\") \(message)")
         }
@@ -31,6 +32,11 @@ public struct ErrorMessage: Sendable, Equatable, CustomStringConvertible {
     /// The frame that carries this error.
     public var frame: Message {
         Message(type: Self.type, fields: ["code": .text(code.rawValue), "message": .text(message)])
+    }
+
+    /// Whether `text` reads as a code: 1 to 64 lowercase letters and hyphens.
+    private static func isCodeName(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count) && text.utf8.allSatisfy { $0 == UInt8(ascii: "-") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
     }
 
     /// "code: message".

@@ -1,5 +1,6 @@
 public import Channel
 public import Policy
+public import Protocol
 import WordModel
 
 /// The device's side of the runtime: download the model and predict on the device; in ML mode send the
@@ -27,7 +28,7 @@ public final class Device {
     /// Downloads the runtime's current model and predicts with it from now on; `no-model` if it has none.
     @discardableResult
     public func download() throws(ChannelError) -> DeviceModel {
-        try adopt(try runtime.getModel())
+        adopt(try runtime.getModel())
     }
 
     /// Sends `words` to be trained on and predicts with the trained model from now on. The runtime
@@ -35,25 +36,19 @@ public final class Device {
     @discardableResult
     public func train(words: [String]) throws(ChannelError) -> (model: DeviceModel, reply: TrainedReply) {
         let reply = try runtime.train(words: words)
-        return (try adopt(reply.model, id: reply.id, round: nil), reply)
+        return (adopt(reply.blob, round: reply.blob.model.round), reply)
     }
 
     /// Predicts with the model in `reply` from now on.
-    func adopt(_ reply: ModelReply) throws(ChannelError) -> DeviceModel {
-        try adopt(reply.model, id: reply.id, round: reply.round)
+    func adopt(_ reply: ModelReply) -> DeviceModel {
+        adopt(reply.blob, round: reply.round)
     }
 
-    /// Predicts with `blob` from now on; `round` nil: the generation the blob states.
-    private func adopt(_ blob: [UInt8], id: String, round: UInt64?) throws(ChannelError) -> DeviceModel {
-        do {
-            let model = try DeviceModel(blob: blob, id: id)
-            // A runtime's stated round: the device waits for round + 1, so a malicious 2^64-1 must not pass.
-            if let round { try ModelBlob.checkRound(round) }
-            self.model = model
-            self.round = round ?? model.model.round
-            return model
-        } catch {
-            throw ChannelError(.invalidModel, "the runtime sent a model that does not decode: \(error)")
-        }
+    /// Predicts with `blob`, of round (or generation) `round`, from now on.
+    private func adopt(_ blob: ModelBlob, round: UInt64) -> DeviceModel {
+        let model = DeviceModel(blob: blob)
+        self.model = model
+        self.round = round
+        return model
     }
 }

@@ -1,5 +1,6 @@
 public import Channel
 import Foundation
+public import Protocol
 public import WordModel
 
 /// The device's side of FL mode: train the global model locally on the device's own words (they never
@@ -51,7 +52,7 @@ extension Device {
     @discardableResult
     public func awaitGlobal(round: UInt64, reconnecting: Duration = defaultReconnectTime) throws(ChannelError) -> DeviceModel {
         let reply = try retrying(for: reconnecting) { () throws(ChannelError) in try runtime.awaitGlobal(round: round) }
-        return try adopt(reply)
+        return adopt(reply)
     }
 
     /// Runs `body` again after a broken or refused connection (not after an answer of the runtime)

@@ -1,6 +1,7 @@
 public import Channel
 public import Policy
-import WordModel
+public import Protocol
+public import WordModel
 
 /// The model provider's side of the runtime: it sends its model only to a server whose admission
 /// certificate names the runtime role, and only if the policy lets the provider connect to the runtime.
@@ -17,14 +18,10 @@ public final class ModelProvider {
         self.runtime = runtime
     }
 
-    /// Sends the model `blob` (checked first: a blob that does not decode is never sent); `onSent` hears
-    /// its id once it is written. Returns the runtime's acknowledgement, whose id and size match the blob.
-    public func send(_ blob: [UInt8], onSent: (_ id: String) -> Void = { _ in }) throws(ChannelError) -> ModelAck {
-        do {
-            _ = try ModelBlob.decode(blob)
-        } catch {
-            throw ChannelError(.invalidModel, "not sending the model: \(error)")
-        }
-        return try runtime.putModel(blob, onSent: onSent)
+    /// Sends the model `blob` (a `ModelBlob` decoded when it was read, so one that does not decode is
+    /// never sent); `onSent` hears its id once it is written. Returns the runtime's acknowledgement, whose
+    /// id and size match the blob.
+    public func send(_ blob: ModelBlob, onSent: (_ id: String) -> Void = { _ in }) throws(ChannelError) -> ModelAck {
+        try runtime.putModel(blob, onSent: onSent)
     }
 }

@@ -4,6 +4,7 @@ import Dispatch
 public import Foundation
 public import Logging
 import OpenSSLKit
+public import Protocol
 import WordModel
 
 /// Federated rounds, live: devices' updates are stored sealed before they are acknowledged, a round
@@ -52,12 +53,17 @@ public final class Federation: Sendable {
             let count = recovered.updates.count
             logger.info(
                 "resumed round \(global.round) (global model \(global.model.shortID), opened \(UTCTimeText.format(global.openedAt))) with \(count) stored update\(count == 1 ? "" : "s")")
-            scheduleDeadline(of: global.round, at: rounds.deadline)
         }
         if recovered.removedStale > 0 {
             logger.info("removed \(recovered.removedStale) stale sealed file\(recovered.removedStale == 1 ? "" : "s") of closed rounds or unfinished writes")
         }
+        // A round that fell due while the runtime was down closes here, before anyone is served; only a
+        // round still open then needs its deadline timer (one scheduled earlier could fire at once and
+        // close the round on the timer's thread while this returns with the round still open).
         closeIfDue()
+        if let global = recovered.global, round == global.round {
+            scheduleDeadline(of: global.round, at: snapshot.deadline)
+        }
     }
 
     /// The open round.
@@ -76,8 +82,8 @@ public final class Federation: Sendable {
 
     /// Makes the model in `blob` the global model of round 0, sealed first. `invalid-model` naming the
     /// field; `wrong-round` once the federation has started.
-    public func setInitial(_ blob: [UInt8]) throws(ChannelError) -> StoredModel {
-        let stored = try StoredModel(blob: blob)
+    public func setInitial(_ blob: [UInt8]) throws(ChannelError) -> ModelBlob {
+        let stored = try ModelBlob(received: blob)
         let now = clock()
         let deadline = try state.withLock { (live) throws(ChannelError) -> Date in
             var next = live.rounds
@@ -114,7 +120,7 @@ public final class Federation: Sendable {
         guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
             throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
         }
-        let stored = try StoredModel(blob: update.model)
+        let stored = try ModelBlob(received: update.model)
         let reservation = try state.withLock { (live) throws(ChannelError) in
             try live.rounds.reserve(round: update.round, serial: serial, id: stored.id)
         }
@@ -124,9 +130,9 @@ public final class Federation: Sendable {
             logger.info("update \(stored.shortID) from device \(device) for round \(update.round) was stored before; acknowledged again")
             return ack
         }
-        let accepted = AcceptedUpdate(serial: serial, id: stored.id, samples: update.samples, weights: stored.model.weights)
+        let accepted = AcceptedUpdate(serial: serial, blob: stored, samples: update.samples)
         do {
-            try files.writeUpdate(accepted, blob: update.model, round: update.round)
+            try files.writeUpdate(accepted, round: update.round)
         } catch {
             state.withLock { $0.rounds.release(serial) }
             logger.error("could not store update \(stored.shortID) from device \(device): \(error.message)")
@@ -184,17 +190,17 @@ public final class Federation: Sendable {
         let round = closing.round
         logger.info("---- round \(round) closes with \(closing.reason): aggregating with \(rules.rule) ----")
         let start = ContinuousClock.now
-        let next: StoredModel
+        let next: ModelBlob
         do {
             let weights = try rules.rule.aggregate(
-                closing.updates.map(\.weights), weights: closing.updates.map { Double($0.samples) },
+                closing.updates.map(\.blob.model.weights), weights: closing.updates.map { Double($0.samples) },
                 global: closing.global.model.weights)
             // Saturating: a device may claim any count, and the sum only labels the model.
             let samples = closing.updates.reduce(UInt64(0)) { total, update in
                 let (sum, overflow) = total.addingReportingOverflow(update.samples)
                 return overflow ? .max : sum
             }
-            next = StoredModel(model: Model(weights: weights, round: round + 1, samples: samples))
+            next = ModelBlob(model: Model(weights: weights, round: round + 1, samples: samples))
         } catch {
             logger.error("round \(round) could not be aggregated: \(error); it stays open")
             reopen(round)

@@ -1,6 +1,5 @@
-import CBORKit
-import Channel
 import Foundation
+import WordModel
 
 /// The federation's sealed files (docs/fl.md): the published global model of the open round, and one
 /// file per stored update of that round.
@@ -15,13 +14,16 @@ import Foundation
 struct FederationFiles: Sendable {
     /// The global model's purpose.
     static let globalPurpose = "federation"
+    /// The record kinds of the two files.
+    private static let globalKind = "fl-global"
+    private static let updateKind = "fl-update"
     private static let updatePrefix = "update-"
 
     /// What the global file holds.
     struct Global: Sendable {
         let round: UInt64
         let openedAt: Date
-        let model: StoredModel
+        let model: ModelBlob
     }
 
     /// What a restart finds: the open round's global model and its stored updates, and how many stale
@@ -36,25 +38,25 @@ struct FederationFiles: Sendable {
 
     /// Seals the global model of `round`, opened at `openedAt`, replacing the previous one atomically.
     func writeGlobal(_ global: Global) throws(RuntimeError) {
-        let record = Message(
-            type: "fl-global",
+        let record = SealedRecord(
+            kind: Self.globalKind,
             fields: [
                 "round": .unsigned(global.round),
                 "opened": .unsigned(UInt64(max(0, global.openedAt.timeIntervalSince1970 * 1000).rounded())),
-                "model": .bytes(global.model.blob),
+                "model": .bytes(global.model.bytes),
             ])
-        try sealed.write(CBOREncoder.encode(record.cbor), purpose: Self.globalPurpose)
+        try sealed.write(record.bytes, purpose: Self.globalPurpose)
     }
 
     /// Seals an update of `round`.
-    func writeUpdate(_ update: AcceptedUpdate, blob: [UInt8], round: UInt64) throws(RuntimeError) {
-        let record = Message(
-            type: "fl-update",
+    func writeUpdate(_ update: AcceptedUpdate, round: UInt64) throws(RuntimeError) {
+        let record = SealedRecord(
+            kind: Self.updateKind,
             fields: [
                 "round": .unsigned(round), "serial": .text(update.serial), "samples": .unsigned(update.samples),
-                "model": .bytes(blob),
+                "model": .bytes(update.blob.bytes),
             ])
-        try sealed.write(CBOREncoder.encode(record.cbor), purpose: Self.updatePurpose(round: round, serial: update.serial))
+        try sealed.write(record.bytes, purpose: Self.updatePurpose(round: round, serial: update.serial))
     }
 
     /// Removes the stored update of `serial` in `round`.
@@ -90,41 +92,26 @@ struct FederationFiles: Sendable {
     }
 
     private func readGlobal() throws(RuntimeError) -> Global? {
-        guard let record = try read(purpose: Self.globalPurpose) else { return nil }
-        do throws(ChannelError) {
-            let round = try record.unsigned("round")
-            let opened = try record.unsigned("opened")
-            let model = try StoredModel(blob: record.bytes("model"))
-            return Global(round: round, openedAt: Date(timeIntervalSince1970: Double(opened) / 1000), model: model)
-        } catch {
-            throw RuntimeError("\(sealed.path(of: Self.globalPurpose)): the sealed global model does not decode: \(error.message)")
-        }
+        guard let record = try read(purpose: Self.globalPurpose, kind: Self.globalKind) else { return nil }
+        let round = try record.unsigned("round")
+        let opened = try record.unsigned("opened")
+        return Global(round: round, openedAt: Date(timeIntervalSince1970: Double(opened) / 1000), model: try record.model("model"))
     }
 
     private func readUpdate(purpose: String, round: UInt64) throws(RuntimeError) -> AcceptedUpdate {
-        let path = sealed.path(of: purpose)
-        guard let record = try read(purpose: purpose) else { throw RuntimeError("\(path) disappeared while the runtime read it") }
-        do throws(ChannelError) {
-            let serial = try record.text("serial")
-            guard try record.unsigned("round") == round, Self.updatePurpose(round: round, serial: serial) == purpose else {
-                throw ChannelError(.badRequest, "its round and serial are not the ones its name says")
-            }
-            let model = try StoredModel(blob: record.bytes("model"))
-            return AcceptedUpdate(serial: serial, id: model.id, samples: try record.unsigned("samples"), weights: model.model.weights)
-        } catch {
-            throw RuntimeError("\(path): the sealed update does not decode: \(error.message)")
+        guard let record = try read(purpose: purpose, kind: Self.updateKind) else {
+            throw RuntimeError("\(sealed.path(of: purpose)) disappeared while the runtime read it")
         }
+        let serial = try record.text("serial")
+        guard try record.unsigned("round") == round, Self.updatePurpose(round: round, serial: serial) == purpose else {
+            throw record.corrupt("its round and serial are not the ones its name says")
+        }
+        return AcceptedUpdate(serial: serial, blob: try record.model("model"), samples: try record.unsigned("samples"))
     }
 
-    private func read(purpose: String) throws(RuntimeError) -> Message? {
+    private func read(purpose: String, kind: String) throws(RuntimeError) -> SealedRecord? {
         guard let bytes = try sealed.read(purpose: purpose) else { return nil }
-        do {
-            return try Message(CBORDecoder().decode(bytes))
-        } catch let error as ChannelError {
-            throw RuntimeError("\(sealed.path(of: purpose)): the sealed record is not a CBOR map: \(error.message)")
-        } catch {
-            throw RuntimeError("\(sealed.path(of: purpose)): the sealed record is not CBOR: \(error)")
-        }
+        return try SealedRecord(bytes: bytes, kind: kind, path: sealed.path(of: purpose))
     }
 
     static func updatePurpose(round: UInt64, serial: String) -> String {

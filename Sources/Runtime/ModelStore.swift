@@ -1,4 +1,5 @@
 import Synchronization
+import WordModel
 
 /// The runtime's current model, kept sealed on disk when a `SealedStore` is given, so that a restart
 /// (even after SIGKILL) brings back the last model that was handed out.
@@ -8,7 +9,7 @@ public final class ModelStore: Sendable {
 
     /// Where the model is sealed (nil: memory only); FL mode keeps its rounds there too.
     public let sealed: SealedStore?
-    private let model = Mutex<StoredModel?>(nil)
+    private let model = Mutex<ModelBlob?>(nil)
 
     /// A store persisting to `sealed` (nil: memory only), restoring the model sealed there, if any.
     ///
@@ -18,19 +19,19 @@ public final class ModelStore: Sendable {
         self.sealed = sealed
         guard let sealed, let blob = try sealed.read(purpose: Self.purpose) else { return }
         do {
-            let restored = try StoredModel(blob: blob)
+            let restored = try ModelBlob(bytes: blob)
             model.withLock { $0 = restored }
         } catch {
-            throw RuntimeError("\(sealed.path(of: Self.purpose)): the sealed model does not decode: \(error.message)")
+            throw RuntimeError("\(sealed.path(of: Self.purpose)): the sealed model does not decode: \(error)")
         }
     }
 
     /// The current model, or nil before the first upload.
-    public var current: StoredModel? { model.withLock { $0 } }
+    public var current: ModelBlob? { model.withLock { $0 } }
 
     /// Makes `stored` the current model once it is sealed on disk; if sealing fails, nothing changes.
-    public func replace(with stored: StoredModel) throws(RuntimeError) {
-        try sealed?.write(stored.blob, purpose: Self.purpose)
+    public func replace(with stored: ModelBlob) throws(RuntimeError) {
+        try sealed?.write(stored.bytes, purpose: Self.purpose)
         model.withLock { $0 = stored }
     }
 }

@@ -1,4 +1,5 @@
 import Channel
+import Protocol
 
 /// Which role may send which request to the runtime, in which mode (docs/protocol.md, "Runtime").
 public enum RequestPermissions {

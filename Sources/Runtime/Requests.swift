@@ -1,5 +1,6 @@
 import Channel
 import Logging
+import Protocol
 
 /// How the runtime answers each request, once the peer's role may connect (docs/protocol.md, "Runtime").
 struct Requests: Sendable {
@@ -26,20 +27,20 @@ struct Requests: Sendable {
             let upload = try request.decode(as: PutModelRequest.self)
             let stored = try federation.setInitial(upload.model)
             logger.info(
-                "received model \(stored.shortID) (\(stored.blob.count) bytes) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the global model of round 0")
-            return ModelAck(id: stored.id, size: UInt64(stored.blob.count)).frame
+                "received model \(stored.shortID) (\(stored.size) bytes) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the global model of round 0")
+            return ModelAck(id: stored.id, size: UInt64(stored.size)).frame
         case (PutModelRequest.type, nil):
             let upload = try request.decode(as: PutModelRequest.self)
             let stored = try queue.upload(upload.model)
             logger.info(
-                "received model \(stored.shortID) (\(stored.blob.count) bytes, round \(stored.model.round)) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the current model")
-            return ModelAck(id: stored.id, size: UInt64(stored.blob.count)).frame
+                "received model \(stored.shortID) (\(stored.size) bytes, round \(stored.model.round)) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the current model")
+            return ModelAck(id: stored.id, size: UInt64(stored.size)).frame
         case (GetModelRequest.type, let federation?):
             return try federation.currentGlobal().frame
         case (GetModelRequest.type, nil):
             guard let current = store.current else { throw ChannelError.noModelYet }
             logger.debug("handing out model \(current.shortID) to \(peer.role) \(RuntimeServer.shortSerial(peer))")
-            return current.reply.frame
+            return ModelReply(blob: current, round: current.model.round).frame
         case (TrainRequest.type, _):
             let train = try request.decode(as: TrainRequest.self)
             return try queue.train(words: train.words, device: RuntimeServer.shortSerial(peer)).frame

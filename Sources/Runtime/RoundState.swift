@@ -1,26 +1,24 @@
 import ByteKit
 public import Channel
 public import Foundation
+public import Protocol
 public import WordModel
 
-/// An update counted in a round: whose it is (the device certificate's serial), its id, its sample
-/// count and its weights.
+/// An update counted in a round: whose it is (the device certificate's serial), its model blob and its
+/// sample count.
 public struct AcceptedUpdate: Sendable, Equatable {
     /// The serial number (hex) of the device certificate that sent it.
     public let serial: String
-    /// The lowercase hex SHA-256 of its model blob.
-    public let id: String
-    /// The samples it was trained on: its weight in FedAvg.
+    /// Its model blob (id and weights with it).
+    public let blob: ModelBlob
+    /// The samples it was trained on, as the device said: its weight in FedAvg.
     public let samples: UInt64
-    /// The model's weights.
-    public let weights: ModelWeights
 
     /// An update of device `serial`.
-    public init(serial: String, id: String, samples: UInt64, weights: ModelWeights) {
+    public init(serial: String, blob: ModelBlob, samples: UInt64) {
         self.serial = serial
-        self.id = id
+        self.blob = blob
         self.samples = samples
-        self.weights = weights
     }
 }
 
@@ -64,7 +62,7 @@ public struct RoundState: Sendable {
         /// The round that closes.
         public let round: UInt64
         /// Its global model, which the rules that clip measure distances from.
-        public let global: StoredModel
+        public let global: ModelBlob
         /// Its acknowledged updates, sorted by serial.
         public let updates: [AcceptedUpdate]
         /// Why it closes.
@@ -76,7 +74,7 @@ public struct RoundState: Sendable {
     /// The open round (or the one closing).
     public private(set) var round: UInt64
     /// The global model of `round`; nil until the provider sent one.
-    public private(set) var global: StoredModel?
+    public private(set) var global: ModelBlob?
     /// When `round` opened.
     public private(set) var openedAt: Date
     /// Whether `round` is being aggregated.
@@ -97,7 +95,7 @@ public struct RoundState: Sendable {
 
     /// The state a restart finds: round `round` with its global model, opened at `openedAt`, and the
     /// updates stored for it.
-    public init(rules: FederationRules, round: UInt64, global: StoredModel, openedAt: Date, updates: [AcceptedUpdate]) {
+    public init(rules: FederationRules, round: UInt64, global: ModelBlob, openedAt: Date, updates: [AcceptedUpdate]) {
         self.init(rules: rules)
         self.round = round
         self.global = global
@@ -117,7 +115,7 @@ public struct RoundState: Sendable {
 
     /// Makes `model` the global model of round 0, opened at `now`. Refused (`wrong-round`) once the
     /// federation has started: devices may already be training on the model it has.
-    public mutating func setInitial(_ model: StoredModel, now: Date) throws(ChannelError) {
+    public mutating func setInitial(_ model: ModelBlob, now: Date) throws(ChannelError) {
         guard !hasStarted else {
             let where_ = round > 0 ? "it is at round \(round)" : "round 0 already has updates"
             throw ChannelError(
@@ -132,7 +130,7 @@ public struct RoundState: Sendable {
     /// The global model of the open round; `no-model` before the provider sent one.
     public func currentGlobal() throws(ChannelError) -> ModelReply {
         guard let global else { throw ChannelError.noModelYet }
-        return ModelReply(model: global.blob, id: global.id, round: round)
+        return ModelReply(blob: global, round: round)
     }
 
     /// Checks an update of `round` with id `id` from device `serial`, and reserves its place: `no-model`,
@@ -151,10 +149,10 @@ public struct RoundState: Sendable {
         }
         if let earlier = accepted[serial] {
             // Counted, also while the round closes: the aggregate includes it.
-            if earlier.id == id { return .alreadyAcknowledged(UpdateAck(round: round, id: id)) }
+            if earlier.blob.id == id { return .alreadyAcknowledged(UpdateAck(round: round, id: id)) }
             throw ChannelError(
                 .duplicateUpdate,
-                "this device certificate (serial \(serial.prefix(8))...) already sent update \(earlier.id.prefix(8)) for round \(round); "
+                "this device certificate (serial \(serial.prefix(8))...) already sent update \(earlier.blob.id.prefix(8)) for round \(round); "
                     + "one update per device and round")
         }
         guard !isClosing else {
@@ -205,9 +203,9 @@ public struct RoundState: Sendable {
 
     /// Publishes `global` as the global model of the next round, opened at `openedAt`. The closing
     /// round's updates are dropped; reservations still being stored will not count.
-    public mutating func publish(_ global: StoredModel, openedAt: Date) {
+    public mutating func publish(_ global: ModelBlob, openedAt: Date) {
         precondition(isClosing, "publish follows beginClosing")
-        lastClosed = (round, accepted.mapValues(\.id))
+        lastClosed = (round, accepted.mapValues(\.blob.id))
         round += 1
         self.global = global
         self.openedAt = openedAt

@@ -1,4 +1,5 @@
 import Channel
+import Protocol
 
 /// Why the runtime cannot start or keep its state: a sealed file it refuses, a missing secret, a
 /// listener it cannot open. The message names the file or setting and says what to do.

@@ -2,6 +2,7 @@ import ByteKit
 import Channel
 import Foundation
 import Logging
+import Protocol
 import WordModel
 
 /// Every change of the runtime's current model, one at a time on a worker thread of its own: device
@@ -54,8 +55,8 @@ public final class TrainingQueue: Sendable {
     }
 
     /// Makes the model in `blob` the current one, once sealed; throws `invalid-model` naming the field.
-    public func upload(_ blob: [UInt8]) throws(ChannelError) -> StoredModel {
-        let stored = try StoredModel(blob: blob)
+    public func upload(_ blob: [UInt8]) throws(ChannelError) -> ModelBlob {
+        let stored = try ModelBlob(received: blob)
         return try worker.perform { [self] () throws(ChannelError) in
             try replace(with: stored, what: "the uploaded model")
             return stored
@@ -92,14 +93,14 @@ public final class TrainingQueue: Sendable {
         } catch {
             throw ChannelError(.badRequest, "cannot train the stored model further: \(error)")
         }
-        let trained = StoredModel(model: Model(weights: trainer.weights, round: next, samples: UInt64(set.count)))
+        let trained = ModelBlob(model: Model(weights: trainer.weights, round: next, samples: UInt64(set.count)))
         try replace(with: trained, what: "the trained model")
         let milliseconds = elapsed.inSeconds * 1e3
         logger.info("---- training done (\(epochs) epochs, \(String(format: "%.1f", milliseconds)) ms): model \(trained.shortID) ----")
-        return TrainedReply(model: trained.blob, id: trained.id, epochs: UInt64(epochs), loss: Double(lastLoss))
+        return TrainedReply(blob: trained, epochs: UInt64(epochs), loss: Double(lastLoss))
     }
 
-    private func replace(with stored: StoredModel, what: String) throws(ChannelError) {
+    private func replace(with stored: ModelBlob, what: String) throws(ChannelError) {
         do {
             try store.replace(with: stored)
         } catch {

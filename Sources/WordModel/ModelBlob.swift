@@ -7,7 +7,43 @@ import OpenSSLKit
 ///
 /// Decoding checks every field and names the key that is wrong; unknown keys are ignored so later
 /// versions can add fields.
-public enum ModelBlob {
+///
+/// A value is the one carrier of a model between the roles: the exact bytes, the decoded model and the
+/// id. It is checked once, when it is made, and its id computed once, so whoever holds one neither
+/// decodes nor hashes the blob again.
+public struct ModelBlob: Sendable, Equatable {
+    /// The blob, byte for byte as received or encoded.
+    public let bytes: [UInt8]
+    /// The lowercase hex SHA-256 of `bytes`.
+    public let id: String
+    /// The model the blob holds.
+    public let model: Model
+
+    /// The blob `bytes`, decoded; an error names what is wrong (see `decode`).
+    public init(bytes: [UInt8]) throws(WordModelError) {
+        model = try Self.decode(bytes)
+        self.bytes = bytes
+        id = Self.id(of: bytes)
+    }
+
+    /// The blob of `model`.
+    public init(model: Model) {
+        self.model = model
+        bytes = Self.encode(model)
+        id = Self.id(of: bytes)
+    }
+
+    /// The first eight hex digits of the id, for logs and transcripts.
+    public var shortID: String { String(id.prefix(8)) }
+
+    /// The blob's size in bytes.
+    public var size: Int { bytes.count }
+
+    /// Two blobs are the same if their bytes are (the model and the id follow from them).
+    public static func == (lhs: ModelBlob, rhs: ModelBlob) -> Bool {
+        lhs.bytes == rhs.bytes
+    }
+
     /// The `format` value.
     public static let format = "cml-model"
     /// The `version` value this code reads and writes.

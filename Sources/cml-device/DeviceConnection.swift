@@ -2,6 +2,7 @@ import Admission
 import Channel
 import CommandSupport
 import Device
+import Protocol
 
 extension RuntimeOptions {
     /// A device of the runtime at `--runtime`, presenting the admission that `--state` holds.

@@ -4,6 +4,7 @@ import Channel
 import CommandSupport
 import Device
 import Foundation
+import Protocol
 import WordModel
 
 /// `cml-device train`: sends words to the runtime to train on, for scripts.
@@ -35,7 +36,7 @@ struct TrainWords: ParsableCommand {
             throw CommandFailure(error.description)
         }
         if let out {
-            try FileBytes.writeAtomically(reply.model, to: out)
+            try FileBytes.writeAtomically(reply.blob.bytes, to: out)
         }
         StandardOutput.line(
             "trained on \(words.count) word\(words.count == 1 ? "" : "s"): model \(model.shortID) (\(model.size) bytes, round "

@@ -11,10 +11,11 @@ struct Inspect: ParsableCommand {
     var model: String
 
     func run() throws {
-        let (model, blob) = try ModelFile.read(self.model)
+        let blob = try ModelFile.read(self.model)
+        let model = blob.model
         print(self.model)
-        print("  format        \(ModelBlob.format) version \(ModelBlob.version), \(blob.count) bytes")
-        print("  id            \(ModelBlob.id(of: blob))")
+        print("  format        \(ModelBlob.format) version \(ModelBlob.version), \(blob.size) bytes")
+        print("  id            \(blob.id)")
         print(
             "  architecture  \(ModelBlob.architecture): \(SimpleRNN.units) tanh units, \(SimpleRNN.steps) steps, "
                 + "alphabet \"\(Alphabet.symbols)\" (\(Alphabet.count) symbols)")

@@ -2,6 +2,7 @@ import Admission
 import ArgumentParser
 import Channel
 import CommandSupport
+import Protocol
 import Provider
 import WordModel
 
@@ -20,14 +21,14 @@ struct Send: ParsableCommand {
     var model: String
 
     func run() throws {
-        let (_, blob) = try ModelFile.read(model)
+        let blob = try ModelFile.read(model)
         let credentials = try RoleCredentials.load(stateDirectory: connection.state, role: ModelProvider.role)
         let runtime = RuntimeClient(
             host: connection.runtime.host, port: connection.runtime.port, context: try credentials.clientContext())
         defer { runtime.close() }
         do {
             let ack = try ModelProvider(runtime: runtime, policy: credentials.policy).send(blob) { id in
-                StandardOutput.line("sent model \(id.prefix(8)) (\(blob.count) bytes)")
+                StandardOutput.line("sent model \(id.prefix(8)) (\(blob.size) bytes)")
             }
             StandardOutput.line("runtime acknowledged model \(ack.id.prefix(8)) (\(ack.size) bytes)")
         } catch {

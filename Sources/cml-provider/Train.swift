@@ -97,7 +97,7 @@ struct Train: ParsableCommand {
             "trained on \(list.count) word\(list.count == 1 ? "" : "s") (\(set.count) samples), \(epochs) epochs, "
                 + "batch size \(batchSize), \(optimizer.rawValue): final loss \(String(format: "%.4f", lastLoss)) "
                 + "in \(elapsed.readable) (\(rate) samples/s)")
-        print("model \(ModelBlob.shortID(of: blob)) (\(blob.count) bytes, round \(model.round), \(model.samples) samples) written to \(out)")
+        print("model \(blob.shortID) (\(blob.size) bytes, round \(model.round), \(model.samples) samples) written to \(out)")
     }
 }
 

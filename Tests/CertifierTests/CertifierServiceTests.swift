@@ -7,6 +7,7 @@ import Channel
 import Foundation
 import OpenSSLKit
 import Policy
+import Protocol
 import Testing
 
 @Suite(.serialized) struct CertifierServiceTests {

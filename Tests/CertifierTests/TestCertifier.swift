@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import OpenSSLKit
 import Policy
+import Protocol
 import Synchronization
 
 /// A clock the test moves by hand.

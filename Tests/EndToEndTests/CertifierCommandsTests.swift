@@ -5,6 +5,7 @@ import Channel
 import Foundation
 import OpenSSLKit
 import Policy
+import Protocol
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import Admission
 import Channel
 import Foundation
 import OpenSSLKit
+import Protocol
 import TestSupport
 import Testing
 import WordModel
@@ -82,17 +83,17 @@ struct FLProcessTests {
                 let client = RuntimeClient(host: "127.0.0.1", port: port, context: contexts[index])
                 defer { client.close() }
                 let download = try client.getModel()
-                let trainer = try Trainer(weights: try ModelBlob.decode(download.model).weights)
+                let trainer = try Trainer(weights: download.blob.model.weights)
                 let set = try TrainingSet(words: (0...(index % 3)).map { words[(index + $0) % words.count] })
                 try trainer.train(set, epochs: 3)
                 let model = Model(weights: trainer.weights, round: download.round, samples: UInt64(set.count))
-                let ack = try client.update(round: download.round, model: ModelBlob.encode(model), samples: model.samples)
+                let ack = try client.update(round: download.round, model: ModelBlob(model: model), samples: model.samples)
                 #expect(ack.round == round)
                 return (model, try client.awaitGlobal(round: round + 1, timeout: .seconds(120)))
             }
             let replies = results.map(\.1)
-            #expect(Set(replies.map(\.id)).count == 1 && replies.allSatisfy { $0.round == round + 1 })
-            global = try ModelBlob.decode(replies[0].model)
+            #expect(Set(replies.map(\.blob.id)).count == 1 && replies.allSatisfy { $0.round == round + 1 })
+            global = replies[0].blob.model
             // FedAvg computed here: the sample-weighted mean of the updates.
             let models = results.map(\.0)
             let total = Double(models.reduce(0) { $0 + $1.samples })
@@ -113,11 +114,11 @@ struct FLProcessTests {
         let updates = try ["about", "white", "there"].map { word in
             let trainer = try Trainer(weights: try ModelBlob.decode(initial).weights)
             try trainer.train(try TrainingSet(words: [word]), epochs: 10)
-            return ModelBlob.encode(Model(weights: trainer.weights, samples: 2))
+            return ModelBlob(model: Model(weights: trainer.weights, samples: 2))
         }
         for index in 0..<2 {
             let ack = try RuntimeClient(host: "127.0.0.1", port: port, context: contexts[index]).update(round: 0, model: updates[index], samples: 2)
-            #expect(ack.id == ModelBlob.id(of: updates[index]))
+            #expect(ack.id == updates[index].id)
         }
         #expect(runtime.end(with: SIGKILL) == SIGKILL)
 
@@ -130,9 +131,9 @@ struct FLProcessTests {
         #expect(again.round == 0)
         _ = try RuntimeClient(host: "127.0.0.1", port: newPort, context: contexts[2]).update(round: 0, model: updates[2], samples: 2)
         let global = try RuntimeClient(host: "127.0.0.1", port: newPort, context: contexts[1]).awaitGlobal(round: 1, timeout: .seconds(60))
-        let weights = try ModelBlob.decode(global.model)
+        let weights = global.blob.model
         #expect(weights.samples == 6)
-        let models = try updates.map { try ModelBlob.decode($0).weights.parameters }
+        let models = updates.map { $0.model.weights.parameters }
         let worst = (0..<ModelWeights.parameterCount).map { index in
             abs(Float(models.reduce(0.0) { $0 + Double($1[index]) } / 3) - weights.weights.parameters[index])
         }.max() ?? 1

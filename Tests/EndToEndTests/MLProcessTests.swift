@@ -2,6 +2,7 @@ import Admission
 import Channel
 import Foundation
 import OpenSSLKit
+import Protocol
 import TestSupport
 import Testing
 import WordModel
@@ -105,7 +106,7 @@ struct MLProcessTests {
     @Test func aDeviceCannotUploadAndAnExpiredAdmissionIsRefused() throws {
         let (domain, runtime, port, initial) = try servingDomain()
         defer { runtime.stop() }
-        let upload = #expect(throws: ChannelError.self) { try client(domain, role: "device", port: port).putModel(initial) }
+        let upload = #expect(throws: ChannelError.self) { try client(domain, role: "device", port: port).putModel(try ModelBlob(bytes: initial)) }
         #expect(upload?.code == .notAuthorized)
         #expect(upload?.message == "role \"device\" may not send \"put-model\" (only provider may)")
 
@@ -140,7 +141,7 @@ struct MLProcessTests {
         let error = try ErrorMessage(try FramedConnection(socket: socket, tls: tls).receive())
         #expect(error.code == .malformedFrame)
         #expect(error.message == "a frame of 2147483647 bytes is over the limit of 1048576 bytes")
-        #expect(try client(domain, role: "device", port: port).getModel().model == initial)
+        #expect(try client(domain, role: "device", port: port).getModel().blob.bytes == initial)
     }
 
     @Test func sigkillThenRestartBringsBackTheTrainedModel() throws {
@@ -152,8 +153,8 @@ struct MLProcessTests {
         let (restarted, newPort) = try domain.startRuntime()
         defer { restarted.stop() }
         let restored = try restarted.waitForLine { $0.contains("restored model ") }
-        #expect(messages([restored]).first?.hasPrefix("restored model \(trained.id.prefix(8)) (round 1) from ") == true)
-        #expect(try client(domain, role: "device", port: newPort).getModel().id == trained.id)
+        #expect(messages([restored]).first?.hasPrefix("restored model \(trained.blob.shortID) (round 1) from ") == true)
+        #expect(try client(domain, role: "device", port: newPort).getModel().blob.id == trained.blob.id)
         // SIGTERM stops it cleanly.
         #expect(restarted.end(with: SIGTERM) == 0)
         #expect(messages(restarted.standardError).last == "stopped")
@@ -195,7 +196,7 @@ struct MLProcessTests {
         let context = try credentials.clientContext()
         let devices = Devices((0..<200).map { _ in RuntimeClient(host: "127.0.0.1", port: port, context: context) })
         for device in devices.clients { try device.connect() }
-        let models = try concurrently(devices.clients.count) { index in try devices.clients[index].getModel().model }
+        let models = try concurrently(devices.clients.count) { index in try devices.clients[index].getModel().blob.bytes }
         #expect(models.count == 200 && models.allSatisfy { $0 == initial })
         for device in devices.clients { device.close() }
     }

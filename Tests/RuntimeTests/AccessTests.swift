@@ -4,6 +4,7 @@ import Device
 import Foundation
 import OpenSSLKit
 import Policy
+import Protocol
 import Provider
 import Runtime
 import TestSupport
@@ -14,18 +15,18 @@ import Testing
     @Test func aDeviceCannotUploadAModelNorAProviderTrain() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        let upload = #expect(throws: ChannelError.self) { try runtime.client(role: "device").putModel(initialModel.blob) }
+        let upload = #expect(throws: ChannelError.self) { try runtime.client(role: "device").putModel(initialModel) }
         #expect(upload?.kind == .remote)
         #expect(upload?.code == .notAuthorized)
         #expect(upload?.message == "role \"device\" may not send \"put-model\" (only provider may)")
         #expect(runtime.server.store.current == nil)
 
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         let train = #expect(throws: ChannelError.self) { try runtime.client(role: "provider").train(words: ["about"]) }
         #expect(train?.code == .notAuthorized)
         #expect(train?.message == "role \"provider\" may not send \"train\" (only device may)")
         // The provider may read the model back.
-        #expect(try runtime.client(role: "provider").getModel().id == initialModel.id)
+        #expect(try runtime.client(role: "provider").getModel().blob.id == initialModel.id)
     }
 
     @Test func clientsWithoutAnAdmissionAreRefused() throws {
@@ -83,7 +84,7 @@ import Testing
         defer { impostor.stop() }
         let client = RuntimeClient(host: "127.0.0.1", port: impostor.port, context: try domain.clientContext(role: "provider"))
         let error = #expect(throws: ChannelError.self) {
-            try ModelProvider(runtime: client, policy: TestDomain.mlPolicy()).send(initialModel.blob)
+            try ModelProvider(runtime: client, policy: TestDomain.mlPolicy()).send(initialModel)
         }
         #expect(error?.kind == .refused)
         #expect(error?.message == "refused runtime at 127.0.0.1:\(impostor.port): its certificate names the role \"device\", expected runtime")
@@ -92,7 +93,7 @@ import Testing
     @Test func badRequestsGetErrorsNamingWhatIsWrong() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         let device = try runtime.client(role: "device")
         let cases: [([String], String)] = [
             (["about", "ab1cd"], "word \"ab1cd\" has '1', which is not in the alphabet \"abcdefghijklmnopqrstuvwxyz- \" (a-z, '-' and space; upper case is folded)"),
@@ -105,11 +106,12 @@ import Testing
             #expect(error?.message == message)
         }
         // The client reconnects after each error; the model is unchanged.
-        #expect(try device.getModel().id == initialModel.id)
+        #expect(try device.getModel().blob.id == initialModel.id)
 
-        var blob = initialModel.blob
+        var blob = initialModel.bytes
         blob.removeLast(4)
-        let invalid = #expect(throws: ChannelError.self) { try runtime.client(role: "provider").putModel(blob) }
+        let provider = try runtime.domain.clientContext(role: "provider")
+        let invalid = #expect(throws: ChannelError.self) { try runtime.send(PutModelRequest(model: blob), context: provider) }
         #expect(invalid?.code == .invalidModel)
         #expect(invalid?.message.hasPrefix("model blob is truncated") == true)
     }
@@ -143,7 +145,7 @@ import Testing
     @Test func aMalformedFrameGetsAnErrorAndOthersAreStillServed() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         // A device that stays connected while another sends garbage.
         let bystander = try runtime.client(role: "device")
         try bystander.connect()
@@ -160,7 +162,7 @@ import Testing
         #expect(error.message.hasPrefix("the frame is not one CBOR item"))
         #expect(try connection.receiveIfAny() == nil)
 
-        #expect(try bystander.getModel().id == initialModel.id)
-        #expect(try runtime.client(role: "device").getModel().id == initialModel.id)
+        #expect(try bystander.getModel().blob.id == initialModel.id)
+        #expect(try runtime.client(role: "device").getModel().blob.id == initialModel.id)
     }
 }

@@ -1,6 +1,7 @@
 import Channel
 import Foundation
 import OpenSSLKit
+import Protocol
 import Runtime
 import TestSupport
 import Testing
@@ -23,7 +24,7 @@ private final class ConnectedDevices: @unchecked Sendable {
         let count = 200
         let runtime = try RuntimeFixture(configuration: .init(epochs: 2))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
 
         let devices = ConnectedDevices(try (0..<count).map { _ in try runtime.client(role: "device") })
         for client in devices.clients { try client.connect() }
@@ -31,7 +32,7 @@ private final class ConnectedDevices: @unchecked Sendable {
 
         let epochs = try concurrently(count) { index -> UInt64 in
             let client = devices.clients[index]
-            #expect(try client.getModel().id.count == 64)
+            #expect(try client.getModel().blob.id.count == 64)
             guard index.isMultiple(of: 2) else { return 0 }
             return try client.train(words: ["about"]).epochs
         }

@@ -1,5 +1,6 @@
 import Channel
 import Device
+import Protocol
 import Provider
 import Runtime
 import TestSupport
@@ -34,7 +35,7 @@ private final class ScriptedConsole: SessionConsole {
     @Test func theInteractiveSessionOfTheOriginal() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
         let console = ScriptedConsole(["ab1", "abo", "abou", "about", "abo", "", "ABO"])
         try DeviceSession(device: device, console: console).run()
@@ -42,7 +43,7 @@ private final class ScriptedConsole: SessionConsole {
         let trained = try #require(runtime.server.store.current)
         let first = try #require(console.transcript.first { $0.hasPrefix("Prediction: ") })
         #expect(console.transcript == [
-            "downloaded model \(initialModel.shortID) (\(initialModel.blob.count) bytes, round 0) from the runtime at 127.0.0.1:\(runtime.server.port)",
+            "downloaded model \(initialModel.shortID) (\(initialModel.size) bytes, round 0) from the runtime at 127.0.0.1:\(runtime.server.port)",
             "Type characters: ab1",
             "prefix \"ab1\" has '1', which is not in the alphabet \"abcdefghijklmnopqrstuvwxyz- \" (a-z, '-' and space; upper case is folded)",
             "Type characters: abo",
@@ -73,7 +74,7 @@ private final class ScriptedConsole: SessionConsole {
     @Test func whenTheRuntimeIsGoneTheDeviceSaysSoAndKeepsItsModel() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
         let console = ScriptedConsole(["abo", "about", "abo"])
         console.beforeTyping = { line in
@@ -85,13 +86,13 @@ private final class ScriptedConsole: SessionConsole {
         #expect(transcript[4].hasPrefix("the runtime did not train on \"about\": "))
         #expect(transcript[4].hasSuffix("; predictions still use model \(initialModel.shortID)"))
         #expect(transcript[6] == transcript[2])
-        #expect(device.model?.id == initialModel.id)
+        #expect(device.model?.blob.id == initialModel.id)
     }
 
     @Test func theFLSessionTrainsHereUploadsAndPredictsWithTheGlobalModel() throws {
         let runtime = try RuntimeFixture(policy: TestDomain.flPolicy(minUpdates: 1), configuration: .init(mode: .fl))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
         let console = ScriptedConsole(["abo", "about", "abo"])
         try DeviceSession(device: device, console: console, mode: .fl(epochs: 30)).run()
@@ -104,23 +105,23 @@ private final class ScriptedConsole: SessionConsole {
         #expect(transcript[7].hasPrefix("sent update ") && transcript[7].hasSuffix(" for round 0 (2 samples); the runtime acknowledged it"))
         #expect(Array(transcript[8...]) == [
             "waiting for the global model of round 1 ...",
-            "received global model \(global.id.prefix(8)) of round 1 (2 samples)",
+            "received global model \(global.blob.id.prefix(8)) of round 1 (2 samples)",
             "Type characters: abo",
             "Prediction: about",
         ])
-        #expect(device.round == 1 && device.model?.id == global.id)
+        #expect(device.round == 1 && device.model?.blob.id == global.blob.id)
     }
 
     @Test func anFLUpdateForARoundThatClosedMeanwhileIsRefusedAndTheDeviceSaysSo() throws {
         let runtime = try RuntimeFixture(policy: TestDomain.flPolicy(minUpdates: 1), configuration: .init(mode: .fl))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
         let console = ScriptedConsole(["abo", "about"])
         // Another device's update closes round 0 while this one's person types the answer.
         console.beforeTyping = { line in
             guard line == "about" else { return }
-            _ = try? runtime.client(role: "device").update(round: 0, model: initialModel.blob, samples: 2)
+            _ = try? runtime.client(role: "device").update(round: 0, model: initialModel, samples: 2)
         }
         try DeviceSession(device: device, console: console, mode: .fl(epochs: 5)).run()
         let last = try #require(console.transcript.last)

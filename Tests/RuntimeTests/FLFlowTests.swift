@@ -4,6 +4,7 @@ import Device
 import Foundation
 import OpenSSLKit
 import Policy
+import Protocol
 import Provider
 import Runtime
 import TestSupport
@@ -16,7 +17,7 @@ import WordModel
     /// A runtime in FL mode holding the demo's initial model as the global model of round 0.
     func federation(_ policy: PolicyDocument = TestDomain.flPolicy()) throws -> RuntimeFixture {
         let runtime = try RuntimeFixture(policy: policy, configuration: .init(mode: .fl))
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         return runtime
     }
 
@@ -32,7 +33,7 @@ import WordModel
         let first = try device(runtime), second = try device(runtime)
         for device in [first, second] {
             let model = try device.download()
-            #expect(model.id == initialModel.id && device.round == 0)
+            #expect(model.blob.id == initialModel.id && device.round == 0)
         }
         #expect(try first.model?.complete("whi") != "white" || first.model?.complete("abo") != "about")
 
@@ -41,18 +42,18 @@ import WordModel
         let white = try second.trainLocally(words: ["white"])
         #expect(epochLines.map { $0.prefix { $0 != "," } } == (0..<10).map { "epoch: \($0 * 10)" })
         #expect(about.round == 0 && about.samples == 2 && about.epochs == 100)
-        #expect(try first.upload(about) == UpdateAck(round: 0, id: about.id))
+        #expect(try first.upload(about) == UpdateAck(round: 0, id: about.blob.id))
         #expect(runtime.server.federation?.round == 0)
-        #expect(try second.upload(white) == UpdateAck(round: 0, id: white.id))
+        #expect(try second.upload(white) == UpdateAck(round: 0, id: white.blob.id))
 
         // The second update closed the round; both devices get the same global model of round 1.
         let globals: [DeviceModel] = try [first, second].map { device in try device.awaitGlobal(round: 1) }
-        #expect(globals[0].id == globals[1].id)
+        #expect(globals[0].blob.id == globals[1].blob.id)
         #expect(first.round == 1 && second.round == 1 && globals[0].model.samples == 4)
         #expect(try first.model?.complete("whi") == "white")
         #expect(try second.model?.complete("abo") == "about")
         // It is the sample-weighted average of the two updates, from the global model of round 0.
-        let expected = try FedAvg().aggregate([about.model, white.model], global: initialModel.model.weights)
+        let expected = try FedAvg().aggregate([about.blob.model, white.blob.model], global: initialModel.model.weights)
         #expect(globals[0].model.weights == expected)
         #expect(try runtime.client(role: "device").getModel().round == 1)
 
@@ -70,43 +71,41 @@ import WordModel
         let device = try self.device(runtime)
         try device.download()
         let update = try device.trainLocally(words: ["about"], epochs: 5)
-        func refusal(
-            _ request: UpdateRequest, role: String = "device", client: RuntimeClient? = nil
-        ) throws -> ChannelError? {
-            let client = try client ?? runtime.client(role: role)
-            return #expect(throws: ChannelError.self) { try client.update(round: request.round, model: request.model, samples: request.samples) }
+        func refusal(_ request: UpdateRequest, role: String = "device", identity: TLSIdentity? = nil) throws -> ChannelError? {
+            let context = try identity.map { try runtime.domain.clientContext(identity: $0) } ?? runtime.domain.clientContext(role: role)
+            return #expect(throws: ChannelError.self) { try runtime.send(request, context: context) }
         }
 
-        let later = try refusal(UpdateRequest(round: 1, model: update.blob, samples: 2))
+        let later = try refusal(UpdateRequest(round: 1, model: update.blob.bytes, samples: 2))
         #expect(later?.code == .wrongRound)
         #expect(later?.message == "an update for round 1 is refused: that round has not opened; round 0 is open (get-model returns its global model)")
 
-        let provider = try refusal(UpdateRequest(round: 0, model: update.blob, samples: 2), role: "provider")
+        let provider = try refusal(UpdateRequest(round: 0, model: update.blob.bytes, samples: 2), role: "provider")
         #expect(provider?.code == .notAuthorized)
         #expect(provider?.message == "role \"provider\" may not send \"update\" (only device may)")
 
-        var map = try #require(CBORDecoder().decode(update.blob).map)
+        var map = try #require(CBORDecoder().decode(update.blob.bytes).map)
         map[text: "bias"] = CBORValue.bytes(Array(repeating: 0, count: 27 * 4))
         let wrongShape = try refusal(UpdateRequest(round: 0, model: CBOREncoder.encode(.map(map)), samples: 2))
         #expect(wrongShape?.code == .invalidModel)
         #expect(wrongShape?.message == "tensor \"bias\" has 108 bytes, expected 112 (28 float32)")
 
-        var shape = update.model
-        shape.weights = try ModelWeights(parameters: [Float.nan] + update.model.weights.parameters.dropFirst())
+        var shape = update.blob.model
+        shape.weights = try ModelWeights(parameters: [Float.nan] + update.blob.model.weights.parameters.dropFirst())
         let notFinite = try refusal(UpdateRequest(round: 0, model: ModelBlob.encode(shape), samples: 2))
         #expect(notFinite?.code == .invalidModel)
         #expect(notFinite?.message == "tensor \"kernel\" holds NaN at [0][0]")
 
-        let noSamples = try refusal(UpdateRequest(round: 0, model: update.blob, samples: 0))
+        let noSamples = try refusal(UpdateRequest(round: 0, model: update.blob.bytes, samples: 0))
         #expect(noSamples?.code == .badRequest)
 
         // One update per device certificate and round; sending the same one again is acknowledged again.
         let same = try runtime.domain.identity(role: "device")
         let client = try runtime.client(identity: same)
-        #expect(try client.update(round: 0, model: update.blob, samples: 2) == UpdateAck(round: 0, id: update.id))
-        #expect(try runtime.client(identity: same).update(round: 0, model: update.blob, samples: 2) == UpdateAck(round: 0, id: update.id))
+        #expect(try client.update(round: 0, model: update.blob, samples: 2) == UpdateAck(round: 0, id: update.blob.id))
+        #expect(try runtime.client(identity: same).update(round: 0, model: update.blob, samples: 2) == UpdateAck(round: 0, id: update.blob.id))
         let other = try device.trainLocally(words: ["white"], epochs: 5)
-        let duplicate = try refusal(UpdateRequest(round: 0, model: other.blob, samples: 2), client: try runtime.client(identity: same))
+        let duplicate = try refusal(UpdateRequest(round: 0, model: other.blob.bytes, samples: 2), identity: same)
         #expect(duplicate?.code == .duplicateUpdate)
         #expect(duplicate?.message.hasSuffix("already sent update \(update.shortID) for round 0; one update per device and round") == true)
         #expect(runtime.server.federation?.snapshot.updates.count == 1)
@@ -125,24 +124,24 @@ import WordModel
         #expect(early?.code == .noModel)
 
         let provider = try runtime.client(role: "provider")
-        let replaced = StoredModel(model: Model(seed: 7))
-        _ = try provider.putModel(replaced.blob)
-        _ = try provider.putModel(initialModel.blob)
-        #expect(try device.download().id == initialModel.id)
+        let replaced = ModelBlob(model: Model(seed: 7))
+        _ = try provider.putModel(replaced)
+        _ = try provider.putModel(initialModel)
+        #expect(try device.download().blob.id == initialModel.id)
         try device.upload(try device.trainLocally(words: ["about"], epochs: 5))
 
-        let late = #expect(throws: ChannelError.self) { try runtime.client(role: "provider").putModel(replaced.blob) }
+        let late = #expect(throws: ChannelError.self) { try runtime.client(role: "provider").putModel(replaced) }
         #expect(late?.code == .wrongRound)
         #expect(late?.message == "put-model sets the initial global model (round 0) only before the first update; round 0 already has updates. "
             + "To start a new federation, start the runtime on a fresh state folder")
-        #expect(try runtime.client(role: "provider").getModel().id == initialModel.id)
+        #expect(try runtime.client(role: "provider").getModel().blob.id == initialModel.id)
     }
 
     @Test func awaitingAGlobalModelReturnsAtOnceForPublishedRoundsAndRefusesRoundsAhead() throws {
         let runtime = try federation(TestDomain.flPolicy(minUpdates: 1))
         defer { runtime.cleanUp() }
         let client = try runtime.client(role: "device")
-        #expect(try client.awaitGlobal(round: 0).id == initialModel.id)
+        #expect(try client.awaitGlobal(round: 0).blob.id == initialModel.id)
         let ahead = #expect(throws: ChannelError.self) { try runtime.client(role: "device").awaitGlobal(round: 2) }
         #expect(ahead?.code == .wrongRound)
         #expect(ahead?.message == "round 2 is more than one round ahead: round 0 is open, so its global model comes with round 1")
@@ -161,7 +160,7 @@ import WordModel
         let global = try #require(waited[0].reply)
         #expect(global.round == 1)
         #expect(runtime.server.federation?.waitingDevices == 0)
-        #expect(try runtime.client(role: "device").awaitGlobal(round: 0).id == global.id)
+        #expect(try runtime.client(role: "device").awaitGlobal(round: 0).blob.id == global.blob.id)
     }
 
     @Test func aDeviceWaitingThroughARuntimeRestartGetsTheGlobalModel() throws {

@@ -2,6 +2,7 @@ import Channel
 import Foundation
 import OpenSSLKit
 import Policy
+import Protocol
 import Runtime
 import TestSupport
 import Testing
@@ -24,12 +25,12 @@ import WordModel
     static func round(_ policy: PolicyDocument, honest: [Model], poisoned: Model) throws -> ModelWeights {
         let runtime = try RuntimeFixture(policy: policy, configuration: .init(mode: .fl))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         for model in honest + [poisoned] {
-            _ = try runtime.client(role: "device").update(round: 0, model: ModelBlob.encode(model), samples: model.samples)
+            _ = try runtime.client(role: "device").update(round: 0, model: ModelBlob(model: model), samples: model.samples)
         }
         let global = try runtime.client(role: "device").awaitGlobal(round: 1, timeout: .seconds(60))
-        return try ModelBlob.decode(global.model).weights
+        return global.blob.model.weights
     }
 
     @Test func robustRulesStayWithTheHonestDevicesAndFedAvgDoesNot() throws {
@@ -64,7 +65,7 @@ import WordModel
         let runtime = try RuntimeFixture(
             policy: TestDomain.flPolicy(minUpdates: 3, quorum: 2, deadlineSeconds: 2), configuration: .init(mode: .fl))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         let updates = try ["about", "white", "there"].map(Self.honest)
 
         // The third device starts its upload, sends half of the frame, and goes away.
@@ -77,14 +78,14 @@ import WordModel
         socket.shutdown()
 
         for model in updates.prefix(2) {
-            _ = try runtime.client(role: "device").update(round: 0, model: ModelBlob.encode(model), samples: 2)
+            _ = try runtime.client(role: "device").update(round: 0, model: ModelBlob(model: model), samples: 2)
         }
         // Below min-updates (3), the round closes at its deadline with the quorum (2).
         let global = try runtime.client(role: "device").awaitGlobal(round: 1, timeout: .seconds(30))
         #expect(global.round == 1)
         let expected = try FedAvg().aggregate(Array(updates.prefix(2)), global: initialModel.model.weights)
-        #expect(try ModelBlob.decode(global.model).weights == expected)
-        #expect(try ModelBlob.decode(global.model).samples == 4)
+        #expect(global.blob.model.weights == expected)
+        #expect(global.blob.model.samples == 4)
         #expect(runtime.logs.messages.contains("---- round 0 closes with 2 updates at the deadline: aggregating with FedAvg ----"))
     }
 }

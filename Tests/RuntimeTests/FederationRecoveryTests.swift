@@ -1,6 +1,8 @@
+import CBORKit
 import Channel
 import Foundation
 import Policy
+import Protocol
 @testable import Runtime
 import TestSupport
 import Testing
@@ -51,7 +53,7 @@ import WordModel
     @Test func acknowledgedUpdatesSurviveARestartAndTheRoundCompletesWithThem() throws {
         let folder = Folder()
         let before = try folder.start()
-        _ = try before.setInitial(initialModel.blob)
+        _ = try before.setInitial(initialModel.bytes)
         let sent = try Self.words.prefix(3).map { try Self.update($0, round: 0) }
         _ = try before.update(sent[0], from: "0a")
         _ = try before.update(sent[1], from: "0b")
@@ -66,13 +68,13 @@ import WordModel
         after.closeIfDue()
         let global = try after.currentGlobal()
         #expect(global.round == 1)
-        #expect(try ModelBlob.decode(global.model).weights.parameters == Self.mean(sent))
+        #expect(try global.blob.model.weights.parameters == Self.mean(sent))
     }
 
     @Test func aWriteCutShortLeavesNoUpdate() throws {
         let folder = Folder()
         let before = try folder.start()
-        _ = try before.setInitial(initialModel.blob)
+        _ = try before.setInitial(initialModel.bytes)
         before.stop()
         // The temporary file of an update being written when the runtime died.
         let partial = "\(folder.path)/update-0-0a.sealed.tmp-123-456"
@@ -87,24 +89,23 @@ import WordModel
     @Test func aRoundThatWasDueWhenTheRuntimeDiedClosesAtTheRestartOnce() throws {
         let folder = Folder()
         let before = try folder.start(minUpdates: 2)
-        _ = try before.setInitial(initialModel.blob)
+        _ = try before.setInitial(initialModel.bytes)
         let sent = try Self.words.prefix(2).map { try Self.update($0, round: 0) }
         _ = try before.update(sent[0], from: "0a")
         // Died after storing the second update, before the round closed (nothing of round 1 on disk).
         let files = FederationFiles(sealed: try folder.sealed)
-        let second = try StoredModel(blob: sent[1].model)
-        try files.writeUpdate(AcceptedUpdate(serial: "0b", id: second.id, samples: 2, weights: second.model.weights), blob: sent[1].model, round: 0)
+        try files.writeUpdate(AcceptedUpdate(serial: "0b", blob: try ModelBlob(bytes: sent[1].model), samples: 2), round: 0)
         before.stop()
 
         let after = try folder.start(minUpdates: 2)
         let global = try after.currentGlobal()
         #expect(global.round == 1)
-        #expect(try ModelBlob.decode(global.model).weights.parameters == Self.mean(sent))
+        #expect(try global.blob.model.weights.parameters == Self.mean(sent))
         #expect(try folder.files() == ["federation.sealed"])
         #expect(folder.logs.messages.filter { $0.hasPrefix("---- round 0 closed: ") }.count == 1)
         // The device whose update made the round due never saw its acknowledgement: it sends the update
         // again and is acknowledged, although the round closed at the restart.
-        #expect(try after.update(sent[1], from: "0b") == UpdateAck(round: 0, id: second.id))
+        #expect(try after.update(sent[1], from: "0b") == UpdateAck(round: 0, id: ModelBlob.id(of: sent[1].model)))
         #expect(after.round == 1 && after.snapshot.updates.isEmpty)
 
         // Restarting again publishes nothing new: round 1 is open, with the same global model.
@@ -116,7 +117,7 @@ import WordModel
     @Test func diedAfterPublishingBeforeRemovingTheUpdatesKeepsThePublishedRound() throws {
         let folder = Folder()
         let before = try folder.start(minUpdates: 2)
-        _ = try before.setInitial(initialModel.blob)
+        _ = try before.setInitial(initialModel.bytes)
         for (index, word) in Self.words.prefix(2).enumerated() {
             _ = try before.update(try Self.update(word, round: 0), from: "0\(index)")
         }
@@ -139,14 +140,13 @@ import WordModel
     @Test func anUpdateStoredForARoundThatClosedMeanwhileIsRemoved() throws {
         let folder = Folder()
         let before = try folder.start(minUpdates: 1)
-        _ = try before.setInitial(initialModel.blob)
+        _ = try before.setInitial(initialModel.bytes)
         _ = try before.update(try Self.update("about", round: 0), from: "0a")
         before.closeIfDue()
         // A late update of round 0 that was stored as the round closed, and never counted.
         let late = try Self.update("white", round: 0)
-        let stored = try StoredModel(blob: late.model)
         try FederationFiles(sealed: try folder.sealed).writeUpdate(
-            AcceptedUpdate(serial: "0b", id: stored.id, samples: 2, weights: stored.model.weights), blob: late.model, round: 0)
+            AcceptedUpdate(serial: "0b", blob: try ModelBlob(bytes: late.model), samples: 2), round: 0)
         before.stop()
 
         let after = try folder.start(minUpdates: 1)
@@ -158,7 +158,7 @@ import WordModel
         let folder = Folder()
         let now = Date()
         let before = try folder.start(minUpdates: 3, quorum: 1, deadline: 60, clock: { now })
-        _ = try before.setInitial(initialModel.blob)
+        _ = try before.setInitial(initialModel.bytes)
         _ = try before.update(try Self.update("about", round: 0), from: "0a")
         before.stop()
 
@@ -171,7 +171,7 @@ import WordModel
     @Test func aChangedOrMovedUpdateFileStopsTheRestart() throws {
         let folder = Folder()
         let before = try folder.start()
-        _ = try before.setInitial(initialModel.blob)
+        _ = try before.setInitial(initialModel.bytes)
         _ = try before.update(try Self.update("about", round: 0), from: "0a")
         before.stop()
         let original = "\(folder.path)/update-0-0a.sealed"
@@ -189,11 +189,50 @@ import WordModel
         #expect(changed?.message.hasPrefix("\(original): refused: it does not authenticate") == true)
     }
 
+    @Test func aCorruptSealedRecordIsARuntimeErrorNamingTheFile() throws {
+        let folder = Folder()
+        defer { try? FileManager.default.removeItem(atPath: folder.path) }
+        let before = try folder.start()
+        _ = try before.setInitial(initialModel.bytes)
+        before.stop()
+        let sealed = try folder.sealed
+        let path = "\(folder.path)/update-0-0a.sealed"
+        func refusal(_ record: CBORMap) -> String? {
+            // Sealed under the right key and name, so only its contents are wrong.
+            try? sealed.write(CBOREncoder.encode(.map(record)), purpose: "update-0-0a")
+            return #expect(throws: RuntimeError.self) { try folder.start() }?.message
+        }
+        let update: CBORMap = ["type": "fl-update", "round": 0, "serial": "0a", "samples": 2, "model": .bytes(initialModel.bytes)]
+
+        var otherSerial = update
+        otherSerial[text: "serial"] = "0b"
+        #expect(refusal(otherSerial) == "\(path): its round and serial are not the ones its name says")
+        var otherRound = update
+        otherRound[text: "round"] = 1
+        #expect(refusal(otherRound) == "\(path): its round and serial are not the ones its name says")
+        var noSamples = update
+        noSamples[text: "samples"] = nil
+        #expect(refusal(noSamples) == "\(path): \"samples\" is missing from the \"fl-update\" record")
+        var badModel = update
+        badModel[text: "model"] = .bytes(Array(initialModel.bytes.dropLast(4)))
+        #expect(refusal(badModel)?.hasPrefix("\(path): its model does not decode: model blob is truncated") == true)
+        var global = update
+        global[text: "type"] = "fl-global"
+        #expect(refusal(global) == "\(path): the sealed record is not of type \"fl-update\"")
+        try sealed.write([0x83, 1, 2, 3], purpose: "update-0-0a")
+        #expect(#expect(throws: RuntimeError.self) { try folder.start() }?.message == "\(path): the sealed record is a CBOR array, not a map")
+        // The sound record is read back: the check above is not what refuses every file.
+        try sealed.write(CBOREncoder.encode(.map(update)), purpose: "update-0-0a")
+        let after = try folder.start()
+        defer { after.stop() }
+        #expect(after.snapshot.updates.map(\.serial) == ["0a"])
+    }
+
     @Test func aGlobalModelThatCannotBeStoredKeepsTheRoundOpenAndIsTriedAgain() throws {
         let folder = Folder()
         let federation = try folder.start(minUpdates: 2)
         defer { federation.stop() }
-        _ = try federation.setInitial(initialModel.blob)
+        _ = try federation.setInitial(initialModel.bytes)
         let sent = try Self.words.prefix(2).map { try Self.update($0, round: 0) }
         _ = try federation.update(sent[0], from: "0a")
         // A directory where the global model goes: its rename fails, as on a full or broken disk.
@@ -209,6 +248,6 @@ import WordModel
         try FileManager.default.removeItem(atPath: global)
         let reply = try federation.awaitGlobal(round: 1) { false }
         #expect(reply.round == 1)
-        #expect(try ModelBlob.decode(reply.model).weights.parameters == Self.mean(sent))
+        #expect(try reply.blob.model.weights.parameters == Self.mean(sent))
     }
 }

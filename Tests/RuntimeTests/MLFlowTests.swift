@@ -2,6 +2,7 @@ import Channel
 import Device
 import Foundation
 import OpenSSLKit
+import Protocol
 import Provider
 import Runtime
 import Synchronization
@@ -23,13 +24,13 @@ import WordModel
 
         let provider = try ModelProvider(runtime: try runtime.client(role: "provider"), policy: runtime.policy)
         var sentID: String?
-        let ack = try provider.send(initialModel.blob) { sentID = $0 }
+        let ack = try provider.send(initialModel) { sentID = $0 }
         #expect(sentID == initialModel.id)
-        #expect(ack == ModelAck(id: initialModel.id, size: UInt64(initialModel.blob.count)))
+        #expect(ack == ModelAck(id: initialModel.id, size: UInt64(initialModel.size)))
         #expect(provider.runtime.server?.role == "runtime")
 
         let downloaded = try device.download()
-        #expect(downloaded.id == initialModel.id)
+        #expect(downloaded.blob.id == initialModel.id)
         #expect(downloaded.model == initialModel.model)
         let before = try downloaded.complete("abo")
 
@@ -43,8 +44,8 @@ import WordModel
 
         // The trained model is the runtime's current model: a second device downloads it.
         let other = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
-        #expect(try other.download().id == reply.id)
-        #expect(runtime.server.store.current?.id == reply.id)
+        #expect(try other.download().blob.id == reply.blob.id)
+        #expect(runtime.server.store.current?.id == reply.blob.id)
 
         // The runtime logged the training as the original did, framed by the device's short id.
         let lines = runtime.logs.messages
@@ -54,41 +55,41 @@ import WordModel
         #expect(epochs.map { $0.prefix { $0 != "," } } == (0..<10).map { "epoch: \($0 * 10)" })
         #expect(epochs.allSatisfy { $0.split(separator: " ").last?.split(separator: ",").count == 2 })
         let done = lines[start + 1 + epochs.count]
-        #expect(done.hasPrefix("---- training done (100 epochs, ") && done.hasSuffix(" ms): model \(reply.id.prefix(8)) ----"))
+        #expect(done.hasPrefix("---- training done (100 epochs, ") && done.hasSuffix(" ms): model \(reply.blob.id.prefix(8)) ----"))
     }
 
     @Test func trainRequestsRunOneAtATimeEachOnTheLatestModel() throws {
         let runtime = try RuntimeFixture(configuration: .init(epochs: 10))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         let words = ["about", "which", "there", "their", "white", "words", "water", "where"]
         let replies = try concurrently(words.count) { index in
             try runtime.client(role: "device").train(words: [words[index]])
         }
         // Each request trained the model the previous one produced: generations 1 to 8, each once.
-        let rounds = try replies.map { try ModelBlob.decode($0.model).round }
+        let rounds = replies.map { $0.blob.model.round }
         #expect(rounds.sorted() == Array(1...UInt64(words.count)))
-        let last = try #require(replies.first { try ModelBlob.decode($0.model).round == UInt64(words.count) })
-        #expect(runtime.server.store.current?.id == last.id)
+        let last = try #require(replies.first { $0.blob.model.round == UInt64(words.count) })
+        #expect(runtime.server.store.current?.id == last.blob.id)
         #expect(runtime.logs.messages.filter { $0.hasPrefix("---- training done") }.count == words.count)
     }
 
     @Test func restartBringsBackTheLastTrainedModel() throws {
         let runtime = try RuntimeFixture(configuration: .init(epochs: 5))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         let trained = try runtime.client(role: "device").train(words: ["about"])
         try runtime.restart()
         let reply = try runtime.client(role: "device").getModel()
-        #expect(reply.id == trained.id)
-        #expect(reply.model == trained.model)
+        #expect(reply.blob.id == trained.blob.id)
+        #expect(reply.blob.bytes == trained.blob.bytes)
         #expect(reply.round == 1)
     }
 
     @Test func aTamperedSealedModelStopsTheRestart() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: "provider").putModel(initialModel)
         runtime.stop()
         var sealed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: runtime.sealedModelPath)))
         sealed[sealed.count / 2] ^= 0x80

@@ -1,6 +1,7 @@
 import Channel
 import Foundation
 import Policy
+import Protocol
 import Runtime
 import Testing
 import WordModel
@@ -13,29 +14,39 @@ import WordModel
         try FederationRules(FederatedSettings(minUpdates: minUpdates, quorum: quorum, roundDeadlineSeconds: deadline))
     }
 
-    func update(_ serial: String, id: String = "aa", samples: UInt64 = 2) -> AcceptedUpdate {
-        AcceptedUpdate(serial: serial, id: id, samples: samples, weights: .zero)
+    /// A model blob of its own for each name, so that updates named alike have the same id.
+    func blob(_ name: String) -> ModelBlob {
+        ModelBlob(model: Model(weights: .zero, samples: name.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }))
+    }
+
+    /// The id of the blob named `name`.
+    func id(_ name: String) -> String {
+        blob(name).id
+    }
+
+    func update(_ serial: String, id name: String = "aa", samples: UInt64 = 2) -> AcceptedUpdate {
+        AcceptedUpdate(serial: serial, blob: blob(name), samples: samples)
     }
 
     /// A state with round 0 open since `start`.
     func open(_ rules: FederationRules) throws -> RoundState {
         var state = RoundState(rules: rules)
-        try state.setInitial(StoredModel(model: Model(seed: 1)), now: Self.start)
+        try state.setInitial(ModelBlob(model: Model(seed: 1)), now: Self.start)
         return state
     }
 
     /// Reserves and acknowledges an update of `serial` in the open round.
-    func add(_ serial: String, to state: inout RoundState, id: String = "aa") throws {
-        let reserved1 = try state.reserve(round: state.round, serial: serial, id: id)
+    func add(_ serial: String, to state: inout RoundState, id name: String = "aa") throws {
+        let reserved1 = try state.reserve(round: state.round, serial: serial, id: id(name))
         #expect(reserved1 == .store)
-        let counted1 = state.acknowledge(update(serial, id: id), round: state.round)
+        let counted1 = state.acknowledge(update(serial, id: name), round: state.round)
         #expect(counted1)
     }
 
     @Test func nothingHappensBeforeTheInitialModel() throws {
         var state = RoundState(rules: try rules())
         let empty = state
-        let error = #expect(throws: ChannelError.self) { var copy = empty; _ = try copy.reserve(round: 0, serial: "01", id: "aa") }
+        let error = #expect(throws: ChannelError.self) { var copy = empty; _ = try copy.reserve(round: 0, serial: "01", id: id("aa")) }
         #expect(error?.code == .noModel)
         #expect(#expect(throws: ChannelError.self) { try state.currentGlobal() }?.code == .noModel)
         #expect(state.closeReason(now: .distantFuture) == nil)
@@ -58,18 +69,18 @@ import WordModel
         let again = state.beginClosing(now: Self.start)
         #expect(state.isClosing && again == nil)
         let closingState = state
-        let late = #expect(throws: ChannelError.self) { var copy = closingState; _ = try copy.reserve(round: 0, serial: "04", id: "aa") }
+        let late = #expect(throws: ChannelError.self) { var copy = closingState; _ = try copy.reserve(round: 0, serial: "04", id: id("aa")) }
         #expect(late?.code == .wrongRound)
         #expect(late?.message == "an update for round 0 is refused: the round is closing with 3 updates; await the global model of round 1 and train on that")
 
-        let next = StoredModel(model: Model(weights: ModelWeights(seed: 2), round: 1))
+        let next = ModelBlob(model: Model(weights: ModelWeights(seed: 2), round: 1))
         state.publish(next, openedAt: Self.start + 5)
         #expect(state.round == 1 && !state.isClosing && state.updates.isEmpty)
-        #expect(try state.currentGlobal() == ModelReply(model: next.blob, id: next.id, round: 1))
+        #expect(try state.currentGlobal() == ModelReply(blob: next, round: 1))
         #expect(state.deadline == Self.start + 65)
         let published = state
         // An update that round did not count (one it counted is acknowledged again: see below).
-        let old = #expect(throws: ChannelError.self) { var copy = published; _ = try copy.reserve(round: 0, serial: "04", id: "aa") }
+        let old = #expect(throws: ChannelError.self) { var copy = published; _ = try copy.reserve(round: 0, serial: "04", id: id("aa")) }
         #expect(old?.message == "an update for round 0 is refused: that round has closed; round 1 is open (get-model returns its global model)")
         // The same devices take part again in the new round.
         try add("01", to: &state)
@@ -78,9 +89,9 @@ import WordModel
     @Test func anUpdateStoredWhileItsRoundClosedDoesNotCount() throws {
         var state = try open(try rules(minUpdates: 2))
         try add("01", to: &state)
-        let reserved2 = try state.reserve(round: 0, serial: "02", id: "aa")
+        let reserved2 = try state.reserve(round: 0, serial: "02", id: id("aa"))
         #expect(reserved2 == .store)
-        let reserved3 = try state.reserve(round: 0, serial: "03", id: "aa")
+        let reserved3 = try state.reserve(round: 0, serial: "03", id: id("aa"))
         #expect(reserved3 == .store)
         let counted2 = state.acknowledge(update("03"), round: 0)
         #expect(counted2)
@@ -89,7 +100,7 @@ import WordModel
         // Device 02's update was still being stored: it does not count, and must be removed.
         let counted3 = state.acknowledge(update("02"), round: 0)
         #expect(!counted3)
-        state.publish(StoredModel(model: Model(seed: 2)), openedAt: Self.start)
+        state.publish(ModelBlob(model: Model(seed: 2)), openedAt: Self.start)
         let counted4 = state.acknowledge(update("02"), round: 0)
         #expect(!counted4)
     }
@@ -110,22 +121,22 @@ import WordModel
     @Test func oneUpdatePerDeviceAndRoundButARetryIsAcknowledgedAgain() throws {
         var state = try open(try rules())
         try add("01", to: &state, id: "aa")
-        let reserved4 = try state.reserve(round: 0, serial: "01", id: "aa")
-        #expect(reserved4 == .alreadyAcknowledged(UpdateAck(round: 0, id: "aa")))
+        let reserved4 = try state.reserve(round: 0, serial: "01", id: id("aa"))
+        #expect(reserved4 == .alreadyAcknowledged(UpdateAck(round: 0, id: id("aa"))))
         let acknowledged = state
-        let other = #expect(throws: ChannelError.self) { var copy = acknowledged; _ = try copy.reserve(round: 0, serial: "01", id: "bb") }
+        let other = #expect(throws: ChannelError.self) { var copy = acknowledged; _ = try copy.reserve(round: 0, serial: "01", id: id("bb")) }
         #expect(other?.code == .duplicateUpdate)
-        #expect(other?.message == "this device certificate (serial 01...) already sent update aa for round 0; one update per device and round")
+        #expect(other?.message == "this device certificate (serial 01...) already sent update \(id("aa").prefix(8)) for round 0; one update per device and round")
 
-        let reserved5 = try state.reserve(round: 0, serial: "02", id: "cc")
+        let reserved5 = try state.reserve(round: 0, serial: "02", id: id("cc"))
         #expect(reserved5 == .store)
         let storing = state
-        let twice = #expect(throws: ChannelError.self) { var copy = storing; _ = try copy.reserve(round: 0, serial: "02", id: "cc") }
+        let twice = #expect(throws: ChannelError.self) { var copy = storing; _ = try copy.reserve(round: 0, serial: "02", id: id("cc")) }
         #expect(twice?.code == .duplicateUpdate)
         #expect(twice?.message.contains("has an update for round 0 being stored") == true)
         // An update that could not be stored frees its place.
         state.release("02")
-        let reserved6 = try state.reserve(round: 0, serial: "02", id: "cc")
+        let reserved6 = try state.reserve(round: 0, serial: "02", id: id("cc"))
         #expect(reserved6 == .store)
         #expect(state.updates.count == 1)
     }
@@ -137,19 +148,19 @@ import WordModel
         let closing = state.beginClosing(now: Self.start)
         #expect(closing?.updates.map(\.serial) == ["01", "02"])
         // While the round closes its updates count: sent again, they are acknowledged again; new ones are refused.
-        let whileClosing = try state.reserve(round: 0, serial: "01", id: "aa")
-        #expect(whileClosing == .alreadyAcknowledged(UpdateAck(round: 0, id: "aa")))
+        let whileClosing = try state.reserve(round: 0, serial: "01", id: id("aa"))
+        #expect(whileClosing == .alreadyAcknowledged(UpdateAck(round: 0, id: id("aa"))))
         let closingCopy = state
-        let late = #expect(throws: ChannelError.self) { var copy = closingCopy; _ = try copy.reserve(round: 0, serial: "03", id: "cc") }
+        let late = #expect(throws: ChannelError.self) { var copy = closingCopy; _ = try copy.reserve(round: 0, serial: "03", id: id("cc")) }
         #expect(late?.code == .wrongRound)
 
         // Once it closed (a restart closes a round that the unacknowledged update made due), still.
-        state.publish(StoredModel(model: Model(seed: 2)), openedAt: Self.start + 1)
-        let afterClosing = try state.reserve(round: 0, serial: "02", id: "bb")
-        #expect(afterClosing == .alreadyAcknowledged(UpdateAck(round: 0, id: "bb")))
+        state.publish(ModelBlob(model: Model(seed: 2)), openedAt: Self.start + 1)
+        let afterClosing = try state.reserve(round: 0, serial: "02", id: id("bb"))
+        #expect(afterClosing == .alreadyAcknowledged(UpdateAck(round: 0, id: id("bb"))))
         let closed = state
-        for (serial, id) in [("02", "b2"), ("03", "cc")] {
-            let refused = #expect(throws: ChannelError.self) { var copy = closed; _ = try copy.reserve(round: 0, serial: serial, id: id) }
+        for (serial, name) in [("02", "b2"), ("03", "cc")] {
+            let refused = #expect(throws: ChannelError.self) { var copy = closed; _ = try copy.reserve(round: 0, serial: serial, id: id(name)) }
             #expect(refused?.message == "an update for round 0 is refused: that round has closed; round 1 is open (get-model returns its global model)")
         }
         #expect(state.updates.isEmpty)
@@ -158,23 +169,23 @@ import WordModel
         try add("01", to: &state, id: "a1")
         try add("02", to: &state, id: "b1")
         #expect(state.beginClosing(now: Self.start + 2) != nil)
-        state.publish(StoredModel(model: Model(seed: 3)), openedAt: Self.start + 3)
+        state.publish(ModelBlob(model: Model(seed: 3)), openedAt: Self.start + 3)
         let closedTwice = state
-        let old = #expect(throws: ChannelError.self) { var copy = closedTwice; _ = try copy.reserve(round: 0, serial: "02", id: "bb") }
+        let old = #expect(throws: ChannelError.self) { var copy = closedTwice; _ = try copy.reserve(round: 0, serial: "02", id: id("bb")) }
         #expect(old?.code == .wrongRound)
-        let previous = try state.reserve(round: 1, serial: "02", id: "b1")
-        #expect(previous == .alreadyAcknowledged(UpdateAck(round: 1, id: "b1")))
+        let previous = try state.reserve(round: 1, serial: "02", id: id("b1"))
+        #expect(previous == .alreadyAcknowledged(UpdateAck(round: 1, id: id("b1"))))
     }
 
     @Test func theInitialModelIsFixedOnceTheFirstUpdateIsReserved() throws {
         var state = try open(try rules())
-        let replacement = StoredModel(model: Model(seed: 9))
+        let replacement = ModelBlob(model: Model(seed: 9))
         try state.setInitial(replacement, now: Self.start + 10)
         #expect(state.global == replacement && state.openedAt == Self.start + 10)
-        let reserved7 = try state.reserve(round: 0, serial: "01", id: "aa")
+        let reserved7 = try state.reserve(round: 0, serial: "01", id: id("aa"))
         #expect(reserved7 == .store)
         let started = state
-        let refused = #expect(throws: ChannelError.self) { var copy = started; try copy.setInitial(StoredModel(model: Model(seed: 1)), now: Self.start) }
+        let refused = #expect(throws: ChannelError.self) { var copy = started; try copy.setInitial(ModelBlob(model: Model(seed: 1)), now: Self.start) }
         #expect(refused?.code == .wrongRound)
         #expect(state.global == replacement)
     }
@@ -190,7 +201,7 @@ import WordModel
     }
 
     @Test func aRestartedStateHoldsItsRoundAndUpdates() throws {
-        let global = StoredModel(model: Model(weights: ModelWeights(seed: 3), round: 4))
+        let global = ModelBlob(model: Model(weights: ModelWeights(seed: 3), round: 4))
         let state = RoundState(
             rules: try rules(minUpdates: 2), round: 4, global: global, openedAt: Self.start, updates: [update("01"), update("02")])
         #expect(state.round == 4 && state.updates.count == 2 && state.hasStarted)

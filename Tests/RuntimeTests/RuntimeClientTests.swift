@@ -2,6 +2,7 @@ import CBORKit
 import Channel
 import Foundation
 import OpenSSLKit
+import Protocol
 import Runtime
 import TestSupport
 import Testing
@@ -19,7 +20,7 @@ import Testing
 
     @Test func aModelWhoseIdDoesNotMatchIsRefused() throws {
         let domain = try TestDomain()
-        let server = try fake(domain, answer: ModelReply(model: initialModel.blob, id: String(repeating: "0", count: 64), round: 0).frame)
+        let server = try fake(domain, answer: Message(type: ModelReply.type, fields: ["model": .bytes(initialModel.bytes), "id": .text(String(repeating: "0", count: 64)), "round": 0]))
         defer { server.stop() }
         let client = RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext(role: "device"))
         let error = #expect(throws: ChannelError.self) { try client.getModel() }
@@ -32,11 +33,11 @@ import Testing
         defer { server.stop() }
         let client = RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext(role: "provider"))
         var sent = false
-        let error = #expect(throws: ChannelError.self) { try client.putModel(initialModel.blob) { _ in sent = true } }
+        let error = #expect(throws: ChannelError.self) { try client.putModel(initialModel) { _ in sent = true } }
         #expect(sent)
         #expect(
             error?.message
-                == "the runtime acknowledged model aaaaaaaa (12 bytes), not the one sent, \(initialModel.shortID) (\(initialModel.blob.count) bytes)")
+                == "the runtime acknowledged model aaaaaaaa (12 bytes), not the one sent, \(initialModel.shortID) (\(initialModel.size) bytes)")
     }
 
     @Test func itConnectsAgainAfterTheRuntimeClosedAnIdleConnection() throws {
@@ -45,9 +46,9 @@ import Testing
         let runtime = try RuntimeFixture(configuration: .init(channel: channel))
         defer { runtime.cleanUp() }
         let client = try runtime.client(role: "provider")
-        _ = try client.putModel(initialModel.blob)
+        _ = try client.putModel(initialModel)
         // The runtime closes the idle connection (with a timeout error frame) before the next request.
         #expect(eventually { runtime.server.activeConnections == 0 })
-        #expect(try client.getModel().id == initialModel.id)
+        #expect(try client.getModel().blob.id == initialModel.id)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OpenSSLKit
 import Policy
+import Protocol
 import Runtime
 import TestSupport
 import WordModel
@@ -77,6 +78,14 @@ final class RuntimeFixture: @unchecked Sendable {
         RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext(role: role), configuration: configuration)
     }
 
+    /// Sends `request` as it is, over a connection of its own presenting `context`, and returns the answer:
+    /// for requests that `RuntimeClient` does not make, such as one carrying a blob that does not decode.
+    func send(_ request: some TypedMessage, context: TLSContext) throws -> Message {
+        let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+        defer { client.close() }
+        return try client.request(request.frame)
+    }
+
     /// A client presenting `identity` (nil: no certificate).
     func client(identity: TLSIdentity?) throws -> RuntimeClient {
         RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: identity))
@@ -85,9 +94,9 @@ final class RuntimeFixture: @unchecked Sendable {
 
 /// The demo's initial model: fresh weights from seed 42, 5 epochs on data/words-short.txt, as the
 /// original provider trained it.
-let initialModel: StoredModel = {
+let initialModel: ModelBlob = {
     let trainer = try! Trainer(weights: ModelWeights(seed: 42))
     let words = ["which", "there", "their", "about", "white"]
     try! trainer.train(try! TrainingSet(words: words), epochs: 5)
-    return StoredModel(model: Model(weights: trainer.weights, samples: 10))
+    return ModelBlob(model: Model(weights: trainer.weights, samples: 10))
 }()

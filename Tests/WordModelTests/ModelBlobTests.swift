@@ -142,7 +142,7 @@ import WordModel
         defer { try? FileManager.default.removeItem(atPath: path) }
         let blob = try ModelFile.write(model, to: path)
         #expect(try ModelFile.read(path).model == model)
-        #expect(try ModelFile.read(path).blob == blob)
+        #expect(try ModelFile.read(path) == blob)
         // Writing again replaces the file whole.
         try ModelFile.write(Model(seed: 1), to: path)
         #expect(try ModelFile.read(path).model == Model(seed: 1))

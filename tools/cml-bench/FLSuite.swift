@@ -8,6 +8,7 @@ import Foundation
 import Logging
 import OpenSSLKit
 import Policy
+import Protocol
 import Synchronization
 import WordModel
 
@@ -61,7 +62,7 @@ private final class FederationBench: @unchecked Sendable {
     let port: UInt16
     private let certifier: ChannelServer
     private let clients: [RuntimeClient]
-    private var updates: [[UInt8]] = []
+    private var updates: [ModelBlob] = []
     private var round: UInt64 = 0
     private let admission: (port: UInt16, root: Certificate, platformKey: ECPrivateKey)
 
@@ -105,7 +106,7 @@ private final class FederationBench: @unchecked Sendable {
             let trainer = try Trainer(weights: ModelWeights(seed: 42))
             try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
             let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit("provider", providerMeasurement))
-            _ = try provider.putModel(ModelBlob.encode(Model(weights: trainer.weights, samples: 10)))
+            _ = try provider.putModel(ModelBlob(model: Model(weights: trainer.weights, samples: 10)))
             provider.close()
 
             let contexts = Contexts(count: devices)
@@ -186,14 +187,14 @@ private final class FederationBench: @unchecked Sendable {
 
     /// Each device's next update: the current global model, perturbed by the device's own noise.
     private func prepareUpdates() throws {
-        let global = try ModelBlob.decode(clients[0].getModel().model)
+        let global = try clients[0].getModel().blob.model
         var random = SeededGenerator(seed: round)
         updates = (0..<clients.count).map { _ in
             var parameters = global.weights.parameters
             for index in parameters.indices { parameters[index] += Float(random.nextUniform(-0.01, 0.01)) }
             // Perturbing finite weights by at most 0.01 keeps them finite and the count right.
             let weights = (try? ModelWeights(parameters: parameters)) ?? global.weights
-            return ModelBlob.encode(Model(weights: weights, round: round, samples: 2))
+            return ModelBlob(model: Model(weights: weights, round: round, samples: 2))
         }
     }
 

@@ -3,6 +3,7 @@ import CommandSupport
 import Foundation
 import Logging
 import Policy
+import Protocol
 import Runtime
 import WordModel
 
@@ -85,7 +86,7 @@ private struct LoopbackRuntime {
         let trainer = try Trainer(weights: ModelWeights(seed: 42))
         try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
         let provider = RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext("provider"))
-        _ = try provider.putModel(ModelBlob.encode(Model(weights: trainer.weights, samples: 10)))
+        _ = try provider.putModel(ModelBlob(model: Model(weights: trainer.weights, samples: 10)))
         provider.close()
     }
 

@@ -1,3 +1,5 @@
+public import Channel
+
 // `await-global`: in FL mode a device that uploaded its update waits for the global model of the next
 // round; the runtime answers with a `model` message (see GetModelExchange.swift) once it is published.
 

@@ -1,5 +1,6 @@
 import CBORKit
 import Channel
+import Protocol
 import Testing
 
 @Suite struct CertifierMessageTests {

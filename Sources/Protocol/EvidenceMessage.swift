@@ -1,3 +1,5 @@
+public import Channel
+
 /// `{"type": "evidence", "role": text, "token": bstr, "public-key": bstr}`: a client's attestation.
 public struct EvidenceMessage: TypedMessage, Equatable {
     /// "evidence".

@@ -1,5 +1,5 @@
-import CBORKit
 import Channel
+import Protocol
 import TestSupport
 import Testing
 
@@ -24,6 +24,11 @@ private struct Pong: TypedMessage {
     let n: UInt64
     let role: String
 
+    init(n: UInt64, role: String) {
+        self.n = n
+        self.role = role
+    }
+
     init(fields message: Message) throws(ChannelError) {
         n = try message.unsigned("n")
         role = try message.text("role")
@@ -45,7 +50,12 @@ private struct Pong: TypedMessage {
 
 @Test func clientRequestsTypedAnswers() throws {
     let domain = try TestDomain()
-    let server = try startServer(context: try domain.serverContext())
+    let server = try ChannelServer(
+        host: "127.0.0.1", port: 0, context: try domain.serverContext(), logger: LogRecords().logger(),
+        handler: ChannelServer.answering { peer, request in
+            Pong(n: try request.decode(as: Ping.self).n, role: peer?.role ?? "").frame
+        })
+    try server.start()
     defer { server.stop() }
     let client = try ChannelClient.connect(
         host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "provider")),

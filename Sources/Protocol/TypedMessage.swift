@@ -1,7 +1,9 @@
+public import Channel
+
 /// A message with a fixed `type` and typed fields, such as one request or answer of docs/protocol.md.
 ///
-/// Roles define one per exchange (in Channel, one file each); `ChannelClient.request(_:expecting:)` and
-/// `Message.decode(as:)` convert between them and the generic `Message`.
+/// Each exchange defines its messages (in Protocol, one file each); `ChannelClient.request(_:expecting:)`
+/// and `Message.decode(as:)` convert between them and the generic `Message`.
 public protocol TypedMessage: Sendable {
     /// The frame `type`, e.g. "nonce-request".
     static var type: String { get }

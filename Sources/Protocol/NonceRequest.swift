@@ -1,3 +1,5 @@
+public import Channel
+
 /// `{"type": "nonce-request"}`: a client asks the certifier for a fresh nonce.
 public struct NonceRequest: TypedMessage, Equatable {
     /// "nonce-request".

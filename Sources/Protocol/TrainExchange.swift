@@ -1,3 +1,6 @@
+public import Channel
+public import WordModel
+
 // `train`: in ML mode a device sends words, the runtime trains its current model on them and returns
 // the result.
 
@@ -20,29 +23,26 @@ public struct TrainRequest: TypedMessage, Equatable {
 }
 
 /// `{"type": "trained", "model": bstr, "id": text, "epochs": uint, "loss": float}`: the trained model,
-/// which is the runtime's current model from now on.
+/// which is the runtime's current model from now on. The blob is decoded and checked against its id as
+/// the message is read.
 public struct TrainedReply: TypedMessage, Equatable {
     public static let type = "trained"
-    /// The trained model blob.
-    public let model: [UInt8]
-    /// The lowercase hex SHA-256 of `model`.
-    public let id: String
+    /// The trained model blob (its id travels as `id`).
+    public let blob: ModelBlob
     /// How many epochs the runtime trained.
     public let epochs: UInt64
     /// The mean loss of the last epoch.
     public let loss: Double
 
-    /// A reply carrying the trained `model`.
-    public init(model: [UInt8], id: String, epochs: UInt64, loss: Double) {
-        self.model = model
-        self.id = id
+    /// A reply carrying the trained `blob`.
+    public init(blob: ModelBlob, epochs: UInt64, loss: Double) {
+        self.blob = blob
         self.epochs = epochs
         self.loss = loss
     }
 
     public init(fields message: Message) throws(ChannelError) {
-        model = try message.bytes("model")
-        id = try message.text("id")
+        blob = try message.labelledModel()
         epochs = try message.unsigned("epochs")
         loss = try message.double("loss")
     }
@@ -50,6 +50,6 @@ public struct TrainedReply: TypedMessage, Equatable {
     public var frame: Message {
         Message(
             type: Self.type,
-            fields: ["model": .bytes(model), "id": .text(id), "epochs": .unsigned(epochs), "loss": .float(loss)])
+            fields: ["model": .bytes(blob.bytes), "id": .text(blob.id), "epochs": .unsigned(epochs), "loss": .float(loss)])
     }
 }

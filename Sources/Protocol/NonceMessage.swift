@@ -1,3 +1,5 @@
+public import Channel
+
 /// `{"type": "nonce", "nonce": bstr(32), "expires": uint}`: the certifier's answer to a nonce request.
 public struct NonceMessage: TypedMessage, Equatable {
     /// "nonce".

@@ -1,3 +1,4 @@
+public import Channel
 internal import CBORKit
 
 /// `{"type": "admission", "certificate": bstr, "expires": uint, "policy": bstr, "secrets": {text: bstr}}`:

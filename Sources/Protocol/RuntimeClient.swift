@@ -1,13 +1,15 @@
+public import Channel
 internal import ByteKit
 public import OpenSSLKit
-internal import WordModel
+public import WordModel
 
 /// A client of the runtime's requests (`put-model`, `get-model`, `train`, `update`, `await-global`), for
 /// the provider and devices.
 ///
 /// It connects on first use and checks that the server's certificate names the runtime role. It keeps
 /// the connection for later requests, and connects again if the runtime closed it in between (an idle
-/// connection ends at the runtime's read timeout). Every model it receives is checked against its id.
+/// connection ends at the runtime's read timeout). Every model it receives is decoded and checked against
+/// its id as its message is read (`ModelReply`, `TrainedReply`).
 ///
 /// Not `Sendable`: one thread at a time uses it.
 public final class RuntimeClient {
@@ -48,46 +50,40 @@ public final class RuntimeClient {
 
     /// Uploads a model blob; `onSent` hears its id once the frame is written, before the acknowledgement.
     /// Throws if the runtime acknowledges another id or size.
-    public func putModel(_ blob: [UInt8], onSent: (_ id: String) -> Void = { _ in }) throws(ChannelError) -> ModelAck {
-        let id = ModelBlob.id(of: blob)
+    public func putModel(_ blob: ModelBlob, onSent: (_ id: String) -> Void = { _ in }) throws(ChannelError) -> ModelAck {
         let ack = try exchange { (client) throws(ChannelError) in
-            try client.request(PutModelRequest(model: blob), expecting: ModelAck.self) { onSent(id) }
+            try client.request(PutModelRequest(model: blob.bytes), expecting: ModelAck.self) { onSent(blob.id) }
         }
-        guard ack.id == id, ack.size == UInt64(blob.count) else {
+        guard ack.id == blob.id, ack.size == UInt64(blob.size) else {
             throw ChannelError(
                 .badRequest,
-                "the runtime acknowledged model \(ack.id.prefix(8)) (\(ack.size) bytes), not the one sent, \(id.prefix(8)) (\(blob.count) bytes)")
+                "the runtime acknowledged model \(ack.id.prefix(8)) (\(ack.size) bytes), not the one sent, \(blob.shortID) (\(blob.size) bytes)")
         }
         return ack
     }
 
     /// Downloads the runtime's current model; throws `no-model` (from the runtime) if it has none.
     public func getModel() throws(ChannelError) -> ModelReply {
-        let reply = try exchange { (client) throws(ChannelError) in try client.request(GetModelRequest(), expecting: ModelReply.self) }
-        try Self.check(reply.model, hasID: reply.id)
-        return reply
+        try exchange { (client) throws(ChannelError) in try client.request(GetModelRequest(), expecting: ModelReply.self) }
     }
 
     /// Asks the runtime to train its current model on `words` and returns the trained model.
     public func train(words: [String]) throws(ChannelError) -> TrainedReply {
-        let reply = try exchange { (client) throws(ChannelError) in
+        try exchange { (client) throws(ChannelError) in
             try client.request(TrainRequest(words: words), expecting: TrainedReply.self)
         }
-        try Self.check(reply.model, hasID: reply.id)
-        return reply
     }
 
     /// Uploads a locally trained model as the update of `round` (FL mode). Throws if the runtime
     /// acknowledges another round or id.
-    public func update(round: UInt64, model: [UInt8], samples: UInt64) throws(ChannelError) -> UpdateAck {
-        let id = ModelBlob.id(of: model)
+    public func update(round: UInt64, model: ModelBlob, samples: UInt64) throws(ChannelError) -> UpdateAck {
         let ack = try exchange { (client) throws(ChannelError) in
-            try client.request(UpdateRequest(round: round, model: model, samples: samples), expecting: UpdateAck.self)
+            try client.request(UpdateRequest(round: round, model: model.bytes, samples: samples), expecting: UpdateAck.self)
         }
-        guard ack.id == id, ack.round == round else {
+        guard ack.id == model.id, ack.round == round else {
             throw ChannelError(
                 .badRequest,
-                "the runtime acknowledged update \(ack.id.prefix(8)) of round \(ack.round), not the one sent, \(id.prefix(8)) of round \(round)")
+                "the runtime acknowledged update \(ack.id.prefix(8)) of round \(ack.round), not the one sent, \(model.shortID) of round \(round)")
         }
         return ack
     }
@@ -102,7 +98,6 @@ public final class RuntimeClient {
             try client.connection.setTimeouts(read: configuration.readTimeout, write: configuration.writeTimeout)
             return reply
         }
-        try Self.check(reply.model, hasID: reply.id)
         guard reply.round >= round else {
             throw ChannelError(.badRequest, "the runtime answered the wait for round \(round) with the global model of round \(reply.round)")
         }
@@ -142,13 +137,6 @@ public final class RuntimeClient {
         } catch {
             close()
             throw error
-        }
-    }
-
-    private static func check(_ blob: [UInt8], hasID id: String) throws(ChannelError) {
-        let actual = ModelBlob.id(of: blob)
-        guard actual == id else {
-            throw ChannelError(.badRequest, "the runtime sent a model labelled \(id.prefix(8)) whose SHA-256 is \(actual.prefix(8))")
         }
     }
 }

@@ -1,3 +1,5 @@
+public import Channel
+
 // `put-model`: the provider uploads a model blob, the runtime acknowledges it with the blob's id and size.
 
 /// `{"type": "put-model", "model": bstr}`, from the provider to the runtime.

@@ -1,3 +1,5 @@
+public import Channel
+
 // `update`: in FL mode a device uploads the model it trained locally on the global model of a round,
 // with the number of samples it trained on; the runtime acknowledges it once it is sealed on disk.
 

@@ -1,0 +1,24 @@
+public import Channel
+
+// The error codes of the certifier's and the runtime's requests (docs/protocol.md). Channel declares
+// the codes that any endpoint sends (see ErrorCode.swift); these belong to the application protocol.
+extension ErrorCode {
+    /// Certifier: the challenge's nonce was never issued.
+    public static let nonceUnknown = ErrorCode(rawValue: "nonce-unknown")
+    /// Certifier: the nonce is too old.
+    public static let nonceExpired = ErrorCode(rawValue: "nonce-expired")
+    /// Certifier: the nonce was already used.
+    public static let nonceReused = ErrorCode(rawValue: "nonce-reused")
+    /// Certifier: the token failed verification; the message names the step.
+    public static let evidenceRejected = ErrorCode(rawValue: "evidence-rejected")
+    /// Certifier: the token verified but the policy does not admit it; the message gives every reason.
+    public static let appraisalFailed = ErrorCode(rawValue: "appraisal-failed")
+    /// Runtime: no model has been uploaded yet.
+    public static let noModel = ErrorCode(rawValue: "no-model")
+    /// Runtime: a model blob failed validation; the message names the field.
+    public static let invalidModel = ErrorCode(rawValue: "invalid-model")
+    /// Runtime, FL: an update for another round.
+    public static let wrongRound = ErrorCode(rawValue: "wrong-round")
+    /// Runtime, FL: a second update from the same certificate.
+    public static let duplicateUpdate = ErrorCode(rawValue: "duplicate-update")
+}

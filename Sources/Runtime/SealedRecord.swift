@@ -1,0 +1,82 @@
+import CBORKit
+import WordModel
+
+/// The contents of a sealed file that holds more than a model blob: a CBOR map with text keys, whose
+/// `type` names the kind of record (`fl-global`, `fl-update`), plus its fields.
+///
+/// It is the runtime's own format, not a wire message: reading a field that is missing or mistyped
+/// throws a `RuntimeError` that names the file (`sealed/update-3-7.sealed: "serial" is missing`).
+struct SealedRecord {
+    /// The kind of record, e.g. "fl-update".
+    let kind: String
+    /// Every field except `type`.
+    private(set) var fields: CBORMap
+    /// The file it was read from, for errors; empty for a record being written.
+    let path: String
+
+    /// A record of `kind` with `fields`, to be written.
+    init(kind: String, fields: CBORMap) {
+        self.kind = kind
+        self.fields = fields
+        path = ""
+    }
+
+    /// The record of `kind` in `bytes`, read from the file at `path`; throws naming the file unless it is
+    /// one CBOR map whose `type` is `kind`.
+    init(bytes: [UInt8], kind: String, path: String) throws(RuntimeError) {
+        let value: CBORValue
+        do {
+            value = try CBORDecoder().decode(bytes)
+        } catch {
+            throw RuntimeError("\(path): the sealed record is not CBOR: \(error.message)")
+        }
+        guard var map = value.map else {
+            throw RuntimeError("\(path): the sealed record is a CBOR \(value.typeName), not a map")
+        }
+        guard map[text: "type"]?.text == kind else {
+            throw RuntimeError("\(path): the sealed record is not of type \"\(kind)\"")
+        }
+        map[text: "type"] = nil
+        self.kind = kind
+        fields = map
+        self.path = path
+    }
+
+    /// The bytes to seal: the fields with `type` added.
+    var bytes: [UInt8] {
+        var map = fields
+        map[text: "type"] = .text(kind)
+        return CBOREncoder.encode(.map(map))
+    }
+
+    /// An unsigned integer field.
+    func unsigned(_ key: String) throws(RuntimeError) -> UInt64 {
+        try field(key, "an unsigned integer") { $0.uint64 }
+    }
+
+    /// A text field.
+    func text(_ key: String) throws(RuntimeError) -> String {
+        try field(key, "a text string") { $0.text }
+    }
+
+    /// A model blob field, decoded.
+    func model(_ key: String) throws(RuntimeError) -> ModelBlob {
+        let bytes = try field(key, "a byte string") { $0.bytes }
+        do {
+            return try ModelBlob(bytes: bytes)
+        } catch {
+            throw corrupt("its model does not decode: \(error)")
+        }
+    }
+
+    /// The error for a record whose contents are wrong: the file, then `reason`.
+    func corrupt(_ reason: String) -> RuntimeError {
+        RuntimeError("\(path): \(reason)")
+    }
+
+    private func field<Value>(_ key: String, _ expected: String, _ extract: (CBORValue) -> Value?) throws(RuntimeError) -> Value {
+        guard let value = fields[text: key] else { throw corrupt("\"\(key)\" is missing from the \"\(kind)\" record") }
+        guard let typed = extract(value) else { throw corrupt("\"\(key)\" must be \(expected), not a \(value.typeName)") }
+        return typed
+    }
+}
