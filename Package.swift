@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Policy", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"]),
 
         // Framed CBOR messages over TLS 1.3, peer identities from admission certificates, servers and clients.
-        .target(name: "Channel", dependencies: ["WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Channel", dependencies: ["Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
 
         // The certifier: state, nonces, admission certificates, audit log, the service.
         .target(name: "Certifier", dependencies: ["Policy", "Channel", "Attestation", "OpenSSLKit", "ByteKit", logging]),
@@ -69,20 +69,20 @@ let package = Package(
         .target(name: "CommandSupport", dependencies: [argumentParser, logging]),
 
         // Subcommands that several role executables share (`attest`).
-        .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
+        .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
 
         // Thin executables.
         .executableTarget(
             name: "cml-certifier", dependencies: ["Certifier", "Channel", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-runtime",
-            dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging]),
+            dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-provider",
-            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "WordModel", "CommandSupport", argumentParser]),
+            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "Policy", "WordModel", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-device",
-            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
+            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),

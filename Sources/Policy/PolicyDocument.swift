@@ -98,13 +98,14 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     }
 
     /// Whether a party with role `from` may connect to a party with role `to`.
-    public func allowsChannel(from: String, to: String) -> Bool {
-        channels.contains(ChannelRule(from: from, to: to))
+    public func allowsChannel(from: Role, to: Role) -> Bool {
+        channels.contains(ChannelRule(from: from.rawValue, to: to.rawValue))
     }
 
     /// The roles that may connect to a party with role `role`.
-    public func rolesAllowedToConnect(to role: String) -> Set<String> {
-        Set(channels.filter { $0.to == role }.map(\.from))
+    public func rolesAllowedToConnect(to role: Role) -> Set<Role> {
+        // A validated policy's channels name only its roles, whose names follow the rule.
+        Set(channels.filter { $0.to == role.rawValue }.compactMap { Role(rawValue: $0.from) })
     }
 }
 

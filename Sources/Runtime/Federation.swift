@@ -1,4 +1,5 @@
 public import Channel
+import ByteKit
 import Dispatch
 public import Foundation
 public import Logging
