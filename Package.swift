@@ -115,7 +115,7 @@ let package = Package(
             name: "CertifierTests",
             dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "OpenSSLKit", "ByteKit", logging]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"]),
-        .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", "TestSupport", logging]),
+        .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
         .testTarget(
             name: "RuntimeTests",
             dependencies: ["Runtime", "Provider", "Device", "Channel", "Policy", "WordModel", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
@@ -124,7 +124,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Attestation",
-                "Certifier", "Admission", "Channel", "OpenSSLKit", "ByteKit", "TestSupport",
+                "Certifier", "Admission", "Channel", "Policy", "OpenSSLKit", "ByteKit", "TestSupport",
             ]),
     ]
 )

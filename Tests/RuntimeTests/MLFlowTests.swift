@@ -2,6 +2,7 @@ import Channel
 import Device
 import Foundation
 import OpenSSLKit
+import Policy
 import Provider
 import Runtime
 import Synchronization
@@ -16,17 +17,17 @@ import WordModel
         defer { runtime.cleanUp() }
 
         // Before any upload a device is told so (the original hung here).
-        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        let device = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         let early = #expect(throws: ChannelError.self) { try device.download() }
         #expect(early?.code == .noModel)
         #expect(early?.message == "the runtime has no model yet: the model provider must send one first")
 
-        let provider = try ModelProvider(runtime: try runtime.client(role: "provider"), policy: runtime.policy)
+        let provider = try ModelProvider(runtime: try runtime.client(role: .provider), policy: runtime.policy)
         var sentID: String?
         let ack = try provider.send(initialModel.blob) { sentID = $0 }
         #expect(sentID == initialModel.id)
         #expect(ack == ModelAck(id: initialModel.id, size: UInt64(initialModel.blob.count)))
-        #expect(provider.runtime.server?.role == "runtime")
+        #expect(provider.runtime.server?.role == .runtime)
 
         let downloaded = try device.download()
         #expect(downloaded.id == initialModel.id)
@@ -42,7 +43,7 @@ import WordModel
         #expect(before != "about" || initialModel.model != trained.model)
 
         // The trained model is the runtime's current model: a second device downloads it.
-        let other = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        let other = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         #expect(try other.download().id == reply.id)
         #expect(runtime.server.store.current?.id == reply.id)
 
@@ -60,10 +61,10 @@ import WordModel
     @Test func trainRequestsRunOneAtATimeEachOnTheLatestModel() throws {
         let runtime = try RuntimeFixture(configuration: .init(epochs: 10))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: .provider).putModel(initialModel.blob)
         let words = ["about", "which", "there", "their", "white", "words", "water", "where"]
         let replies = try concurrently(words.count) { index in
-            try runtime.client(role: "device").train(words: [words[index]])
+            try runtime.client(role: .device).train(words: [words[index]])
         }
         // Each request trained the model the previous one produced: generations 1 to 8, each once.
         let rounds = try replies.map { try ModelBlob.decode($0.model).round }
@@ -76,10 +77,10 @@ import WordModel
     @Test func restartBringsBackTheLastTrainedModel() throws {
         let runtime = try RuntimeFixture(configuration: .init(epochs: 5))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
-        let trained = try runtime.client(role: "device").train(words: ["about"])
+        _ = try runtime.client(role: .provider).putModel(initialModel.blob)
+        let trained = try runtime.client(role: .device).train(words: ["about"])
         try runtime.restart()
-        let reply = try runtime.client(role: "device").getModel()
+        let reply = try runtime.client(role: .device).getModel()
         #expect(reply.id == trained.id)
         #expect(reply.model == trained.model)
         #expect(reply.round == 1)
@@ -88,7 +89,7 @@ import WordModel
     @Test func aTamperedSealedModelStopsTheRestart() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel.blob)
+        _ = try runtime.client(role: .provider).putModel(initialModel.blob)
         runtime.stop()
         var sealed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: runtime.sealedModelPath)))
         sealed[sealed.count / 2] ^= 0x80

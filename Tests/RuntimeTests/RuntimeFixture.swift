@@ -41,7 +41,7 @@ final class RuntimeFixture: @unchecked Sendable {
     ) throws -> RuntimeServer {
         let store = try ModelStore(sealed: try SealedStore(directory: folder.appendingPathComponent("sealed").path, sealingSecret: secret))
         let server = try RuntimeServer(
-            host: "127.0.0.1", port: port, context: try domain.serverContext(role: "runtime"), policy: policy, store: store,
+            host: "127.0.0.1", port: port, context: try domain.serverContext(role: .runtime), policy: policy, store: store,
             configuration: configuration, logger: logs.logger(label: "runtime", level: .info))
         try server.start()
         return server
@@ -73,7 +73,7 @@ final class RuntimeFixture: @unchecked Sendable {
     var sealedFolder: String { folder.appendingPathComponent("sealed").path }
 
     /// A client of the runtime presenting a fresh admission certificate for `role`.
-    func client(role: String, configuration: ChannelClient.Configuration = .init()) throws -> RuntimeClient {
+    func client(role: Role, configuration: ChannelClient.Configuration = .init()) throws -> RuntimeClient {
         RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext(role: role), configuration: configuration)
     }
 
