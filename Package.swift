@@ -34,7 +34,7 @@ let package = Package(
             name: "CCBOR", path: "CSupport/CCBOR", pkgConfig: "libcbor",
             providers: [.apt(["libcbor-dev"])]),
 
-        // Byte helpers that every layer shares (hex text).
+        // Byte helpers that every layer shares (hex text, whole-file reads and writes, dates as people read them).
         .target(name: "ByteKit"),
 
         // One Swift wrapper per C library; each owns its handles.

@@ -43,7 +43,7 @@ public final class CertifierService: Sendable {
             throw CertifierError("refusing to serve this policy: \(error)")
         }
         let document = policy.document
-        if document.roles[Role.certifier.rawValue] != nil {
+        if document.rolePolicy(.certifier) != nil {
             throw CertifierError("refusing to serve this policy: it defines the role \"\(Role.certifier)\", which only the certifier holds")
         }
         let anchors: [PlatformTrustAnchor]

@@ -28,7 +28,7 @@ public enum Appraisal {
             return AppraisalVerdict(role: role, measurement: [], reasons: ["the token has no realm token, so it measures no program"])
         }
         let measurement = realm.initialMeasurement
-        if let rolePolicy = policy.roles[role.rawValue] {
+        if let rolePolicy = policy.rolePolicy(role) {
             reasons += realmProblems(realm, role: role, rolePolicy: rolePolicy, policy: policy)
         } else {
             let roles = policy.roles.keys.sorted().joined(separator: ", ")

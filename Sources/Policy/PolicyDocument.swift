@@ -97,6 +97,11 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         return Array(data) + [UInt8(ascii: "\n")]
     }
 
+    /// What the policy says about `role`; nil if it does not define it.
+    public func rolePolicy(_ role: Role) -> RolePolicy? {
+        roles[role.rawValue]
+    }
+
     /// Whether a party with role `from` may connect to a party with role `to`.
     public func allowsChannel(from: Role, to: Role) -> Bool {
         channels.contains(ChannelRule(from: from.rawValue, to: to.rawValue))
