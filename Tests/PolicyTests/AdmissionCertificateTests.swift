@@ -5,15 +5,9 @@ import Policy
 import Testing
 
 @Suite struct AdmissionCertificateTests {
-    let policyKey = ECPrivateKey(generating: .p384)
-    let root: Certificate
-
-    init() throws {
-        root = try CertificateBuilder(
-            subjectCommonName: "cml-policy", subjectPublicKey: policyKey.publicKey, notBefore: Date() - 3600,
-            notAfter: Date() + 86400, isCertificateAuthority: true
-        ).selfSigned(with: policyKey)
-    }
+    let fixture = PolicyFixture()
+    var policyKey: ECPrivateKey { fixture.policyKey }
+    var root: Certificate { fixture.policyCertificate }
 
     @Test func whatIsIssuedReadsBackFieldByField() throws {
         let measurement: [UInt8] = [0xc4, 0xa9, 0xe3, 0x10] + Array(repeating: 0, count: 28)
