@@ -34,7 +34,7 @@ let package = Package(
             name: "CCBOR", path: "CSupport/CCBOR", pkgConfig: "libcbor",
             providers: [.apt(["libcbor-dev"])]),
 
-        // Byte helpers that every layer shares (hex text).
+        // Byte helpers that every layer shares (hex text, whole-file reads and writes, dates as people read them).
         .target(name: "ByteKit"),
 
         // One Swift wrapper per C library; each owns its handles.
@@ -51,7 +51,7 @@ let package = Package(
 
         // The transport: framed CBOR messages over TLS 1.3, peer identities from admission certificates,
         // servers and clients, and the error frames the transport sends itself.
-        .target(name: "Channel", dependencies: ["OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Channel", dependencies: ["Policy", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
 
         // The application protocol over Channel: the certifier's and the runtime's messages, their error
         // codes, and the runtime's client.
@@ -74,20 +74,20 @@ let package = Package(
         .target(name: "CommandSupport", dependencies: ["ByteKit", argumentParser, logging]),
 
         // Subcommands that several role executables share (`attest`).
-        .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
+        .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
 
         // Thin executables.
         .executableTarget(
             name: "cml-certifier", dependencies: ["Certifier", "Channel", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-runtime",
-            dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "OpenSSLKit", "CommandSupport", argumentParser, logging]),
+            dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-provider",
-            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "Protocol", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
+            dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-device",
-            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "Protocol", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
+            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
@@ -120,7 +120,7 @@ let package = Package(
             name: "CertifierTests",
             dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "ByteKit", logging]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"]),
-        .testTarget(name: "ChannelTests", dependencies: ["Channel", "OpenSSLKit", "CBORKit", "TestSupport", logging]),
+        .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),
         .testTarget(
             name: "RuntimeTests",
@@ -130,7 +130,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Attestation",
-                "Certifier", "Admission", "Channel", "Protocol", "OpenSSLKit", "ByteKit", "TestSupport",
+                "Certifier", "Admission", "Channel", "Protocol", "Policy", "OpenSSLKit", "ByteKit", "TestSupport",
             ]),
     ]
 )

@@ -3,7 +3,7 @@ import ByteKit
 public import Channel
 import Foundation
 public import OpenSSLKit
-import Policy
+public import Policy
 public import Protocol
 
 /// What every role's `attest` does: make a TLS key, ask the certifier (pinning the policy certificate)
@@ -28,7 +28,7 @@ public struct AdmissionClient: Sendable {
     /// Attests as `role` to the certifier at `certifierHost:certifierPort` and stores the result in
     /// `stateDirectory` (see `RoleStateFiles`); each file is replaced atomically, the certificate last.
     public func attest(
-        role: String, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
+        role: Role, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
         stateDirectory: String
     ) throws(AdmissionError) -> AdmissionSummary {
         let key = Self.makeTLSKey()
@@ -41,7 +41,7 @@ public struct AdmissionClient: Sendable {
 
     /// The whole exchange for `key`, without touching the disk: nonce, token, evidence, and the checked admission.
     public func requestAdmission(
-        role: String, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
+        role: Role, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
         key: ECPrivateKey
     ) throws(AdmissionError) -> AdmissionSummary {
         let endpoint = hostPortText(host: certifierHost, port: certifierPort)
@@ -49,7 +49,7 @@ public struct AdmissionClient: Sendable {
         do {
             let context = try TLSContext(side: .client, trustedRoot: policyCertificate, rootDescription: "this domain's policy key")
             client = try ChannelClient.connect(
-                host: certifierHost, port: certifierPort, context: context, expectedRoles: [CertifierRole.name],
+                host: certifierHost, port: certifierPort, context: context, expectedRoles: [.certifier],
                 peerName: "the certifier", configuration: configuration)
         } catch let error as ChannelError {
             // Channel's messages already name the endpoint.
@@ -69,7 +69,7 @@ public struct AdmissionClient: Sendable {
                 throw AdmissionError("the \(attester.name) attester could not make a token: \(error.message)")
             }
             admission = try client.request(
-                EvidenceMessage(role: role, token: token, publicKey: spki), expecting: AdmissionMessage.self)
+                EvidenceMessage(role: role.rawValue, token: token, publicKey: spki), expecting: AdmissionMessage.self)
         } catch let error as ChannelError {
             if error.kind == .remote {
                 throw AdmissionError("attestation refused by the certifier: \(error.message)", code: error.code.rawValue)
@@ -83,7 +83,7 @@ public struct AdmissionClient: Sendable {
 
     /// Checks that the admission is for this key and role, issued by the policy key, with a policy it signed.
     private func check(
-        _ admission: AdmissionMessage, role: String, key: ECPrivateKey, policyCertificate: Certificate
+        _ admission: AdmissionMessage, role: Role, key: ECPrivateKey, policyCertificate: Certificate
     ) throws(AdmissionError) -> AdmissionSummary {
         let certificate: Certificate
         do {
@@ -125,9 +125,4 @@ public struct AdmissionClient: Sendable {
             throw AdmissionError("cannot store the admission: \(error)")
         }
     }
-}
-
-/// The certifier's role name, as its certificate states it.
-enum CertifierRole {
-    static let name = "certifier"
 }

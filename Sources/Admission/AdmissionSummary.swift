@@ -5,7 +5,7 @@ public import Policy
 /// What an admission gave a role: its certificate, the policy it agreed to, and the released secrets.
 public struct AdmissionSummary: Sendable {
     /// The role admitted.
-    public let role: String
+    public let role: Role
     /// The admission certificate.
     public let certificate: Certificate
     /// The measurement the certificate records, if any.

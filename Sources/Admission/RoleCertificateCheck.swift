@@ -1,7 +1,6 @@
-import ByteKit
-import Channel
 import Foundation
 import OpenSSLKit
+import Policy
 
 /// The checks an admission certificate must pass for a role to use it: issued by the policy key, for
 /// the role's own key, naming that role.
@@ -10,7 +9,7 @@ struct RoleCertificateCheck {
     let measurement: [UInt8]?
 
     /// Checks `certificate` (at `now`, unless nil: the caller checks validity itself).
-    init(certificate: Certificate, role: String, key: ECPrivateKey, policyCertificate: Certificate, now: Date? = nil) throws(AdmissionError) {
+    init(certificate: Certificate, role: Role, key: ECPrivateKey, policyCertificate: Certificate, now: Date? = nil) throws(AdmissionError) {
         guard (try? certificate.publicKey) == key.publicKey else {
             throw AdmissionError("the admission certificate is not for this role's TLS key (\(RoleStateFiles.tlsKey))")
         }
@@ -34,15 +33,15 @@ struct RoleCertificateCheck {
                 throw AdmissionError("the admission certificate \(reason)")
             }
         }
-        let identity: PeerIdentity
+        let admission: AdmissionCertificate
         do {
-            identity = try PeerIdentity(certificate: certificate)
+            admission = try AdmissionCertificate(trusted: certificate)
         } catch {
-            throw AdmissionError("the admission certificate \(error.message)")
+            throw AdmissionError("the admission certificate \(error.reason)")
         }
-        guard identity.role == role else {
-            throw AdmissionError("the admission certificate admits \"\(identity.role)\", not \"\(role)\"")
+        guard admission.role == role else {
+            throw AdmissionError("the admission certificate admits \"\(admission.role)\", not \"\(role)\"")
         }
-        measurement = RealmMeasurementExtension.measurement(in: certificate)
+        measurement = admission.measurement
     }
 }

@@ -7,8 +7,8 @@ public import Policy
 /// A role's admission, loaded from its state directory: what runtime, provider and device use to make
 /// mutual TLS connections inside the domain.
 public struct RoleCredentials: Sendable {
-    /// The role, e.g. "runtime".
-    public let role: String
+    /// The role, e.g. `.runtime`.
+    public let role: Role
     /// The admission certificate.
     public let certificate: Certificate
     /// The TLS key the certificate is for.
@@ -26,7 +26,7 @@ public struct RoleCredentials: Sendable {
     /// Errors: not attested yet ("run `cml-<role> attest` first"), the certificate expired ("attest
     /// again"), names another role, is not for the stored key or not issued by the policy key, or the
     /// policy's signature does not verify.
-    public static func load(stateDirectory: String, role: String, now: Date = Date()) throws(AdmissionError) -> RoleCredentials {
+    public static func load(stateDirectory: String, role: Role, now: Date = Date()) throws(AdmissionError) -> RoleCredentials {
         let command = "`cml-\(role) attest`"
         func path(_ name: String) -> String { "\(stateDirectory)/\(name)" }
         for name in [RoleStateFiles.admissionCertificate, RoleStateFiles.tlsKey, RoleStateFiles.policyCertificate, RoleStateFiles.signedPolicy]

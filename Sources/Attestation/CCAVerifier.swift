@@ -19,22 +19,24 @@ public struct CCAVerifier: Sendable {
 
     /// Decodes and verifies `bytes`. `challenge` is the expected realm challenge: 64 bytes, or a shorter
     /// nonce compared after zero-padding to 64; nil skips the freshness step.
-    public func verify(_ bytes: [UInt8], challenge: [UInt8]? = nil) -> VerificationResult {
+    public func verify(_ bytes: [UInt8], challenge: [UInt8]? = nil) -> VerificationVerdict {
         let token: CCAToken
         do {
             token = try CCAToken(decoding: bytes, limits: limits)
         } catch {
-            return VerificationResult(
-                token: nil, passed: [], skipped: [], failure: VerificationFailure(.decode, error.message), trustAnchor: nil)
+            return .rejected(VerificationFailure(.decode, error.message), passed: [], token: nil)
         }
         return verify(token, challenge: challenge)
     }
 
     /// Verifies an already decoded token (the decode step counts as passed).
-    public func verify(_ token: CCAToken, challenge: [UInt8]? = nil) -> VerificationResult {
+    public func verify(_ token: CCAToken, challenge: [UInt8]? = nil) -> VerificationVerdict {
         var passed: [VerificationStep] = [.decode]
-        func rejected(_ step: VerificationStep, _ reason: String, anchor: PlatformTrustAnchor? = nil) -> VerificationResult {
-            VerificationResult(token: token, passed: passed, skipped: [], failure: VerificationFailure(step, reason), trustAnchor: anchor)
+        func rejected(_ step: VerificationStep, _ reason: String) -> VerificationVerdict {
+            .rejected(VerificationFailure(step, reason), passed: passed, token: token)
+        }
+        func verified(skipping skipped: [VerificationStep], anchor: PlatformTrustAnchor) -> VerificationVerdict {
+            .verified(VerifiedToken(token: token, passed: passed, skipped: skipped, trustAnchor: anchor))
         }
 
         let anchor: PlatformTrustAnchor
@@ -47,32 +49,30 @@ public struct CCAVerifier: Sendable {
         guard let realm = token.realm, let realmClaims = token.realmClaims else {
             if let challenge {
                 return rejected(
-                    .freshness, "a bare platform token carries no realm challenge to compare with the expected \(Hex.short(challenge))",
-                    anchor: anchor)
+                    .freshness, "a bare platform token carries no realm challenge to compare with the expected \(Hex.short(challenge))")
             }
-            return VerificationResult(
-                token: token, passed: passed, skipped: [.realmSignature, .binding, .freshness], failure: nil, trustAnchor: anchor)
+            return verified(skipping: [.realmSignature, .binding, .freshness], anchor: anchor)
         }
 
         let rak = realmClaims.publicKey
         if let reason = Self.signatureProblem(realm, key: rak.key, keyName: "the realm public key (claim 44237, \(rak.encoding))") {
-            return rejected(.realmSignature, reason, anchor: anchor)
+            return rejected(.realmSignature, reason)
         }
         passed.append(.realmSignature)
 
         if let reason = Self.bindingProblem(platform: token.platformClaims, realm: realmClaims) {
-            return rejected(.binding, reason, anchor: anchor)
+            return rejected(.binding, reason)
         }
         passed.append(.binding)
 
         guard let challenge else {
-            return VerificationResult(token: token, passed: passed, skipped: [.freshness], failure: nil, trustAnchor: anchor)
+            return verified(skipping: [.freshness], anchor: anchor)
         }
         if let reason = Self.freshnessProblem(realm: realmClaims, expected: challenge) {
-            return rejected(.freshness, reason, anchor: anchor)
+            return rejected(.freshness, reason)
         }
         passed.append(.freshness)
-        return VerificationResult(token: token, passed: passed, skipped: [], failure: nil, trustAnchor: anchor)
+        return verified(skipping: [], anchor: anchor)
     }
 
     /// The trusted key whose signature verifies: anchors for the token's instance ID, or failing those,

@@ -1,10 +1,9 @@
 public import Foundation
 public import OpenSSLKit
-import Channel
+public import Policy
 
-/// Issues admission certificates under the policy key: X.509 v3, subject CN = role, SAN URI
-/// `cml:role:<role>`, the measurement in the realm measurement extension, a random 128-bit serial,
-/// digitalSignature, serverAuth and clientAuth, valid from a minute ago (clock skew) for `lifetime`.
+/// Issues admission certificates (see `AdmissionCertificate`) under the policy key, valid from a minute
+/// ago (clock skew) for `lifetime`.
 public struct AdmissionIssuer: Sendable {
     /// The key that signs every certificate of the domain.
     public let policyKey: ECPrivateKey
@@ -23,17 +22,11 @@ public struct AdmissionIssuer: Sendable {
     }
 
     /// A certificate for `subjectKey` naming `role`, with `measurement` when an attestation produced one.
-    public func issue(role: String, measurement: [UInt8]?, subjectKey: ECPublicKey, now: Date = Date()) throws(CertifierError) -> Certificate {
-        var builder = CertificateBuilder(
-            subjectCommonName: role, subjectPublicKey: subjectKey, notBefore: now - Self.clockSkew, notAfter: now + lifetime)
-        builder.uriSubjectAlternativeNames = [PeerIdentity.roleURI(role)]
-        if let measurement {
-            builder.customExtensions = [
-                .init(oid: RealmMeasurementExtension.oid, value: RealmMeasurementExtension.value(measurement: measurement))
-            ]
-        }
+    public func issue(role: Role, measurement: [UInt8]?, subjectKey: ECPublicKey, now: Date = Date()) throws(CertifierError) -> Certificate {
         do {
-            return try builder.issued(by: policyCertificate, issuerKey: policyKey)
+            return try AdmissionCertificate.issue(
+                role: role, measurement: measurement, subjectKey: subjectKey, notBefore: now - Self.clockSkew,
+                notAfter: now + lifetime, policyKey: policyKey, policyCertificate: policyCertificate)
         } catch {
             throw CertifierError("cannot issue a certificate for \(role): \(error)")
         }

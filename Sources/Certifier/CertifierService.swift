@@ -84,7 +84,7 @@ public final class CertifierService: Sendable {
             identity: TLSIdentity(certificate: state.tlsCertificate, privateKey: state.tlsKey))
         return try ChannelServer(
             host: host, port: port, context: context,
-            configuration: .init(name: CertifierState.role, readTimeout: .seconds(60)), logger: channelLogger ?? logger,
+            configuration: .init(name: Role.certifier.rawValue, readTimeout: .seconds(60)), logger: channelLogger ?? logger,
             handler: { [self] _, request, connection in
                 try connection.send(try answer(request, connection: connection.id, peer: connection.peerAddress))
             })
@@ -127,12 +127,12 @@ public final class CertifierService: Sendable {
                 &decision,
                 ChannelError(.nonceExpired, "the nonce expired at \(AuditEntry.timestamp(expiry)) (nonces live \(policy.document.nonceLifetimeSeconds) s); ask for a new one"))
         }
-        guard PolicyDocument.isRoleName(evidence.role) else {
+        guard let role = Role(rawValue: evidence.role) else {
             throw refuse(
                 &decision,
                 ChannelError(
                     .badRequest,
-                    "\"role\" is \(Self.quoted(evidence.role)), which is not a role name (1 to \(PolicyDocument.maximumRoleNameLength) lowercase letters and hyphens)"))
+                    "\"role\" is \(Self.quoted(evidence.role)), which is not a role name (1 to \(Role.maximumLength) lowercase letters and hyphens)"))
         }
         let key: ECPublicKey
         do {
@@ -141,22 +141,23 @@ public final class CertifierService: Sendable {
             throw refuse(&decision, ChannelError(.badRequest, "\"public-key\" is not the DER SubjectPublicKeyInfo of an EC key: \(error)"))
         }
         let result = verifier.verify(evidence.token, challenge: RealmChallenge.binding(nonce: nonce, spkiDER: evidence.publicKey))
-        decision.measurement = result.token?.realmClaims.map { Hex.encode($0.initialMeasurement) }
-        if let failure = result.failure {
+        decision.measurement = result.decodedToken?.realmClaims.map { Hex.encode($0.initialMeasurement) }
+        let token: VerifiedToken
+        switch result {
+        case .verified(let verified):
+            token = verified
+        case .rejected(let failure, _, _):
             throw refuse(&decision, ChannelError(.evidenceRejected, "\(failure.step): \(failure.reason)"))
         }
-        guard let token = result.token else {
-            throw refuse(&decision, ChannelError(.internal, "a verified token without its claims"))
-        }
-        var reasons = Appraisal.appraise(token, role: evidence.role, policy: policy.document).reasons
-        if evidence.role == CertifierState.role { reasons.append("role \"\(CertifierState.role)\" is never issued") }
+        var reasons = Appraisal.appraise(token, role: role, policy: policy.document).reasons
+        if role == .certifier { reasons.append("role \"\(Role.certifier)\" is never issued") }
         guard reasons.isEmpty else {
             throw refuse(&decision, ChannelError(.appraisalFailed, reasons.joined(separator: "; ")), reasons: reasons)
         }
         let measurement = token.realmClaims?.initialMeasurement
         let certificate: Certificate
         do {
-            certificate = try issuer.issue(role: evidence.role, measurement: measurement, subjectKey: key, now: now)
+            certificate = try issuer.issue(role: role, measurement: measurement, subjectKey: key, now: now)
         } catch {
             throw refuse(&decision, ChannelError(.internal, error.message))
         }
@@ -192,12 +193,12 @@ public final class CertifierService: Sendable {
     /// (any client may send any text) quoted with its control characters escaped, and cut to a role
     /// name's length, so that a claim can neither forge a log line nor swell the audit log.
     private static func recordable(role: String) -> String {
-        role.isEmpty || PolicyDocument.isRoleName(role) ? role : quoted(role)
+        role.isEmpty || Role(rawValue: role) != nil ? role : quoted(role)
     }
 
     /// `text` in quotes, control and non-ASCII characters escaped, cut to a role name's length.
     private static func quoted(_ text: String) -> String {
-        let limit = PolicyDocument.maximumRoleNameLength
+        let limit = Role.maximumLength
         let shown = text.unicodeScalars.prefix(limit).map { $0.escaped(asASCII: true) }.joined()
         return "\"\(shown)\(text.unicodeScalars.count > limit ? "..." : "")\""
     }

@@ -3,6 +3,7 @@ import ByteKit
 import Policy
 public import Foundation
 public import OpenSSLKit
+import Policy
 
 /// The certifier's state directory: the domain's policy key and certificate, the certifier's own TLS
 /// key and certificate, the simulated platform, the secrets it releases, and the audit log.
@@ -32,8 +33,6 @@ public struct CertifierState: Sendable {
         public static let auditLog = "audit.jsonl"
     }
 
-    /// The role name in the certifier's own certificate, which clients expect.
-    public static let role = PolicyDocument.certifierRole
     /// The policy certificate's common name.
     public static let policyCommonName = "cml-policy"
     /// How long the policy certificate (the domain) lasts.
@@ -174,7 +173,7 @@ public struct CertifierState: Sendable {
         for key: ECPrivateKey, policyKey: ECPrivateKey, policyCertificate: Certificate, now: Date
     ) throws(CertifierError) -> Certificate {
         try AdmissionIssuer(policyKey: policyKey, policyCertificate: policyCertificate, lifetime: tlsLifetime)
-            .issue(role: role, measurement: nil, subjectKey: key.publicKey, now: now)
+            .issue(role: .certifier, measurement: nil, subjectKey: key.publicKey, now: now)
     }
 
     private static func readKey(_ path: String) throws(CertifierError) -> ECPrivateKey {

@@ -8,7 +8,7 @@ public struct SecretID: Sendable, Hashable, Comparable, CustomStringConvertible 
     public let name: String
 
     /// The secrets `cml-certifier init` makes unless told otherwise: the runtime's sealing key.
-    public static let defaults = [SecretID(checked: "runtime", "sealing")]
+    public static let defaults = [SecretID(checked: Role.runtime.rawValue, "sealing")]
 
     /// A secret id; throws if either part is not a plain name (they become file names).
     public init(role: String, name: String) throws(CertifierError) {

@@ -1,5 +1,6 @@
 internal import ByteKit
 public import OpenSSLKit
+public import Policy
 
 /// A client connection to a channel server: it checks the server's certificate and role before it
 /// sends anything, then exchanges requests and answers.
@@ -46,13 +47,13 @@ public final class ChannelClient {
     /// `refused runtime at 127.0.0.1:8124: its certificate is not issued by this domain's policy key (...)`,
     /// where "runtime" is `peerName` (by default the expected roles).
     public static func connect(
-        host: String, port: UInt16, context: TLSContext, expectedRoles: Set<String>?, peerName: String? = nil,
+        host: String, port: UInt16, context: TLSContext, expectedRoles: Set<Role>?, peerName: String? = nil,
         configuration: Configuration = Configuration()
     ) throws(ChannelError) -> ChannelClient {
         guard context.side == .client else {
             throw ChannelError(kind: .transport, code: .internal, message: "a ChannelClient needs a client TLS context")
         }
-        let name = peerName ?? expectedRoles.map { $0.sorted().joined(separator: " or ") } ?? "server"
+        let name = peerName ?? expectedRoles.map { $0.sorted().map(\.rawValue).joined(separator: " or ") } ?? "server"
         let endpoint = hostPortText(host: host, port: port)
         let socket = try TCPConnector.connect(host: host, port: port, timeout: configuration.connectTimeout)
         let connection = try FramedConnection.handshake(
@@ -64,20 +65,10 @@ public final class ChannelClient {
             return ChannelError(kind: .refused, code: .notAuthorized, message: "refused \(name) at \(endpoint): its certificate \(reason)")
         }
         let server: PeerIdentity
-        switch connection.tls.peerVerdict {
-        case .noCertificate:
-            throw refusal("is missing")
-        case .untrusted(let reason, _):
-            throw refusal(reason)
-        case .trusted(let certificate):
-            do {
-                server = try PeerIdentity(certificate: certificate)
-            } catch {
-                throw refusal(error.message)
-            }
-        }
-        if let expectedRoles, !expectedRoles.contains(server.role) {
-            throw refusal("names the role \"\(server.role)\", expected \(expectedRoles.sorted().joined(separator: " or "))")
+        do {
+            server = try PeerCheck.check(verdict: connection.tls.peerVerdict, allowed: expectedRoles)
+        } catch {
+            throw refusal(error.reasonAboutServer)
         }
         connection.peer = server
         return ChannelClient(connection: connection, server: server)

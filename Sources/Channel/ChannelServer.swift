@@ -1,7 +1,9 @@
+internal import ByteKit
 import Dispatch
 import Foundation
 public import Logging
 public import OpenSSLKit
+public import Policy
 import Synchronization
 
 #if canImport(Glibc)
@@ -30,7 +32,7 @@ public final class ChannelServer: Sendable {
         /// How the server names itself in refusals, e.g. "runtime".
         public var name: String
         /// With mutual TLS, the roles that may connect; nil admits any role the root certified.
-        public var allowedPeerRoles: Set<String>?
+        public var allowedPeerRoles: Set<Role>?
         /// The most the TLS handshake may take.
         public var handshakeTimeout: Duration
         /// The most one read may wait, including the wait for a client's next request.
@@ -50,7 +52,7 @@ public final class ChannelServer: Sendable {
         /// Limits with these defaults: 10 s handshake, 5 min read, 30 s write, 1 MiB frames, 256 KiB stacks,
         /// 4,096 connections of which 256 in their handshake.
         public init(
-            name: String = "server", allowedPeerRoles: Set<String>? = nil, handshakeTimeout: Duration = .seconds(10),
+            name: String = "server", allowedPeerRoles: Set<Role>? = nil, handshakeTimeout: Duration = .seconds(10),
             readTimeout: Duration = .seconds(300), writeTimeout: Duration = .seconds(30),
             maxFrameSize: Int = FrameCodec.defaultMaxFrameSize, threadStackSize: Int = 256 << 10, maxConnections: Int = 4096,
             maxHandshakes: Int = 256
@@ -248,8 +250,8 @@ public final class ChannelServer: Sendable {
         if let peer {
             connection.peer = peer
             logger[metadataKey: "peer.role"] = "\(peer.role)"
-            logger[metadataKey: "peer.serial"] = "\(peer.serialNumber)"
-            if let measurement = peer.measurement { logger[metadataKey: "peer.measurement"] = "\(measurement)" }
+            logger[metadataKey: "peer.serial"] = "\(Hex.encode(peer.serialNumber))"
+            if let measurement = peer.measurement { logger[metadataKey: "peer.measurement"] = "\(Hex.encode(measurement))" }
         }
         logger.debug("connected", metadata: ["tls.negotiated": "\(connection.tls.negotiated)"])
         serveRequests(on: connection, peer: peer, logger: logger)
@@ -258,24 +260,10 @@ public final class ChannelServer: Sendable {
     /// The verified peer (nil without mutual TLS), or a `not-authorized` error saying why it is refused.
     private func admit(_ connection: FramedConnection) throws(ChannelError) -> PeerIdentity? {
         guard context.requestsPeerCertificate else { return nil }
-        let refuse = { (reason: String) in ChannelError(kind: .refused, code: .notAuthorized, message: reason) }
-        switch connection.tls.peerVerdict {
-        case .noCertificate:
-            throw refuse("no client certificate (this server admits only peers with an admission certificate)")
-        case .untrusted(let reason, _):
-            throw refuse("your certificate \(reason)")
-        case .trusted(let certificate):
-            let peer: PeerIdentity
-            do {
-                peer = try PeerIdentity(certificate: certificate)
-            } catch {
-                throw refuse("your certificate \(error.message)")
-            }
-            if let allowed = configuration.allowedPeerRoles, !allowed.contains(peer.role) {
-                let roles = allowed.sorted().joined(separator: ", ")
-                throw refuse("role \"\(peer.role)\" may not connect to \(configuration.name) (allowed: \(roles))")
-            }
-            return peer
+        do {
+            return try PeerCheck.check(verdict: connection.tls.peerVerdict, allowed: configuration.allowedPeerRoles)
+        } catch {
+            throw ChannelError(kind: .refused, code: .notAuthorized, message: error.reasonForPeer(server: configuration.name))
         }
     }
 

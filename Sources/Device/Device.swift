@@ -9,9 +9,6 @@ import WordModel
 /// It talks only to a server whose admission certificate names the runtime role, and only if the policy
 /// lets devices connect to the runtime. Not `Sendable`: one thread at a time uses it.
 public final class Device {
-    /// The device's role name.
-    public static let role = "device"
-
     /// The runtime it talks to.
     public let runtime: RuntimeClient
     /// The model it predicts with: the last one downloaded or received after training.
@@ -21,7 +18,7 @@ public final class Device {
 
     /// A device that talks to `runtime`; throws `not-authorized` if `policy` has no device -> runtime channel.
     public init(runtime: RuntimeClient, policy: PolicyDocument) throws(ChannelError) {
-        try RuntimeClient.requireChannel(from: Self.role, allowed: policy.allowsChannel(from: Self.role, to: RuntimeClient.serverRole))
+        try RuntimeClient.requireChannel(from: .device, allowed: policy.allowsChannel(from: .device, to: .runtime))
         self.runtime = runtime
     }
 

@@ -140,13 +140,19 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
     /// The end of the validity period.
     public var notAfter: Date { Self.date(X509_get0_notAfter(x509)) }
 
-    /// The serial number as lowercase hex of its magnitude, without leading zeros (e.g. "5a3f...").
-    public var serialNumberHex: String {
-        guard let number = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509), nil) else { return "" }
+    /// The serial number's magnitude, big-endian, without leading zeros (empty for zero).
+    public var serialNumber: [UInt8] {
+        guard let number = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509), nil) else { return [] }
         defer { BN_free(number) }
         let count = (BN_num_bits(number) + 7) / 8
         var bytes = [UInt8](repeating: 0, count: Int(count))
         BN_bn2bin(number, &bytes)
+        return bytes
+    }
+
+    /// The serial number as lowercase hex of its magnitude, without leading zeros (e.g. "5a3f...").
+    public var serialNumberHex: String {
+        let bytes = serialNumber
         return bytes.isEmpty ? "00" : Hex.encode(bytes)
     }
 

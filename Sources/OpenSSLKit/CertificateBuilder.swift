@@ -9,7 +9,7 @@ internal import COpenSSL
 public struct CertificateBuilder: Sendable {
     /// A non-critical extension that OpenSSL does not know: an OID and the DER bytes of its value.
     public struct CustomExtension: Sendable, Equatable {
-        /// Dotted OID text, e.g. `RealmMeasurementExtension.oid`.
+        /// Dotted OID text, e.g. `2.25.189988432267333467357462336223592312867`.
         public let oid: String
         /// The DER that becomes the extension's OCTET STRING content.
         public let value: [UInt8]

@@ -1,4 +1,5 @@
 public import Foundation
+internal import ByteKit
 internal import COpenSSL
 
 /// The answer of a certificate check: trusted, or untrusted with a reason a person can read.

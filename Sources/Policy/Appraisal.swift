@@ -4,7 +4,7 @@ import ByteKit
 /// The policy's verdict on a verified token: admitted, or refused with every reason, in words.
 public struct AppraisalVerdict: Sendable, Equatable {
     /// The role the program claimed.
-    public let role: String
+    public let role: Role
     /// The realm initial measurement the token reports (empty for a token without a realm part).
     public let measurement: [UInt8]
     /// Why the policy does not admit it; empty when it does.
@@ -17,18 +17,18 @@ public struct AppraisalVerdict: Sendable, Equatable {
 /// Appraises verified CCA token claims against a policy, as a verifier policy that lists every reason
 /// a token fails (not just the first), so that one refusal tells the operator all that must change.
 ///
-/// The token must already have passed `CCAVerifier` (signatures, binding, freshness); this checks what
+/// It takes only a token that passed `CCAVerifier` (signatures, binding, freshness); this checks what
 /// the policy says about the claims: the role, its measurements and personalization value, and the
 /// platform reference values the policy names.
 public enum Appraisal {
     /// The verdict on `token` claiming `role` under `policy`.
-    public static func appraise(_ token: CCAToken, role: String, policy: PolicyDocument) -> AppraisalVerdict {
+    public static func appraise(_ token: VerifiedToken, role: Role, policy: PolicyDocument) -> AppraisalVerdict {
         var reasons: [String] = []
         guard let realm = token.realmClaims else {
             return AppraisalVerdict(role: role, measurement: [], reasons: ["the token has no realm token, so it measures no program"])
         }
         let measurement = realm.initialMeasurement
-        if let rolePolicy = policy.roles[role] {
+        if let rolePolicy = policy.rolePolicy(role) {
             reasons += realmProblems(realm, role: role, rolePolicy: rolePolicy, policy: policy)
         } else {
             let roles = policy.roles.keys.sorted().joined(separator: ", ")
@@ -40,7 +40,7 @@ public enum Appraisal {
         return AppraisalVerdict(role: role, measurement: measurement, reasons: reasons)
     }
 
-    private static func realmProblems(_ realm: RealmClaims, role: String, rolePolicy: RolePolicy, policy: PolicyDocument) -> [String] {
+    private static func realmProblems(_ realm: RealmClaims, role: Role, rolePolicy: RolePolicy, policy: PolicyDocument) -> [String] {
         var reasons: [String] = []
         let measurement = realm.initialMeasurement
         if !rolePolicy.initialMeasurements.contains(where: { $0.bytes == measurement }) {
@@ -64,8 +64,8 @@ public enum Appraisal {
     }
 
     /// ", though it is accepted for device" when the measurement belongs to another role.
-    private static func acceptedElsewhere(_ measurement: [UInt8], policy: PolicyDocument, except role: String) -> String {
-        let others = policy.roles.filter { $0.key != role && $0.value.initialMeasurements.contains { $0.bytes == measurement } }
+    private static func acceptedElsewhere(_ measurement: [UInt8], policy: PolicyDocument, except role: Role) -> String {
+        let others = policy.roles.filter { $0.key != role.rawValue && $0.value.initialMeasurements.contains { $0.bytes == measurement } }
             .keys.sorted()
         return others.isEmpty ? "" : "; it is accepted for \(others.joined(separator: ", "))"
     }

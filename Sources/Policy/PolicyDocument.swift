@@ -97,14 +97,20 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         return Array(data) + [UInt8(ascii: "\n")]
     }
 
+    /// What the policy says about `role`; nil if it does not define it.
+    public func rolePolicy(_ role: Role) -> RolePolicy? {
+        roles[role.rawValue]
+    }
+
     /// Whether a party with role `from` may connect to a party with role `to`.
-    public func allowsChannel(from: String, to: String) -> Bool {
-        channels.contains(ChannelRule(from: from, to: to))
+    public func allowsChannel(from: Role, to: Role) -> Bool {
+        channels.contains(ChannelRule(from: from.rawValue, to: to.rawValue))
     }
 
     /// The roles that may connect to a party with role `role`.
-    public func rolesAllowedToConnect(to role: String) -> Set<String> {
-        Set(channels.filter { $0.to == role }.map(\.from))
+    public func rolesAllowedToConnect(to role: Role) -> Set<Role> {
+        // A validated policy's channels name only its roles, whose names follow the rule.
+        Set(channels.filter { $0.to == role.rawValue }.compactMap { Role(rawValue: $0.from) })
     }
 }
 

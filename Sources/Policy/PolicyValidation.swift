@@ -4,19 +4,6 @@ extension PolicyDocument {
     /// The longest nonce lifetime a policy may ask for: one hour.
     public static let maximumNonceLifetimeSeconds = 3600
 
-    /// The longest role name: roles become certificate names and log fields, so they stay short.
-    public static let maximumRoleNameLength = 64
-
-    /// The role only the certifier holds (its own TLS certificate names it); a policy may not define it.
-    public static let certifierRole = "certifier"
-
-    /// Whether `name` can name a role: 1 to 64 lowercase ASCII letters and hyphens. The certifier applies
-    /// the same rule to the role a client claims, before the claim reaches a log.
-    public static func isRoleName(_ name: String) -> Bool {
-        (1...maximumRoleNameLength).contains(name.utf8.count)
-            && name.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "-") }
-    }
-
     /// Checks what JSON types alone cannot: known format, sizes, references between parts, sane ranges,
     /// secret names. It is the one check of a policy: `cml-policy generate` and
     /// `sign`, the certifier and every role run it, so what the signer signs the certifier serves.
@@ -66,11 +53,11 @@ extension PolicyDocument {
 
     private static func validate(role: RolePolicy, named name: String) throws(PolicyError) {
         let path = "roles.\(name)"
-        guard isRoleName(name) else {
-            throw PolicyError(path: path, "a role name must be 1 to \(maximumRoleNameLength) lowercase letters and hyphens")
+        guard Role(rawValue: name) != nil else {
+            throw PolicyError(path: path, "a role name must be 1 to \(Role.maximumLength) lowercase letters and hyphens")
         }
-        guard name != certifierRole else {
-            throw PolicyError(path: path, "is reserved: only the certifier holds the role \"\(certifierRole)\"")
+        guard name != Role.certifier.rawValue else {
+            throw PolicyError(path: path, "is reserved: only the certifier holds the role \"\(Role.certifier)\"")
         }
         for (index, secret) in role.secrets.enumerated() where !SecretName.isValid(secret) {
             throw PolicyError(path: "\(path).secrets[\(index)]", "\(secret.debugDescription) \(SecretName.rule)")

@@ -1,6 +1,7 @@
 public import Channel
 internal import ByteKit
 public import OpenSSLKit
+public import Policy
 public import WordModel
 
 /// A client of the runtime's requests (`put-model`, `get-model`, `train`, `update`, `await-global`), for
@@ -13,9 +14,6 @@ public import WordModel
 ///
 /// Not `Sendable`: one thread at a time uses it.
 public final class RuntimeClient {
-    /// The role the server's certificate must name.
-    public static let serverRole = "runtime"
-
     /// The runtime's host.
     public let host: String
     /// The runtime's port.
@@ -112,9 +110,9 @@ public final class RuntimeClient {
 
     /// Throws `not-authorized` unless the policy lets `role` connect to the runtime (`allowed`): a role
     /// talks only over the channels its policy lists.
-    public static func requireChannel(from role: String, allowed: Bool) throws(ChannelError) {
+    public static func requireChannel(from role: Role, allowed: Bool) throws(ChannelError) {
         guard allowed else {
-            throw ChannelError(kind: .refused, code: .notAuthorized, message: "the policy lists no channel from \(role) to \(serverRole)")
+            throw ChannelError(kind: .refused, code: .notAuthorized, message: "the policy lists no channel from \(role) to \(Role.runtime)")
         }
     }
 
@@ -124,7 +122,7 @@ public final class RuntimeClient {
         if let client, !client.connection.hasPendingInput { return client }
         close()
         let fresh = try ChannelClient.connect(
-            host: host, port: port, context: context, expectedRoles: [Self.serverRole], configuration: configuration)
+            host: host, port: port, context: context, expectedRoles: [.runtime], configuration: configuration)
         client = fresh
         return fresh
     }

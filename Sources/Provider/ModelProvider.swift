@@ -6,15 +6,12 @@ public import WordModel
 /// The model provider's side of the runtime: it sends its model only to a server whose admission
 /// certificate names the runtime role, and only if the policy lets the provider connect to the runtime.
 public final class ModelProvider {
-    /// The provider's role name.
-    public static let role = "provider"
-
     /// The runtime it talks to.
     public let runtime: RuntimeClient
 
     /// A provider that talks to `runtime`; throws `not-authorized` if `policy` has no provider -> runtime channel.
     public init(runtime: RuntimeClient, policy: PolicyDocument) throws(ChannelError) {
-        try RuntimeClient.requireChannel(from: Self.role, allowed: policy.allowsChannel(from: Self.role, to: RuntimeClient.serverRole))
+        try RuntimeClient.requireChannel(from: .provider, allowed: policy.allowsChannel(from: .provider, to: .runtime))
         self.runtime = runtime
     }
 

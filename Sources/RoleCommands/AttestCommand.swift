@@ -5,15 +5,16 @@ import ByteKit
 import CommandSupport
 import Foundation
 import OpenSSLKit
+public import Policy
 
-/// A role that attests: its name, as the certifier and the policy know it.
-public protocol AttestingRole {
-    /// The role name, e.g. "device".
-    static var name: String { get }
+/// A program that attests in one role (each role's root command).
+public protocol AttestingProgram {
+    /// The role it attests as, e.g. `.device`.
+    static var role: Role { get }
 }
 
-/// `cml-<role> attest`: the same subcommand for every role, parameterized by the role.
-public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
+/// `cml-<role> attest`: the same subcommand for every role, parameterized by the program.
+public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
     /// `attest`, with its help.
     public static var configuration: CommandConfiguration {
         CommandConfiguration(
@@ -53,8 +54,11 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
     /// The command as parsed (ArgumentParser fills in the options).
     public init() {}
 
-    /// Refuses the sim attester without `--platform` (a usage error).
+    /// Refuses the sim attester without `--platform`, and a claimed role that is not a role name (usage errors).
     public func validate() throws {
+        if let claimRole, Role(rawValue: claimRole) == nil {
+            throw ValidationError("--claim-role \"\(claimRole)\" is not a role name (1 to \(Role.maximumLength) lowercase letters and hyphens)")
+        }
         if resolvedAttester == .sim && platform == nil {
             throw ValidationError(
                 "the sim attester needs --platform DIR (the platform/ folder of the certifier's state, made by `cml-certifier init`)")
@@ -74,7 +78,7 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
         let summary: AdmissionSummary
         do {
             summary = try AdmissionClient().attest(
-                role: claimRole ?? Role.name, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
                 attester: try makeAttester(), stateDirectory: state)
         } catch let error as AdmissionError {
             throw CommandFailure(error.message)
@@ -87,6 +91,11 @@ public struct AttestCommand<Role: AttestingRole>: ParsableCommand {
         if !summary.secrets.isEmpty {
             print("released secrets: \(summary.secrets.keys.sorted().joined(separator: ", ")) (in \(state)/\(RoleStateFiles.secrets)/)")
         }
+    }
+
+    /// The role to claim: the program's own, unless `--claim-role` names another (checked in `validate()`).
+    private var claimedRole: Role {
+        claimRole.flatMap(Role.init(rawValue:)) ?? Program.role
     }
 
     private var resolvedAttester: AttesterChoice {

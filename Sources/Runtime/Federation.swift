@@ -1,5 +1,6 @@
 import ByteKit
 public import Channel
+import ByteKit
 import Dispatch
 public import Foundation
 public import Logging

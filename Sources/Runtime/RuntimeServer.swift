@@ -1,3 +1,4 @@
+import ByteKit
 public import Channel
 public import Logging
 public import OpenSSLKit
@@ -34,9 +35,6 @@ public final class RuntimeServer: Sendable {
         }
     }
 
-    /// The role a runtime's certificate names, and that its clients expect.
-    public static let role = "runtime"
-
     /// The model the runtime holds now.
     public let store: ModelStore
     /// The mode it serves.
@@ -44,7 +42,7 @@ public final class RuntimeServer: Sendable {
     /// The federated rounds, in FL mode.
     public let federation: Federation?
     /// The roles the policy lets connect.
-    public let allowedRoles: Set<String>
+    public let allowedRoles: Set<Role>
     private let queue: TrainingQueue
     private let server: ChannelServer
 
@@ -57,12 +55,12 @@ public final class RuntimeServer: Sendable {
         guard context.side == .server, context.requestsPeerCertificate else {
             throw RuntimeError("the runtime needs a server TLS context that asks clients for their certificates")
         }
-        let allowed = policy.rolesAllowedToConnect(to: Self.role)
+        let allowed = policy.rolesAllowedToConnect(to: .runtime)
         guard !allowed.isEmpty else {
             throw RuntimeError("the policy lets no role connect to the runtime (its \"channels\" name no \"to\": \"runtime\")")
         }
         var channel = configuration.channel
-        channel.name = Self.role
+        channel.name = Role.runtime.rawValue
         channel.allowedPeerRoles = allowed
         let mode = configuration.mode
         var federation: Federation?
@@ -122,6 +120,6 @@ public final class RuntimeServer: Sendable {
 
     /// The first eight hex digits of the peer's certificate serial: which device, for the log.
     static func shortSerial(_ peer: PeerIdentity) -> String {
-        String(peer.serialNumber.prefix(8))
+        Hex.encode(peer.serialNumber.prefix(4))
     }
 }

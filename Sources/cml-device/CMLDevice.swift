@@ -1,4 +1,5 @@
 import ArgumentParser
+import Policy
 import RoleCommands
 
 @main
@@ -7,10 +8,10 @@ struct CMLDevice: ParsableCommand {
         commandName: "cml-device",
         abstract: "The data owner's device: on-device prediction; training on the runtime (ML mode) or here, aggregated in rounds (FL mode).",
         discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
-        subcommands: [AttestCommand<DeviceRole>.self, Run.self, TrainWords.self, Predict.self, Federate.self])
+        subcommands: [AttestCommand<CMLDevice>.self, Run.self, TrainWords.self, Predict.self, Federate.self])
 }
 
-/// The device role's name.
-enum DeviceRole: AttestingRole {
-    static let name = "device"
+extension CMLDevice: AttestingProgram {
+    /// The role `attest` claims.
+    static let role = Role.device
 }

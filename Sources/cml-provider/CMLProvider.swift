@@ -1,4 +1,5 @@
 import ArgumentParser
+import Policy
 import RoleCommands
 
 @main
@@ -7,10 +8,10 @@ struct CMLProvider: ParsableCommand {
         commandName: "cml-provider",
         abstract: "The model provider: creates, trains and inspects word models, and sends them to the runtime.",
         discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
-        subcommands: [Train.self, Inspect.self, AttestCommand<ProviderRole>.self, Send.self])
+        subcommands: [Train.self, Inspect.self, AttestCommand<CMLProvider>.self, Send.self])
 }
 
-/// The provider role's name.
-enum ProviderRole: AttestingRole {
-    static let name = "provider"
+extension CMLProvider: AttestingProgram {
+    /// The role `attest` claims.
+    static let role = Role.provider
 }

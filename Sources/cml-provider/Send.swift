@@ -22,7 +22,7 @@ struct Send: ParsableCommand {
 
     func run() throws {
         let blob = try ModelFile.read(model)
-        let credentials = try RoleCredentials.load(stateDirectory: connection.state, role: ModelProvider.role)
+        let credentials = try RoleCredentials.load(stateDirectory: connection.state, role: .provider)
         let runtime = RuntimeClient(
             host: connection.runtime.host, port: connection.runtime.port, context: try credentials.clientContext())
         defer { runtime.close() }

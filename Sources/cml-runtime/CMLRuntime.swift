@@ -1,10 +1,6 @@
 import ArgumentParser
+import Policy
 import RoleCommands
-
-/// The runtime role's name.
-enum RuntimeRole: AttestingRole {
-    static let name = "runtime"
-}
 
 @main
 struct CMLRuntime: ParsableCommand {
@@ -12,5 +8,10 @@ struct CMLRuntime: ParsableCommand {
         commandName: "cml-runtime",
         abstract: "The ML runtime in a realm: attests to the certifier, then trains the word model on devices' words (ML) or aggregates their models in rounds (FL).",
         discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
-        subcommands: [AttestCommand<RuntimeRole>.self, Serve.self])
+        subcommands: [AttestCommand<CMLRuntime>.self, Serve.self])
+}
+
+extension CMLRuntime: AttestingProgram {
+    /// The role `attest` claims.
+    static let role = Role.runtime
 }

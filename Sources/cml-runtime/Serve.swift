@@ -1,5 +1,6 @@
 import Admission
 import ArgumentParser
+import ByteKit
 import CommandSupport
 import Dispatch
 import Foundation
@@ -48,7 +49,7 @@ struct Serve: ParsableCommand {
         let level: Logger.Level = verbose ? .debug : .info
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
         let logger = Logger(label: "runtime")
-        let credentials = try RoleCredentials.load(stateDirectory: state, role: RuntimeServer.role)
+        let credentials = try RoleCredentials.load(stateDirectory: state, role: .runtime)
         guard let secret = credentials.secret(named: Self.sealingSecretName) else {
             throw CommandFailure(
                 "the certifier released no \"\(Self.sealingSecretName)\" secret to this runtime, so it cannot seal its state "
@@ -67,7 +68,7 @@ struct Serve: ParsableCommand {
         if mode == .ml, let current = store.current {
             logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed/\(ModelStore.purpose).sealed")
         }
-        let roles = server.allowedRoles.sorted().joined(separator: ", ")
+        let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
         let expiry = credentials.certificate.notAfter
         logger.info("admitted as runtime until \(UTCTimeText.format(expiry)); the policy lets \(roles) connect")
         // Clients check the runtime's certificate at every connection: from then on they all refuse it.

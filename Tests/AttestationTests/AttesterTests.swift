@@ -38,10 +38,10 @@ import Testing
         let verifier = CCAVerifier(trustAnchors: [PlatformTrustAnchor(instanceID: PlatformClaims.instanceID(for: platform.publicKey), key: platform.publicKey)])
         let first = verifier.verify(try attester.token(challenge: challenge), challenge: challenge)
         #expect(first.isVerified, "\(String(describing: first.failure))")
-        #expect(first.token?.realmClaims?.initialMeasurement == (try ExecutableMeasurement.current()))
+        #expect(first.verifiedToken?.token.realmClaims?.initialMeasurement == (try ExecutableMeasurement.current()))
         // One RAK per process, as a real RMM keeps one per boot.
         let second = try CCAToken(decoding: SimulatedAttester(platformDirectory: "\(folder)/platform").token(challenge: challenge))
-        #expect(second.realmClaims?.publicKey.key == first.token?.realmClaims?.publicKey.key)
+        #expect(second.realmClaims?.publicKey.key == first.verifiedToken?.token.realmClaims?.publicKey.key)
         #expect(second.realmClaims?.publicKey.key == SimulatedAttester.processRealmKey.publicKey)
         // Another platform key is not trusted.
         let stranger = try SimulatedAttester(platformKey: ECPrivateKey(generating: .p384)).token(challenge: challenge)

@@ -28,7 +28,7 @@ struct MakerTests {
             let result = try Vectors.verifier().verify(bytes, challenge: realm.challenge)
             #expect(result.failure == nil, "\(result.failure?.description ?? "")")
             #expect(result.passed == VerificationStep.allCases)
-            let token = try #require(result.token)
+            let token = try #require(result.verifiedToken?.token)
             #expect(token.format == format)
             #expect(token.realmClaims == realm)
             #expect(token.realmClaims?.publicKey.encoding == (profile == nil ? .rawPoint : .coseKey))
@@ -45,7 +45,7 @@ struct MakerTests {
         let platform = try CCAToken(decoding: Vectors.bytes("cca-token-01.cbor")).platformClaims
         let bytes = try maker.make(platform: platform, realm: Self.realmClaims(maker, profile: .v2024, rakHash: .sha256), format: .platformOnly)
         let result = try Vectors.verifier().verify(bytes)
-        #expect(result.token?.format == .platformOnly)
+        #expect(result.verifiedToken?.token.format == .platformOnly)
         #expect(result.passed == [.decode, .platformSignature])
     }
 

@@ -91,7 +91,7 @@ struct NegativeTokenTests {
         let unbound = PlatformTrustAnchor(key: ECPrivateKey(generating: .p384).publicKey)
         let result = CCAVerifier(trustAnchors: [other, unbound, right]).verify(token)
         #expect(result.isVerified)
-        #expect(result.trustAnchor == right)
+        #expect(result.verifiedToken?.trustAnchor == right)
         // The instance's own key is used even when a key for any platform is also trusted.
         let wrongForInstance = PlatformTrustAnchor(instanceID: token.platformClaims.instanceID, key: ECPrivateKey(generating: .p384).publicKey)
         let refused = CCAVerifier(trustAnchors: [wrongForInstance, PlatformTrustAnchor(key: right.key)]).verify(token)
@@ -140,7 +140,7 @@ struct NegativeTokenTests {
         let verifier = try Vectors.verifier()
         for length in 0..<bytes.count {
             let result = verifier.verify(Array(bytes.prefix(length)))
-            #expect(result.token == nil && result.passed.isEmpty)
+            #expect(result.decodedToken == nil && result.passed.isEmpty)
             #expect(result.failure?.step == .decode)
             #expect(result.failure?.reason.hasPrefix("the token is not valid CBOR: ") == true)
             let error = attestationError { () throws(AttestationError) in try CCAToken(decoding: Array(bytes.prefix(length))) }

@@ -11,7 +11,7 @@ struct VectorTests {
         #expect(result.failure == nil, "\(name): \(result.failure?.description ?? "")")
         #expect(result.passed == [.decode, .platformSignature, .realmSignature, .binding])
         #expect(result.skipped == [.freshness])
-        #expect(result.token?.format == Vectors.validTokens.first { $0.name == name }?.format)
+        #expect(result.verifiedToken?.token.format == Vectors.validTokens.first { $0.name == name }?.format)
     }
 
     @Test(arguments: Vectors.validTokens.map(\.name))
@@ -114,7 +114,7 @@ struct VectorTests {
         let result = CCAVerifier(trustAnchors: anchors).verify(try Vectors.bytes("cca-token-02.cbor"))
         #expect(result.failure == nil, "\(result.failure?.description ?? "")")
         #expect(result.passed == [.decode, .platformSignature, .realmSignature, .binding])
-        #expect(result.trustAnchor == anchors.first)
+        #expect(result.verifiedToken?.trustAnchor == anchors.first)
     }
 
     @Test func es256TokenIsRejectedByAP384Key() throws {

@@ -1,7 +1,7 @@
 import Certifier
-import Channel
 import Foundation
 import OpenSSLKit
+import Policy
 import Testing
 
 @Suite struct AdmissionIssuerTests {
@@ -15,12 +15,11 @@ import Testing
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let subject = ECPrivateKey(generating: .p256)
         let measurement = [UInt8](repeating: 0xc4, count: 32)
-        let certificate = try issuer.issue(role: "device", measurement: measurement, subjectKey: subject.publicKey, now: now)
+        let certificate = try issuer.issue(role: .device, measurement: measurement, subjectKey: subject.publicKey, now: now)
 
         #expect(certificate.subjectCommonName == "device")
         #expect(certificate.uriSubjectAlternativeNames == ["cml:role:device"])
-        #expect(RealmMeasurementExtension.measurement(in: certificate) == measurement)
-        #expect(certificate.isExtensionCritical(oid: RealmMeasurementExtension.oid) == false)
+        #expect(certificate.isExtensionCritical(oid: AdmissionCertificate.measurementOID) == false)
         #expect(certificate.serialNumberHex.count == 32)
         #expect(certificate.keyUsage == .digitalSignature)
         #expect(certificate.extendedKeyUsage == [.serverAuth, .clientAuth])
@@ -30,11 +29,11 @@ import Testing
         #expect(try certificate.publicKey == subject.publicKey)
         #expect(certificate.isSignatureValid(issuerKey: policyKey.publicKey))
         #expect(try CertificateVerifier(trustedRoot: root).verify(certificate).isTrusted)
-        let identity = try PeerIdentity(certificate: certificate)
-        #expect(identity.role == "device")
-        #expect(identity.measurement == String(repeating: "c4", count: 32))
+        let admission = try AdmissionCertificate(trusted: certificate)
+        #expect(admission.role == .device)
+        #expect(admission.measurement == measurement)
         // Serials are random.
-        let again = try issuer.issue(role: "device", measurement: measurement, subjectKey: subject.publicKey, now: now)
+        let again = try issuer.issue(role: .device, measurement: measurement, subjectKey: subject.publicKey, now: now)
         #expect(again.serialNumberHex != certificate.serialNumberHex)
     }
 }

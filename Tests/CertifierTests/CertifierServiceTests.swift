@@ -14,8 +14,8 @@ import Testing
     @Test func admitsARoleWithItsSecretsAndRecordsIt() throws {
         let certifier = try TestCertifier()
         defer { certifier.stop() }
-        let (summary, directory) = try certifier.attest("runtime", TestCertifier.runtimeMeasurement)
-        #expect(summary.role == "runtime")
+        let (summary, directory) = try certifier.attest(.runtime, TestCertifier.runtimeMeasurement)
+        #expect(summary.role == .runtime)
         #expect(summary.measurement == TestCertifier.runtimeMeasurement)
         #expect(summary.secrets.keys.sorted() == ["extra", "sealing"])
         #expect(summary.secrets["sealing"] == (try certifier.state.secret(SecretID(parsing: "runtime:sealing"))))
@@ -37,22 +37,22 @@ import Testing
     @Test func credentialsGiveMutualTLSBetweenAdmittedRoles() throws {
         let certifier = try TestCertifier()
         defer { certifier.stop() }
-        let (_, runtimeState) = try certifier.attest("runtime", TestCertifier.runtimeMeasurement)
-        let (_, deviceState) = try certifier.attest("device", TestCertifier.deviceMeasurement)
-        let runtime = try RoleCredentials.load(stateDirectory: runtimeState, role: "runtime")
-        let device = try RoleCredentials.load(stateDirectory: deviceState, role: "device")
+        let (_, runtimeState) = try certifier.attest(.runtime, TestCertifier.runtimeMeasurement)
+        let (_, deviceState) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        let runtime = try RoleCredentials.load(stateDirectory: runtimeState, role: .runtime)
+        let device = try RoleCredentials.load(stateDirectory: deviceState, role: .device)
         #expect(runtime.measurement == TestCertifier.runtimeMeasurement)
         #expect(runtime.secret(named: "sealing")?.count == 32)
         #expect(device.secret(named: "sealing") == nil)
-        #expect(runtime.policy.allowsChannel(from: "device", to: "runtime"))
+        #expect(runtime.policy.allowsChannel(from: .device, to: .runtime))
 
         let server = try ChannelServer(
             host: "127.0.0.1", port: 0, context: runtime.serverContext(),
-            configuration: .init(name: "runtime", allowedPeerRoles: runtime.policy.rolesAllowedToConnect(to: "runtime")),
-            logger: quietLogger, handler: ChannelServer.answering { peer, _ in Message(type: "pong", fields: ["role": .text(peer?.role ?? "")]) })
+            configuration: .init(name: "runtime", allowedPeerRoles: runtime.policy.rolesAllowedToConnect(to: .runtime)),
+            logger: quietLogger, handler: ChannelServer.answering { peer, _ in Message(type: "pong", fields: ["role": .text(peer?.role.rawValue ?? "")]) })
         try server.start()
         defer { server.stop() }
-        let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: device.clientContext(), expectedRoles: ["runtime"])
+        let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: device.clientContext(), expectedRoles: [.runtime])
         #expect(try client.request(Message(type: "ping"))["role"] == .text("device"))
         client.close()
     }
@@ -62,31 +62,31 @@ import Testing
         defer { certifier.stop() }
         let empty = temporaryFolder("empty")
         #expect(throws: AdmissionError("\(empty) holds no admission for device (no admission.crt): run `cml-device attest` first")) {
-            try RoleCredentials.load(stateDirectory: empty, role: "device")
+            try RoleCredentials.load(stateDirectory: empty, role: .device)
         }
-        let (summary, directory) = try certifier.attest("device", TestCertifier.deviceMeasurement)
+        let (summary, directory) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
         let later = summary.expires + 1
-        let expired = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "device", now: later) }
+        let expired = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device, now: later) }
         #expect(expired?.message.hasPrefix("the admission certificate of device in \(directory) expired at ") == true)
         #expect(expired?.message.hasSuffix("; attest again (`cml-device attest`)") == true)
-        let wrongRole = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "runtime") }
+        let wrongRole = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .runtime) }
         #expect(wrongRole?.message == "\(directory)/admission.crt: the admission certificate admits \"device\", not \"runtime\"; attest again (`cml-runtime attest`)")
         // A policy changed on disk no longer verifies.
         var signed = try FileBytes.read("\(directory)/policy.signed", limit: SignedPolicy.maximumFileSize)
         signed[signed.count / 2] ^= 1
         try FileBytes.writeAtomically(signed, to: "\(directory)/policy.signed")
-        let tampered = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "device") }
+        let tampered = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
         #expect(tampered?.message.hasPrefix("\(directory)/policy.signed: ") == true)
         // A key that is not the certificate's.
         try FileBytes.writeAtomically(text: ECPrivateKey(generating: .p256).pkcs8PEM, to: "\(directory)/tls.key", mode: 0o600)
-        let mismatched = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "device") }
+        let mismatched = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
         #expect(mismatched?.message.contains("is not for this role's TLS key") == true)
     }
 
     @Test func roleCredentialsRefuseACertificateFromAnotherAuthority() throws {
         let certifier = try TestCertifier()
         defer { certifier.stop() }
-        let (summary, directory) = try certifier.attest("device", TestCertifier.deviceMeasurement)
+        let (summary, directory) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
         // A forger's root copies the domain's names, and its certificate names the right role, key and measurement.
         let forgerKey = ECPrivateKey(generating: .p384)
         let forgerRoot = try CertificateBuilder(
@@ -95,9 +95,9 @@ import Testing
         ).selfSigned(with: forgerKey)
         let tlsKey = try ECPrivateKey(pem: PEMFile.read("\(directory)/tls.key"))
         let forged = try AdmissionIssuer(policyKey: forgerKey, policyCertificate: forgerRoot, lifetime: 3600)
-            .issue(role: "device", measurement: summary.measurement, subjectKey: tlsKey.publicKey)
+            .issue(role: .device, measurement: summary.measurement, subjectKey: tlsKey.publicKey)
         try FileBytes.writeAtomically(text: forged.pem, to: "\(directory)/admission.crt")
-        let error = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: "device") }
+        let error = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
         #expect(
             error?.message
                 == "\(directory)/admission.crt: the admission certificate is not issued by this domain's policy key (\(certifier.state.policyCertificate)); attest again (`cml-device attest`)")
@@ -194,8 +194,8 @@ import Testing
         #expect(missing?.message == "\"token\" is missing from \"evidence\"")
 
         // The certifier goes on serving.
-        let (summary, _) = try certifier.attest("device", TestCertifier.deviceMeasurement)
-        #expect(summary.role == "device")
+        let (summary, _) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        #expect(summary.role == .device)
         let entries = try certifier.audit()
         #expect(entries.map(\.code) == ["evidence-rejected", "evidence-rejected", "evidence-rejected", "evidence-rejected", "bad-request", "bad-request", nil])
         #expect(entries[0].measurement == Hex.encode(TestCertifier.deviceMeasurement))
@@ -233,20 +233,20 @@ import Testing
         let certifier = try TestCertifier()
         defer { certifier.stop() }
         let client = AdmissionClient()
-        func attest(_ role: String, _ measurement: [UInt8]) throws -> AdmissionError? {
+        func attest(_ role: Role, _ measurement: [UInt8]) throws -> AdmissionError? {
             #expect(throws: AdmissionError.self) {
                 try client.attest(
                     role: role, certifierHost: "127.0.0.1", certifierPort: certifier.server.port,
                     policyCertificate: certifier.state.policyCertificate, attester: certifier.attester(measurement),
-                    stateDirectory: temporaryFolder(role))
+                    stateDirectory: temporaryFolder(role.rawValue))
             }
         }
-        let modified = try attest("device", [UInt8](repeating: 0x9d, count: 32))
+        let modified = try attest(.device, [UInt8](repeating: 0x9d, count: 32))
         #expect(modified?.code == "appraisal-failed")
         #expect(modified?.message == "attestation refused by the certifier: measurement 9d9d9d9d... is not an accepted device measurement in policy \"test\" (accepted: c4c4c4c4...)")
-        let impostor = try attest("runtime", TestCertifier.deviceMeasurement)
+        let impostor = try attest(.runtime, TestCertifier.deviceMeasurement)
         #expect(impostor?.message == "attestation refused by the certifier: measurement c4c4c4c4... is not an accepted runtime measurement in policy \"test\" (accepted: 5e5e5e5e...); it is accepted for device")
-        let certifierRole = try attest("certifier", TestCertifier.deviceMeasurement)
+        let certifierRole = try attest(.certifier, TestCertifier.deviceMeasurement)
         #expect(certifierRole?.message.hasSuffix("; role \"certifier\" is never issued") == true)
         let entries = try certifier.audit()
         #expect(entries.map(\.decision) == [.refused, .refused, .refused])

@@ -20,7 +20,7 @@ import Testing
         #expect(state.policyCertificate.isSelfIssued)
         #expect(try state.policyCertificate.publicKey == state.policyKey.publicKey)
         let identity = try PeerIdentity(certificate: state.tlsCertificate)
-        #expect(identity.role == "certifier")
+        #expect(identity.role == .certifier)
         #expect(identity.measurement == nil)
         #expect(try CertificateVerifier(trustedRoot: state.policyCertificate).verify(state.tlsCertificate).isTrusted)
         let platform = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)

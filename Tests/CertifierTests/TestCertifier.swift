@@ -64,8 +64,8 @@ struct TestCertifier {
     }
 
     /// Attests as `role` with an attester for `measurement`, storing into a new state folder.
-    func attest(_ role: String, _ measurement: [UInt8], into directory: String? = nil) throws -> (AdmissionSummary, String) {
-        let directory = directory ?? temporaryFolder(role)
+    func attest(_ role: Role, _ measurement: [UInt8], into directory: String? = nil) throws -> (AdmissionSummary, String) {
+        let directory = directory ?? temporaryFolder(role.rawValue)
         let summary = try AdmissionClient().attest(
             role: role, certifierHost: "127.0.0.1", certifierPort: server.port, policyCertificate: state.policyCertificate,
             attester: attester(measurement), stateDirectory: directory)
@@ -75,7 +75,7 @@ struct TestCertifier {
     /// A raw connection to the certifier, for exchanges that the admission client would never make.
     func connect() throws -> ChannelClient {
         let context = try TLSContext(side: .client, trustedRoot: state.policyCertificate)
-        return try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["certifier"])
+        return try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.certifier])
     }
 
     /// The audit log's entries.

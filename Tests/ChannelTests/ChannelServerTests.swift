@@ -1,8 +1,10 @@
+import ByteKit
 import CBORKit
 import Channel
 import Foundation
 import Glibc
 import OpenSSLKit
+import Policy
 import Synchronization
 import TestSupport
 import Testing
@@ -17,24 +19,24 @@ private func rawConnection(to server: ChannelServer, domain: TestDomain, identit
 }
 
 /// What a client with `identity` hears when it sends a ping to a server that trusts `domain`.
-private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set<String>? = nil) throws -> ChannelError? {
+private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set<Role>? = nil) throws -> ChannelError? {
     let server = try startServer(
         context: try domain.serverContext(), configuration: .init(name: "runtime", allowedPeerRoles: allowed))
     defer { server.stop() }
     let client = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: identity), expectedRoles: ["runtime"])
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: identity), expectedRoles: [.runtime])
     return #expect(throws: ChannelError.self) { try client.request(ping(1)) }
 }
 
 @Test func mutualTLSRoundTripsSeveralRequestsOnOneConnection() throws {
     let domain = try TestDomain()
-    let server = try startServer(context: try domain.serverContext(), configuration: .init(name: "runtime", allowedPeerRoles: ["device"]))
+    let server = try startServer(context: try domain.serverContext(), configuration: .init(name: "runtime", allowedPeerRoles: [.device]))
     defer { server.stop() }
     let client = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
-        expectedRoles: ["runtime"])
-    #expect(client.server.role == "runtime")
-    #expect(client.server.measurement == String(repeating: "5e", count: 32))
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: .device)),
+        expectedRoles: [.runtime])
+    #expect(client.server.role == .runtime)
+    #expect(client.server.measurement == [UInt8](repeating: 0x5e, count: 32))
     for n: UInt64 in 1...3 {
         let answer = try client.request(ping(n))
         #expect(answer.type == "pong")
@@ -57,7 +59,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     let server = try startServer(context: try domain.serverContext())
     defer { server.stop() }
     let client = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: nil), expectedRoles: ["runtime"])
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: nil), expectedRoles: [.runtime])
     // Once the server has given up lingering after its error frame, its socket is gone, and a write
     // would only earn a reset.
     #expect(eventually { server.activeConnections == 0 })
@@ -71,14 +73,14 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
 }
 
 @Test func selfSignedClientIsRefused() throws {
-    let error = try refusal(of: try TestDomain.selfSigned(role: "device", commonName: "cml-device"), domain: try TestDomain())
+    let error = try refusal(of: try TestDomain.selfSigned(role: .device, commonName: "cml-device"), domain: try TestDomain())
     #expect(error?.code == .notAuthorized)
     #expect(error?.message == "runtime refused the connection: your certificate is not issued by this domain's policy key (self-signed \"cml-device\")")
 }
 
 @Test func expiredClientIsRefused() throws {
     let domain = try TestDomain()
-    let expired = try domain.identity(role: "device", notBefore: Date() - 7200, notAfter: Date() - 3600)
+    let expired = try domain.identity(role: .device, notBefore: Date() - 7200, notAfter: Date() - 3600)
     let error = try refusal(of: expired, domain: domain)
     #expect(error?.code == .notAuthorized)
     #expect(error?.message == "runtime refused the connection: your certificate expired on \(UTCTimeText.format(expired.certificate.notAfter))")
@@ -86,7 +88,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
 
 @Test func clientInARoleThatMayNotConnectIsRefused() throws {
     let domain = try TestDomain()
-    let error = try refusal(of: try domain.identity(role: "device"), domain: domain, allowed: ["provider"])
+    let error = try refusal(of: try domain.identity(role: .device), domain: domain, allowed: [.provider])
     #expect(error?.code == .notAuthorized)
     #expect(error?.message == "runtime refused the connection: role \"device\" may not connect to runtime (allowed: provider)")
 }
@@ -108,8 +110,8 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     defer { server.stop() }
     let error = #expect(throws: ChannelError.self) {
         try ChannelClient.connect(
-            host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
-            expectedRoles: ["runtime"])
+            host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: .device)),
+            expectedRoles: [.runtime])
     }
     #expect(error?.kind == .refused)
     #expect(error?.description == "refused runtime at 127.0.0.1:\(server.port): its certificate is not issued by this domain's policy key (\"runtime\" is issued by \"other-domain\")")
@@ -118,22 +120,22 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
 
 @Test func clientRefusesAServerInAnotherRole() throws {
     let domain = try TestDomain()
-    let server = try startServer(context: try domain.serverContext(role: "device"))
+    let server = try startServer(context: try domain.serverContext(role: .device))
     defer { server.stop() }
     let error = #expect(throws: ChannelError.self) {
         try ChannelClient.connect(
-            host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "provider")),
-            expectedRoles: ["runtime"])
+            host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: .provider)),
+            expectedRoles: [.runtime])
     }
     #expect(error?.description == "refused runtime at 127.0.0.1:\(server.port): its certificate names the role \"device\", expected runtime")
 }
 
 @Test func serverAuthOnlyServesClientsWithoutCertificates() throws {
     let domain = try TestDomain()
-    let server = try startServer(context: try domain.serverContext(role: "certifier", mutual: false))
+    let server = try startServer(context: try domain.serverContext(role: .certifier, mutual: false))
     defer { server.stop() }
     let client = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: nil), expectedRoles: ["certifier"])
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: nil), expectedRoles: [.certifier])
     let answer = try client.request(ping(7))
     #expect(try answer.unsigned("n") == 7)
     #expect(try answer.text("role") == "")
@@ -143,7 +145,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     let domain = try TestDomain()
     let server = try startServer(context: try domain.serverContext(), configuration: .init(name: "runtime", maxFrameSize: 1000))
     defer { server.stop() }
-    let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: "device"))
+    let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: .device))
     // Only the header: the server must answer without waiting for the 1001 bytes it announces.
     try connection.tls.write([0, 0, 0x03, 0xe9])
     let answer = try ErrorMessage(try connection.receive())
@@ -155,7 +157,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     let domain = try TestDomain()
     let server = try startServer(context: try domain.serverContext())
     defer { server.stop() }
-    let device = try domain.identity(role: "device")
+    let device = try domain.identity(role: .device)
     let connection = try rawConnection(to: server, domain: domain, identity: device)
     let body = CBOREncoder.encode([1, 2, 3])
     try connection.tls.write([0, 0, 0, UInt8(body.count)] + body)
@@ -164,7 +166,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     #expect(try connection.receiveIfAny() == nil)
 
     let next = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: device), expectedRoles: ["runtime"])
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: device), expectedRoles: [.runtime])
     #expect(try next.request(ping(2)).unsigned("n") == 2)
 }
 
@@ -180,17 +182,17 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
         throw Broken()
     }
     defer { server.stop() }
-    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
-    let first = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    let context = try domain.clientContext(identity: try domain.identity(role: .device))
+    let first = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
     let noModel = #expect(throws: ChannelError.self) { try first.request(Message(type: "get-model")) }
     #expect(noModel == ChannelError(kind: .remote, code: applicationCode, message: "no model has been uploaded yet"))
-    let second = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    let second = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
     let broken = #expect(throws: ChannelError.self) { try second.request(ping(1)) }
     #expect(broken == ChannelError(kind: .remote, code: .internal, message: "the disk is full"))
     // The unknown-type answer of the echo handler, with its code.
     let third = try startServer(context: try domain.serverContext())
     defer { third.stop() }
-    let client = try ChannelClient.connect(host: "127.0.0.1", port: third.port, context: context, expectedRoles: ["runtime"])
+    let client = try ChannelClient.connect(host: "127.0.0.1", port: third.port, context: context, expectedRoles: [.runtime])
     let unknown = #expect(throws: ChannelError.self) { try client.request(Message(type: "dance")) }
     #expect(unknown?.description == "unknown-type: \"dance\" is not served here")
 }
@@ -200,7 +202,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     let server = try startServer(
         context: try domain.serverContext(), configuration: .init(name: "runtime", readTimeout: .milliseconds(300)))
     defer { server.stop() }
-    let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: "device"))
+    let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: .device))
     // Say nothing: the server gives up on us and says why.
     let answer = try ErrorMessage(try connection.receive())
     #expect(answer.code == .timeout)
@@ -215,8 +217,8 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     defer { server.stop() }
     defer { testOver.signal() }
     let client = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
-        expectedRoles: ["runtime"], configuration: .init(readTimeout: .milliseconds(200)))
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: .device)),
+        expectedRoles: [.runtime], configuration: .init(readTimeout: .milliseconds(200)))
     let error = #expect(throws: ChannelError.self) { try client.request(ping(1)) }
     #expect(error?.kind == .timeout && error?.code == .timeout)
 }
@@ -230,7 +232,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
         try echo(peer, request, connection)
     }
     defer { server.stop() }
-    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
+    let context = try domain.clientContext(identity: try domain.identity(role: .device))
     let allConnected = DispatchGroup()
     let go = DispatchSemaphore(value: 0)
     let finished = DispatchGroup()
@@ -246,7 +248,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
             }
             var entered = true
             do {
-                let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+                let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
                 allConnected.leave()
                 entered = false
                 go.wait()
@@ -274,14 +276,14 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
 @Test func stopEndsOpenConnectionsAndRefusesNewOnes() throws {
     let domain = try TestDomain()
     let server = try startServer(context: try domain.serverContext())
-    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
-    let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    let context = try domain.clientContext(identity: try domain.identity(role: .device))
+    let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
     #expect(try client.request(ping(1)).unsigned("n") == 1)
     server.stop()
     #expect(server.activeConnections == 0)
     #expect(throws: ChannelError.self) { try client.request(ping(2)) }
     #expect(throws: ChannelError.self) {
-        try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+        try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
     }
     server.stop()
 }
@@ -322,7 +324,7 @@ private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer
     let domain = try TestDomain()
     let (server, records) = try recordedServer(domain, .init(name: "runtime", readTimeout: .milliseconds(500)))
     defer { server.stop() }
-    let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: "device"))
+    let connection = try rawConnection(to: server, domain: domain, identity: try domain.identity(role: .device))
     // A frame of 1000 bytes, one byte every 50 ms: it would take 50 s.
     try connection.tls.write([0, 0, 0x03, 0xe8])
     let cutOff = eventually(timeout: .seconds(60)) {
@@ -354,8 +356,8 @@ private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer
     let domain = try TestDomain()
     let error = #expect(throws: ChannelError.self) {
         try ChannelClient.connect(
-            host: "127.0.0.1", port: listener.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
-            expectedRoles: ["runtime"], configuration: .init(connectTimeout: .milliseconds(500)))
+            host: "127.0.0.1", port: listener.port, context: try domain.clientContext(identity: try domain.identity(role: .device)),
+            expectedRoles: [.runtime], configuration: .init(connectTimeout: .milliseconds(500)))
     }
     // The bound on the whole handshake, not a per-read timeout (the 16 KiB would take 14 minutes).
     #expect(error?.kind == .timeout)
@@ -366,12 +368,12 @@ private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer
     let domain = try TestDomain()
     let (server, records) = try recordedServer(domain, .init(name: "runtime", maxConnections: 2))
     defer { server.stop() }
-    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
-    let first = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
-    let second = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    let context = try domain.clientContext(identity: try domain.identity(role: .device))
+    let first = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
+    let second = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
     for _ in 0..<2 {
         #expect(throws: ChannelError.self) {
-            try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+            try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
         }
     }
     // The two connections served before the limit still are.
@@ -382,7 +384,7 @@ private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer
     // Once one ends, a new one is served.
     first.close()
     #expect(eventually { server.activeConnections < 2 })
-    let third = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    let third = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
     #expect(try third.request(ping(3)).unsigned("n") == 3)
 }
 
@@ -391,15 +393,15 @@ private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer
     let (server, records) = try recordedServer(
         domain, .init(name: "runtime", handshakeTimeout: .seconds(2), maxHandshakes: 2))
     defer { server.stop() }
-    let context = try domain.clientContext(identity: try domain.identity(role: "device"))
-    let admitted = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+    let context = try domain.clientContext(identity: try domain.identity(role: .device))
+    let admitted = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
     // Two connections that never start their handshake take both handshake places.
     let silent = try (0..<2).map { _ in try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10)) }
     #expect(eventually { server.activeConnections == 3 })
     // The admitted peer is still served; a new one waits in the backlog until a place is free.
     #expect(try admitted.request(ping(1)).unsigned("n") == 1)
     let waiting = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"], configuration: .init(connectTimeout: .seconds(60)))
+        host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime], configuration: .init(connectTimeout: .seconds(60)))
     #expect(try waiting.request(ping(2)).unsigned("n") == 2)
     // It was let in only once a silent one had given up its place.
     #expect(eventually { records.all.filter { $0.message == "TLS handshake failed" }.count == 2 })
@@ -415,9 +417,9 @@ private func recordedServer(_ domain: TestDomain, _ configuration: ChannelServer
     let domain = try TestDomain()
     let server = try startServer(context: try domain.serverContext())
     defer { server.stop() }
-    let shortLived = try domain.identity(role: "device", notAfter: Date() + 3)
+    let shortLived = try domain.identity(role: .device, notAfter: Date() + 3)
     let client = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: shortLived), expectedRoles: ["runtime"])
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: shortLived), expectedRoles: [.runtime])
     #expect(try client.request(ping(1)).unsigned("n") == 1)
     // The connection outlives the certificate.
     #expect(eventually { Date() > shortLived.certificate.notAfter + 0.5 })

@@ -9,16 +9,16 @@ import Testing
     let logger = records.logger(label: "runtime")
     let server = try ChannelServer(
         host: "127.0.0.1", port: 0, context: try domain.serverContext(),
-        configuration: .init(name: "runtime", allowedPeerRoles: ["device"]), logger: logger, handler: echo)
+        configuration: .init(name: "runtime", allowedPeerRoles: [.device]), logger: logger, handler: echo)
     try server.start()
     let device = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "device")),
-        expectedRoles: ["runtime"])
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: .device)),
+        expectedRoles: [.runtime])
     _ = try device.request(ping(1))
     device.close()
     let provider = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "provider")),
-        expectedRoles: ["runtime"])
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: .provider)),
+        expectedRoles: [.runtime])
     #expect(throws: ChannelError.self) { try provider.request(ping(2)) }
     server.stop()
 

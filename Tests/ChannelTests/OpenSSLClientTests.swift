@@ -30,7 +30,7 @@ import Testing
     #expect(served.withLock { $0 } == 0)
 
     // A client certificate of its own making is refused the same way, with the reason.
-    let selfSigned = try TestDomain.selfSigned(role: "device", commonName: "cml-device")
+    let selfSigned = try TestDomain.selfSigned(role: .device, commonName: "cml-device")
     let certificatePath = directory.appendingPathComponent("device.pem").path
     let keyPath = directory.appendingPathComponent("device.key").path
     try selfSigned.certificate.pem.write(toFile: certificatePath, atomically: true, encoding: .utf8)

@@ -16,7 +16,7 @@ func startServer(
 /// Answers `{"type": "ping", "n": n}` with `{"type": "pong", "n": n, "role": peer role}`.
 let echo: ChannelServer.Handler = ChannelServer.answering { peer, request in
     guard request.type == "ping" else { throw ChannelError(.unknownType, "\"\(request.type)\" is not served here") }
-    return Message(type: "pong", fields: ["n": .unsigned(try request.unsigned("n")), "role": .text(peer?.role ?? "")])
+    return Message(type: "pong", fields: ["n": .unsigned(try request.unsigned("n")), "role": .text(peer?.role.rawValue ?? "")])
 }
 
 func ping(_ n: UInt64) -> Message {

@@ -3,6 +3,7 @@ import Attestation
 import Channel
 import Foundation
 import OpenSSLKit
+import Policy
 import TestSupport
 
 /// Devices in this process, each with an identity of its own: a new TLS key attested to the real
@@ -20,7 +21,7 @@ enum AttestedDevices {
             try stride(from: batch, to: count, by: 8).map { _ in
                 let key = AdmissionClient.makeTLSKey()
                 let summary = try AdmissionClient().requestAdmission(
-                    role: "device", certifierHost: "127.0.0.1", certifierPort: port, policyCertificate: policyCertificate,
+                    role: .device, certifierHost: "127.0.0.1", certifierPort: port, policyCertificate: policyCertificate,
                     attester: attester, key: key)
                 return try TLSContext(
                     side: .client, trustedRoot: policyCertificate, rootDescription: "this domain's policy key",

@@ -28,7 +28,7 @@ import Testing
         func connect() throws -> ChannelClient {
             let root = try Certificate(pem: PEMFile.read(domain.policyCertificate))
             return try ChannelClient.connect(
-                host: "127.0.0.1", port: port, context: TLSContext(side: .client, trustedRoot: root), expectedRoles: ["certifier"])
+                host: "127.0.0.1", port: port, context: TLSContext(side: .client, trustedRoot: root), expectedRoles: [.certifier])
         }
 
         /// Evidence a device would send for `nonce`, from the real device binary's measurement.

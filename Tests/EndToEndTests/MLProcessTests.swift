@@ -1,8 +1,11 @@
 import Admission
+import ByteKit
 import Channel
 import Foundation
 import OpenSSLKit
+import Policy
 import Protocol
+import Synchronization
 import TestSupport
 import Testing
 import WordModel
@@ -30,8 +33,8 @@ struct MLProcessTests {
     }
 
     /// A client of the runtime with the admission in `domain`'s state folder of `role`.
-    func client(_ domain: AdmittedDomain, role: String, port: UInt16) throws -> RuntimeClient {
-        let credentials = try RoleCredentials.load(stateDirectory: domain.state(role), role: role)
+    func client(_ domain: AdmittedDomain, role: Role, port: UInt16) throws -> RuntimeClient {
+        let credentials = try RoleCredentials.load(stateDirectory: domain.state(role.rawValue), role: role)
         return RuntimeClient(host: "127.0.0.1", port: port, context: try credentials.clientContext())
     }
 
@@ -81,7 +84,7 @@ struct MLProcessTests {
 
         let key = ECPrivateKey(generating: .p256)
         var builder = CertificateBuilder(subjectCommonName: "cml-device", subjectPublicKey: key.publicKey, notAfter: Date() + 3600)
-        builder.uriSubjectAlternativeNames = [PeerIdentity.roleURI("device")]
+        builder.uriSubjectAlternativeNames = [AdmissionCertificate.roleURI(.device)]
         try builder.selfSigned(with: key).pem.write(toFile: domain.path("forged.crt"), atomically: true, encoding: .utf8)
         try key.pkcs8PEM.write(toFile: domain.path("forged.key"), atomically: true, encoding: .utf8)
         let forged = try SClient.run(
@@ -91,7 +94,7 @@ struct MLProcessTests {
             "runtime refused the connection: your certificate is not issued by this domain's policy key (self-signed \"cml-device\")"))
 
         // A name with a line end cannot forge a line in the runtime's log.
-        let forger = try TestDomain.selfSigned(role: "device", commonName: "cml-device\n00:00:00 [runtime] forged line")
+        let forger = try TestDomain.selfSigned(role: .device, commonName: "cml-device\n00:00:00 [runtime] forged line")
         let refused = #expect(throws: ChannelError.self) {
             try RuntimeClient(host: "127.0.0.1", port: port, context: try TLSContext(
                 side: .client, trustedRoot: try Certificate(pem: String(contentsOfFile: policy, encoding: .utf8)), identity: forger)).getModel()
@@ -106,17 +109,17 @@ struct MLProcessTests {
     @Test func aDeviceCannotUploadAndAnExpiredAdmissionIsRefused() throws {
         let (domain, runtime, port, initial) = try servingDomain()
         defer { runtime.stop() }
-        let upload = #expect(throws: ChannelError.self) { try client(domain, role: "device", port: port).putModel(try ModelBlob(bytes: initial)) }
+        let upload = #expect(throws: ChannelError.self) { try client(domain, role: .device, port: port).putModel(try ModelBlob(bytes: initial)) }
         #expect(upload?.code == .notAuthorized)
         #expect(upload?.message == "role \"device\" may not send \"put-model\" (only provider may)")
 
         // A device certificate the policy key issued, but that expired a minute ago.
-        let credentials = try RoleCredentials.load(stateDirectory: domain.state("device"), role: "device")
+        let credentials = try RoleCredentials.load(stateDirectory: domain.state("device"), role: .device)
         let policyKey = try ECPrivateKey(pem: String(contentsOfFile: "\(domain.domain.state)/policy.key", encoding: .utf8))
         var builder = CertificateBuilder(
             subjectCommonName: "device", subjectPublicKey: credentials.privateKey.publicKey, notBefore: Date() - 7200,
             notAfter: Date() - 60)
-        builder.uriSubjectAlternativeNames = [PeerIdentity.roleURI("device")]
+        builder.uriSubjectAlternativeNames = [AdmissionCertificate.roleURI(.device)]
         let expired = try builder.issued(by: credentials.policyCertificate, issuerKey: policyKey)
         let context = try TLSContext(
             side: .client, trustedRoot: credentials.policyCertificate, rootDescription: "this domain's policy key",
@@ -131,7 +134,7 @@ struct MLProcessTests {
     @Test func aMalformedFrameGetsAnErrorAndTheRuntimeGoesOn() throws {
         let (domain, runtime, port, initial) = try servingDomain()
         defer { runtime.stop() }
-        let credentials = try RoleCredentials.load(stateDirectory: domain.state("device"), role: "device")
+        let credentials = try RoleCredentials.load(stateDirectory: domain.state("device"), role: .device)
         let socket = try TCPConnector.connect(host: "127.0.0.1", port: port, timeout: .seconds(10))
         try socket.setTimeouts(receive: .seconds(20), send: .seconds(20))
         let tls = try TLSConnection(context: try credentials.clientContext(), fileDescriptor: socket.fileDescriptor)
@@ -141,20 +144,20 @@ struct MLProcessTests {
         let error = try ErrorMessage(try FramedConnection(socket: socket, tls: tls).receive())
         #expect(error.code == .malformedFrame)
         #expect(error.message == "a frame of 2147483647 bytes is over the limit of 1048576 bytes")
-        #expect(try client(domain, role: "device", port: port).getModel().blob.bytes == initial)
+        #expect(try client(domain, role: .device, port: port).getModel().blob.bytes == initial)
     }
 
     @Test func sigkillThenRestartBringsBackTheTrainedModel() throws {
         let (domain, runtime, port, _) = try servingDomain()
         defer { runtime.stop() }
-        let trained = try client(domain, role: "device", port: port).train(words: ["about"])
+        let trained = try client(domain, role: .device, port: port).train(words: ["about"])
         #expect(runtime.end(with: SIGKILL) == SIGKILL)
 
         let (restarted, newPort) = try domain.startRuntime()
         defer { restarted.stop() }
         let restored = try restarted.waitForLine { $0.contains("restored model ") }
         #expect(messages([restored]).first?.hasPrefix("restored model \(trained.blob.shortID) (round 1) from ") == true)
-        #expect(try client(domain, role: "device", port: newPort).getModel().blob.id == trained.blob.id)
+        #expect(try client(domain, role: .device, port: newPort).getModel().blob.id == trained.blob.id)
         // SIGTERM stops it cleanly.
         #expect(restarted.end(with: SIGTERM) == 0)
         #expect(messages(restarted.standardError).last == "stopped")
@@ -184,7 +187,7 @@ struct MLProcessTests {
             "clients refuse new connections; attest again (`cml-runtime attest`) and restart; the sealed state is kept") == true, "\(warning)")
         // A device admitted now refuses it.
         try domain.admit("device")
-        let refused = #expect(throws: ChannelError.self) { try client(domain, role: "device", port: port).getModel() }
+        let refused = #expect(throws: ChannelError.self) { try client(domain, role: .device, port: port).getModel() }
         #expect(refused?.kind == .refused)
         #expect(refused?.message.hasPrefix("refused runtime at 127.0.0.1:\(port): its certificate expired on ") == true, "\(String(describing: refused))")
     }
@@ -192,7 +195,7 @@ struct MLProcessTests {
     @Test func twoHundredDevicesConnectedAtOnce() throws {
         let (domain, runtime, port, initial) = try servingDomain()
         defer { runtime.stop() }
-        let credentials = try RoleCredentials.load(stateDirectory: domain.state("device"), role: "device")
+        let credentials = try RoleCredentials.load(stateDirectory: domain.state("device"), role: .device)
         let context = try credentials.clientContext()
         let devices = Devices((0..<200).map { _ in RuntimeClient(host: "127.0.0.1", port: port, context: context) })
         for device in devices.clients { try device.connect() }

@@ -47,7 +47,7 @@ private func openssl(_ arguments: [String]) throws -> (status: Int32, output: St
         "URI:cml:role:runtime",
         "X509v3 Subject Key Identifier",
         "X509v3 Authority Key Identifier",
-        "\(RealmMeasurementExtension.oid): \n",
+        "\(TestAuthority.measurementOID): \n",
     ] {
         #expect(text.contains(expected), "missing \(expected.debugDescription) in:\n\(text)")
     }

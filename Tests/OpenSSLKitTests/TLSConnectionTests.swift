@@ -1,3 +1,4 @@
+import ByteKit
 import Foundation
 import OpenSSLKit
 import Testing

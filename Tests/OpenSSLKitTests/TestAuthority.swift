@@ -3,6 +3,9 @@ import OpenSSLKit
 
 /// A CA made at test time (P-384, like the policy key) that issues P-256 leaves.
 struct TestAuthority {
+    /// A private extension OID (the one admission certificates use for the measurement), to test custom extensions.
+    static let measurementOID = "2.25.189988432267333467357462336223592312867"
+
     let key: ECPrivateKey
     let certificate: Certificate
 
@@ -26,7 +29,7 @@ struct TestAuthority {
         builder.subjectOrganization = "ConfidentialML"
         builder.uriSubjectAlternativeNames = ["cml:role:\(role)"]
         builder.customExtensions = [
-            .init(oid: RealmMeasurementExtension.oid, value: RealmMeasurementExtension.value(measurement: measurement))
+            .init(oid: Self.measurementOID, value: DEROctetString.encode(measurement))
         ]
         return (try builder.issued(by: certificate, issuerKey: key), leafKey)
     }

@@ -8,7 +8,7 @@ import Testing
     let fixture = PolicyFixture()
 
     @Test func admitsTheListedMeasurementForItsRole() throws {
-        let verdict = Appraisal.appraise(try fixture.token(rim: fixture.runtime), role: "runtime", policy: try fixture.policy())
+        let verdict = Appraisal.appraise(try fixture.token(rim: fixture.runtime), role: .runtime, policy: try fixture.policy())
         #expect(verdict.isAdmitted)
         #expect(verdict.measurement == fixture.runtime)
         #expect(verdict.reasons == [])
@@ -16,21 +16,21 @@ import Testing
 
     @Test func refusesAnUnlistedMeasurementNamingWhatIsAccepted() throws {
         let other = [UInt8](repeating: 0x9d, count: 32)
-        let verdict = Appraisal.appraise(try fixture.token(rim: other), role: "runtime", policy: try fixture.policy())
+        let verdict = Appraisal.appraise(try fixture.token(rim: other), role: .runtime, policy: try fixture.policy())
         #expect(verdict.reasons == [
             "measurement 9d9d9d9d... is not an accepted runtime measurement in policy \"confidential-ml, ML mode\" (accepted: 5e5e5e5e...)"
         ])
     }
 
     @Test func aDeviceClaimingTheRuntimeRoleIsToldWhereItBelongs() throws {
-        let verdict = Appraisal.appraise(try fixture.token(rim: fixture.device), role: "runtime", policy: try fixture.policy())
+        let verdict = Appraisal.appraise(try fixture.token(rim: fixture.device), role: .runtime, policy: try fixture.policy())
         #expect(verdict.reasons == [
             "measurement c4c4c4c4... is not an accepted runtime measurement in policy \"confidential-ml, ML mode\" (accepted: 5e5e5e5e...); it is accepted for device"
         ])
     }
 
     @Test func refusesAnUnknownRole() throws {
-        let verdict = Appraisal.appraise(try fixture.token(rim: fixture.device), role: "admin", policy: try fixture.policy { $0.name = nil })
+        let verdict = Appraisal.appraise(try fixture.token(rim: fixture.device), role: try #require(Role(rawValue: "admin")), policy: try fixture.policy { $0.name = nil })
         #expect(verdict.reasons == ["role \"admin\" is not in policy v1 (roles: device, runtime); it is accepted for device"])
     }
 
@@ -41,9 +41,9 @@ import Testing
             $0.roles["runtime"]?.personalizationValue = HexBytes([UInt8](repeating: 0xaa, count: 64))
         }
         let good = try fixture.token(rim: fixture.runtime, rems: rems, personalization: [UInt8](repeating: 0xaa, count: 64))
-        #expect(Appraisal.appraise(good, role: "runtime", policy: policy).isAdmitted)
+        #expect(Appraisal.appraise(good, role: .runtime, policy: policy).isAdmitted)
         let bad = try fixture.token(rim: fixture.runtime)
-        #expect(Appraisal.appraise(bad, role: "runtime", policy: policy).reasons == [
+        #expect(Appraisal.appraise(bad, role: .runtime, policy: policy).reasons == [
             "extensible measurements [00000000..., 00000000..., 00000000..., 00000000...] are not an accepted set for runtime (the policy accepts 1 set)",
             "personalization value 00000000... is not the runtime value the policy requires (aaaaaaaa...)",
         ])
@@ -57,7 +57,7 @@ import Testing
                 lifecycles: [.secured], softwareComponents: [SoftwareComponentReference(type: "cml-sim", measurement: HexBytes(simulator.measurement))],
                 config: HexBytes([]))
         }
-        #expect(Appraisal.appraise(token, role: "runtime", policy: matching).isAdmitted)
+        #expect(Appraisal.appraise(token, role: .runtime, policy: matching).isAdmitted)
 
         let failing = try fixture.policy {
             $0.platformReference = PlatformReference(
@@ -66,7 +66,7 @@ import Testing
                 config: HexBytes([0xcf]))
         }
         let other = [UInt8](repeating: 0x9d, count: 32)
-        #expect(Appraisal.appraise(try fixture.token(rim: other), role: "runtime", policy: failing).reasons == [
+        #expect(Appraisal.appraise(try fixture.token(rim: other), role: .runtime, policy: failing).reasons == [
             "measurement 9d9d9d9d... is not an accepted runtime measurement in policy \"confidential-ml, ML mode\" (accepted: 5e5e5e5e...)",
             "platform lifecycle 0x3000 (secured) is not an accepted state (accepted: 0x2000-0x20ff)",
             "the platform reports no software component \"RMM\" with measurement 01010101... (version 1.0)",
@@ -75,8 +75,9 @@ import Testing
     }
 
     @Test func aBarePlatformTokenMeasuresNoProgram() throws {
-        let token = try CCAToken(decoding: SimulatedPlatform.token(platformKey: fixture.platformKey, rim: fixture.runtime, challenge: [1], format: .platformOnly))
-        #expect(Appraisal.appraise(token, role: "runtime", policy: try fixture.policy()).reasons == ["the token has no realm token, so it measures no program"])
+        let token = try fixture.verified(SimulatedPlatform.token(platformKey: fixture.platformKey, rim: fixture.runtime, challenge: [1], format: .platformOnly))
+        #expect(token.realmClaims == nil)
+        #expect(Appraisal.appraise(token, role: .runtime, policy: try fixture.policy()).reasons == ["the token has no realm token, so it measures no program"])
     }
 
     @Test func trustAnchorsComeFromThePolicysPlatforms() throws {

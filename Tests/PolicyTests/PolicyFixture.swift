@@ -3,6 +3,7 @@ import ByteKit
 import Foundation
 import OpenSSLKit
 import Policy
+import Testing
 
 /// A policy made at test time around a fresh platform key, and tokens from that platform.
 struct PolicyFixture {
@@ -39,9 +40,15 @@ struct PolicyFixture {
     /// A verified token from this fixture's platform (or `platform`) for a realm measuring `rim`.
     func token(
         rim: [UInt8], platform: ECPrivateKey? = nil, rems: [[UInt8]]? = nil, personalization: [UInt8]? = nil
-    ) throws -> CCAToken {
+    ) throws -> VerifiedToken {
         let bytes = try SimulatedPlatform.token(
             platformKey: platform ?? platformKey, rim: rim, rems: rems, personalization: personalization, challenge: [1, 2, 3])
-        return try CCAToken(decoding: bytes)
+        return try verified(bytes, platform: platform)
+    }
+
+    /// `bytes` as the verifier passes them, trusting this fixture's platform (or `platform`).
+    func verified(_ bytes: [UInt8], platform: ECPrivateKey? = nil) throws -> VerifiedToken {
+        let verdict = CCAVerifier(trustAnchors: [PlatformTrustAnchor(key: (platform ?? platformKey).publicKey)]).verify(bytes)
+        return try #require(verdict.verifiedToken, "\(verdict.failure?.description ?? "")")
     }
 }

@@ -53,13 +53,13 @@ private struct Pong: TypedMessage {
     let server = try ChannelServer(
         host: "127.0.0.1", port: 0, context: try domain.serverContext(), logger: LogRecords().logger(),
         handler: ChannelServer.answering { peer, request in
-            Pong(n: try request.decode(as: Ping.self).n, role: peer?.role ?? "").frame
+            Pong(n: try request.decode(as: Ping.self).n, role: peer?.role.rawValue ?? "").frame
         })
     try server.start()
     defer { server.stop() }
     let client = try ChannelClient.connect(
-        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: "provider")),
-        expectedRoles: ["runtime"])
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: try domain.identity(role: .provider)),
+        expectedRoles: [.runtime])
     let pong = try client.request(Ping(n: 9), expecting: Pong.self)
     #expect(pong.n == 9 && pong.role == "provider")
     let wrong = #expect(throws: ChannelError.self) { try client.request(Ping(n: 1), expecting: Ping.self) }

@@ -24,9 +24,9 @@ private final class ConnectedDevices: @unchecked Sendable {
         let count = 200
         let runtime = try RuntimeFixture(configuration: .init(epochs: 2))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
 
-        let devices = ConnectedDevices(try (0..<count).map { _ in try runtime.client(role: "device") })
+        let devices = ConnectedDevices(try (0..<count).map { _ in try runtime.client(role: .device) })
         for client in devices.clients { try client.connect() }
         #expect(runtime.server.activeConnections >= count)
 

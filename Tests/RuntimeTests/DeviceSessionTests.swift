@@ -35,8 +35,8 @@ private final class ScriptedConsole: SessionConsole {
     @Test func theInteractiveSessionOfTheOriginal() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
-        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
+        let device = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         let console = ScriptedConsole(["ab1", "abo", "abou", "about", "abo", "", "ABO"])
         try DeviceSession(device: device, console: console).run()
 
@@ -64,7 +64,7 @@ private final class ScriptedConsole: SessionConsole {
     @Test func aRuntimeWithoutModelEndsTheSessionBeforeItStarts() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        let device = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         let console = ScriptedConsole(["abo"])
         let error = #expect(throws: ChannelError.self) { try DeviceSession(device: device, console: console).run() }
         #expect(error?.code == .noModel)
@@ -74,8 +74,8 @@ private final class ScriptedConsole: SessionConsole {
     @Test func whenTheRuntimeIsGoneTheDeviceSaysSoAndKeepsItsModel() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
-        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
+        let device = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         let console = ScriptedConsole(["abo", "about", "abo"])
         console.beforeTyping = { line in
             if line == "about" { runtime.stop() }
@@ -92,12 +92,12 @@ private final class ScriptedConsole: SessionConsole {
     @Test func theFLSessionTrainsHereUploadsAndPredictsWithTheGlobalModel() throws {
         let runtime = try RuntimeFixture(policy: TestDomain.flPolicy(minUpdates: 1), configuration: .init(mode: .fl))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
-        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
+        let device = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         let console = ScriptedConsole(["abo", "about", "abo"])
         try DeviceSession(device: device, console: console, mode: .fl(epochs: 30)).run()
 
-        let global = try runtime.client(role: "device").getModel()
+        let global = try runtime.client(role: .device).getModel()
         let transcript = console.transcript
         try #require(transcript.count == 12, "\(transcript)")
         #expect(transcript[3] == "Type correct answer: about")
@@ -115,13 +115,13 @@ private final class ScriptedConsole: SessionConsole {
     @Test func anFLUpdateForARoundThatClosedMeanwhileIsRefusedAndTheDeviceSaysSo() throws {
         let runtime = try RuntimeFixture(policy: TestDomain.flPolicy(minUpdates: 1), configuration: .init(mode: .fl))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
-        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
+        let device = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         let console = ScriptedConsole(["abo", "about"])
         // Another device's update closes round 0 while this one's person types the answer.
         console.beforeTyping = { line in
             guard line == "about" else { return }
-            _ = try? runtime.client(role: "device").update(round: 0, model: initialModel, samples: 2)
+            _ = try? runtime.client(role: .device).update(round: 0, model: initialModel, samples: 2)
         }
         try DeviceSession(device: device, console: console, mode: .fl(epochs: 5)).run()
         let last = try #require(console.transcript.last)

@@ -17,12 +17,12 @@ import WordModel
     /// A runtime in FL mode holding the demo's initial model as the global model of round 0.
     func federation(_ policy: PolicyDocument = TestDomain.flPolicy()) throws -> RuntimeFixture {
         let runtime = try RuntimeFixture(policy: policy, configuration: .init(mode: .fl))
-        _ = try runtime.client(role: "provider").putModel(initialModel)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
         return runtime
     }
 
     func device(_ runtime: RuntimeFixture) throws -> Device {
-        try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
     }
 
     @Test func twoDevicesEachLearnTheOthersWordFromTheGlobalModel() throws {
@@ -55,7 +55,7 @@ import WordModel
         // It is the sample-weighted average of the two updates, from the global model of round 0.
         let expected = try FedAvg().aggregate([about.blob.model, white.blob.model], global: initialModel.model.weights)
         #expect(globals[0].model.weights == expected)
-        #expect(try runtime.client(role: "device").getModel().round == 1)
+        #expect(try runtime.client(role: .device).getModel().round == 1)
 
         let lines = runtime.logs.messages
         #expect(lines.contains { $0.hasPrefix("update \(about.shortID) from device ") && $0.hasSuffix(" for round 0 (2 samples): 1 of 2") })
@@ -71,7 +71,7 @@ import WordModel
         let device = try self.device(runtime)
         try device.download()
         let update = try device.trainLocally(words: ["about"], epochs: 5)
-        func refusal(_ request: UpdateRequest, role: String = "device", identity: TLSIdentity? = nil) throws -> ChannelError? {
+        func refusal(_ request: UpdateRequest, role: Role = .device, identity: TLSIdentity? = nil) throws -> ChannelError? {
             let context = try identity.map { try runtime.domain.clientContext(identity: $0) } ?? runtime.domain.clientContext(role: role)
             return #expect(throws: ChannelError.self) { try runtime.send(request, context: context) }
         }
@@ -80,7 +80,7 @@ import WordModel
         #expect(later?.code == .wrongRound)
         #expect(later?.message == "an update for round 1 is refused: that round has not opened; round 0 is open (get-model returns its global model)")
 
-        let provider = try refusal(UpdateRequest(round: 0, model: update.blob.bytes, samples: 2), role: "provider")
+        let provider = try refusal(UpdateRequest(round: 0, model: update.blob.bytes, samples: 2), role: .provider)
         #expect(provider?.code == .notAuthorized)
         #expect(provider?.message == "role \"provider\" may not send \"update\" (only device may)")
 
@@ -100,7 +100,7 @@ import WordModel
         #expect(noSamples?.code == .badRequest)
 
         // One update per device certificate and round; sending the same one again is acknowledged again.
-        let same = try runtime.domain.identity(role: "device")
+        let same = try runtime.domain.identity(role: .device)
         let client = try runtime.client(identity: same)
         #expect(try client.update(round: 0, model: update.blob, samples: 2) == UpdateAck(round: 0, id: update.blob.id))
         #expect(try runtime.client(identity: same).update(round: 0, model: update.blob, samples: 2) == UpdateAck(round: 0, id: update.blob.id))
@@ -111,7 +111,7 @@ import WordModel
         #expect(runtime.server.federation?.snapshot.updates.count == 1)
 
         // ML requests are not served in FL mode.
-        let train = #expect(throws: ChannelError.self) { try runtime.client(role: "device").train(words: ["about"]) }
+        let train = #expect(throws: ChannelError.self) { try runtime.client(role: .device).train(words: ["about"]) }
         #expect(train?.code == .unknownType)
         #expect(train?.message == "\"train\" is an ML request; this runtime serves FL mode")
     }
@@ -123,33 +123,33 @@ import WordModel
         let early = #expect(throws: ChannelError.self) { try device.download() }
         #expect(early?.code == .noModel)
 
-        let provider = try runtime.client(role: "provider")
+        let provider = try runtime.client(role: .provider)
         let replaced = ModelBlob(model: Model(seed: 7))
         _ = try provider.putModel(replaced)
         _ = try provider.putModel(initialModel)
         #expect(try device.download().blob.id == initialModel.id)
         try device.upload(try device.trainLocally(words: ["about"], epochs: 5))
 
-        let late = #expect(throws: ChannelError.self) { try runtime.client(role: "provider").putModel(replaced) }
+        let late = #expect(throws: ChannelError.self) { try runtime.client(role: .provider).putModel(replaced) }
         #expect(late?.code == .wrongRound)
         #expect(late?.message == "put-model sets the initial global model (round 0) only before the first update; round 0 already has updates. "
             + "To start a new federation, start the runtime on a fresh state folder")
-        #expect(try runtime.client(role: "provider").getModel().blob.id == initialModel.id)
+        #expect(try runtime.client(role: .provider).getModel().blob.id == initialModel.id)
     }
 
     @Test func awaitingAGlobalModelReturnsAtOnceForPublishedRoundsAndRefusesRoundsAhead() throws {
         let runtime = try federation(TestDomain.flPolicy(minUpdates: 1))
         defer { runtime.cleanUp() }
-        let client = try runtime.client(role: "device")
+        let client = try runtime.client(role: .device)
         #expect(try client.awaitGlobal(round: 0).blob.id == initialModel.id)
-        let ahead = #expect(throws: ChannelError.self) { try runtime.client(role: "device").awaitGlobal(round: 2) }
+        let ahead = #expect(throws: ChannelError.self) { try runtime.client(role: .device).awaitGlobal(round: 2) }
         #expect(ahead?.code == .wrongRound)
         #expect(ahead?.message == "round 2 is more than one round ahead: round 0 is open, so its global model comes with round 1")
 
         // A device waiting for round 1 gets it when another device's update closes round 0. The update
         // goes once the first device waits (or after 30 s, failing the test, so that nothing hangs).
         let waited = try concurrently(2) { index -> (reply: ModelReply?, sawWait: Bool) in
-            if index == 0 { return (try runtime.client(role: "device").awaitGlobal(round: 1), true) }
+            if index == 0 { return (try runtime.client(role: .device).awaitGlobal(round: 1), true) }
             let sawWait = eventually { runtime.server.federation?.waitingDevices == 1 }
             let device = try self.device(runtime)
             try device.download()
@@ -160,7 +160,7 @@ import WordModel
         let global = try #require(waited[0].reply)
         #expect(global.round == 1)
         #expect(runtime.server.federation?.waitingDevices == 0)
-        #expect(try runtime.client(role: "device").awaitGlobal(round: 0).blob.id == global.blob.id)
+        #expect(try runtime.client(role: .device).awaitGlobal(round: 0).blob.id == global.blob.id)
     }
 
     @Test func aDeviceWaitingThroughARuntimeRestartGetsTheGlobalModel() throws {

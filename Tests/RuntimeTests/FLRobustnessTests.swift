@@ -25,11 +25,11 @@ import WordModel
     static func round(_ policy: PolicyDocument, honest: [Model], poisoned: Model) throws -> ModelWeights {
         let runtime = try RuntimeFixture(policy: policy, configuration: .init(mode: .fl))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
         for model in honest + [poisoned] {
-            _ = try runtime.client(role: "device").update(round: 0, model: ModelBlob(model: model), samples: model.samples)
+            _ = try runtime.client(role: .device).update(round: 0, model: ModelBlob(model: model), samples: model.samples)
         }
-        let global = try runtime.client(role: "device").awaitGlobal(round: 1, timeout: .seconds(60))
+        let global = try runtime.client(role: .device).awaitGlobal(round: 1, timeout: .seconds(60))
         return global.blob.model.weights
     }
 
@@ -65,23 +65,23 @@ import WordModel
         let runtime = try RuntimeFixture(
             policy: TestDomain.flPolicy(minUpdates: 3, quorum: 2, deadlineSeconds: 2), configuration: .init(mode: .fl))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
         let updates = try ["about", "white", "there"].map(Self.honest)
 
         // The third device starts its upload, sends half of the frame, and goes away.
         let socket = try TCPConnector.connect(host: "127.0.0.1", port: runtime.server.port, timeout: .seconds(10))
         try socket.setTimeouts(receive: .seconds(10), send: .seconds(10))
-        let tls = try TLSConnection(context: try runtime.domain.clientContext(role: "device"), fileDescriptor: socket.fileDescriptor)
+        let tls = try TLSConnection(context: try runtime.domain.clientContext(role: .device), fileDescriptor: socket.fileDescriptor)
         try tls.handshake()
         let frame = try FrameCodec().encode(UpdateRequest(round: 0, model: ModelBlob.encode(updates[2]), samples: 2).frame)
         try tls.write(Array(frame.prefix(frame.count / 2)))
         socket.shutdown()
 
         for model in updates.prefix(2) {
-            _ = try runtime.client(role: "device").update(round: 0, model: ModelBlob(model: model), samples: 2)
+            _ = try runtime.client(role: .device).update(round: 0, model: ModelBlob(model: model), samples: 2)
         }
         // Below min-updates (3), the round closes at its deadline with the quorum (2).
-        let global = try runtime.client(role: "device").awaitGlobal(round: 1, timeout: .seconds(30))
+        let global = try runtime.client(role: .device).awaitGlobal(round: 1, timeout: .seconds(30))
         #expect(global.round == 1)
         let expected = try FedAvg().aggregate(Array(updates.prefix(2)), global: initialModel.model.weights)
         #expect(global.blob.model.weights == expected)

@@ -2,6 +2,7 @@ import Channel
 import Device
 import Foundation
 import OpenSSLKit
+import Policy
 import Protocol
 import Provider
 import Runtime
@@ -17,17 +18,17 @@ import WordModel
         defer { runtime.cleanUp() }
 
         // Before any upload a device is told so (the original hung here).
-        let device = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        let device = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         let early = #expect(throws: ChannelError.self) { try device.download() }
         #expect(early?.code == .noModel)
         #expect(early?.message == "the runtime has no model yet: the model provider must send one first")
 
-        let provider = try ModelProvider(runtime: try runtime.client(role: "provider"), policy: runtime.policy)
+        let provider = try ModelProvider(runtime: try runtime.client(role: .provider), policy: runtime.policy)
         var sentID: String?
         let ack = try provider.send(initialModel) { sentID = $0 }
         #expect(sentID == initialModel.id)
         #expect(ack == ModelAck(id: initialModel.id, size: UInt64(initialModel.size)))
-        #expect(provider.runtime.server?.role == "runtime")
+        #expect(provider.runtime.server?.role == .runtime)
 
         let downloaded = try device.download()
         #expect(downloaded.blob.id == initialModel.id)
@@ -43,7 +44,7 @@ import WordModel
         #expect(before != "about" || initialModel.model != trained.model)
 
         // The trained model is the runtime's current model: a second device downloads it.
-        let other = try Device(runtime: try runtime.client(role: "device"), policy: runtime.policy)
+        let other = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         #expect(try other.download().blob.id == reply.blob.id)
         #expect(runtime.server.store.current?.id == reply.blob.id)
 
@@ -61,10 +62,10 @@ import WordModel
     @Test func trainRequestsRunOneAtATimeEachOnTheLatestModel() throws {
         let runtime = try RuntimeFixture(configuration: .init(epochs: 10))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
         let words = ["about", "which", "there", "their", "white", "words", "water", "where"]
         let replies = try concurrently(words.count) { index in
-            try runtime.client(role: "device").train(words: [words[index]])
+            try runtime.client(role: .device).train(words: [words[index]])
         }
         // Each request trained the model the previous one produced: generations 1 to 8, each once.
         let rounds = replies.map { $0.blob.model.round }
@@ -77,10 +78,10 @@ import WordModel
     @Test func restartBringsBackTheLastTrainedModel() throws {
         let runtime = try RuntimeFixture(configuration: .init(epochs: 5))
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
-        let trained = try runtime.client(role: "device").train(words: ["about"])
+        _ = try runtime.client(role: .provider).putModel(initialModel)
+        let trained = try runtime.client(role: .device).train(words: ["about"])
         try runtime.restart()
-        let reply = try runtime.client(role: "device").getModel()
+        let reply = try runtime.client(role: .device).getModel()
         #expect(reply.blob.id == trained.blob.id)
         #expect(reply.blob.bytes == trained.blob.bytes)
         #expect(reply.round == 1)
@@ -89,7 +90,7 @@ import WordModel
     @Test func aTamperedSealedModelStopsTheRestart() throws {
         let runtime = try RuntimeFixture()
         defer { runtime.cleanUp() }
-        _ = try runtime.client(role: "provider").putModel(initialModel)
+        _ = try runtime.client(role: .provider).putModel(initialModel)
         runtime.stop()
         var sealed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: runtime.sealedModelPath)))
         sealed[sealed.count / 2] ^= 0x80

@@ -42,7 +42,7 @@ final class RuntimeFixture: @unchecked Sendable {
     ) throws -> RuntimeServer {
         let store = try ModelStore(sealed: try SealedStore(directory: folder.appendingPathComponent("sealed").path, sealingSecret: secret))
         let server = try RuntimeServer(
-            host: "127.0.0.1", port: port, context: try domain.serverContext(role: "runtime"), policy: policy, store: store,
+            host: "127.0.0.1", port: port, context: try domain.serverContext(role: .runtime), policy: policy, store: store,
             configuration: configuration, logger: logs.logger(label: "runtime", level: .info))
         try server.start()
         return server
@@ -74,14 +74,14 @@ final class RuntimeFixture: @unchecked Sendable {
     var sealedFolder: String { folder.appendingPathComponent("sealed").path }
 
     /// A client of the runtime presenting a fresh admission certificate for `role`.
-    func client(role: String, configuration: ChannelClient.Configuration = .init()) throws -> RuntimeClient {
+    func client(role: Role, configuration: ChannelClient.Configuration = .init()) throws -> RuntimeClient {
         RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext(role: role), configuration: configuration)
     }
 
     /// Sends `request` as it is, over a connection of its own presenting `context`, and returns the answer:
     /// for requests that `RuntimeClient` does not make, such as one carrying a blob that does not decode.
     func send(_ request: some TypedMessage, context: TLSContext) throws -> Message {
-        let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: ["runtime"])
+        let client = try ChannelClient.connect(host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime])
         defer { client.close() }
         return try client.request(request.frame)
     }

@@ -26,32 +26,27 @@ public struct TestDomain: Sendable {
 
     /// An admission certificate for `role`, as the certifier issues it.
     public func identity(
-        role: String, measurement: [UInt8]? = Array(repeating: 0x5e, count: 32),
+        role: Role, measurement: [UInt8]? = Array(repeating: 0x5e, count: 32),
         notBefore: Date = Date() - 60, notAfter: Date = Date() + 3600
     ) throws -> TLSIdentity {
         let key = ECPrivateKey(generating: .p256)
-        var builder = CertificateBuilder(
-            subjectCommonName: role, subjectPublicKey: key.publicKey, notBefore: notBefore, notAfter: notAfter)
-        builder.uriSubjectAlternativeNames = [PeerIdentity.roleURI(role)]
-        if let measurement {
-            builder.customExtensions = [
-                .init(oid: RealmMeasurementExtension.oid, value: RealmMeasurementExtension.value(measurement: measurement))
-            ]
-        }
-        return TLSIdentity(certificate: try builder.issued(by: root, issuerKey: rootKey), privateKey: key)
+        let certificate = try AdmissionCertificate.issue(
+            role: role, measurement: measurement, subjectKey: key.publicKey, notBefore: notBefore, notAfter: notAfter,
+            policyKey: rootKey, policyCertificate: root)
+        return TLSIdentity(certificate: certificate, privateKey: key)
     }
 
     /// A certificate that names `role` but that its own key signed.
-    public static func selfSigned(role: String, commonName: String? = nil) throws -> TLSIdentity {
+    public static func selfSigned(role: Role, commonName: String? = nil) throws -> TLSIdentity {
         let key = ECPrivateKey(generating: .p256)
         var builder = CertificateBuilder(
-            subjectCommonName: commonName ?? role, subjectPublicKey: key.publicKey, notAfter: Date() + 3600)
-        builder.uriSubjectAlternativeNames = [PeerIdentity.roleURI(role)]
+            subjectCommonName: commonName ?? role.rawValue, subjectPublicKey: key.publicKey, notAfter: Date() + 3600)
+        builder.uriSubjectAlternativeNames = [AdmissionCertificate.roleURI(role)]
         return TLSIdentity(certificate: try builder.selfSigned(with: key), privateKey: key)
     }
 
     /// A server context presenting a fresh `role` certificate (mutual TLS unless `mutual` is false).
-    public func serverContext(role: String = "runtime", mutual: Bool = true) throws -> TLSContext {
+    public func serverContext(role: Role = .runtime, mutual: Bool = true) throws -> TLSContext {
         try TLSContext(
             side: .server, trustedRoot: root, rootDescription: Self.rootDescription, identity: try identity(role: role),
             requestPeerCertificate: mutual)
@@ -63,7 +58,7 @@ public struct TestDomain: Sendable {
     }
 
     /// A client context presenting a fresh admission certificate for `role`.
-    public func clientContext(role: String) throws -> TLSContext {
+    public func clientContext(role: Role) throws -> TLSContext {
         try clientContext(identity: try identity(role: role))
     }
 

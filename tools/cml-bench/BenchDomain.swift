@@ -1,6 +1,6 @@
-import Channel
 import Foundation
 import OpenSSLKit
+import Policy
 
 /// A domain made for a bench run: a P-384 root issuing P-256 admission certificates, as the certifier does.
 struct BenchDomain {
@@ -15,24 +15,21 @@ struct BenchDomain {
     }
 
     /// A fresh admission certificate and key for `role`, with a random measurement.
-    func identity(_ role: String) throws -> TLSIdentity {
+    func identity(_ role: Role) throws -> TLSIdentity {
         let key = ECPrivateKey(generating: .p256)
-        var builder = CertificateBuilder(
-            subjectCommonName: role, subjectPublicKey: key.publicKey, notBefore: Date() - 60, notAfter: Date() + 86400)
-        builder.uriSubjectAlternativeNames = [PeerIdentity.roleURI(role)]
-        builder.customExtensions = [
-            .init(oid: RealmMeasurementExtension.oid, value: RealmMeasurementExtension.value(measurement: SecureRandom.bytes(32)))
-        ]
-        return TLSIdentity(certificate: try builder.issued(by: root, issuerKey: rootKey), privateKey: key)
+        let certificate = try AdmissionCertificate.issue(
+            role: role, measurement: SecureRandom.bytes(32), subjectKey: key.publicKey, notBefore: Date() - 60,
+            notAfter: Date() + 86400, policyKey: rootKey, policyCertificate: root)
+        return TLSIdentity(certificate: certificate, privateKey: key)
     }
 
     /// A mutual-TLS server context presenting a `role` certificate.
-    func serverContext(_ role: String) throws -> TLSContext {
+    func serverContext(_ role: Role) throws -> TLSContext {
         try TLSContext(side: .server, trustedRoot: root, identity: try identity(role), requestPeerCertificate: true)
     }
 
     /// A client context presenting a `role` certificate.
-    func clientContext(_ role: String) throws -> TLSContext {
+    func clientContext(_ role: Role) throws -> TLSContext {
         try TLSContext(side: .client, trustedRoot: root, identity: try identity(role))
     }
 }

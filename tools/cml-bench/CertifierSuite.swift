@@ -40,7 +40,7 @@ struct CertifierSuite: BenchSuite {
         let root = state.policyCertificate
         @Sendable func admit() throws {
             _ = try client.requestAdmission(
-                role: "device", certifierHost: "127.0.0.1", certifierPort: port, policyCertificate: root, attester: attester,
+                role: .device, certifierHost: "127.0.0.1", certifierPort: port, policyCertificate: root, attester: attester,
                 key: AdmissionClient.makeTLSKey())
         }
         StandardError.line("certifier: \(OpenSSLVersion.text), service on \(server.address), audit log in \(folder)")

@@ -100,18 +100,18 @@ private final class FederationBench: @unchecked Sendable {
 
             let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
             self.admission = admission
-            let admit = { @Sendable (role: String, measurement: [UInt8]) throws -> TLSContext in
+            let admit = { @Sendable (role: Role, measurement: [UInt8]) throws -> TLSContext in
                 try FederationBench.admit(role: role, measurement: measurement, at: admission)
             }
             let trainer = try Trainer(weights: ModelWeights(seed: 42))
             try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
-            let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit("provider", providerMeasurement))
+            let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit(.provider, providerMeasurement))
             _ = try provider.putModel(ModelBlob(model: Model(weights: trainer.weights, samples: 10)))
             provider.close()
 
             let contexts = Contexts(count: devices)
             try runConcurrently(8, label: "fl setup") { worker in
-                for index in stride(from: worker, to: devices, by: 8) { contexts.set(index, try admit("device", deviceMeasurement)) }
+                for index in stride(from: worker, to: devices, by: 8) { contexts.set(index, try admit(.device, deviceMeasurement)) }
             }
             clients = try contexts.all().map { context in
                 RuntimeClient(
@@ -155,7 +155,7 @@ private final class FederationBench: @unchecked Sendable {
 
     /// A new TLS key for `role`, attested with a simulated token stating `measurement`: its client context.
     private static func admit(
-        role: String, measurement: [UInt8], at certifier: (port: UInt16, root: Certificate, platformKey: ECPrivateKey)
+        role: Role, measurement: [UInt8], at certifier: (port: UInt16, root: Certificate, platformKey: ECPrivateKey)
     ) throws -> TLSContext {
         let key = AdmissionClient.makeTLSKey()
         let summary = try AdmissionClient(configuration: .init(connectTimeout: .seconds(60), readTimeout: .seconds(60))).requestAdmission(

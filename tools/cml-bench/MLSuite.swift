@@ -79,20 +79,20 @@ private struct LoopbackRuntime {
             roles: [:], platforms: [],
             channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")])
         server = try RuntimeServer(
-            host: "127.0.0.1", port: 0, context: try domain.serverContext("runtime"), policy: policy, store: store,
+            host: "127.0.0.1", port: 0, context: try domain.serverContext(.runtime), policy: policy, store: store,
             configuration: .init(epochs: MLSuite.epochs, channel: .init(threadStackSize: 256 << 10)),
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         try server.start()
         let trainer = try Trainer(weights: ModelWeights(seed: 42))
         try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
-        let provider = RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext("provider"))
+        let provider = RuntimeClient(host: "127.0.0.1", port: server.port, context: try domain.clientContext(.provider))
         _ = try provider.putModel(ModelBlob(model: Model(weights: trainer.weights, samples: 10)))
         provider.close()
     }
 
     func device() throws -> RuntimeClient {
         RuntimeClient(
-            host: "127.0.0.1", port: server.port, context: try domain.clientContext("device"),
+            host: "127.0.0.1", port: server.port, context: try domain.clientContext(.device),
             configuration: .init(connectTimeout: .seconds(60)))
     }
 

@@ -3,6 +3,7 @@ import CommandSupport
 import Foundation
 import Logging
 import OpenSSLKit
+import Policy
 import Synchronization
 
 /// Channel connections on loopback, with certificates made for the run (a P-384 root issuing P-256
@@ -59,10 +60,10 @@ private struct LoopbackChannel {
 
     init() throws {
         let domain = try BenchDomain()
-        clientContext = try domain.clientContext("device")
+        clientContext = try domain.clientContext(.device)
         server = try ChannelServer(
-            host: "127.0.0.1", port: 0, context: try domain.serverContext("runtime"),
-            configuration: .init(name: "runtime", allowedPeerRoles: ["device"]),
+            host: "127.0.0.1", port: 0, context: try domain.serverContext(.runtime),
+            configuration: .init(name: "runtime", allowedPeerRoles: [.device]),
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }),
             handler: ChannelServer.answering { _, request in Message(type: "pong", fields: request.fields) })
         try server.start()
@@ -70,7 +71,7 @@ private struct LoopbackChannel {
 
     func connect() throws -> ChannelClient {
         try ChannelClient.connect(
-            host: "127.0.0.1", port: server.port, context: clientContext, expectedRoles: ["runtime"],
+            host: "127.0.0.1", port: server.port, context: clientContext, expectedRoles: [.runtime],
             configuration: .init(connectTimeout: .seconds(60)))
     }
 

@@ -18,7 +18,7 @@ enum TokenJSON {
     }
 
     /// The verdict, then the token's members when it decoded.
-    static func verdict(_ result: VerificationResult) -> JSONValue {
+    static func verdict(_ result: VerificationVerdict) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("verified", .bool(result.isVerified)),
             ("passed", .array(result.passed.map { .string($0.rawValue) })),
@@ -27,7 +27,7 @@ enum TokenJSON {
         if let failure = result.failure {
             members.append(("failure", .object([("step", .string(failure.step.rawValue)), ("reason", .string(failure.reason))])))
         }
-        if let token = result.token { members += Self.token(token) }
+        if let token = result.decodedToken { members += Self.token(token) }
         return .object(members)
     }
 

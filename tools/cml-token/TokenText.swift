@@ -44,22 +44,26 @@ enum TokenText {
     }
 
     /// "verified" and a summary, or "rejected: step: reason".
-    static func verdict(_ result: VerificationResult) -> String {
-        guard let token = result.token, result.isVerified else {
-            return "rejected: \(result.failure?.description ?? "unknown reason")"
+    static func verdict(_ result: VerificationVerdict) -> String {
+        let verified: VerifiedToken
+        switch result {
+        case .verified(let token): verified = token
+        case .rejected(let failure, _, _): return "rejected: \(failure)"
         }
+        let token = verified.token
         var lines = ["verified", field("format", headline(token.format))]
-        let platformKey = result.trustAnchor.map { " with \($0.key.curve) key \(Hex.short($0.key.rawPoint, count: 5))" } ?? ""
+        let anchor = verified.trustAnchor
+        let platformKey = " with \(anchor.key.curve) key \(Hex.short(anchor.key.rawPoint, count: 5))"
         lines.append(field("platform token", "\(token.platform.algorithm), instance \(Hex.short(token.platformClaims.instanceID, count: 8))\(platformKey)"))
         if let realmToken = token.realm, let realm = token.realmClaims {
             let profile = realm.profile?.rawValue ?? "no realm profile"
             lines.append(field("realm token", "\(realmToken.algorithm), \(profile), RAK \(realm.publicKey.encoding) bound by \(shown(realm.publicKeyHashAlgorithm))"))
             lines.append(field("initial measurement", "\(Hex.encode(realm.initialMeasurement)) (\(shown(realm.hashAlgorithm)))"))
         }
-        lines.append(field("passed", result.passed.map(\.rawValue).joined(separator: ", ")))
-        if !result.skipped.isEmpty {
+        lines.append(field("passed", verified.passed.map(\.rawValue).joined(separator: ", ")))
+        if !verified.skipped.isEmpty {
             let why = token.realm == nil ? "a bare platform token has no realm token" : "no --nonce or --challenge given"
-            lines.append(field("not checked", result.skipped.map(\.rawValue).joined(separator: ", ") + " (\(why))"))
+            lines.append(field("not checked", verified.skipped.map(\.rawValue).joined(separator: ", ") + " (\(why))"))
         }
         return lines.joined(separator: "\n")
     }

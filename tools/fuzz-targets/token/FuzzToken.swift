@@ -29,7 +29,7 @@ public func fuzzToken(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         }
         return 0
     }
-    guard result.token != nil, result.failure?.step != .decode else {
+    guard result.decodedToken != nil, result.failure?.step != .decode else {
         fatalError("the token decodes but the verifier said \(String(describing: result.failure))")
     }
     guard (try? PlatformClaims(decoding: token.platformClaims.encoded)) == token.platformClaims else {
