@@ -17,6 +17,9 @@ public struct Errno: RawRepresentable, Error, Sendable, Hashable, CustomStringCo
     /// Interrupted by a signal: the call is retried.
     public static let interrupted = Errno(rawValue: EINTR)
 
+    /// A non-blocking call that would have to wait (`EWOULDBLOCK`, the same number as `EAGAIN` on Linux).
+    public static let wouldBlock = Errno(rawValue: EWOULDBLOCK)
+
     /// strerror's words in lowercase, e.g. "no such file or directory".
     public var description: String { String(cString: strerror(rawValue)).lowercased() }
 }

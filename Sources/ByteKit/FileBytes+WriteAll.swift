@@ -7,11 +7,7 @@ extension FileBytes {
         var written = 0
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { buffer in
-                #if canImport(Glibc)
                 Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                #else
-                Darwin.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                #endif
             }
             if count < 0 {
                 let error = Errno.current

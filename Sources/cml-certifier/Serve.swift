@@ -31,6 +31,9 @@ struct Serve: ParsableCommand {
     var verbose = false
 
     func run() throws {
+        // First of all: a second certifier on this folder must fail before it reads or writes anything.
+        let lock = try StateFolderLock.forCommand(folder: state)
+        defer { withExtendedLifetime(lock) {} }
         let level: Logger.Level = verbose ? .debug : .info
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
         let logger = Logger(label: "certifier")

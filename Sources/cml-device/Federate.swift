@@ -1,4 +1,5 @@
 import ArgumentParser
+import ByteKit
 import Channel
 import CommandSupport
 import Device
@@ -38,6 +39,8 @@ struct Federate: ParsableCommand {
     }
 
     func run() throws {
+        let lock = try StateFolderLock.forCommand(folder: connection.state)
+        defer { withExtendedLifetime(lock) {} }
         let list: [String]
         do {
             list = try TrainingSet.words(inFile: words)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ByteKit
 import CommandSupport
 import Device
 
@@ -33,6 +34,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        let lock = try StateFolderLock.forCommand(folder: connection.state)
+        defer { withExtendedLifetime(lock) {} }
         let device = try connection.device()
         defer { device.runtime.close() }
         do {

@@ -46,6 +46,9 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        // First of all: a second server on this folder must fail before it recovers or rewrites anything.
+        let lock = try StateFolderLock.forCommand(folder: state)
+        defer { withExtendedLifetime(lock) {} }
         let level: Logger.Level = verbose ? .debug : .info
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
         let logger = Logger(label: "runtime")
