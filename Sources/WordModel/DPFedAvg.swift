@@ -59,7 +59,9 @@ public struct DPFedAvg: AggregationRule {
         for index in 0..<count {
             next[index] = Float(Double(input.global.parameters[index]) + (Double(sum[index]) + Double(drawn[index])) * scale)
         }
-        // Noise can carry a coordinate past float32's range (a global model near 3e38); say so, never trap.
+        // With today's bounds (C <= 1e6, noise below 2^63 steps) the result stays below float32's largest
+        // value plus less than half its spacing there, so this cannot fire; it keeps ModelWeights' promise
+        // of finite values if those bounds ever change.
         if let bad = next.firstIndex(where: { !$0.isFinite }) {
             throw .aggregation("\(self): parameter \(bad) of the noisy model is \(next[bad]), expected a finite value")
         }
