@@ -41,7 +41,7 @@ struct AggregationSuite: BenchSuite {
         guard let grid = NoiseGrid(clipNorm: Self.privacy.clipNorm, noiseMultiplier: Self.privacy.noiseMultiplier) else {
             throw CommandFailure("the bench's privacy settings make no noise grid")
         }
-        let seconds = try Measure.medianSecondsPerRepeat(settings) { repeats in
+        let seconds = Measure.medianSecondsPerRepeat(settings) { repeats in
             for _ in 0..<repeats { _ = SecureGaussianNoise().noise(ModelWeights.parameterCount, from: grid.noise) }
         }
         StandardError.line("aggregation: discrete Gaussian noise for \(ModelWeights.parameterCount) parameters: \(String(format: "%.3f", seconds * 1e3)) ms")
