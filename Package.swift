@@ -4,7 +4,7 @@ import PackageDescription
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 
-// Dependencies point one way: C wrappers <- model and attestation <- policy
+// Dependencies point one way: C wrappers <- privacy <- model and attestation <- policy
 // <- channel <- protocol <- roles <- command-line tools.
 // Linux only (Debian 12 tested), so no `platforms:`: the code calls Glibc directly.
 let package = Package(
@@ -42,12 +42,15 @@ let package = Package(
         .target(name: "CBORKit", dependencies: ["CCBOR", "ByteKit"]),
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "ByteKit"]),
 
+        // Differential privacy: exact noise and Poisson sampling from the CSPRNG, and the privacy accountant.
+        .target(name: "Privacy", dependencies: ["OpenSSLKit"]),
+
         // Model and attestation.
-        .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit", "ByteKit"]),
+        .target(name: "WordModel", dependencies: ["BLASKit", "CBORKit", "OpenSSLKit", "ByteKit", "Privacy"]),
         .target(name: "Attestation", dependencies: ["CBORKit", "OpenSSLKit", "ByteKit"]),
 
         // The signed policy: who may take part, in which role.
-        .target(name: "Policy", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"]),
+        .target(name: "Policy", dependencies: ["Attestation", "Privacy", "CBORKit", "OpenSSLKit", "ByteKit"]),
 
         // The transport: framed CBOR messages over TLS 1.3, peer identities from admission certificates,
         // servers and clients, and the error frames the transport sends itself.
@@ -92,12 +95,12 @@ let package = Package(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
         .executableTarget(
-            name: "cml-policy", dependencies: ["Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
+            name: "cml-policy", dependencies: ["Policy", "Privacy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-policy"),
         .executableTarget(
             name: "cml-bench",
             dependencies: [
-                "WordModel", "BLASKit", "Attestation", "Channel", "Protocol", "OpenSSLKit", "Policy", "Certifier", "Admission", "ByteKit",
+                "WordModel", "Privacy", "BLASKit", "Attestation", "Channel", "Protocol", "OpenSSLKit", "Policy", "Certifier", "Admission", "ByteKit",
                 "Runtime", "CommandSupport", argumentParser, logging,
             ],
             path: "tools/cml-bench"),
@@ -110,12 +113,16 @@ let package = Package(
         // CBORKitTests also calls libcbor directly, to pin the 0.8 behaviour that CBORKit works around.
         .testTarget(name: "CBORKitTests", dependencies: ["CBORKit", "ByteKit", "CCBOR"], resources: [.copy("Vectors")]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "ByteKit"], resources: [.copy("Vectors")]),
-        .testTarget(name: "WordModelTests", dependencies: ["WordModel", "BLASKit", "CBORKit"], resources: [.copy("Vectors")]),
+        .testTarget(name: "WordModelTests", dependencies: ["WordModel", "Privacy", "BLASKit", "CBORKit"], resources: [.copy("Vectors")]),
+        .testTarget(
+            name: "PrivacyTests", dependencies: ["Privacy"],
+            // dp_accounting_epsilons.py is run by EndToEndTests to check the accountant against dp-accounting.
+            exclude: ["dp_accounting_epsilons.py"]),
         .testTarget(
             name: "AttestationTests", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit"],
             // pycose_verify.py is run by EndToEndTests on tokens that cml-token makes.
             exclude: ["pycose_verify.py"], resources: [.copy("Vectors")]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Attestation", "OpenSSLKit", "ByteKit"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Privacy", "Attestation", "OpenSSLKit", "ByteKit"]),
         .testTarget(
             name: "CertifierTests",
             dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "ByteKit", logging]),
@@ -124,12 +131,12 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", "Provider", "Device", "Channel", "Protocol", "Policy", "WordModel", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
+            dependencies: ["Runtime", "Provider", "Device", "Channel", "Protocol", "Policy", "Privacy", "WordModel", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Attestation",
+                "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Privacy", "Attestation",
                 "Certifier", "Admission", "Channel", "Protocol", "Policy", "OpenSSLKit", "ByteKit", "TestSupport",
             ]),
     ]

@@ -1,3 +1,5 @@
+public import Privacy
+
 /// How the runtime runs federated rounds; in the signed policy so every party sees the rule it agreed to.
 public struct FederatedSettings: Codable, Hashable, Sendable {
     /// How the runtime combines device models into the global model.
@@ -25,6 +27,8 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
     /// The most samples one update may claim; FedAvg weighs an update by its claim, so without a cap one
     /// device claiming 2^64-1 samples would replace the global model (nil: `defaultMaxSamplesPerUpdate`).
     public var maxSamplesPerUpdate: Int?
+    /// When set, rounds aggregate with user-level DP-FedAvg under these settings (docs/privacy.md).
+    public var privacy: PrivacySettings?
 
     /// The cap on an update's samples when the policy sets none: 100,000, far above what one device
     /// trains on (two samples per five-letter word it typed), so honest updates never meet it.
@@ -42,7 +46,8 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
     /// Settings with these values; `validate()` on the policy checks their ranges.
     public init(
         aggregation: Aggregation = .fedAvg, trimFraction: Double? = nil, clipNorm: Double? = nil,
-        minUpdates: Int, quorum: Int, roundDeadlineSeconds: Double, maxSamplesPerUpdate: Int? = nil
+        minUpdates: Int, quorum: Int, roundDeadlineSeconds: Double, maxSamplesPerUpdate: Int? = nil,
+        privacy: PrivacySettings? = nil
     ) {
         self.aggregation = aggregation
         self.trimFraction = trimFraction
@@ -51,6 +56,7 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
         self.quorum = quorum
         self.roundDeadlineSeconds = roundDeadlineSeconds
         self.maxSamplesPerUpdate = maxSamplesPerUpdate
+        self.privacy = privacy
     }
 
     /// Checks every range, naming the key (`fl.round-deadline-seconds`): the one check of these settings,
@@ -80,6 +86,32 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
             throw PolicyError(
                 path: "fl.max-samples-per-update", "is \(cap); it must be between 1 and \(Self.maximumSamplesPerUpdate)")
         }
+        if let privacy { try Self.validate(privacy, with: self) }
+    }
+
+    /// DP-FedAvg's own checks (`PrivacySettings.validate`, named under `fl.privacy`), and what it cannot
+    /// be combined with.
+    private static func validate(_ privacy: PrivacySettings, with settings: FederatedSettings) throws(PolicyError) {
+        // The noise is calibrated to a sum in which each device moves each released value by at most C/D;
+        // a median or trimmed mean is not such a sum, so its sensitivity is not C/D and the accounted epsilon
+        // would not hold.
+        guard settings.aggregation == .fedAvg else {
+            throw PolicyError(
+                path: "fl.aggregation",
+                "is \(settings.aggregation.rawValue), which cannot be combined with fl.privacy: DP-FedAvg's noise is "
+                    + "calibrated to a clipped sum, which a robust rule is not; use fedavg")
+        }
+        // DP-FedAvg clips to its own clip-norm; a second bound would be redundant or, if smaller, silently
+        // change the mechanism the accountant describes.
+        guard settings.clipNorm == nil else {
+            throw PolicyError(
+                path: "fl.clip-norm", "must not be set with fl.privacy, which clips each update to fl.privacy.clip-norm")
+        }
+        do {
+            try privacy.validate()
+        } catch {
+            throw PolicyError(path: "fl.privacy.\(error.field)", error.reason)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -90,5 +122,6 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
         case quorum
         case roundDeadlineSeconds = "round-deadline-seconds"
         case maxSamplesPerUpdate = "max-samples-per-update"
+        case privacy
     }
 }

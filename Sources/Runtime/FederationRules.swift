@@ -27,6 +27,12 @@ public struct FederationRules: Sendable, CustomStringConvertible {
         } catch {
             throw RuntimeError("the policy's fl settings are invalid: \(error)")
         }
+        // The policy promises devices noise this runtime does not add yet (sampling, the budget and its
+        // sealing come with the runtime's DP work): serving such a policy would break that promise in silence.
+        if settings.privacy != nil {
+            throw RuntimeError(
+                "the policy sets fl.privacy, which this runtime does not enforce yet: it refuses to serve rather than release models without the promised noise")
+        }
         do {
             var rule: any AggregationRule
             switch settings.aggregation {
