@@ -7,6 +7,8 @@ import Policy
 struct RoleCertificateCheck {
     /// The measurement the certificate records.
     let measurement: [UInt8]?
+    /// The SHA-256 of the signed policy the certificate was issued under, if it records one.
+    let policyHash: [UInt8]?
 
     /// Checks `certificate` (at `now`, unless nil: the caller checks validity itself).
     init(certificate: Certificate, role: Role, key: ECPrivateKey, policyCertificate: Certificate, now: Date? = nil) throws(AdmissionError) {
@@ -43,5 +45,6 @@ struct RoleCertificateCheck {
             throw AdmissionError("the admission certificate admits \"\(admission.role)\", not \"\(role)\"")
         }
         measurement = admission.measurement
+        policyHash = admission.policyHash
     }
 }

@@ -24,8 +24,10 @@ public struct RoleCredentials: Sendable {
     /// Loads and checks the credentials of `role` in `stateDirectory` at `now`.
     ///
     /// Errors: not attested yet ("run `cml-<role> attest` first"), the certificate expired ("attest
-    /// again"), names another role, is not for the stored key or not issued by the policy key, or the
-    /// policy's signature does not verify.
+    /// again"), names another role, is not for the stored key or not issued by the policy key, the
+    /// policy file is not the one the certificate was issued under (its SHA-256 differs: the host
+    /// replaced it, even with another policy the domain key signed), or the policy's signature does not
+    /// verify. This is the one check of the policy binding: runtime, provider and device all load here.
     public static func load(stateDirectory: String, role: Role, now: Date = Date()) throws(AdmissionError) -> RoleCredentials {
         let command = "`cml-\(role) attest`"
         func path(_ name: String) -> String { "\(stateDirectory)/\(name)" }
@@ -46,15 +48,40 @@ public struct RoleCredentials: Sendable {
         } catch {
             throw AdmissionError("\(path(RoleStateFiles.admissionCertificate)): \(error.message); attest again (\(command))")
         }
+        let policyPath = path(RoleStateFiles.signedPolicy)
+        let policyBytes: [UInt8]
+        do {
+            policyBytes = try FileBytes.read(policyPath, limit: SignedPolicy.maximumFileSize)
+        } catch {
+            throw AdmissionError("\(error)")
+        }
+        try checkBinding(policyBytes, path: policyPath, certifiedHash: check.policyHash, command: command)
         let policy: SignedPolicy
         do {
-            policy = try SignedPolicy(opening: try FileBytes.read(path(RoleStateFiles.signedPolicy), limit: SignedPolicy.maximumFileSize), policyCertificate: policyCertificate)
+            policy = try SignedPolicy(opening: policyBytes, policyCertificate: policyCertificate)
         } catch {
-            throw AdmissionError("\(path(RoleStateFiles.signedPolicy)): \(error)")
+            throw AdmissionError("\(policyPath): \(error)")
         }
         return RoleCredentials(
             role: role, certificate: certificate, privateKey: privateKey, policyCertificate: policyCertificate, policy: policy.document,
             measurement: check.measurement, secrets: try readSecrets(path(RoleStateFiles.secrets)))
+    }
+
+    /// Throws unless the SHA-256 of `policyBytes` (read from `path`) is the hash the admission certificate
+    /// records: the policy a role enforces is the one it was admitted under.
+    private static func checkBinding(
+        _ policyBytes: [UInt8], path: String, certifiedHash: [UInt8]?, command: String
+    ) throws(AdmissionError) {
+        guard let certifiedHash else {
+            throw AdmissionError(
+                "the admission certificate names no policy hash, so \(path) cannot be checked against it (an older certifier issued it); attest again (\(command))")
+        }
+        let hash = Digest.sha256.hash(policyBytes)
+        guard hash == certifiedHash else {
+            throw AdmissionError(
+                "\(path) has SHA-256 \(Hex.short(hash)), but the admission certificate was issued under \(Hex.short(certifiedHash)): "
+                    + "the policy file was replaced; attest again (\(command))")
+        }
     }
 
     /// The released secret `name`, or nil if the certifier released none by that name.

@@ -21,11 +21,16 @@ public struct AdmissionIssuer: Sendable {
         self.lifetime = lifetime
     }
 
-    /// A certificate for `subjectKey` naming `role`, with `measurement` when an attestation produced one.
-    public func issue(role: Role, measurement: [UInt8]?, subjectKey: ECPublicKey, now: Date = Date()) throws(CertifierError) -> Certificate {
+    /// A certificate for `subjectKey` naming `role`, with `measurement` when an attestation produced one,
+    /// and the SHA-256 of the signed policy and the platform's instance ID when given.
+    public func issue(
+        role: Role, measurement: [UInt8]?, policyHash: [UInt8]? = nil, platformInstance: [UInt8]? = nil, subjectKey: ECPublicKey,
+        now: Date = Date()
+    ) throws(CertifierError) -> Certificate {
         do {
             return try AdmissionCertificate.issue(
-                role: role, measurement: measurement, subjectKey: subjectKey, notBefore: now - Self.clockSkew,
+                role: role, measurement: measurement, policyHash: policyHash, platformInstance: platformInstance,
+                subjectKey: subjectKey, notBefore: now - Self.clockSkew,
                 notAfter: now + lifetime, policyKey: policyKey, policyCertificate: policyCertificate)
         } catch {
             throw CertifierError("cannot issue a certificate for \(role): \(error)")

@@ -26,6 +26,10 @@ public final class CertifierService: Sendable {
     public let nonces: NonceStore
     /// Where decisions go.
     public let auditLog: AuditLog
+    /// The SHA-256 of the signed policy's bytes, which every admission certificate records.
+    public let policyHash: [UInt8]
+    /// The policy's cap on admissions per platform and hour; nil when it sets none.
+    public let rateLimit: AdmissionRateLimit?
     /// The secrets each role receives, by role and name.
     private let secrets: [String: [String: [UInt8]]]
     private let verifier: CCAVerifier
@@ -70,6 +74,8 @@ public final class CertifierService: Sendable {
             lifetime: TimeInterval(document.admissionLifetimeSeconds))
         self.nonces = NonceStore(lifetime: TimeInterval(document.nonceLifetimeSeconds))
         self.auditLog = try AuditLog(path: state.auditLogPath)
+        self.policyHash = Digest.sha256.hash(policy.bytes)
+        self.rateLimit = document.maxAdmissionsPerPlatformPerHour.map { AdmissionRateLimit(limit: $0) }
         self.secrets = secrets
         self.verifier = CCAVerifier(trustAnchors: anchors)
         self.logger = logger
@@ -154,10 +160,20 @@ public final class CertifierService: Sendable {
         guard reasons.isEmpty else {
             throw refuse(&decision, ChannelError(.appraisalFailed, reasons.joined(separator: "; ")), reasons: reasons)
         }
+        let platform = token.platformClaims.instanceID
+        if let rateLimit, let again = rateLimit.reserve(platform: Hex.encode(platform), now: now) {
+            throw refuse(
+                &decision,
+                ChannelError(
+                    .rateLimited,
+                    "platform \(Hex.short(platform)) was admitted \(rateLimit.limit) times in the last hour, the policy's cap "
+                        + "(max-admissions-per-platform-per-hour); it may attest again at \(AuditEntry.timestamp(again))"))
+        }
         let measurement = token.realmClaims?.initialMeasurement
         let certificate: Certificate
         do {
-            certificate = try issuer.issue(role: role, measurement: measurement, subjectKey: key, now: now)
+            certificate = try issuer.issue(
+                role: role, measurement: measurement, policyHash: policyHash, platformInstance: platform, subjectKey: key, now: now)
         } catch {
             throw refuse(&decision, ChannelError(.internal, error.message))
         }

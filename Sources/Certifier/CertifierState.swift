@@ -12,6 +12,7 @@ import Policy
 /// DIR/policy.key        P-384, PKCS#8 PEM, 0600    DIR/policy.crt      self-signed CA, the domain root
 /// DIR/certifier.key     P-256, PKCS#8 PEM, 0600    DIR/certifier.crt   CN certifier, issued by the policy key
 /// DIR/platform/         the simulated platform (see SimulatedPlatformFiles), for `--platform`
+/// DIR/platform-2/ ...   platforms 2 to N of `init --platforms N`, each its own key and instance ID
 /// DIR/secrets/ROLE/NAME 32 random bytes, 0600      DIR/audit.jsonl     one JSON line per decision
 /// ```
 public struct CertifierState: Sendable {
@@ -57,16 +58,28 @@ public struct CertifierState: Sendable {
 
     /// The path of a file in the directory.
     public func path(_ name: String) -> String { "\(directory)/\(name)" }
-    /// The simulated platform folder, for `--platform`.
+    /// The simulated platform folder, for `--platform`: platform 1's.
     public var platformDirectory: String { path(Files.platform) }
+    /// The most simulated platforms `initialize` makes.
+    public static let maximumPlatforms = 1000
+
+    /// The folder of simulated platform `number` (from 1): `platform/` for the first, so that a domain
+    /// of one platform looks as it always did, then `platform-2/`, `platform-3/` ...
+    public func platformDirectory(_ number: Int) -> String {
+        number == 1 ? platformDirectory : path("\(Files.platform)-\(number)")
+    }
     /// The audit log's path.
     public var auditLogPath: String { path(Files.auditLog) }
 
     /// Makes a new domain in `directory`: policy key and certificate, TLS key and certificate,
-    /// simulated platform, and `secrets`. Refuses to replace an existing state unless `force`.
+    /// `platforms` simulated platforms (1 to `maximumPlatforms`), and `secrets`. Refuses to replace an
+    /// existing state unless `force`.
     public static func initialize(
-        directory: String, secrets: [SecretID] = SecretID.defaults, force: Bool = false, now: Date = Date()
+        directory: String, secrets: [SecretID] = SecretID.defaults, force: Bool = false, platforms: Int = 1, now: Date = Date()
     ) throws(CertifierError) -> CertifierState {
+        guard (1...maximumPlatforms).contains(platforms) else {
+            throw CertifierError("\(platforms) platforms: a domain has 1 to \(maximumPlatforms) simulated platforms")
+        }
         let existing = "\(directory)/\(Files.policyKey)"
         if FileBytes.exists(existing) && !force {
             throw CertifierError(
@@ -92,14 +105,23 @@ public struct CertifierState: Sendable {
         try write {
             try FileBytes.makeDirectory(directory, mode: 0o700)
             // The old secrets belong to the old domain.
-            if force { try? FileManager.default.removeItem(atPath: state.path(Files.secrets)) }
+            if force {
+                try? FileManager.default.removeItem(atPath: state.path(Files.secrets))
+                // So are the old platforms beyond the first (the first is replaced below).
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                for name in names where name.hasPrefix("\(Files.platform)-") {
+                    try? FileManager.default.removeItem(atPath: state.path(name))
+                }
+            }
             try FileBytes.writeAtomically(text: policyKey.pkcs8PEM, to: state.path(Files.policyKey), mode: 0o600)
             try FileBytes.writeAtomically(text: policyCertificate.pem, to: state.path(Files.policyCertificate))
             try FileBytes.writeAtomically(text: tlsKey.pkcs8PEM, to: state.path(Files.tlsKey), mode: 0o600)
             try FileBytes.writeAtomically(text: tlsCertificate.pem, to: state.path(Files.tlsCertificate))
         }
         do {
-            try SimulatedPlatformFiles.write(ECPrivateKey(generating: .p384), to: state.platformDirectory)
+            for number in 1...platforms {
+                try SimulatedPlatformFiles.write(ECPrivateKey(generating: .p384), to: state.platformDirectory(number))
+            }
         } catch {
             throw CertifierError(error.message)
         }

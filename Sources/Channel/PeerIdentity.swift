@@ -11,6 +11,8 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
     public var role: Role { admission.role }
     /// The realm initial measurement the certifier admitted; nil for a certificate that records none.
     public var measurement: [UInt8]? { admission.measurement }
+    /// The instance ID of the platform that attested the peer; nil for a certificate that records none.
+    public var platformInstance: [UInt8]? { admission.platformInstance }
     /// The certificate's serial number (big-endian magnitude).
     public var serialNumber: [UInt8] { admission.serial }
     /// When the certificate expires.

@@ -30,6 +30,38 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
     /// When set, rounds aggregate with user-level DP-FedAvg under these settings (docs/privacy.md).
     public var privacy: PrivacySettings?
 
+    // One party, one voice (docs/fl.md): what "one update per round" counts.
+
+    /// Whose updates count once per round.
+    public enum UpdateCounting: String, Codable, Sendable, CaseIterable {
+        /// One update per attesting platform (the instance ID in the device certificate): a platform
+        /// that attests as many devices as it likes still gets one voice.
+        case platform
+        /// One update per admission certificate: every admitted device has a voice, so one platform
+        /// attesting many devices has many.
+        case certificate
+
+        /// Reads the value, naming both choices when it is neither.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let value = Self(rawValue: text) else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "is \"\(text)\"; it must be \"platform\" or \"certificate\""))
+            }
+            self = value
+        }
+    }
+
+    /// Whose updates count once per round (nil: `defaultUpdateCounting`).
+    public var oneUpdatePer: UpdateCounting?
+    /// Per platform when the policy says nothing: a host that runs the platform can attest any number of
+    /// devices, and per certificate each of them is a voice (Sybil devices outvote a median). The cost:
+    /// two honest devices on one platform get one voice between them.
+    public static let defaultUpdateCounting = UpdateCounting.platform
+    /// The counting that applies: `oneUpdatePer`, or the default.
+    public var updateCounting: UpdateCounting { oneUpdatePer ?? Self.defaultUpdateCounting }
+
     /// The cap on an update's samples when the policy sets none: 100,000, far above what one device
     /// trains on (two samples per five-letter word it typed), so honest updates never meet it.
     public static let defaultMaxSamplesPerUpdate = 100_000
@@ -47,7 +79,7 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
     public init(
         aggregation: Aggregation = .fedAvg, trimFraction: Double? = nil, clipNorm: Double? = nil,
         minUpdates: Int, quorum: Int, roundDeadlineSeconds: Double, maxSamplesPerUpdate: Int? = nil,
-        privacy: PrivacySettings? = nil
+        privacy: PrivacySettings? = nil, oneUpdatePer: UpdateCounting? = nil
     ) {
         self.aggregation = aggregation
         self.trimFraction = trimFraction
@@ -57,11 +89,13 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
         self.roundDeadlineSeconds = roundDeadlineSeconds
         self.maxSamplesPerUpdate = maxSamplesPerUpdate
         self.privacy = privacy
+        self.oneUpdatePer = oneUpdatePer
     }
 
     /// Checks every range, naming the key (`fl.round-deadline-seconds`): the one check of these settings,
     /// which the signer, the certifier and the runtime all run.
     public func validate() throws(PolicyError) {
+        // `one-update-per` needs no check here: only its two values decode (`UpdateCounting`).
         guard (1...Self.maximumMinUpdates).contains(minUpdates) else {
             throw PolicyError(path: "fl.min-updates", "is \(minUpdates); it must be between 1 and \(Self.maximumMinUpdates)")
         }
@@ -123,5 +157,6 @@ public struct FederatedSettings: Codable, Hashable, Sendable {
         case roundDeadlineSeconds = "round-deadline-seconds"
         case maxSamplesPerUpdate = "max-samples-per-update"
         case privacy
+        case oneUpdatePer = "one-update-per"
     }
 }

@@ -28,12 +28,15 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     public var nonceLifetimeSeconds: Int
     /// Federated learning settings, for a domain that runs FL.
     public var federated: FederatedSettings?
+    /// The most admissions the certifier makes for one platform instance in any hour; nil: no cap.
+    public var maxAdmissionsPerPlatformPerHour: Int?
 
     /// A policy of the current format and version with these parts; call `validate()` before using it.
     public init(
         name: String? = nil, roles: [String: RolePolicy], platforms: [TrustedPlatform],
         platformReference: PlatformReference? = nil, channels: [ChannelRule],
-        admissionLifetimeSeconds: Int = 3600, nonceLifetimeSeconds: Int = 60, federated: FederatedSettings? = nil
+        admissionLifetimeSeconds: Int = 3600, nonceLifetimeSeconds: Int = 60, federated: FederatedSettings? = nil,
+        maxAdmissionsPerPlatformPerHour: Int? = nil
     ) {
         self.format = Self.formatName
         self.version = Self.currentVersion
@@ -45,6 +48,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         self.admissionLifetimeSeconds = admissionLifetimeSeconds
         self.nonceLifetimeSeconds = nonceLifetimeSeconds
         self.federated = federated
+        self.maxAdmissionsPerPlatformPerHour = maxAdmissionsPerPlatformPerHour
     }
 
     enum CodingKeys: String, CodingKey {
@@ -54,6 +58,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         case admissionLifetimeSeconds = "admission-lifetime-seconds"
         case nonceLifetimeSeconds = "nonce-lifetime-seconds"
         case federated = "fl"
+        case maxAdmissionsPerPlatformPerHour = "max-admissions-per-platform-per-hour"
     }
 
     /// Reads the JSON form; the two lifetimes default to 3600 and 60 seconds when absent.
@@ -69,6 +74,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         admissionLifetimeSeconds = try container.decodeIfPresent(Int.self, forKey: .admissionLifetimeSeconds) ?? 3600
         nonceLifetimeSeconds = try container.decodeIfPresent(Int.self, forKey: .nonceLifetimeSeconds) ?? 60
         federated = try container.decodeIfPresent(FederatedSettings.self, forKey: .federated)
+        maxAdmissionsPerPlatformPerHour = try container.decodeIfPresent(Int.self, forKey: .maxAdmissionsPerPlatformPerHour)
     }
 
     /// Reads and checks a policy from its JSON bytes; errors name the key that is wrong, or repeated.

@@ -59,6 +59,33 @@ public struct PolicyTemplate: Sendable {
     /// Errors: an unknown placeholder, one left unfilled, a measurement for a role the template does
     /// not name; each names the placeholder and its line.
     public func fill(measurements: [String: [UInt8]], platformKey: ECPublicKey) throws(PolicyError) -> [UInt8] {
+        try fill(measurements: measurements, platformKeys: [platformKey])
+    }
+
+    /// The policy JSON filled as `fill(measurements:platformKey:)` does with the first of `platformKeys`;
+    /// each further key is trusted too, by a copy of the platform entry the first key filled (same
+    /// description), and the result is the policy's canonical JSON. At least one key is required.
+    public func fill(measurements: [String: [UInt8]], platformKeys: [ECPublicKey]) throws(PolicyError) -> [UInt8] {
+        guard let first = platformKeys.first else { throw PolicyError("no platform key was given") }
+        let json = try fill(measurements: measurements, firstPlatformKey: first)
+        guard platformKeys.count > 1 else { return json }
+        var document = try PolicyDocument(json: json)
+        let firstInstance = PlatformClaims.instanceID(for: first)
+        guard let template = document.platforms.first(where: { $0.instanceID.bytes == firstInstance }) else {
+            throw PolicyError(
+                path: "platforms", "has no entry filled from ${platform:instance-id}, so the template cannot trust \(platformKeys.count) platform keys")
+        }
+        for key in platformKeys.dropFirst() {
+            var entry = template
+            entry.instanceID = HexBytes(PlatformClaims.instanceID(for: key))
+            entry.publicKey = key.pem
+            document.platforms.append(entry)
+        }
+        try document.validate()
+        return document.jsonBytes()
+    }
+
+    private func fill(measurements: [String: [UInt8]], firstPlatformKey platformKey: ECPublicKey) throws(PolicyError) -> [UInt8] {
         for role in measurements.keys.sorted() where !measuredRoles.contains(role) {
             let named = measuredRoles.isEmpty ? "none" : measuredRoles.joined(separator: ", ")
             throw PolicyError("a measurement was given for role \"\(role)\", which the template does not name (it names: \(named))")

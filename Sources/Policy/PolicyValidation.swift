@@ -3,6 +3,9 @@ extension PolicyDocument {
     public static let maximumAdmissionLifetimeSeconds = 30 * 24 * 3600
     /// The longest nonce lifetime a policy may ask for: one hour.
     public static let maximumNonceLifetimeSeconds = 3600
+    /// The highest cap on admissions per platform and hour: the certifier remembers each admission of
+    /// the last hour, so the cap bounds that memory per platform.
+    public static let maximumAdmissionsPerPlatformPerHour = 100_000
 
     /// Checks what JSON types alone cannot: known format, sizes, references between parts, sane ranges,
     /// secret names. It is the one check of a policy: `cml-policy generate` and
@@ -47,6 +50,11 @@ extension PolicyDocument {
         for (index, range) in (platformReference?.lifecycles ?? []).enumerated() where range.min > range.max {
             throw PolicyError(
                 path: "platform-reference.lifecycles[\(index)]", "min \(range.min) is above max \(range.max): the range holds no state")
+        }
+        if let cap = maxAdmissionsPerPlatformPerHour, !(1...Self.maximumAdmissionsPerPlatformPerHour).contains(cap) {
+            throw PolicyError(
+                path: "max-admissions-per-platform-per-hour",
+                "is \(cap); it must be between 1 and \(Self.maximumAdmissionsPerPlatformPerHour), or absent for no cap")
         }
         if let federated { try federated.validate() }
     }

@@ -13,12 +13,14 @@ extension ErrorCode {
     public static let evidenceRejected = ErrorCode(rawValue: "evidence-rejected")
     /// Certifier: the token verified but the policy does not admit it; the message gives every reason.
     public static let appraisalFailed = ErrorCode(rawValue: "appraisal-failed")
+    /// Certifier: the attesting platform reached the policy's cap on admissions per hour.
+    public static let rateLimited = ErrorCode(rawValue: "rate-limited")
     /// Runtime: no model has been uploaded yet.
     public static let noModel = ErrorCode(rawValue: "no-model")
     /// Runtime: a model blob failed validation; the message names the field.
     public static let invalidModel = ErrorCode(rawValue: "invalid-model")
     /// Runtime, FL: an update for another round.
     public static let wrongRound = ErrorCode(rawValue: "wrong-round")
-    /// Runtime, FL: a second update from the same certificate.
+    /// Runtime, FL: a second update in a round from the same platform or certificate (`fl.one-update-per`).
     public static let duplicateUpdate = ErrorCode(rawValue: "duplicate-update")
 }

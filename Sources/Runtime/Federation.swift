@@ -103,13 +103,15 @@ public final class Federation: Sendable {
         return stored
     }
 
-    /// Stores `update` from the device whose certificate has serial `serial`, sealed, and counts it in
-    /// its round; returns the acknowledgement to send. Refusals: `bad-request` (no samples, or more than
-    /// the policy's cap), `invalid-model` (wrong shape, non-finite values), `no-model`, `wrong-round`,
-    /// `duplicate-update`.
+    /// Stores `update` from the device whose certificate has serial `serial` and names the platform
+    /// instance `platform`, sealed, and counts it in its round (once per platform or per certificate, as
+    /// the policy's `fl.one-update-per` says); returns the acknowledgement to send. Refusals:
+    /// `bad-request` (no samples, or more than the policy's cap), `not-authorized` (per-platform counting
+    /// and a certificate naming no platform), `invalid-model` (wrong shape, non-finite values),
+    /// `no-model`, `wrong-round`, `duplicate-update`.
     ///
     /// It does not close the round: call `closeIfDue()` once the acknowledgement is sent.
-    public func update(_ update: UpdateRequest, from serial: String) throws(ChannelError) -> UpdateAck {
+    public func update(_ update: UpdateRequest, from serial: String, platform: [UInt8]? = nil) throws(ChannelError) -> UpdateAck {
         guard update.samples >= 1 else {
             throw ChannelError(.badRequest, "\"samples\" is 0: an update must say how many samples (at least 1) it was trained on")
         }
@@ -121,9 +123,16 @@ public final class Federation: Sendable {
         guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
             throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
         }
+        if rules.oneUpdatePer == .platform, platform == nil {
+            throw ChannelError(
+                .notAuthorized,
+                "the device certificate (serial \(serial.prefix(8))...) names no platform instance, and the policy counts one update "
+                    + "per platform (fl.one-update-per); attest again with this domain's certifier")
+        }
+        let platformHex = platform.map { Hex.encode($0) }
         let stored = try ModelBlob(received: update.model)
         let reservation = try state.withLock { (live) throws(ChannelError) in
-            try live.rounds.reserve(round: update.round, serial: serial, id: stored.id)
+            try live.rounds.reserve(round: update.round, serial: serial, platform: platformHex, id: stored.id)
         }
         let ack = UpdateAck(round: update.round, id: stored.id)
         let device = String(serial.prefix(8))
@@ -131,11 +140,11 @@ public final class Federation: Sendable {
             logger.info("update \(stored.shortID) from device \(device) for round \(update.round) was stored before; acknowledged again")
             return ack
         }
-        let accepted = AcceptedUpdate(serial: serial, blob: stored, samples: update.samples)
+        let accepted = AcceptedUpdate(serial: serial, platform: platformHex, blob: stored, samples: update.samples)
         do {
             try files.writeUpdate(accepted, round: update.round)
         } catch {
-            state.withLock { $0.rounds.release(serial) }
+            state.withLock { $0.rounds.release(serial, platform: platformHex) }
             logger.error("could not store update \(stored.shortID) from device \(device): \(error.message)")
             throw ChannelError(.internal, "the runtime could not store the update: \(error.message)")
         }

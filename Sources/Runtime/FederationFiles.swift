@@ -6,7 +6,8 @@ import WordModel
 ///
 /// ```
 /// DIR/sealed/federation.sealed                 {"round", "opened" (Unix ms), "model": blob}
-/// DIR/sealed/update-<round>-<serial>.sealed    {"round", "serial", "samples", "model": blob}
+/// DIR/sealed/update-<round>-<serial>.sealed    {"round", "serial", "platform" (hex, when the device
+///                                               certificate names one), "samples", "model": blob}
 /// ```
 ///
 /// Each is a `SealedStore` file, so the purpose (the file name) is authenticated with its contents: an
@@ -50,12 +51,14 @@ struct FederationFiles: Sendable {
 
     /// Seals an update of `round`.
     func writeUpdate(_ update: AcceptedUpdate, round: UInt64) throws(RuntimeError) {
-        let record = SealedRecord(
+        var record = SealedRecord(
             kind: Self.updateKind,
             fields: [
                 "round": .unsigned(round), "serial": .text(update.serial), "samples": .unsigned(update.samples),
                 "model": .bytes(update.blob.bytes),
             ])
+        // The platform, so that a restart counts the round's updates per platform as before it.
+        if let platform = update.platform { record.set("platform", .text(platform)) }
         try sealed.write(record.bytes, purpose: Self.updatePurpose(round: round, serial: update.serial))
     }
 
@@ -106,7 +109,9 @@ struct FederationFiles: Sendable {
         guard try record.unsigned("round") == round, Self.updatePurpose(round: round, serial: serial) == purpose else {
             throw record.corrupt("its round and serial are not the ones its name says")
         }
-        return AcceptedUpdate(serial: serial, blob: try record.model("model"), samples: try record.unsigned("samples"))
+        return AcceptedUpdate(
+            serial: serial, platform: try record.optionalText("platform"), blob: try record.model("model"),
+            samples: try record.unsigned("samples"))
     }
 
     private func read(purpose: String, kind: String) throws(RuntimeError) -> SealedRecord? {

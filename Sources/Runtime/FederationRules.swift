@@ -16,6 +16,8 @@ public struct FederationRules: Sendable, CustomStringConvertible {
     public let deadline: Duration
     /// The most samples one update may claim (`fl.max-samples-per-update`, or its default).
     public let maxSamplesPerUpdate: UInt64
+    /// Whose updates count once per round: each platform's, or each certificate's (`fl.one-update-per`).
+    public let oneUpdatePer: FederatedSettings.UpdateCounting
 
     /// The rules of `settings`: fedavg -> FedAvg, median -> CoordinateMedian, trimmed-mean ->
     /// TrimmedMean(β); `clip-norm` wraps the rule in NormClipping. Throws naming a setting out of range.
@@ -60,6 +62,7 @@ public struct FederationRules: Sendable, CustomStringConvertible {
         // validate() bounds it to 30 days, so the milliseconds fit an Int64.
         deadline = .milliseconds(Int64((settings.roundDeadlineSeconds * 1000).rounded()))
         maxSamplesPerUpdate = UInt64(settings.samplesPerUpdateCap)
+        oneUpdatePer = settings.updateCounting
     }
 
     /// The rules of `policy`'s `fl` settings; throws if it has none.
@@ -75,6 +78,6 @@ public struct FederationRules: Sendable, CustomStringConvertible {
         let seconds = deadline.inSeconds
         let shown = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
         return "\(rule); a round closes at \(minUpdates) update\(minUpdates == 1 ? "" : "s"), "
-            + "or at its \(shown) s deadline with at least \(quorum)"
+            + "or at its \(shown) s deadline with at least \(quorum); one update per \(oneUpdatePer.rawValue)"
     }
 }

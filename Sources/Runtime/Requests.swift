@@ -46,7 +46,7 @@ struct Requests: Sendable {
             let train = try request.decode(as: TrainRequest.self)
             return try queue.train(words: train.words, device: RuntimeServer.shortSerial(peer)).frame
         case (UpdateRequest.type, let federation?):
-            return try federation.update(request.decode(as: UpdateRequest.self), from: Hex.encode(peer.serialNumber)).frame
+            return try federation.update(request.decode(as: UpdateRequest.self), from: Hex.encode(peer.serialNumber), platform: peer.platformInstance).frame
         case (AwaitGlobalRequest.type, let federation?):
             let wait = try request.decode(as: AwaitGlobalRequest.self)
             return try federation.awaitGlobal(round: wait.round) { connection.hasPendingInput }.frame

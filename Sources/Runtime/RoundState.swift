@@ -4,19 +4,22 @@ public import Foundation
 public import Protocol
 public import WordModel
 
-/// An update counted in a round: whose it is (the device certificate's serial), its model blob and its
-/// sample count.
+/// An update counted in a round: whose it is (the device certificate's serial and its platform), its
+/// model blob and its sample count.
 public struct AcceptedUpdate: Sendable, Equatable {
     /// The serial number (hex) of the device certificate that sent it.
     public let serial: String
+    /// The instance ID (hex) of the platform the device certificate names; nil if it names none.
+    public let platform: String?
     /// Its model blob (id and weights with it).
     public let blob: ModelBlob
     /// The samples it was trained on, as the device said: its weight in FedAvg.
     public let samples: UInt64
 
-    /// An update of device `serial`.
-    public init(serial: String, blob: ModelBlob, samples: UInt64) {
+    /// An update of device `serial` on platform `platform`.
+    public init(serial: String, platform: String? = nil, blob: ModelBlob, samples: UInt64) {
         self.serial = serial
+        self.platform = platform
         self.blob = blob
         self.samples = samples
     }
@@ -26,7 +29,8 @@ public struct AcceptedUpdate: Sendable, Equatable {
 /// transition can be tested on its own. `Federation` drives it under a lock and persists each step.
 ///
 /// Round r is open from the moment its global model is published (round 0: the provider's model) until
-/// it closes. An update is first reserved (one per device certificate and round), then stored by the
+/// it closes. An update is first reserved (one per platform, or per device certificate, and round: the
+/// policy's `fl.one-update-per`), then stored by the
 /// caller, then acknowledged; only acknowledged updates count. A round closes when it has `minUpdates`
 /// acknowledged updates, or, once its deadline has passed, as soon as it has `quorum`. While it closes,
 /// updates for it are refused; publishing the aggregate opens round r + 1 with no updates.
@@ -79,10 +83,11 @@ public struct RoundState: Sendable {
     public private(set) var openedAt: Date
     /// Whether `round` is being aggregated.
     public private(set) var isClosing = false
+    /// The acknowledged updates, by voice (see `voice(serial:platform:)`).
     private var accepted: [String: AcceptedUpdate] = [:]
-    /// Serials whose update is being stored now.
+    /// Voices whose update is being stored now.
     private var pending: Set<String> = []
-    /// The ids of the updates the last closed round counted, by serial: a device whose acknowledgement
+    /// The ids of the updates the last closed round counted, by voice: a device whose acknowledgement
     /// was lost as that round closed (a restart closes a round that its update made due) sends it again.
     private var lastClosed: (round: UInt64, ids: [String: String])?
 
@@ -100,7 +105,23 @@ public struct RoundState: Sendable {
         self.round = round
         self.global = global
         self.openedAt = openedAt
-        for update in updates { accepted[update.serial] = update }
+        // Sorted, so that if two stored updates share a voice (the policy changed its counting), the
+        // same one counts on every restart.
+        for update in updates.sorted(by: { $0.serial < $1.serial }) where accepted[voice(of: update)] == nil {
+            accepted[voice(of: update)] = update
+        }
+    }
+
+    /// Whose turn an update takes: "platform <hex>" when the rules count per platform and the device
+    /// names one, else "certificate <serial>". `Federation` refuses a device that names no platform
+    /// under per-platform counting before it gets here.
+    public func voice(serial: String, platform: String?) -> String {
+        if rules.oneUpdatePer == .platform, let platform { return "platform \(platform)" }
+        return "certificate \(serial)"
+    }
+
+    private func voice(of update: AcceptedUpdate) -> String {
+        voice(serial: update.serial, platform: update.platform)
     }
 
     /// The acknowledged updates of the open round, in no particular order.
@@ -133,12 +154,14 @@ public struct RoundState: Sendable {
         return ModelReply(blob: global, round: round)
     }
 
-    /// Checks an update of `round` with id `id` from device `serial`, and reserves its place: `no-model`,
-    /// `wrong-round` (another round, or this one closing) or `duplicate-update`. An update counted
-    /// already, in the open round or in the last closed one, is acknowledged again.
-    public mutating func reserve(round: UInt64, serial: String, id: String) throws(ChannelError) -> Reservation {
+    /// Checks an update of `round` with id `id` from device `serial` on platform `platform` (hex), and
+    /// reserves its voice's place: `no-model`, `wrong-round` (another round, or this one closing) or
+    /// `duplicate-update`. An update counted already for the same voice, in the open round or in the
+    /// last closed one, is acknowledged again.
+    public mutating func reserve(round: UInt64, serial: String, platform: String? = nil, id: String) throws(ChannelError) -> Reservation {
         guard global != nil else { throw ChannelError.noModelYet }
-        if let lastClosed, lastClosed.round == round, lastClosed.ids[serial] == id {
+        let voice = voice(serial: serial, platform: platform)
+        if let lastClosed, lastClosed.round == round, lastClosed.ids[voice] == id {
             return .alreadyAcknowledged(UpdateAck(round: round, id: id))
         }
         guard round == self.round else {
@@ -147,13 +170,10 @@ public struct RoundState: Sendable {
                 .wrongRound,
                 "an update for round \(round) is refused: that round \(relation); round \(self.round) is open (get-model returns its global model)")
         }
-        if let earlier = accepted[serial] {
+        if let earlier = accepted[voice] {
             // Counted, also while the round closes: the aggregate includes it.
             if earlier.blob.id == id { return .alreadyAcknowledged(UpdateAck(round: round, id: id)) }
-            throw ChannelError(
-                .duplicateUpdate,
-                "this device certificate (serial \(serial.prefix(8))...) already sent update \(earlier.blob.id.prefix(8)) for round \(round); "
-                    + "one update per device and round")
+            throw duplicate(serial: serial, platform: platform, round: round, what: "already sent update \(earlier.blob.id.prefix(8)) for round \(round)")
         }
         guard !isClosing else {
             throw ChannelError(
@@ -161,26 +181,36 @@ public struct RoundState: Sendable {
                 "an update for round \(round) is refused: the round is closing with \(accepted.count) updates; "
                     + "await the global model of round \(round + 1) and train on that")
         }
-        guard pending.insert(serial).inserted else {
-            throw ChannelError(
-                .duplicateUpdate,
-                "this device certificate (serial \(serial.prefix(8))...) has an update for round \(round) being stored; "
-                    + "one update per device and round")
+        guard pending.insert(voice).inserted else {
+            throw duplicate(serial: serial, platform: platform, round: round, what: "has an update for round \(round) being stored")
         }
         return .store
+    }
+
+    /// The `duplicate-update` refusal of the voice of `serial` and `platform`, which `what`.
+    private func duplicate(serial: String, platform: String?, round: UInt64, what: String) -> ChannelError {
+        if rules.oneUpdatePer == .platform, let platform {
+            return ChannelError(
+                .duplicateUpdate,
+                "platform \(platform.prefix(8))... \(what) (this device certificate: serial \(serial.prefix(8))...); "
+                    + "one update per platform and round (fl.one-update-per)")
+        }
+        return ChannelError(
+            .duplicateUpdate, "this device certificate (serial \(serial.prefix(8))...) \(what); one update per device and round")
     }
 
     /// Counts `update`, which was reserved and is now stored, if its round is still open and not closing;
     /// returns whether it counted. An update that did not count must be removed from the disk.
     public mutating func acknowledge(_ update: AcceptedUpdate, round: UInt64) -> Bool {
-        guard pending.remove(update.serial) != nil, round == self.round, !isClosing else { return false }
-        accepted[update.serial] = update
+        let voice = voice(of: update)
+        guard pending.remove(voice) != nil, round == self.round, !isClosing else { return false }
+        accepted[voice] = update
         return true
     }
 
-    /// Gives up the reservation of `serial` (its update could not be stored).
-    public mutating func release(_ serial: String) {
-        pending.remove(serial)
+    /// Gives up the reservation of device `serial` on platform `platform` (its update could not be stored).
+    public mutating func release(_ serial: String, platform: String? = nil) {
+        pending.remove(voice(serial: serial, platform: platform))
     }
 
     /// Why the open round should close at `now`, or nil if it should stay open.

@@ -59,6 +59,16 @@ struct SealedRecord {
         try field(key, "a text string") { $0.text }
     }
 
+    /// A text field that may be absent: nil when it is.
+    func optionalText(_ key: String) throws(RuntimeError) -> String? {
+        fields[text: key] == nil ? nil : try text(key)
+    }
+
+    /// Sets the field `key` of a record being written.
+    mutating func set(_ key: String, _ value: CBORValue) {
+        fields[text: key] = value
+    }
+
     /// A model blob field, decoded.
     func model(_ key: String) throws(RuntimeError) -> ModelBlob {
         let bytes = try field(key, "a byte string") { $0.bytes }

@@ -71,16 +71,64 @@ import Testing
         #expect(expired?.message.hasSuffix("; attest again (`cml-device attest`)") == true)
         let wrongRole = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .runtime) }
         #expect(wrongRole?.message == "\(directory)/admission.crt: the admission certificate admits \"device\", not \"runtime\"; attest again (`cml-runtime attest`)")
-        // A policy changed on disk no longer verifies.
+        // A policy changed on disk is not the one the certificate was issued under.
         var signed = try FileBytes.read("\(directory)/policy.signed", limit: SignedPolicy.maximumFileSize)
         signed[signed.count / 2] ^= 1
         try FileBytes.writeAtomically(signed, to: "\(directory)/policy.signed")
         let tampered = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
-        #expect(tampered?.message.hasPrefix("\(directory)/policy.signed: ") == true)
+        #expect(tampered?.message.hasPrefix("\(directory)/policy.signed has SHA-256 ") == true)
         // A key that is not the certificate's.
         try FileBytes.writeAtomically(text: ECPrivateKey(generating: .p256).pkcs8PEM, to: "\(directory)/tls.key", mode: 0o600)
         let mismatched = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
         #expect(mismatched?.message.contains("is not for this role's TLS key") == true)
+    }
+
+    @Test func theCertificateNamesThePolicyItWasIssuedUnderAndThePlatform() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let (summary, _) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        let admission = try AdmissionCertificate(trusted: summary.certificate)
+        #expect(admission.policyHash == Digest.sha256.hash(summary.policy.bytes))
+        #expect(admission.policyHash == certifier.service.policyHash)
+        #expect(admission.platformInstance == PlatformClaims.instanceID(for: certifier.platformKey.publicKey))
+    }
+
+    @Test func roleCredentialsRefuseAPolicyFileSwappedForAnotherValidlySignedOne() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let (summary, directory) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        // The host signs nothing; it puts back another policy the domain key once signed.
+        var other = summary.policy.document
+        other.name = "another policy of the same domain"
+        let swapped = try SignedPolicy.sign(other, key: certifier.state.policyKey)
+        try FileBytes.writeAtomically(swapped.bytes, to: "\(directory)/policy.signed")
+        let error = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
+        #expect(
+            error?.message
+                == "\(directory)/policy.signed has SHA-256 \(Hex.short(Digest.sha256.hash(swapped.bytes))), but the admission certificate was issued under "
+                + "\(Hex.short(Digest.sha256.hash(summary.policy.bytes))): the policy file was replaced; attest again (`cml-device attest`)")
+        // The policy that came with the admission loads again.
+        try FileBytes.writeAtomically(summary.policy.bytes, to: "\(directory)/policy.signed")
+        #expect(try RoleCredentials.load(stateDirectory: directory, role: .device).policy == summary.policy.document)
+    }
+
+    @Test func admissionsPerPlatformAreCappedPerHourAndTheRefusalIsAudited() throws {
+        let certifier = try TestCertifier { $0.maxAdmissionsPerPlatformPerHour = 2 }
+        defer { certifier.stop() }
+        _ = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        certifier.clock.advance(600)
+        _ = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        let third = #expect(throws: AdmissionError.self) { try certifier.attest(.device, TestCertifier.deviceMeasurement) }
+        #expect(third?.code == "rate-limited")
+        let instance = Hex.short(PlatformClaims.instanceID(for: certifier.platformKey.publicKey))
+        #expect(third?.message.contains("platform \(instance) was admitted 2 times in the last hour, the policy's cap (max-admissions-per-platform-per-hour)") == true)
+        let entries = try certifier.audit()
+        #expect(entries.map(\.decision) == [.admitted, .admitted, .refused])
+        #expect(entries.last?.code == "rate-limited")
+        // An hour after the first admission, the window has room for one more.
+        certifier.clock.advance(3000)
+        _ = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        #expect(throws: AdmissionError.self) { try certifier.attest(.device, TestCertifier.deviceMeasurement) }
     }
 
     @Test func roleCredentialsRefuseACertificateFromAnotherAuthority() throws {

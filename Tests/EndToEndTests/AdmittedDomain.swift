@@ -7,10 +7,10 @@ final class AdmittedDomain {
     let domain: Domain
     let certifier: CertifierProcess
 
-    /// Makes the domain from `policy-templates/<template>.json` (its text changed by `edit`) and starts
-    /// its certifier.
-    init(template: String = "ml", edit: (String) -> String = { $0 }) throws {
-        domain = try Domain(name: template, template: edit)
+    /// Makes the domain from `policy-templates/<template>.json` (its text changed by `edit`) with
+    /// `platforms` simulated platforms, and starts its certifier.
+    init(template: String = "ml", platforms: Int = 1, edit: (String) -> String = { $0 }) throws {
+        domain = try Domain(name: template, platforms: platforms, template: edit)
         certifier = try CertifierProcess(domain)
     }
 

@@ -184,6 +184,28 @@ import Testing
         #expect(show.standardOutput.contains("\"name\": \"confidential-ml, ML mode\""))
     }
 
+    @Test func initMakesSeveralPlatformsThatAGeneratedPolicyTrusts() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-platforms-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let initialized = try Executables.run("cml-certifier", ["init", "--state", "\(folder)/state", "--platforms", "3"])
+        #expect(initialized.status == 0, "\(initialized.standardError)")
+        let directories = ["platform", "platform-2", "platform-3"].map { "\(folder)/state/\($0)" }
+        let instances = try directories.map { try #require(Hex.decode(FileBytes.readText("\($0)/instance-id", limit: .init(bytes: 100, kind: "an instance ID")).trimmingCharacters(in: .whitespacesAndNewlines))) }
+        #expect(Set(instances).count == 3)
+        #expect(initialized.lines.filter { $0.hasPrefix("simulated platform ") } == zip(instances, directories).map { "simulated platform \(Hex.short($0)) in \($1)" })
+
+        let template = Executables.repositoryRoot.appendingPathComponent("policy-templates/fl.json").path
+        let device = try Executables.path("cml-device")
+        var arguments = ["generate", "--template", template, "--out", "\(folder)/fl.json"]
+        for role in ["runtime", "provider", "device"] { arguments += ["--measure", "\(role)=\(device)"] }
+        for directory in directories { arguments += ["--platform-key", "\(directory)/platform.pem"] }
+        let generated = try Executables.run("cml-policy", arguments)
+        #expect(generated.status == 0, "\(generated.standardError)")
+        let policy = try PolicyDocument(json: FileBytes.read("\(folder)/fl.json", limit: SignedPolicy.maximumFileSize))
+        #expect(policy.platforms.map(\.instanceID.bytes) == instances)
+        #expect(try Executables.run("cml-certifier", ["init", "--state", "\(folder)/other", "--platforms", "0"]).status == 64)
+    }
+
     @Test func policyAndInitCommandsExplainMistakes() throws {
         let domain = try Domain()
         let device = try Executables.path("cml-device")

@@ -10,21 +10,25 @@ struct Domain {
     let folder: String
     var state: String { "\(folder)/certifier" }
     var platform: String { "\(state)/platform" }
+    /// The folder of simulated platform `number` (from 1) of `cml-certifier init --platforms N`.
+    func platform(_ number: Int) -> String { number == 1 ? platform : "\(state)/platform-\(number)" }
     var policyCertificate: String { "\(state)/policy.crt" }
     var signedPolicy: String { "\(folder)/policy.signed" }
     var auditLog: String { "\(state)/audit.jsonl" }
 
     /// Makes the domain from `policy-templates/<name>.json`; `template` edits its text first (e.g. a
-    /// shorter nonce lifetime).
-    init(name: String = "ml", template edit: (String) -> String = { $0 }) throws {
+    /// shorter nonce lifetime). With `platforms` above 1 the domain has that many simulated platforms,
+    /// each trusted by the policy.
+    init(name: String = "ml", platforms: Int = 1, template edit: (String) -> String = { $0 }) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-domain-\(UUID().uuidString)").path
         try FileBytes.makeDirectory(folder)
-        let initialized = try Executables.run("cml-certifier", ["init", "--state", "\(folder)/certifier"])
+        let initialized = try Executables.run("cml-certifier", ["init", "--state", "\(folder)/certifier", "--platforms", "\(platforms)"])
         try #require(initialized.status == 0, "\(initialized.standardError)")
         let template = "\(folder)/template.json"
         let shipped = try FileBytes.readText(Executables.repositoryRoot.appendingPathComponent("policy-templates/\(name).json").path, limit: SignedPolicy.maximumFileSize)
         try FileBytes.writeAtomically(text: edit(shipped), to: template)
-        var arguments = ["generate", "--template", template, "--platform-key", "\(folder)/certifier/platform/platform.pem", "--out", "\(folder)/policy.json"]
+        var arguments = ["generate", "--template", template, "--out", "\(folder)/policy.json"]
+        for number in 1...platforms { arguments += ["--platform-key", "\(platform(number))/platform.pem"] }
         for role in ["runtime", "provider", "device"] { arguments += ["--measure", "\(role)=\(try Executables.path("cml-\(role)"))"] }
         let generated = try Executables.run("cml-policy", arguments)
         try #require(generated.status == 0, "\(generated.standardError)")

@@ -1,7 +1,9 @@
 import Admission
+import ByteKit
 import Channel
 import Foundation
 import OpenSSLKit
+import Policy
 import Protocol
 import TestSupport
 import Testing
@@ -10,10 +12,17 @@ import WordModel
 /// FL mode with real processes: certifier, runtime, provider and devices, each attested, on loopback.
 @Suite(.serialized)
 struct FLProcessTests {
-    /// An FL domain (the fl template with `minUpdates`), the runtime serving FL mode, and the provider's
-    /// initial model (seed 42, 5 epochs on data/words-short.txt, as the demo) uploaded.
-    func servingDomain(minUpdates: Int = 2) throws -> (domain: AdmittedDomain, runtime: RunningProcess, port: UInt16, initial: [UInt8]) {
-        let domain = try AdmittedDomain(template: "fl") { $0.replacingOccurrences(of: "\"min-updates\": 2", with: "\"min-updates\": \(minUpdates)") }
+    /// An FL domain (the fl template with `minUpdates`, and `"one-update-per": "certificate"` when
+    /// `perCertificate`: devices admitted in this process all run on platform 1) of `platforms` simulated
+    /// platforms, the runtime serving FL mode, and the provider's initial model (seed 42, 5 epochs on
+    /// data/words-short.txt, as the demo) uploaded.
+    func servingDomain(
+        minUpdates: Int = 2, perCertificate: Bool = false, platforms: Int = 1
+    ) throws -> (domain: AdmittedDomain, runtime: RunningProcess, port: UInt16, initial: [UInt8]) {
+        let domain = try AdmittedDomain(template: "fl", platforms: platforms) {
+            $0.replacingOccurrences(
+                of: "\"min-updates\": 2", with: "\"min-updates\": \(minUpdates)\(perCertificate ? ",\n    \"one-update-per\": \"certificate\"" : "")")
+        }
         for role in ["runtime", "provider"] { try domain.admit(role) }
         let (runtime, port) = try domain.startRuntime(mode: "fl")
         let model = domain.path("initial.cmlm")
@@ -25,10 +34,12 @@ struct FLProcessTests {
     }
 
     @Test func twoDevicesEachCompleteTheOthersWordAfterTheRound() throws {
-        let (domain, runtime, port, initial) = try servingDomain()
+        // Each device on a platform of its own: the policy counts one update per platform.
+        let (domain, runtime, port, initial) = try servingDomain(platforms: 2)
         defer { runtime.stop() }
-        for device in ["device1", "device2"] {
-            try AdmittedDomain.check(try domain.domain.attest("device", certifier: domain.certifier, state: domain.state(device)))
+        for (number, device) in ["device1", "device2"].enumerated() {
+            try AdmittedDomain.check(
+                try domain.domain.attest("device", certifier: domain.certifier, platform: domain.domain.platform(number + 1), state: domain.state(device)))
         }
         try "white\n".write(toFile: domain.path("white.txt"), atomically: true, encoding: .utf8)
         let endpoint = "127.0.0.1:\(port)"
@@ -66,12 +77,35 @@ struct FLProcessTests {
         #expect(scripted.last == "abo -> about")
 
         let log = messages(runtime.standardError)
-        #expect(log.contains("federated rounds under the policy's rule: FedAvg after norm clipping to 20.0; a round closes at 2 updates, or at its 60 s deadline with at least 1"))
+        #expect(log.contains("federated rounds under the policy's rule: FedAvg after norm clipping to 20.0; a round closes at 2 updates, or at its 60 s deadline with at least 1; one update per platform"))
         #expect(log.contains("---- round 0 closes with 2 updates, min-updates reached: aggregating with FedAvg after norm clipping to 20.0 ----"))
     }
 
+    @Test func aRuntimeWhosePolicyFileWasSwappedForAnotherSignedOneRefusesToStart() throws {
+        let domain = try AdmittedDomain(template: "fl")
+        try domain.admit("runtime")
+        let path = domain.state("runtime") + "/policy.signed"
+        let admitted = try FileBytes.read(path, limit: SignedPolicy.maximumFileSize)
+        // The host's swap: the same domain's policy with another aggregation rule, signed by the domain key.
+        let json = try FileBytes.readText(domain.path("policy.json"), limit: SignedPolicy.maximumFileSize)
+        let other = json.replacingOccurrences(of: "\"aggregation\": \"fedavg\"", with: "\"aggregation\": \"median\"")
+        #expect(other != json)
+        try FileBytes.writeAtomically(text: other, to: domain.path("other.json"))
+        try AdmittedDomain.check(
+            try Executables.run(
+                "cml-policy", ["sign", "--key", "\(domain.domain.state)/policy.key", "--in", domain.path("other.json"), "--out", path]))
+        let swapped = try FileBytes.read(path, limit: SignedPolicy.maximumFileSize)
+
+        let refused = try Executables.run("cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--mode", "fl"])
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains(
+            "\(path) has SHA-256 \(Hex.short(Digest.sha256.hash(swapped))), but the admission certificate was issued under "
+                + "\(Hex.short(Digest.sha256.hash(admitted))): the policy file was replaced; attest again (`cml-runtime attest`)"),
+            "\(refused.standardError)")
+    }
+
     @Test func aHundredAttestedDevicesForThreeRoundsGetTheFedAvgOfTheirUpdates() throws {
-        let (domain, runtime, port, initial) = try servingDomain(minUpdates: 100)
+        let (domain, runtime, port, initial) = try servingDomain(minUpdates: 100, perCertificate: true)
         defer { runtime.stop() }
         let contexts = try AttestedDevices.admit(100, in: domain)
         let words = ["about", "white", "there", "their", "which", "words", "water", "where", "other", "world"]
@@ -109,7 +143,7 @@ struct FLProcessTests {
     }
 
     @Test func sigkillMidRoundThenRestartCompletesTheRoundWithEveryAcknowledgedUpdate() throws {
-        let (domain, runtime, port, initial) = try servingDomain(minUpdates: 3)
+        let (domain, runtime, port, initial) = try servingDomain(minUpdates: 3, perCertificate: true)
         let contexts = try AttestedDevices.admit(3, in: domain)
         let updates = try ["about", "white", "there"].map { word in
             let trainer = try Trainer(weights: try ModelBlob.decode(initial).weights)

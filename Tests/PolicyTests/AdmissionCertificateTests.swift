@@ -68,4 +68,42 @@ import Testing
         let candidate = try builder.issued(by: root, issuerKey: policyKey)
         #expect(throws: AdmissionCertificateError(reason)) { try AdmissionCertificate(trusted: candidate) }
     }
+
+    @Test func thePolicyHashAndThePlatformInstanceReadBack() throws {
+        let hash = Digest.sha256.hash(Array("a signed policy".utf8))
+        let instance: [UInt8] = [0x01] + Array(repeating: 0xab, count: 32)
+        let certificate = try AdmissionCertificate.issue(
+            role: .device, measurement: Array(repeating: 0x5e, count: 32), policyHash: hash, platformInstance: instance,
+            subjectKey: ECPrivateKey(generating: .p256).publicKey, notBefore: Date() - 60, notAfter: Date() + 60,
+            policyKey: policyKey, policyCertificate: root)
+        #expect(certificate.isExtensionCritical(oid: AdmissionCertificate.policyHashOID) == false)
+        #expect(certificate.isExtensionCritical(oid: AdmissionCertificate.platformInstanceOID) == false)
+        let admission = try AdmissionCertificate(trusted: certificate)
+        #expect(admission.policyHash == hash)
+        #expect(admission.platformInstance == instance)
+        // Without them (the certifier's own certificate) both read as none.
+        let bare = try AdmissionCertificate.issue(
+            role: .certifier, measurement: nil, subjectKey: ECPrivateKey(generating: .p256).publicKey, notBefore: Date() - 60,
+            notAfter: Date() + 60, policyKey: policyKey, policyCertificate: root)
+        #expect(try AdmissionCertificate(trusted: bare).policyHash == nil)
+        #expect(try AdmissionCertificate(trusted: bare).platformInstance == nil)
+    }
+
+    @Test(arguments: [
+        (AdmissionCertificate.policyHashOID, DEROctetString.encode(Array(repeating: 1, count: 31)),
+         "has a policy hash extension that is not an OCTET STRING of 32 bytes"),
+        (AdmissionCertificate.policyHashOID, [0x05, 0x00], "has a policy hash extension that is not an OCTET STRING of 32 bytes"),
+        (AdmissionCertificate.platformInstanceOID, DEROctetString.encode([]),
+         "has a platform instance extension that is not an OCTET STRING of 1 to 64 bytes"),
+        (AdmissionCertificate.platformInstanceOID, DEROctetString.encode(Array(repeating: 1, count: 65)),
+         "has a platform instance extension that is not an OCTET STRING of 1 to 64 bytes"),
+    ] as [(String, [UInt8], String)])
+    func readingRefusesAPolicyHashOrPlatformInstanceOfTheWrongSize(oid: String, value: [UInt8], reason: String) throws {
+        var builder = CertificateBuilder(
+            subjectCommonName: "device", subjectPublicKey: ECPrivateKey(generating: .p256).publicKey, notAfter: Date() + 60)
+        builder.uriSubjectAlternativeNames = ["cml:role:device"]
+        builder.customExtensions = [.init(oid: oid, value: value)]
+        let candidate = try builder.issued(by: root, issuerKey: policyKey)
+        #expect(throws: AdmissionCertificateError(reason)) { try AdmissionCertificate(trusted: candidate) }
+    }
 }

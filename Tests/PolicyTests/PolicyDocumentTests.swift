@@ -87,6 +87,33 @@ import Testing
         }
     }
 
+    @Test func countsOneUpdatePerPlatformUnlessThePolicySaysPerCertificate() throws {
+        #expect(try PolicyDocument(json: Self.json()).federated?.updateCounting == .platform)
+        let perCertificate = try PolicyDocument(json: Self.json {
+            $0["fl"] = ["aggregation": "median", "min-updates": 2, "quorum": 1, "round-deadline-seconds": 30, "one-update-per": "certificate"]
+        })
+        #expect(perCertificate.federated?.updateCounting == .certificate)
+        #expect(try PolicyDocument(json: perCertificate.jsonBytes()) == perCertificate)
+        #expect(throws: PolicyError(path: "fl.one-update-per", "is \"device\"; it must be \"platform\" or \"certificate\"")) {
+            try PolicyDocument(json: Self.json {
+                $0["fl"] = ["aggregation": "median", "min-updates": 2, "quorum": 1, "round-deadline-seconds": 30, "one-update-per": "device"]
+            })
+        }
+    }
+
+    @Test func capsAdmissionsPerPlatformOnlyWhenAsked() throws {
+        #expect(try PolicyDocument(json: Self.json()).maxAdmissionsPerPlatformPerHour == nil)
+        #expect(try PolicyDocument(json: Self.json { $0["max-admissions-per-platform-per-hour"] = 5 }).maxAdmissionsPerPlatformPerHour == 5)
+        for bad in [0, 100_001] {
+            #expect(
+                throws: PolicyError(
+                    path: "max-admissions-per-platform-per-hour", "is \(bad); it must be between 1 and 100000, or absent for no cap")
+            ) {
+                try PolicyDocument(json: Self.json { $0["max-admissions-per-platform-per-hour"] = bad })
+            }
+        }
+    }
+
     @Test func rejectsBadFederatedSettings() {
         #expect(throws: PolicyError(path: "fl.quorum", "must be between 1 and min-updates (2)")) {
             try PolicyDocument(json: Self.json { $0["fl"] = ["aggregation": "fedavg", "min-updates": 2, "quorum": 3, "round-deadline-seconds": 5] })

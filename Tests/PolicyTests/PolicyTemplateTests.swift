@@ -33,6 +33,18 @@ import Testing
         #expect((policy.federated != nil) == (name == "fl.json"))
     }
 
+    @Test func severalPlatformKeysAreEachTrustedLikeTheFirst() throws {
+        let second = ECPrivateKey(generating: .p384)
+        let json = try template("fl.json").fill(measurements: measurements, platformKeys: [key.publicKey, second.publicKey])
+        let policy = try PolicyDocument(json: json)
+        #expect(policy.platforms.map(\.instanceID.bytes) == [key, second].map { PlatformClaims.instanceID(for: $0.publicKey) })
+        #expect(policy.platforms.map(\.description) == Array(repeating: policy.platforms[0].description, count: 2))
+        #expect(try policy.trustAnchors().map(\.key) == [key.publicKey, second.publicKey])
+        #expect(throws: PolicyError("no platform key was given")) {
+            try template("fl.json").fill(measurements: measurements, platformKeys: [])
+        }
+    }
+
     @Test func anUnfilledMeasurementIsNamed() throws {
         var partial = measurements
         partial["provider"] = nil

@@ -1,3 +1,4 @@
+import ByteKit
 import CBORKit
 import Channel
 import Device
@@ -29,7 +30,7 @@ import WordModel
         let runtime = try federation()
         defer { runtime.cleanUp() }
         #expect(runtime.logs.messages.contains(
-            "federated rounds under the policy's rule: FedAvg; a round closes at 2 updates, or at its 60 s deadline with at least 1"))
+            "federated rounds under the policy's rule: FedAvg; a round closes at 2 updates, or at its 60 s deadline with at least 1; one update per platform"))
         let first = try device(runtime), second = try device(runtime)
         for device in [first, second] {
             let model = try device.download()
@@ -99,7 +100,8 @@ import WordModel
         let noSamples = try refusal(UpdateRequest(round: 0, model: update.blob.bytes, samples: 0))
         #expect(noSamples?.code == .badRequest)
 
-        // One update per device certificate and round; sending the same one again is acknowledged again.
+        // One update per platform (each identity here names its own) and round; sending the same one
+        // again is acknowledged again.
         let same = try runtime.domain.identity(role: .device)
         let client = try runtime.client(identity: same)
         #expect(try client.update(round: 0, model: update.blob, samples: 2) == UpdateAck(round: 0, id: update.blob.id))
@@ -107,7 +109,9 @@ import WordModel
         let other = try device.trainLocally(words: ["white"], epochs: 5)
         let duplicate = try refusal(UpdateRequest(round: 0, model: other.blob.bytes, samples: 2), identity: same)
         #expect(duplicate?.code == .duplicateUpdate)
-        #expect(duplicate?.message.hasSuffix("already sent update \(update.shortID) for round 0; one update per device and round") == true)
+        let platform = try #require(try AdmissionCertificate(trusted: same.certificate).platformInstance)
+        #expect(duplicate?.message.hasPrefix("platform \(Hex.short(platform)) already sent update \(update.shortID) for round 0 (this device certificate: serial ") == true)
+        #expect(duplicate?.message.hasSuffix("; one update per platform and round (fl.one-update-per)") == true)
         #expect(runtime.server.federation?.snapshot.updates.count == 1)
 
         // ML requests are not served in FL mode.

@@ -1,3 +1,4 @@
+import ByteKit
 import Channel
 import Foundation
 import OpenSSLKit
@@ -87,5 +88,46 @@ import WordModel
         #expect(global.blob.model.weights == expected)
         #expect(global.blob.model.samples == 4)
         #expect(runtime.logs.messages.contains("---- round 0 closes with 2 updates at the deadline: aggregating with FedAvg ----"))
+    }
+
+    /// The Sybil attack: a host attests two devices on its one platform and sends a poisoned update
+    /// from each. Counted per platform (the default), the second is refused and the round waits for the
+    /// honest device; counted per certificate, the two Sybils close the round alone.
+    @Test func aSecondUpdateFromOnePlatformIsRefusedAndTheRoundClosesWithTheHonestOne() throws {
+        let honest = try Self.honest("about")
+        var poisoned = honest
+        poisoned.weights = try ModelWeights(parameters: poisoned.weights.parameters.map { $0 * 100 })
+        let sybilPlatform = TestDomain.newPlatformInstance()
+
+        let runtime = try RuntimeFixture(policy: TestDomain.flPolicy(aggregation: .median, minUpdates: 2), configuration: .init(mode: .fl))
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: .provider).putModel(initialModel)
+        let sybils = try (0..<2).map { _ in
+            try runtime.client(identity: runtime.domain.identity(role: .device, platformInstance: sybilPlatform))
+        }
+        _ = try sybils[0].update(round: 0, model: ModelBlob(model: poisoned), samples: 2)
+        var second = poisoned
+        second.weights = try ModelWeights(parameters: second.weights.parameters.map { $0 * 1.01 })
+        let refused = #expect(throws: ChannelError.self) { try sybils[1].update(round: 0, model: ModelBlob(model: second), samples: 2) }
+        #expect(refused?.code == .duplicateUpdate)
+        #expect(refused?.message.hasPrefix("platform \(Hex.encode(sybilPlatform.prefix(4)))... already sent update ") == true)
+        #expect(refused?.message.hasSuffix("one update per platform and round (fl.one-update-per)") == true)
+
+        _ = try runtime.client(role: .device).update(round: 0, model: ModelBlob(model: honest), samples: 2)
+        let global = try runtime.client(role: .device).awaitGlobal(round: 1, timeout: .seconds(60))
+        #expect(global.blob.model.weights == (try CoordinateMedian().aggregate([poisoned, honest], global: initialModel.model.weights)))
+        #expect(runtime.logs.messages.contains("---- round 0 closes with 2 updates, min-updates reached: aggregating with coordinate median ----"))
+
+        // The same two Sybils counted per certificate: they close the round without the honest device.
+        let perCertificate = try RuntimeFixture(
+            policy: TestDomain.flPolicy(aggregation: .median, minUpdates: 2, oneUpdatePer: .certificate), configuration: .init(mode: .fl))
+        defer { perCertificate.cleanUp() }
+        _ = try perCertificate.client(role: .provider).putModel(initialModel)
+        for model in [poisoned, second] {
+            let sybil = try perCertificate.client(identity: perCertificate.domain.identity(role: .device, platformInstance: sybilPlatform))
+            _ = try sybil.update(round: 0, model: ModelBlob(model: model), samples: 2)
+        }
+        let captured = try perCertificate.client(role: .device).awaitGlobal(round: 1, timeout: .seconds(60))
+        #expect(captured.blob.model.weights == (try CoordinateMedian().aggregate([poisoned, second], global: initialModel.model.weights)))
     }
 }

@@ -1,3 +1,4 @@
+import ByteKit
 import CBORKit
 import Channel
 import Foundation
@@ -19,10 +20,14 @@ import WordModel
 
         var sealed: SealedStore { get throws { try SealedStore(directory: path, sealingSecret: Array(repeating: 9, count: 32)) } }
 
+        /// A federation on the folder; its devices are named by serial alone unless `oneUpdatePer` is
+        /// `.platform`.
         func start(
-            minUpdates: Int = 3, quorum: Int = 1, deadline: Double = 600, clock: @escaping @Sendable () -> Date = { Date() }
+            minUpdates: Int = 3, quorum: Int = 1, deadline: Double = 600, oneUpdatePer: FederatedSettings.UpdateCounting = .certificate,
+            clock: @escaping @Sendable () -> Date = { Date() }
         ) throws -> Federation {
-            let rules = try FederationRules(FederatedSettings(minUpdates: minUpdates, quorum: quorum, roundDeadlineSeconds: deadline))
+            let rules = try FederationRules(
+                FederatedSettings(minUpdates: minUpdates, quorum: quorum, roundDeadlineSeconds: deadline, oneUpdatePer: oneUpdatePer))
             return try Federation(sealed: sealed, rules: rules, logger: logs.logger(label: "runtime", level: .info), clock: clock)
         }
 
@@ -48,6 +53,29 @@ import WordModel
         return (0..<ModelWeights.parameterCount).map { index in
             Float(models.reduce(0.0) { $0 + Double($1[index]) } / Double(models.count))
         }
+    }
+
+    @Test func aRestartStillCountsOneUpdatePerPlatform() throws {
+        let folder = Folder()
+        let platform: [UInt8] = [0x01] + Array(repeating: 0x0c, count: 32)
+        let before = try folder.start(oneUpdatePer: .platform)
+        _ = try before.setInitial(initialModel.bytes)
+        let sent = try Self.words.prefix(3).map { try Self.update($0, round: 0) }
+        _ = try before.update(sent[0], from: "0a", platform: platform)
+        // A device certificate that names no platform has no voice when updates count per platform.
+        let unnamed = #expect(throws: ChannelError.self) { try before.update(sent[2], from: "0c") }
+        #expect(unnamed?.code == .notAuthorized)
+        before.stop()
+
+        let after = try folder.start(oneUpdatePer: .platform)
+        #expect(after.snapshot.updates.map(\.platform) == [Hex.encode(platform)])
+        // Another certificate of the same platform, after the restart: refused, naming the platform.
+        let refused = #expect(throws: ChannelError.self) { try after.update(sent[1], from: "0b", platform: platform) }
+        #expect(refused?.code == .duplicateUpdate)
+        #expect(refused?.message.hasPrefix("platform 010c0c0c... already sent update \(ModelBlob.id(of: sent[0].model).prefix(8)) for round 0") == true)
+        // The same update again from the same platform is acknowledged again.
+        #expect(try after.update(sent[0], from: "0a", platform: platform) == UpdateAck(round: 0, id: ModelBlob.id(of: sent[0].model)))
+        after.stop()
     }
 
     @Test func acknowledgedUpdatesSurviveARestartAndTheRoundCompletesWithThem() throws {

@@ -43,6 +43,35 @@ import WordModel
         #expect(counted1)
     }
 
+    @Test func oneVoicePerPlatformOrPerCertificateAsTheRulesSay() throws {
+        let platform = "01" + String(repeating: "ee", count: 32)
+        var perPlatform = try open(try FederationRules(
+            FederatedSettings(minUpdates: 3, quorum: 2, roundDeadlineSeconds: 60, oneUpdatePer: .platform)))
+        let first = try perPlatform.reserve(round: 0, serial: "01", platform: platform, id: id("aa"))
+        #expect(first == .store)
+        // Another certificate of the same platform, while the first update is being stored, and after.
+        let storing = perPlatform
+        let whileStoring = #expect(throws: ChannelError.self) { var copy = storing; _ = try copy.reserve(round: 0, serial: "02", platform: platform, id: id("bb")) }
+        #expect(whileStoring?.message == "platform 01eeeeee... has an update for round 0 being stored (this device certificate: serial 02...); one update per platform and round (fl.one-update-per)")
+        let acknowledged = perPlatform.acknowledge(AcceptedUpdate(serial: "01", platform: platform, blob: blob("aa"), samples: 2), round: 0)
+        #expect(acknowledged)
+        let counted = perPlatform
+        let after = #expect(throws: ChannelError.self) { var copy = counted; _ = try copy.reserve(round: 0, serial: "02", platform: platform, id: id("bb")) }
+        #expect(after?.code == .duplicateUpdate)
+        #expect(after?.message == "platform 01eeeeee... already sent update \(id("aa").prefix(8)) for round 0 (this device certificate: serial 02...); one update per platform and round (fl.one-update-per)")
+        // The update the platform sent, sent again, is acknowledged again; another platform has its own voice.
+        let again = try perPlatform.reserve(round: 0, serial: "01", platform: platform, id: id("aa"))
+        #expect(again == .alreadyAcknowledged(UpdateAck(round: 0, id: id("aa"))))
+        let otherPlatform = try perPlatform.reserve(round: 0, serial: "03", platform: "01" + String(repeating: "ff", count: 32), id: id("cc"))
+        #expect(otherPlatform == .store)
+
+        var perCertificate = try open(try FederationRules(
+            FederatedSettings(minUpdates: 3, quorum: 2, roundDeadlineSeconds: 60, oneUpdatePer: .certificate)))
+        let one = try perCertificate.reserve(round: 0, serial: "01", platform: platform, id: id("aa"))
+        let two = try perCertificate.reserve(round: 0, serial: "02", platform: platform, id: id("bb"))
+        #expect(one == .store && two == .store)
+    }
+
     @Test func nothingHappensBeforeTheInitialModel() throws {
         var state = RoundState(rules: try rules())
         let empty = state
@@ -223,7 +252,7 @@ import WordModel
         let clipped = try #require(try rules(.median, clip: 5).rule as? NormClipping)
         #expect(clipped.bound == 5 && clipped.base is CoordinateMedian)
         #expect(try rules(.fedAvg, clip: 2.5).description
-            == "FedAvg after norm clipping to 2.5; a round closes at 2 updates, or at its 60 s deadline with at least 1")
+            == "FedAvg after norm clipping to 2.5; a round closes at 2 updates, or at its 60 s deadline with at least 1; one update per platform")
         #expect(try rules(.trimmedMean, trim: 0.1).rule.description == "trimmed mean (β = 0.1)")
     }
 

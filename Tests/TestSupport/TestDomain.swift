@@ -24,16 +24,22 @@ public struct TestDomain: Sendable {
         ).selfSigned(with: rootKey)
     }
 
-    /// An admission certificate for `role`, as the certifier issues it.
+    /// An admission certificate for `role`, as the certifier issues it; unless told otherwise, each names
+    /// a platform of its own, as if every device ran on its own machine.
     public func identity(
-        role: Role, measurement: [UInt8]? = Array(repeating: 0x5e, count: 32),
+        role: Role, measurement: [UInt8]? = Array(repeating: 0x5e, count: 32), platformInstance: [UInt8]? = Self.newPlatformInstance(),
         notBefore: Date = Date() - 60, notAfter: Date = Date() + 3600
     ) throws -> TLSIdentity {
         let key = ECPrivateKey(generating: .p256)
         let certificate = try AdmissionCertificate.issue(
-            role: role, measurement: measurement, subjectKey: key.publicKey, notBefore: notBefore, notAfter: notAfter,
-            policyKey: rootKey, policyCertificate: root)
+            role: role, measurement: measurement, platformInstance: platformInstance, subjectKey: key.publicKey,
+            notBefore: notBefore, notAfter: notAfter, policyKey: rootKey, policyCertificate: root)
         return TLSIdentity(certificate: certificate, privateKey: key)
+    }
+
+    /// A random CCA platform instance ID: 0x01 and 32 random bytes.
+    public static func newPlatformInstance() -> [UInt8] {
+        [0x01] + SecureRandom.bytes(32)
     }
 
     /// A certificate that names `role` but that its own key signed.
@@ -82,13 +88,14 @@ public struct TestDomain: Sendable {
     /// `quorum`, and aggregate with `aggregation` (FedAvg unless told otherwise).
     public static func flPolicy(
         aggregation: FederatedSettings.Aggregation = .fedAvg, trimFraction: Double? = nil, clipNorm: Double? = nil,
-        minUpdates: Int = 2, quorum: Int = 1, deadlineSeconds: Double = 60, maxSamplesPerUpdate: Int? = nil
+        minUpdates: Int = 2, quorum: Int = 1, deadlineSeconds: Double = 60, maxSamplesPerUpdate: Int? = nil,
+        oneUpdatePer: FederatedSettings.UpdateCounting? = nil
     ) -> PolicyDocument {
         var policy = mlPolicy()
         policy.name = "test, FL mode"
         policy.federated = FederatedSettings(
             aggregation: aggregation, trimFraction: trimFraction, clipNorm: clipNorm, minUpdates: minUpdates, quorum: quorum,
-            roundDeadlineSeconds: deadlineSeconds, maxSamplesPerUpdate: maxSamplesPerUpdate)
+            roundDeadlineSeconds: deadlineSeconds, maxSamplesPerUpdate: maxSamplesPerUpdate, oneUpdatePer: oneUpdatePer)
         return policy
     }
 }

@@ -81,7 +81,7 @@ private final class FederationBench: @unchecked Sendable {
             ],
             platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
             channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")],
-            federated: FederatedSettings(minUpdates: devices, quorum: devices, roundDeadlineSeconds: 3600))
+            federated: FederatedSettings(minUpdates: devices, quorum: devices, roundDeadlineSeconds: 3600, oneUpdatePer: .certificate))
         let service = try CertifierService(
             state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKey).bytes,
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))

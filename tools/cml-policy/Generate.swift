@@ -4,7 +4,7 @@ import ByteKit
 import CommandSupport
 import Policy
 
-/// `cml-policy generate --template T --measure ROLE=PATH... [--rim ROLE=HEX] --platform-key PEM --out policy.json`.
+/// `cml-policy generate --template T --measure ROLE=PATH... [--rim ROLE=HEX] --platform-key PEM... --out policy.json`.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fills a policy template with binaries' measurements and the platform key.",
@@ -12,7 +12,9 @@ struct Generate: ParsableCommand {
             Fills ${measurement:ROLE} with the measurement of the binary given by --measure ROLE=PATH, or with \
             --rim ROLE=HEX for a role that runs in a real CCA realm (its launcher computes the realm initial \
             measurement from the realm image), and ${platform:instance-id} and ${platform:public-key} from the \
-            platform key. The result is checked as a policy before it is written.
+            platform key. Given several --platform-key, the policy trusts each: the platform entry filled from the \
+            first is repeated for the others (e.g. the platform-2/ ... folders of `cml-certifier init --platforms N`). \
+            The result is checked as a policy before it is written.
             """)
 
     @Option(help: ArgumentHelp("The template, e.g. policy-templates/ml.json.", valueName: "T"))
@@ -24,13 +26,16 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("rim"), help: ArgumentHelp("A role and its realm initial measurement; repeatable.", valueName: "ROLE=HEX"))
     var rims: [String] = []
 
-    @Option(name: .customLong("platform-key"), help: ArgumentHelp("The platform public key (e.g. the certifier's platform/platform.pem).", valueName: "PEM"))
-    var platformKey: String
+    @Option(
+        name: .customLong("platform-key"),
+        help: ArgumentHelp("A platform public key (e.g. the certifier's platform/platform.pem); repeatable, at least one.", valueName: "PEM"))
+    var platformKeys: [String] = []
 
     @Option(help: ArgumentHelp("Where to write the policy JSON.", valueName: "FILE"))
     var out: String
 
     func validate() throws {
+        guard !platformKeys.isEmpty else { throw ValidationError("give the platform's public key with --platform-key PEM") }
         var seen: Set<String> = []
         for (option, value) in measures.map({ ("--measure", $0) }) + rims.map({ ("--rim", $0) }) {
             guard let (role, argument) = Self.split(value) else {
@@ -60,11 +65,11 @@ struct Generate: ParsableCommand {
             measurements[role] = bytes
             notes.append("\(role) \(Hex.short(bytes)) (--rim)")
         }
-        let key = try PolicyFiles.publicKey(platformKey)
+        let keys = try platformKeys.map { try PolicyFiles.publicKey($0) }
         let text = String(decoding: try PolicyFiles.read(template, "template"), as: UTF8.self)
         let json: [UInt8]
         do {
-            json = try PolicyTemplate(text: text).fill(measurements: measurements, platformKey: key)
+            json = try PolicyTemplate(text: text).fill(measurements: measurements, platformKeys: keys)
         } catch {
             var message = "template \(template): \(error)"
             if error.reason.contains("no measurement was given") { message += " (give --measure ROLE=PATH or --rim ROLE=HEX)" }
@@ -73,7 +78,7 @@ struct Generate: ParsableCommand {
         try PolicyFiles.write(json, to: out)
         let policy = try PolicyDocument(json: json)
         print("measured \(notes.sorted().joined(separator: ", "))")
-        print("wrote \(out) (\(policy.displayName): \(PolicyFiles.summary(policy)); platform \(Hex.short(PlatformClaims.instanceID(for: key))))")
+        print("wrote \(out) (\(policy.displayName): \(PolicyFiles.summary(policy)); \(keys.count == 1 ? "platform" : "platforms") \(keys.map { Hex.short(PlatformClaims.instanceID(for: $0)) }.joined(separator: ", ")))")
     }
 
     private static func split(_ value: String) -> (String, String)? {
