@@ -75,15 +75,15 @@ public final class ChannelServer: Sendable {
 
         /// Limits with these defaults: 10 s handshake, 10 s to the first request without a certificate,
         /// 60 s for a whole exchange without one, 5 min read, 30 s write, 1 MiB frames, 16 workers of
-        /// 256 KiB stacks, 4,096 connections, 1,024 handshakes, 1,024 per address, 64 per certificate,
-        /// 256 per platform, 64 MiB of partial frames, refusals logged every 10 s.
+        /// 256 KiB stacks, 4,096 connections, 1,024 handshakes, 1,024 per address, 256 per certificate,
+        /// 1,024 per platform, 64 MiB of partial frames, refusals logged every 10 s.
         public init(
             name: String = "server", allowedPeerRoles: Set<Role>? = nil, handshakeTimeout: Duration = .seconds(10),
             readTimeout: Duration = .seconds(300), firstRequestTimeout: Duration = .seconds(10),
             unauthenticatedLifetime: Duration? = .seconds(60), writeTimeout: Duration = .seconds(30),
             lingerTimeout: Duration = .seconds(1), maxFrameSize: Int = FrameCodec.defaultMaxFrameSize,
             threadStackSize: Int = 256 << 10, workerThreads: Int = 16, maxConnections: Int = 4096, maxHandshakes: Int = 1024,
-            maxConnectionsPerAddress: Int = 1024, maxConnectionsPerCertificate: Int = 64, maxConnectionsPerPlatform: Int = 256,
+            maxConnectionsPerAddress: Int = 1024, maxConnectionsPerCertificate: Int = 256, maxConnectionsPerPlatform: Int = 1024,
             platformKey: @escaping @Sendable (PeerIdentity) -> String? = { _ in nil },
             minimumIdleBeforeEviction: Duration = .seconds(1), frameBufferBudget: Int = 64 << 20,
             refusalLogInterval: Duration = .seconds(10)

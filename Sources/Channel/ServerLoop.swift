@@ -63,7 +63,7 @@ final class ServerLoop: @unchecked Sendable {
         counters.withLock { $0.running = true }
         var lastSweep = ContinuousClock.now
         while !counters.withLock({ $0.stopping }) {
-            for event in poll.wait(milliseconds: Int32(Self.tick / .milliseconds(1))) {
+            for event in poll.wait(milliseconds: Self.tickMilliseconds) {
                 switch event.token {
                 case EventPoll.wakeToken: break
                 case Self.listenerToken: acceptReady()
@@ -93,8 +93,10 @@ final class ServerLoop: @unchecked Sendable {
     /// Whether no handler is queued or running.
     var workersIdle: Bool { pool.isIdle }
 
-    /// How often deadlines are checked: how far past its deadline a stage may run.
-    static let tick = Duration.milliseconds(50)
+    /// How often deadlines are checked, in milliseconds: how far past its deadline a stage may run.
+    static let tickMilliseconds: Int32 = 50
+    /// The same, as a duration.
+    static let tick = Duration.milliseconds(tickMilliseconds)
 
     /// Queues `work` for the loop's thread. Safe from any thread.
     func post(_ work: @escaping @Sendable (ServerLoop) -> Void) {
