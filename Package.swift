@@ -33,6 +33,8 @@ let package = Package(
         .systemLibrary(
             name: "CCBOR", path: "CSupport/CCBOR", pkgConfig: "libcbor",
             providers: [.apt(["libcbor-dev"])]),
+        // Linux's epoll (in libc; Swift's Glibc module does not export its header).
+        .systemLibrary(name: "CEpoll", path: "CSupport/CEpoll"),
 
         // Byte helpers that every layer shares (hex text, whole-file reads and writes, dates as people read them).
         .target(name: "ByteKit"),
@@ -54,7 +56,7 @@ let package = Package(
 
         // The transport: framed CBOR messages over TLS 1.3, peer identities from admission certificates,
         // servers and clients, and the error frames the transport sends itself.
-        .target(name: "Channel", dependencies: ["Policy", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Channel", dependencies: ["CEpoll", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
 
         // The application protocol over Channel: the certifier's and the runtime's messages, their error
         // codes, and the runtime's client.
@@ -125,7 +127,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Privacy", "Attestation", "OpenSSLKit", "ByteKit"]),
         .testTarget(
             name: "CertifierTests",
-            dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "ByteKit", logging]),
+            dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),

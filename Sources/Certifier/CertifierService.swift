@@ -83,18 +83,28 @@ public final class CertifierService: Sendable {
     }
 
     /// A server of this certifier on `host:port` (port 0: the OS picks), not yet running; the channel
-    /// layer logs connections to `channelLogger` (by default the certifier's logger).
-    public func makeServer(host: String, port: UInt16, channelLogger: Logger? = nil) throws -> ChannelServer {
+    /// layer logs connections to `channelLogger` (by default the certifier's logger); `configuration` bounds
+    /// its connections (by default `channelConfiguration`).
+    public func makeServer(
+        host: String, port: UInt16, channelLogger: Logger? = nil, configuration: ChannelServer.Configuration = channelConfiguration
+    ) throws -> ChannelServer {
         let context = try TLSContext(
             side: .server, trustedRoot: state.policyCertificate, rootDescription: "this domain's policy key",
             identity: TLSIdentity(certificate: state.tlsCertificate, privateKey: state.tlsKey))
         return try ChannelServer(
             host: host, port: port, context: context,
-            configuration: .init(name: Role.certifier.rawValue, readTimeout: .seconds(60)), logger: channelLogger ?? logger,
+            configuration: configuration, logger: channelLogger ?? logger,
             handler: { [self] _, request, connection in
                 try connection.send(try answer(request, connection: connection.id, peer: connection.peerAddress))
             })
     }
+
+    /// The certifier's clients have no certificate yet, so everything about their connections is
+    /// bounded: a few seconds to the first request, 30 s for the whole exchange (nonce, evidence,
+    /// answer), frames of at most 64 KiB (evidence is a few kilobytes; larger is refused from its header).
+    public static let channelConfiguration = ChannelServer.Configuration(
+        name: Role.certifier.rawValue, readTimeout: .seconds(20), firstRequestTimeout: .seconds(5),
+        unauthenticatedLifetime: .seconds(30), maxFrameSize: 64 << 10)
 
     /// The answer to `request` on connection `connection` from `peer`; refusals are thrown as channel
     /// errors with the protocol's codes (and were recorded in the audit log first).

@@ -1,31 +1,31 @@
-internal import ByteKit
-import Dispatch
 import Foundation
 public import Logging
 public import OpenSSLKit
 public import Policy
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A TLS 1.3 server of framed messages: one thread per connection, peers checked before any request.
+/// A TLS 1.3 server of framed messages: one event-loop thread for every connection, handlers on a
+/// bounded pool of worker threads, peers checked before any request (docs/server.md).
 ///
-/// For each connection it runs the handshake (bounded by `handshakeTimeout`), then, with mutual TLS,
-/// refuses a peer whose certificate is missing, untrusted, names no role, or names a role outside
-/// `allowedPeerRoles`: the peer gets an `error` frame saying why, and no request of its is read.
-/// Otherwise it reads requests until the peer closes and passes each to the handler; a request that
-/// arrives after the peer's certificate expired is refused instead. A handler error becomes an `error`
-/// frame (its code if it is a `ChannelError`, `internal` otherwise), and so does a malformed or
-/// oversized frame; then that connection closes and the server goes on serving others.
+/// For each connection it runs the handshake as the bytes arrive, then, with mutual TLS, refuses a peer
+/// whose certificate is missing, untrusted, names no role, or names a role outside `allowedPeerRoles`:
+/// the peer gets an `error` frame saying why, and no request of its is read. Otherwise it reads
+/// requests one at a time until the peer closes and passes each to the handler on a worker thread; a
+/// request that arrives after the peer's certificate expired is refused instead. A handler error
+/// becomes an `error` frame (its code if it is a `ChannelError`, `internal` otherwise), and so does a
+/// malformed or oversized frame; then that connection closes and the server goes on serving others.
 ///
-/// Slow peers cannot hold a thread for long: a connection whose handshake, or one of whose frames,
-/// takes longer than its timeout in all is shut down (`Socket.deadline`; a peer that sends a byte now
-/// and then never trips the per-read timeouts). A flood of connections cannot use up threads and
-/// memory, nor crowd out admitted peers: at most `maxHandshakes` connections are accepted and not yet
-/// admitted at once (the next ones wait in the listen backlog until one is decided), and at most
-/// `maxConnections` are served in all (one more is closed as soon as it is accepted).
+/// A connection that does nothing costs its TLS state and no thread, and each stage has a deadline: the
+/// handshake, the first request of a peer without a certificate, each whole frame (however the peer
+/// spaces its bytes), the whole exchange of a peer without a certificate, and the idle time between
+/// requests. Floods meet limits: connections in all (the oldest unfinished handshake, then the
+/// connection idle longest, gives way to a new one), in their handshake (the oldest gives way), per
+/// source address before admission, per admitted certificate and per platform, and one budget for the
+/// bytes of partial frames across all connections (the connections holding the most close first).
+/// Refusals are logged once per peer per interval, with a count.
 public final class ChannelServer: Sendable {
     /// Limits and policy for every connection.
     public struct Configuration: Sendable {
@@ -35,54 +35,89 @@ public final class ChannelServer: Sendable {
         public var allowedPeerRoles: Set<Role>?
         /// The most the TLS handshake may take.
         public var handshakeTimeout: Duration
-        /// The most one read may wait, including the wait for a client's next request.
+        /// The most an admitted peer may wait between requests, and the most one whole frame may take.
         public var readTimeout: Duration
-        /// The most one write may wait.
+        /// The most a peer without a certificate may take to send its first request after the handshake.
+        public var firstRequestTimeout: Duration
+        /// The most a connection without a client certificate may last in all (nil: no limit); the
+        /// certifier's clients are unauthenticated by design, so their whole exchange is bounded.
+        public var unauthenticatedLifetime: Duration?
+        /// The most queued output may take to leave.
         public var writeTimeout: Duration
-        /// The largest frame accepted or sent.
+        /// How long a closing connection waits for the peer to close after this side has.
+        public var lingerTimeout: Duration
+        /// The largest frame accepted or sent; a larger one is refused from its header.
         public var maxFrameSize: Int
-        /// Stack size of each connection thread.
+        /// Stack size of each worker thread.
         public var threadStackSize: Int
-        /// The most connections served at once; one more is closed as soon as it is accepted.
+        /// Worker threads that run handlers; more requests wait in a queue.
+        public var workerThreads: Int
+        /// The most connections served at once.
         public var maxConnections: Int
-        /// The most connections in their handshake (accepted, peer not yet admitted or refused) at once;
-        /// the next ones are not accepted until one is decided.
+        /// The most connections in their TLS handshake at once; a new one makes the oldest give way.
         public var maxHandshakes: Int
+        /// The most connections from one source address that are not (yet) admitted with a certificate.
+        public var maxConnectionsPerAddress: Int
+        /// The most connections per admitted certificate (by serial).
+        public var maxConnectionsPerCertificate: Int
+        /// The most connections per platform, for peers that `platformKey` places on one.
+        public var maxConnectionsPerPlatform: Int
+        /// The platform a peer runs on, for the per-platform limit: by default the platform instance its
+        /// admission certificate names (nil for a certificate without one: only the per-certificate limit
+        /// applies then).
+        public var platformKey: @Sendable (PeerIdentity) -> String?
+        /// How long an idle connection must have been idle before a new one may take its place.
+        public var minimumIdleBeforeEviction: Duration
+        /// The most bytes of partial frames held across all connections.
+        public var frameBufferBudget: Int
+        /// How often a refusal of one peer is logged at most.
+        public var refusalLogInterval: Duration
 
-        /// Limits with these defaults: 10 s handshake, 5 min read, 30 s write, 1 MiB frames, 256 KiB stacks,
-        /// 4,096 connections of which 256 in their handshake.
+        /// Limits with these defaults: 10 s handshake, 10 s to the first request without a certificate,
+        /// 60 s for a whole exchange without one, 5 min read, 30 s write, 1 MiB frames, 16 workers of
+        /// 256 KiB stacks, 4,096 connections, 1,024 handshakes, 1,024 per address, 256 per certificate,
+        /// 1,024 per platform, 64 MiB of partial frames, refusals logged every 10 s.
         public init(
             name: String = "server", allowedPeerRoles: Set<Role>? = nil, handshakeTimeout: Duration = .seconds(10),
-            readTimeout: Duration = .seconds(300), writeTimeout: Duration = .seconds(30),
-            maxFrameSize: Int = FrameCodec.defaultMaxFrameSize, threadStackSize: Int = 256 << 10, maxConnections: Int = 4096,
-            maxHandshakes: Int = 256
+            readTimeout: Duration = .seconds(300), firstRequestTimeout: Duration = .seconds(10),
+            unauthenticatedLifetime: Duration? = .seconds(60), writeTimeout: Duration = .seconds(30),
+            lingerTimeout: Duration = .seconds(1), maxFrameSize: Int = FrameCodec.defaultMaxFrameSize,
+            threadStackSize: Int = 256 << 10, workerThreads: Int = 16, maxConnections: Int = 4096, maxHandshakes: Int = 1024,
+            maxConnectionsPerAddress: Int = 1024, maxConnectionsPerCertificate: Int = 256, maxConnectionsPerPlatform: Int = 1024,
+            platformKey: @escaping @Sendable (PeerIdentity) -> String? = { $0.platformKey },
+            minimumIdleBeforeEviction: Duration = .seconds(1), frameBufferBudget: Int = 64 << 20,
+            refusalLogInterval: Duration = .seconds(10)
         ) {
             self.name = name
             self.allowedPeerRoles = allowedPeerRoles
             self.handshakeTimeout = handshakeTimeout
             self.readTimeout = readTimeout
+            self.firstRequestTimeout = firstRequestTimeout
+            self.unauthenticatedLifetime = unauthenticatedLifetime
             self.writeTimeout = writeTimeout
+            self.lingerTimeout = lingerTimeout
             self.maxFrameSize = maxFrameSize
             self.threadStackSize = threadStackSize
+            self.workerThreads = workerThreads
             self.maxConnections = maxConnections
             self.maxHandshakes = maxHandshakes
+            self.maxConnectionsPerAddress = maxConnectionsPerAddress
+            self.maxConnectionsPerCertificate = maxConnectionsPerCertificate
+            self.maxConnectionsPerPlatform = maxConnectionsPerPlatform
+            self.platformKey = platformKey
+            self.minimumIdleBeforeEviction = minimumIdleBeforeEviction
+            self.frameBufferBudget = frameBufferBudget
+            self.refusalLogInterval = refusalLogInterval
         }
     }
 
-    /// Serves one request: `peer` is the verified client (nil without mutual TLS); answer on `connection`.
-    public typealias Handler = @Sendable (_ peer: PeerIdentity?, _ request: Message, _ connection: FramedConnection) throws -> Void
+    /// Serves one request on a worker thread: `peer` is the verified client (nil without mutual TLS);
+    /// answer with `connection.send`, now or (after `connection.answerLater`) from any thread later.
+    public typealias Handler = @Sendable (_ peer: PeerIdentity?, _ request: Message, _ connection: ServedConnection) throws -> Void
 
     /// A handler that answers every request with exactly one message.
     public static func answering(_ answer: @escaping @Sendable (_ peer: PeerIdentity?, _ request: Message) throws -> Message) -> Handler {
         { peer, request, connection in try connection.send(try answer(peer, request)) }
-    }
-
-    private struct State: ~Copyable {
-        var stopping = false
-        var nextID = 0
-        var connections: [Int: Socket] = [:]
-        /// Whether connections are being turned away for the limit (logged once each time it is reached).
-        var atLimit = false
     }
 
     /// The port it listens on (the OS-picked one when asked for port 0).
@@ -92,19 +127,13 @@ public final class ChannelServer: Sendable {
 
     private let listener: TCPListener
     private let context: TLSContext
-    private let configuration: Configuration
     private let logger: Logger
-    private let handler: Handler
-    private let state = Mutex(State())
-    /// True while no accept loop runs (before `run()` and after it returns).
-    private let acceptLoopDone = Mutex(true)
-    /// One permit per connection that may be in its handshake; `stop()` adds one to wake the accept loop.
-    private let handshakeSlots: DispatchSemaphore
+    private let loop: ServerLoop
 
     /// Listens on `host:port` at once (port 0: the OS picks; read `port`). Call `run()` or `start()` to serve.
     ///
-    /// Raises the process's open-file soft limit to its hard limit (see `OpenFileLimit`), so that a
-    /// thousand clients fit.
+    /// Raises the process's open-file soft limit to its hard limit (see `OpenFileLimit`), so that
+    /// thousands of clients fit.
     public init(
         host: String, port: UInt16, context: TLSContext, configuration: Configuration = Configuration(),
         logger: Logger, handler: @escaping Handler
@@ -115,190 +144,41 @@ public final class ChannelServer: Sendable {
         OpenFileLimit.raiseToHardLimit()
         listener = try TCPListener(host: host, port: port)
         self.context = context
-        self.configuration = configuration
         self.logger = logger
-        self.handler = handler
-        handshakeSlots = DispatchSemaphore(value: max(1, configuration.maxHandshakes))
+        loop = try ServerLoop(listener: listener, context: context, configuration: configuration, logger: logger, handler: handler)
     }
 
-    /// How many connections are being served now.
-    public var activeConnections: Int { state.withLock { $0.connections.count } }
+    /// How many connections are open now.
+    public var activeConnections: Int { loop.counters.withLock { $0.connections } }
+
+    /// How many bytes of partial frames the open connections hold now (at most the configured budget).
+    public var heldFrameBytes: Int { loop.counters.withLock { $0.heldBytes } }
 
     /// Serves on the calling thread until `stop()` is called (from another thread or a signal handler's).
     public func run() {
-        acceptLoopDone.withLock { $0 = false }
         logger.info("listening", metadata: ["listen.address": "\(address)", "tls.mutual": "\(context.requestsPeerCertificate)"])
-        while !state.withLock({ $0.stopping }) {
-            // Connections beyond the handshake limit wait in the kernel's listen backlog.
-            handshakeSlots.wait()
-            let socket: Socket
-            do {
-                socket = try listener.accept()
-            } catch {
-                handshakeSlots.signal()
-                if state.withLock({ $0.stopping }) { break }
-                // Out of descriptors or memory: pause rather than spin, then go on serving.
-                logger.error("accept failed", metadata: ["error": "\(error.message)"])
-                usleep(100_000)
-                continue
-            }
-            guard let registration = register(socket) else { break }
-            guard case .admitted(let id) = registration else {
-                handshakeSlots.signal()
-                if case .refusedFirst = registration {
-                    logger.warning(
-                        "connection limit reached: closing new connections at once until one ends",
-                        metadata: ["connections.max": "\(configuration.maxConnections)"])
-                }
-                continue
-            }
-            let started = WorkerThread.start(stackSize: configuration.threadStackSize) { [self] in
-                serve(socket, decided: { handshakeSlots.signal() })
-                // Done with OpenSSL before `stop()` can see this connection gone and let the process exit.
-                OpenSSLThread.finish()
-                unregister(id)
-            }
-            if !started {
-                logger.error("no thread for a new connection; closing it", metadata: ["peer.address": "\(socket.remoteAddress)"])
-                unregister(id)
-                handshakeSlots.signal()
-            }
-        }
-        acceptLoopDone.withLock { $0 = true }
+        loop.run()
+        listener.shutdown()
         logger.info("stopped listening", metadata: ["listen.address": "\(address)"])
     }
 
     /// Serves on a new thread and returns at once.
     public func start() throws(ChannelError) {
+        loop.counters.withLock { $0.running = true }
         guard WorkerThread.start(stackSize: 1 << 20, { [self] in run() }) else {
-            throw ChannelError(kind: .transport, code: .internal, message: "could not start the accept thread")
+            loop.counters.withLock { $0.running = false }
+            throw ChannelError(kind: .transport, code: .internal, message: "could not start the event loop's thread")
         }
     }
 
-    /// Stops accepting, ends every open connection, and waits (at most `timeout`) for their threads.
-    /// Safe from any thread, and more than once.
+    /// Stops accepting, ends every open connection, and waits (at most `timeout`) for the loop and the
+    /// handlers at work. Safe from any thread, and more than once.
     public func stop(timeout: Duration = .seconds(5)) {
-        let open = state.withLock { state in
-            state.stopping = true
-            return Array(state.connections.values)
-        }
+        loop.stop()
         listener.shutdown()
-        handshakeSlots.signal()
-        for socket in open { socket.shutdown() }
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, activeConnections > 0 || !acceptLoopDone.withLock({ $0 }) {
-            usleep(5_000)
-        }
-    }
-
-    private enum Registration {
-        /// Serve it under this id.
-        case admitted(Int)
-        /// Over the limit: close it; the first one since the limit was reached.
-        case refusedFirst
-        /// Over the limit: close it.
-        case refused
-    }
-
-    /// Registers a new connection; nil once the server is stopping.
-    private func register(_ socket: Socket) -> Registration? {
-        state.withLock { state in
-            guard !state.stopping else { return nil }
-            guard state.connections.count < configuration.maxConnections else {
-                defer { state.atLimit = true }
-                return state.atLimit ? .refused : .refusedFirst
-            }
-            state.atLimit = false
-            state.nextID += 1
-            state.connections[state.nextID] = socket
-            return .admitted(state.nextID)
-        }
-    }
-
-    private func unregister(_ id: Int) {
-        _ = state.withLock { $0.connections.removeValue(forKey: id) }
-    }
-
-    /// One connection, start to end, on its own thread; `decided` runs once its peer is admitted or
-    /// refused (or its handshake failed).
-    private func serve(_ socket: Socket, decided: () -> Void) {
-        var logger = self.logger
-        logger[metadataKey: "peer.address"] = "\(socket.remoteAddress)"
-        var undecided = true
-        defer { if undecided { decided() } }
-        let connection: FramedConnection
-        do {
-            connection = try FramedConnection.handshake(
-                over: socket, context: context, peer: socket.remoteAddress,
-                handshakeTimeout: configuration.handshakeTimeout, readTimeout: configuration.readTimeout,
-                writeTimeout: configuration.writeTimeout, maxFrameSize: configuration.maxFrameSize)
-        } catch {
-            logger.info("TLS handshake failed", metadata: ["error": "\(error.message)"])
-            return
-        }
-        defer { connection.close() }
-        let peer: PeerIdentity?
-        do {
-            peer = try admit(connection)
-            undecided = false
-            decided()
-        } catch {
-            logger.warning("refused peer", metadata: ["error.code": "\(error.code)", "error": "\(error.message)"])
-            connection.sendError(error.code, "\(configuration.name) refused the connection: \(error.message)")
-            return
-        }
-        if let peer {
-            connection.peer = peer
-            logger[metadataKey: "peer.role"] = "\(peer.role)"
-            logger[metadataKey: "peer.serial"] = "\(Hex.encode(peer.serialNumber))"
-            if let measurement = peer.measurement { logger[metadataKey: "peer.measurement"] = "\(Hex.encode(measurement))" }
-        }
-        logger.debug("connected", metadata: ["tls.negotiated": "\(connection.tls.negotiated)"])
-        serveRequests(on: connection, peer: peer, logger: logger)
-    }
-
-    /// The verified peer (nil without mutual TLS), or a `not-authorized` error saying why it is refused.
-    private func admit(_ connection: FramedConnection) throws(ChannelError) -> PeerIdentity? {
-        guard context.requestsPeerCertificate else { return nil }
-        do {
-            return try PeerCheck.check(verdict: connection.tls.peerVerdict, allowed: configuration.allowedPeerRoles)
-        } catch {
-            throw ChannelError(kind: .refused, code: .notAuthorized, message: error.reasonForPeer(server: configuration.name))
-        }
-    }
-
-    private func serveRequests(on connection: FramedConnection, peer: PeerIdentity?, logger: Logger) {
-        var logger = logger
-        do {
-            while let request = try connection.receiveIfAny() {
-                logger[metadataKey: "request.type"] = "\(request.type)"
-                logger.trace("request", metadata: ["request": "\(request)"])
-                // The handshake checked the certificate's dates; a connection may outlive them.
-                if let peer, Date() > peer.notAfter {
-                    throw ChannelError(
-                        kind: .refused, code: .notAuthorized,
-                        message: "\(configuration.name) refused the request: your certificate expired on \(UTCTimeText.format(peer.notAfter)) "
-                            + "(after this connection was made); attest again and reconnect")
-                }
-                try handler(peer, request, connection)
-            }
-            logger.debug("peer closed the connection")
-        } catch let error as ChannelError {
-            switch error.kind {
-            case .closed:
-                logger.debug("connection closed", metadata: ["error": "\(error.message)"])
-            case .transport:
-                logger.info("connection failed", metadata: ["error": "\(error.message)"])
-            case .timeout:
-                logger.info("timed out", metadata: ["error": "\(error.message)"])
-                connection.sendError(.timeout, "\(configuration.name) closed the connection: \(error.message)")
-            case .local, .remote, .refused:
-                logger.warning("answering with an error", metadata: ["error.code": "\(error.code)", "error": "\(error.message)"])
-                connection.sendError(error.code, error.message)
-            }
-        } catch {
-            logger.error("handler failed", metadata: ["error": "\(error)"])
-            connection.sendError(.internal, "\(error)")
+        while ContinuousClock.now < deadline, loop.counters.withLock({ $0.running }) || !loop.workersIdle {
+            usleep(2_000)
         }
     }
 }

@@ -1,6 +1,7 @@
 public import Foundation
 public import OpenSSLKit
 public import Policy
+internal import ByteKit
 
 /// Who the peer is: its trusted admission certificate as read (role, measurement, serial, expiry).
 public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
@@ -13,6 +14,8 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
     public var measurement: [UInt8]? { admission.measurement }
     /// The instance ID of the platform that attested the peer; nil for a certificate that records none.
     public var platformInstance: [UInt8]? { admission.platformInstance }
+    /// The platform instance as lowercase hex, a key for counting per platform; nil when not named.
+    public var platformKey: String? { admission.platformInstance.map { Hex.encode($0) } }
     /// The certificate's serial number (big-endian magnitude).
     public var serialNumber: [UInt8] { admission.serial }
     /// When the certificate expires.

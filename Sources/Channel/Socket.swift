@@ -86,6 +86,14 @@ public final class Socket: Sendable, CustomStringConvertible {
         try descriptor.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
     }
 
+    /// Makes reads and writes return at once instead of waiting (for an event loop).
+    func setNonBlocking() throws(ChannelError) {
+        let flags = fcntl(descriptor.rawValue, F_GETFL)
+        guard flags >= 0, fcntl(descriptor.rawValue, F_SETFL, flags | O_NONBLOCK) == 0 else {
+            throw ChannelError(kind: .transport, code: .internal, message: "setting O_NONBLOCK failed: \(SocketDescriptor.lastError())")
+        }
+    }
+
     /// Ends reading and writing; a thread blocked on this socket (even in `accept`) returns at once.
     public func shutdown() {
         _ = Glibc.shutdown(descriptor.rawValue, Int32(SHUT_RDWR))

@@ -37,6 +37,14 @@ public final class TCPListener: Sendable {
     /// Waits for the next connection. Throws once `shutdown()` was called, or on a failure that
     /// retrying will not fix at once (such as running out of descriptors: the caller should pause).
     public func accept() throws(ChannelError) -> Socket {
+        guard let socket = try acceptIfWaiting() else {
+            throw ChannelError(kind: .transport, code: .internal, message: "accepting on \(address) failed: no connection was waiting")
+        }
+        return socket
+    }
+
+    /// The next connection; nil if the socket is non-blocking and none is waiting.
+    private func acceptIfWaiting() throws(ChannelError) -> Socket? {
         while true {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -57,9 +65,24 @@ public final class TCPListener: Sendable {
             }
             // A client that gave up before we accepted it, or a signal: just wait for the next one.
             if errno == EINTR || errno == ECONNABORTED || errno == EPROTO { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
             throw ChannelError(
                 kind: .transport, code: .internal, message: "accepting on \(address) failed: \(SocketDescriptor.lastError())")
         }
+    }
+
+    /// The listening descriptor, for an event loop to watch; it stays owned by this listener.
+    var fileDescriptor: Int32 { socket.fileDescriptor }
+
+    /// Makes `acceptNow()` return at once when no connection is waiting.
+    func setNonBlocking() throws(ChannelError) {
+        try socket.setNonBlocking()
+    }
+
+    /// The next waiting connection, or nil if none is (after `setNonBlocking()`). Throws on a failure
+    /// that retrying at once will not fix (such as running out of descriptors).
+    func acceptNow() throws(ChannelError) -> Socket? {
+        try acceptIfWaiting()
     }
 
     /// Stops listening: a thread blocked in `accept()` returns with an error. Safe from any thread.

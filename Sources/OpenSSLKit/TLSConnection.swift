@@ -12,11 +12,11 @@ import Glibc
 public final class TLSConnection {
     /// The settings this connection was made with.
     public let context: TLSContext
-    private let ssl: OpaquePointer
-    private var handshakeDone = false
+    let ssl: OpaquePointer
+    var handshakeDone = false
     /// Set after a fatal error, after which OpenSSL forbids even a shutdown.
-    private var broken = false
-    private var closed = false
+    var broken = false
+    var closed = false
     private var cachedVerdict: TLSPeerVerdict?
 
     /// A connection over the connected socket `fileDescriptor`; call `handshake()` next.
@@ -152,7 +152,7 @@ public final class TLSConnection {
 
     /// Classifies a failed call: returns false when it should simply be repeated (a signal interrupted
     /// it), and throws otherwise.
-    private func shouldRetry(_ result: Int32, during activity: String) throws(TLSError) -> Bool {
+    func shouldRetry(_ result: Int32, during activity: String) throws(TLSError) -> Bool {
         let savedErrno = errno
         let code = SSL_get_error(ssl, result)
         switch code {

@@ -23,8 +23,17 @@ public final class Federation: Sendable {
     private struct Live: Sendable {
         var rounds: RoundState
         var stopping = false
-        /// Devices waiting in `awaitGlobal` now.
+        /// Devices waiting in the blocking `awaitGlobal` now.
         var waiting = 0
+        /// Devices waiting without a thread (`awaitGlobal(round:answer:)`), by wait id.
+        var waiters: [UInt64: GlobalWaiter] = [:]
+        var nextWaiter: UInt64 = 0
+    }
+
+    /// A device waiting for the global model of `round`, answered once it is published.
+    private struct GlobalWaiter: Sendable {
+        let round: UInt64
+        let answer: @Sendable (Result<ModelReply, ChannelError>) -> Void
     }
 
     private let files: FederationFiles
@@ -74,7 +83,7 @@ public final class Federation: Sendable {
     public var snapshot: RoundState { state.withLock { $0.rounds } }
 
     /// How many devices are waiting for a global model now.
-    public var waitingDevices: Int { state.withLock { $0.waiting } }
+    public var waitingDevices: Int { state.withLock { $0.waiting + $0.waiters.count } }
 
     /// The global model of the open round; `no-model` before the provider sent one.
     public func currentGlobal() throws(ChannelError) -> ModelReply {
@@ -192,6 +201,74 @@ public final class Federation: Sendable {
         }
     }
 
+    /// Like `awaitGlobal(round:isCancelled:)`, without a thread: `answer` runs once, at once if the
+    /// answer is known (the model, or a refusal), otherwise on the thread that publishes the global model
+    /// of `round` (or stops the federation). Returns the wait's id for `cancelWait` while it waits, nil
+    /// if `answer` already ran.
+    @discardableResult
+    public func awaitGlobal(round: UInt64, answer: @escaping @Sendable (Result<ModelReply, ChannelError>) -> Void) -> UInt64? {
+        let outcome = state.withLock { (live) -> Result<ModelReply, ChannelError>? in
+            do throws(ChannelError) {
+                if let ready = try Self.globalIfReady(round: round, live: live) { return .success(ready) }
+            } catch {
+                return .failure(error)
+            }
+            return nil
+        }
+        if let outcome {
+            answer(outcome)
+            return nil
+        }
+        let id = state.withLock { live -> UInt64? in
+            // Published or stopped between the two locks: the caller asks again.
+            if live.stopping || live.rounds.round >= round { return nil }
+            live.nextWaiter += 1
+            live.waiters[live.nextWaiter] = GlobalWaiter(round: round, answer: answer)
+            return live.nextWaiter
+        }
+        guard let id else { return awaitGlobal(round: round, answer: answer) }
+        return id
+    }
+
+    /// Drops the wait `id` (the device went away); its answer never runs.
+    public func cancelWait(_ id: UInt64) {
+        _ = state.withLock { $0.waiters.removeValue(forKey: id) }
+    }
+
+    /// The answer to a wait for `round` if there is one now: the model, or a refusal; nil to wait.
+    private static func globalIfReady(round: UInt64, live: Live) throws(ChannelError) -> ModelReply? {
+        // Like every other connection the stop ends, this one closes without an answer; the device
+        // waits again once the runtime is back.
+        guard !live.stopping else { throw ChannelError(kind: .closed, code: .internal, message: "the runtime is stopping") }
+        let open = live.rounds.round
+        if open >= round { return try live.rounds.currentGlobal() }
+        guard live.rounds.global != nil else { throw ChannelError.noModelYet }
+        guard round == open + 1 else {
+            throw ChannelError(
+                .wrongRound,
+                "round \(round) is more than one round ahead: round \(open) is open, so its global model comes with round \(open + 1)")
+        }
+        return nil
+    }
+
+    /// Answers the thread-free waits that can be answered now (after a publish or a stop).
+    private func answerWaiters() {
+        let ready = state.withLock { live -> [(GlobalWaiter, Result<ModelReply, ChannelError>)] in
+            var ready: [(GlobalWaiter, Result<ModelReply, ChannelError>)] = []
+            for (id, waiter) in live.waiters {
+                do throws(ChannelError) {
+                    guard let reply = try Self.globalIfReady(round: waiter.round, live: live) else { continue }
+                    ready.append((waiter, .success(reply)))
+                } catch {
+                    ready.append((waiter, .failure(error)))
+                }
+                live.waiters[id] = nil
+            }
+            return ready
+        }
+        for (waiter, outcome) in ready { waiter.answer(outcome) }
+    }
+
     /// Closes the open round if it is due: aggregates its updates with the policy's rule, seals the
     /// result as the global model of the next round, publishes it to every waiting device, then removes
     /// the closed round's updates. Does nothing if the round is not due or is closing already.
@@ -228,6 +305,7 @@ public final class Federation: Sendable {
             live.rounds.publish(next, openedAt: openedAt)
             return live.rounds.deadline
         }
+        answerWaiters()
         let elapsed = ContinuousClock.now - start
         logger.info(
             "---- round \(round) closed: global model \(next.shortID) of round \(round + 1) (\(closing.updates.count) updates, \(next.model.samples) samples, \(String(format: "%.1f", elapsed.inSeconds * 1e3)) ms) ----")
@@ -243,6 +321,7 @@ public final class Federation: Sendable {
     /// Ends every wait for a global model (those connections close) and stops closing rounds.
     public func stop() {
         state.changeAndBroadcast { $0.stopping = true }
+        answerWaiters()
     }
 
     /// Reopens `round` after its closing failed, and tries closing it again in a few seconds (a full

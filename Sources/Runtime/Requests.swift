@@ -2,6 +2,7 @@ import ByteKit
 import Channel
 import Logging
 import Protocol
+import Synchronization
 
 /// How the runtime answers each request, once the peer's role may connect (docs/protocol.md, "Runtime").
 struct Requests: Sendable {
@@ -13,16 +14,39 @@ struct Requests: Sendable {
 
     /// Answers `request` from `peer` on `connection`. In FL mode an acknowledged update may close its
     /// round: that happens after the acknowledgement is sent, also if sending it failed.
-    func serve(_ request: Message, from peer: PeerIdentity?, on connection: FramedConnection) throws {
+    func serve(_ request: Message, from peer: PeerIdentity?, on connection: ServedConnection) throws {
         guard let peer else { throw ChannelError(.notAuthorized, "the runtime serves only peers with an admission certificate") }
         try RequestPermissions.check(role: peer.role, type: request.type, mode: mode)
+        if request.type == AwaitGlobalRequest.type, let federation {
+            try awaitGlobal(request, federation: federation, on: connection)
+            return
+        }
         let answer = try self.answer(request, from: peer, on: connection)
         let sent = Result { () throws(ChannelError) in try connection.send(answer) }
         if request.type == UpdateRequest.type { federation?.closeIfDue() }
         try sent.get()
     }
 
-    private func answer(_ request: Message, from peer: PeerIdentity, on connection: FramedConnection) throws(ChannelError) -> Message {
+    /// Answers an `await-global` once its model is published, holding no thread while it waits (a round
+    /// may take an hour); a device that goes away stops waiting.
+    private func awaitGlobal(_ request: Message, federation: Federation, on connection: ServedConnection) throws {
+        let wait = try request.decode(as: AwaitGlobalRequest.self)
+        let waitID = WaitID()
+        let later = connection.answerLater(whenGone: {
+            if let id = waitID.value.withLock({ $0 }) { federation.cancelWait(id) }
+        })
+        let id = federation.awaitGlobal(round: wait.round) { outcome in
+            switch outcome {
+            case .success(let reply): later.send(reply.frame)
+            case .failure(let error): later.fail(error)
+            }
+        }
+        waitID.value.withLock { $0 = id }
+        // Gone before the id was known: the wait is dropped here instead.
+        if let id, connection.isGone { federation.cancelWait(id) }
+    }
+
+    private func answer(_ request: Message, from peer: PeerIdentity, on connection: ServedConnection) throws(ChannelError) -> Message {
         switch (request.type, federation) {
         case (PutModelRequest.type, let federation?):
             let upload = try request.decode(as: PutModelRequest.self)
@@ -47,12 +71,15 @@ struct Requests: Sendable {
             return try queue.train(words: train.words, device: RuntimeServer.shortSerial(peer)).frame
         case (UpdateRequest.type, let federation?):
             return try federation.update(request.decode(as: UpdateRequest.self), from: Hex.encode(peer.serialNumber), platform: peer.platformInstance).frame
-        case (AwaitGlobalRequest.type, let federation?):
-            let wait = try request.decode(as: AwaitGlobalRequest.self)
-            return try federation.awaitGlobal(round: wait.round) { connection.hasPendingInput }.frame
         default:
             // RequestPermissions admits only the types above for each mode.
             throw ChannelError(.unknownType, "the runtime does not serve \"\(request.type)\" in \(mode)")
         }
     }
+}
+
+/// The id of a device's wait for a global model, known once it is registered, for the connection's
+/// close to cancel it.
+private final class WaitID: Sendable {
+    let value = Mutex<UInt64?>(nil)
 }

@@ -37,7 +37,9 @@ struct TestCertifier {
     let service: CertifierService
     let server: ChannelServer
 
-    init(edit: (inout PolicyDocument) -> Void = { _ in }) throws {
+    init(
+        channel: ChannelServer.Configuration = CertifierService.channelConfiguration, edit: (inout PolicyDocument) -> Void = { _ in }
+    ) throws {
         folder = temporaryFolder("certifier")
         state = try CertifierState.initialize(directory: "\(folder)/state")
         platformKey = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
@@ -52,7 +54,7 @@ struct TestCertifier {
         let signed = try SignedPolicy.sign(policy, key: state.policyKey)
         let clock = self.clock
         service = try CertifierService(state: state, policyBytes: signed.bytes, logger: quietLogger, clock: { clock() })
-        server = try service.makeServer(host: "127.0.0.1", port: 0)
+        server = try service.makeServer(host: "127.0.0.1", port: 0, configuration: channel)
         try server.start()
     }
 

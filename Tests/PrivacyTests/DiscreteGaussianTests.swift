@@ -72,13 +72,4 @@ import Testing
         #expect(DiscreteGaussian(sigma: DiscreteGaussian.maximumSigma + 1) == nil)
         #expect(DiscreteGaussian(sigma: DiscreteGaussian.maximumSigma) != nil)
     }
-
-    /// Noise for the model's 1,596 coordinates at the grid's σ takes well under the few milliseconds a
-    /// round may spend on it, even in a debug build.
-    @Test func noiseForOneRoundIsFast() throws {
-        let grid = try #require(NoiseGrid(clipNorm: 1, noiseMultiplier: 1))
-        let clock = ContinuousClock()
-        let elapsed = clock.measure { _ = SecureGaussianNoise().noise(1596, from: grid.noise) }
-        #expect(elapsed < .milliseconds(200), "1,596 draws took \(elapsed)")
-    }
 }

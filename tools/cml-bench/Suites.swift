@@ -17,8 +17,8 @@ protocol BenchSuite: Sendable {
 
 /// The suites DESIGN.md plans, and the ones built so far.
 enum Suites {
-    static let planned = ["train", "aggregation", "tls", "token", "certifier", "ml", "fl"]
-    static let built: [any BenchSuite] = [TrainSuite(), AggregationSuite(), TLSSuite(), TokenSuite(), CertifierSuite(), MLSuite(), FLSuite()]
+    static let planned = ["train", "aggregation", "tls", "token", "certifier", "ml", "fl", "flood"]
+    static let built: [any BenchSuite] = [TrainSuite(), AggregationSuite(), TLSSuite(), TokenSuite(), CertifierSuite(), MLSuite(), FLSuite(), FloodSuite()]
 
     /// The suites `name` stands for; a clear usage error for unknown and unbuilt ones.
     static func resolve(_ name: String) throws -> [any BenchSuite] {
