@@ -134,3 +134,9 @@ let package = Package(
             ]),
     ]
 )
+
+// Every `import X` is internal unless written `public import X`, so a `public import` says that a module's
+// public API shows the imported module's types.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("InternalImportsByDefault")]
+}

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 
 /// A failure the user should read: ArgumentParser prints `Error: <message>` and the command exits 1.
 public struct CommandFailure: Error, CustomStringConvertible {
