@@ -25,6 +25,11 @@ public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// "path: reason".
     public var description: String { "\(path): \(reason)" }
 
+    /// Whether `lhs` and `rhs` name the same path and reason (errno's words are in the reason already).
+    public static func == (lhs: FileError, rhs: FileError) -> Bool {
+        lhs.path == rhs.path && lhs.reason == rhs.reason
+    }
+
     /// The error that errno describes now, about `path`.
     public static func current(_ path: String) -> FileError {
         FileError(path: path, errno: Errno.current)
