@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "Attestation", dependencies: ["CBORKit", "OpenSSLKit", "ByteKit"]),
 
         // The signed policy: who may take part, in which role.
-        .target(name: "Policy", dependencies: ["Attestation", "Privacy", "CBORKit", "OpenSSLKit", "ByteKit"]),
+        .target(name: "Policy", dependencies: ["Attestation", "Privacy", "OpenSSLKit", "ByteKit"]),
 
         // The transport: framed CBOR messages over TLS 1.3, peer identities from admission certificates,
         // servers and clients, and the error frames the transport sends itself.
@@ -60,7 +60,7 @@ let package = Package(
 
         // The application protocol over Channel: the certifier's and the runtime's messages, their error
         // codes, and the runtime's client.
-        .target(name: "Protocol", dependencies: ["Channel", "WordModel", "OpenSSLKit", "CBORKit"]),
+        .target(name: "Protocol", dependencies: ["Channel", "Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit"]),
 
         // The certifier: state, nonces, admission certificates, audit log, the service.
         .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit", logging]),
@@ -83,10 +83,13 @@ let package = Package(
 
         // Thin executables.
         .executableTarget(
-            name: "cml-certifier", dependencies: ["Certifier", "Channel", "CommandSupport", argumentParser, logging]),
+            name: "cml-certifier",
+            dependencies: [
+                "Certifier", "Channel", "Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging,
+            ]),
         .executableTarget(
             name: "cml-runtime",
-            dependencies: ["Runtime", "RoleCommands", "Admission", "Channel", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
+            dependencies: ["Runtime", "RoleCommands", "Admission", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-provider",
             dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
@@ -127,13 +130,19 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Privacy", "Attestation", "OpenSSLKit", "ByteKit"]),
         .testTarget(
             name: "CertifierTests",
-            dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
+            dependencies: [
+                "Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "CBORKit", "ByteKit",
+                "TestSupport", logging,
+            ]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", "Provider", "Device", "Channel", "Protocol", "Policy", "Privacy", "WordModel", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
+            dependencies: [
+                "Runtime", "Provider", "Device", "Channel", "Protocol", "Policy", "Privacy", "WordModel", "OpenSSLKit", "CBORKit",
+                "ByteKit", "TestSupport", logging,
+            ]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(
             name: "EndToEndTests",
@@ -143,3 +152,9 @@ let package = Package(
             ]),
     ]
 )
+
+// Every `import X` is internal unless written `public import X`, so a `public import` says that a module's
+// public API shows the imported module's types.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("InternalImportsByDefault")]
+}

@@ -8,7 +8,7 @@ extension CBORDecoder {
         do {
             return try decode(bytes)
         } catch {
-            throw AttestationError(.cbor(error.code), claim: claim, "\(what) is not valid CBOR: \(error.message)")
+            throw AttestationError(.cbor(error.code), claim: claim, "\(what) is not valid CBOR: \(error.message)", cause: error)
         }
     }
 

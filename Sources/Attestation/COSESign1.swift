@@ -68,7 +68,7 @@ public struct COSESign1: Sendable {
             let signature = try key.signature(for: toBeSigned, digest: algorithm.digest)
             return COSESign1(protectedHeader: protectedHeader, algorithm: algorithm, payload: payload, signature: signature)
         } catch {
-            throw AttestationError(.invalidKey, "signing a COSE_Sign1: \(error)")
+            throw AttestationError(.invalidKey, "signing a COSE_Sign1: \(error)", cause: error)
         }
     }
 

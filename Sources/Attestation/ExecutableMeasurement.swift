@@ -14,7 +14,7 @@ public enum ExecutableMeasurement {
         do {
             return try DigestStream.hashFile(at: path, with: digest)
         } catch {
-            throw AttestationError(.invalidValue, "cannot measure \(path): \(error.reasons.joined(separator: "; "))")
+            throw AttestationError(.invalidValue, "cannot measure \(path): \(error.reasons.joined(separator: "; "))", cause: error)
         }
     }
 

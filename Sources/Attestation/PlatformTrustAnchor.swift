@@ -32,7 +32,7 @@ public struct PlatformTrustAnchor: Sendable, Hashable {
                 return [PlatformTrustAnchor(key: try ECPublicKey(jwkJSON: contents))]
             }
         } catch {
-            throw AttestationError(.invalidKey, "\(error)")
+            throw AttestationError(.invalidKey, "\(error)", cause: error)
         }
         if text.hasPrefix("[") {
             return try list(contents)
@@ -41,7 +41,7 @@ public struct PlatformTrustAnchor: Sendable, Hashable {
             do {
                 return [PlatformTrustAnchor(key: try ECPublicKey(rawPoint: point))]
             } catch {
-                throw AttestationError(.invalidKey, "\(error)")
+                throw AttestationError(.invalidKey, "\(error)", cause: error)
             }
         }
         throw AttestationError(
@@ -55,7 +55,7 @@ public struct PlatformTrustAnchor: Sendable, Hashable {
         do {
             contents = try FileBytes.read(path, limit: PEMFile.maximumSize)
         } catch {
-            throw AttestationError(.invalidKey, "\(error)")
+            throw AttestationError(.invalidKey, "\(error)", cause: error)
         }
         do {
             return try load(contents)
@@ -102,7 +102,7 @@ public struct PlatformTrustAnchor: Sendable, Hashable {
         do {
             key = try ECPublicKey(jwk: jwk.compactMapValues { $0 as? String })
         } catch {
-            throw AttestationError(.invalidKey, "\"pkey\": \(error)")
+            throw AttestationError(.invalidKey, "\"pkey\": \(error)", cause: error)
         }
         return PlatformTrustAnchor(instanceID: try identifier("instance-id"), implementationID: try identifier("implementation-id"), key: key)
     }

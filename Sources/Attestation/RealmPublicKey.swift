@@ -37,7 +37,7 @@ public struct RealmPublicKey: Sendable, Hashable {
             do {
                 key = try ECPublicKey(rawPoint: claimBytes)
             } catch {
-                throw AttestationError(.invalidKey, claim: Self.claim.key, "\(Self.claim) (raw point): \(error)")
+                throw AttestationError(.invalidKey, claim: Self.claim.key, "\(Self.claim) (raw point): \(error)", cause: error)
             }
         } else {
             encoding = .coseKey
@@ -108,7 +108,7 @@ public struct RealmPublicKey: Sendable, Hashable {
         do {
             return try ECPublicKey(x: x, y: y, curve: curve)
         } catch {
-            throw AttestationError(.invalidKey, claim: claim.key, "\(what): \(error)")
+            throw AttestationError(.invalidKey, claim: claim.key, "\(what): \(error)", cause: error)
         }
     }
 }

@@ -21,7 +21,7 @@ public enum SimulatedPlatformFiles {
             try FileBytes.writeAtomically(
                 text: Hex.encode(PlatformClaims.instanceID(for: key.publicKey)) + "\n", to: "\(directory)/\(instanceIDFile)")
         } catch {
-            throw AttestationError(.invalidKey, "cannot write the simulated platform: \(error)")
+            throw AttestationError(.invalidKey, "cannot write the simulated platform: \(error)", cause: error)
         }
     }
 
@@ -33,7 +33,7 @@ public enum SimulatedPlatformFiles {
         } catch let error as FileError {
             throw AttestationError(.invalidKey, "no simulated platform key: \(error) (a platform folder is made by `cml-certifier init`)")
         } catch {
-            throw AttestationError(.invalidKey, "\(path): \(error)")
+            throw AttestationError(.invalidKey, "\(path): \(error)", cause: error)
         }
     }
 }

@@ -1,24 +1,38 @@
 import Glibc
 
-/// Why a file could not be read or written: the path the caller named, and errno's words.
+/// Why a file could not be read or written: the path the caller named, errno's code, and its words.
 public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file the caller asked for (never a temporary one).
     public let path: String
     /// What went wrong, e.g. "no such file or directory".
     public let reason: String
+    /// The system call's error, for code that reacts to it (ENOENT, EACCES); nil when the file was refused
+    /// by a check of our own (its kind, its size).
+    public let errno: Errno?
 
-    /// An error about `path` for `reason`.
-    public init(path: String, reason: String) {
+    /// An error about `path` for `reason`, caused by `errno` when a system call failed.
+    public init(path: String, reason: String, errno: Errno? = nil) {
         self.path = path
         self.reason = reason
+        self.errno = errno
+    }
+
+    /// An error about `path` that a system call failed with `errno`, in errno's words.
+    public init(path: String, errno: Errno) {
+        self.init(path: path, reason: errno.description, errno: errno)
     }
 
     /// "path: reason".
     public var description: String { "\(path): \(reason)" }
 
+    /// Whether `lhs` and `rhs` name the same path and reason (errno's words are in the reason already).
+    public static func == (lhs: FileError, rhs: FileError) -> Bool {
+        lhs.path == rhs.path && lhs.reason == rhs.reason
+    }
+
     /// The error that errno describes now, about `path`.
     public static func current(_ path: String) -> FileError {
-        FileError(path: path, reason: Errno.current.description)
+        FileError(path: path, errno: Errno.current)
     }
 }
 
@@ -109,7 +123,7 @@ public enum FileBytes {
         } catch {
             close(descriptor)
             unlink(temporary)
-            throw FileError(path: path, reason: error.description)
+            throw FileError(path: path, errno: error)
         }
         guard fsync(descriptor) == 0 else { throw fail() }
         guard close(descriptor) == 0 else {
@@ -139,7 +153,7 @@ public enum FileBytes {
             try writeAll(bytes, to: descriptor)
         } catch {
             close(descriptor)
-            throw FileError(path: path, reason: error.description)
+            throw FileError(path: path, errno: error)
         }
         guard close(descriptor) == 0 else { throw .current(path) }
     }

@@ -1,4 +1,4 @@
-import ByteKit
+public import ByteKit
 import Foundation
 import Synchronization
 

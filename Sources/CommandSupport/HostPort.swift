@@ -1,5 +1,5 @@
 import ByteKit
-import ArgumentParser
+public import ArgumentParser
 
 /// A `HOST:PORT` argument such as `127.0.0.1:8123`.
 public struct HostPort: ExpressibleByArgument, CustomStringConvertible, Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Progress of long work on standard error: one redrawn line on a terminal,
 /// plain lines at most every `interval` seconds otherwise.

@@ -95,7 +95,7 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
         do {
             return try loadPEMChain(text)
         } catch {
-            throw OpenSSLError(operation: "\(error.operation) from \(path)", reasons: error.reasons)
+            throw error.doing("\(error.operation) from \(path)")
         }
     }
 

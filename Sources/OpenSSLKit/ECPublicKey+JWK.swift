@@ -42,7 +42,7 @@ extension ECPublicKey {
         do {
             object = try JSONSerialization.jsonObject(with: Data(jwkJSON))
         } catch {
-            throw OpenSSLError(operation, reason: "it is not JSON (\(error.localizedDescription))")
+            throw OpenSSLError(operation, reason: "it is not JSON (\(error.localizedDescription))", cause: error)
         }
         guard let members = object as? [String: Any] else {
             throw OpenSSLError(operation, reason: "it is not a JSON object")

@@ -6,16 +6,32 @@ public struct OpenSSLError: Error, Sendable, CustomStringConvertible {
     public let operation: String
     /// OpenSSL's error strings, oldest first, or our own reasons when we rejected the input ourselves.
     public let reasons: [String]
+    /// OpenSSL's packed error codes (`ERR_get_error`), one per reason it queued, oldest first; empty when
+    /// we rejected the input ourselves.
+    public let codes: [UInt]
+    /// The error that made this operation fail, when it was not OpenSSL's (a file read, a JSON parse).
+    public let cause: (any Error)?
 
-    /// An error for input that we rejected before OpenSSL saw it.
-    public init(operation: String, reasons: [String]) {
-        self.operation = operation
-        self.reasons = reasons
+    /// An error for input that we rejected before OpenSSL saw it, because of `cause` if given.
+    public init(operation: String, reasons: [String], cause: (any Error)? = nil) {
+        self.init(operation: operation, reasons: reasons, codes: [], cause: cause)
     }
 
-    /// An error for input that we rejected for one reason.
-    init(_ operation: String, reason: String) {
-        self.init(operation: operation, reasons: [reason])
+    /// An error for input that we rejected for one reason, because of `cause` if given.
+    init(_ operation: String, reason: String, cause: (any Error)? = nil) {
+        self.init(operation: operation, reasons: [reason], cause: cause)
+    }
+
+    private init(operation: String, reasons: [String], codes: [UInt], cause: (any Error)?) {
+        self.operation = operation
+        self.reasons = reasons
+        self.codes = codes
+        self.cause = cause
+    }
+
+    /// The same error with `operation` as what we were doing (e.g. with the file named).
+    func doing(_ operation: String) -> OpenSSLError {
+        OpenSSLError(operation: operation, reasons: reasons, codes: codes, cause: cause)
     }
 
     /// "operation: reason; reason".
@@ -26,6 +42,7 @@ public struct OpenSSLError: Error, Sendable, CustomStringConvertible {
     /// Takes every error that OpenSSL queued on this thread, so none of them is blamed on a later operation.
     static func draining(_ operation: String) -> OpenSSLError {
         var reasons: [String] = []
+        var codes: [UInt] = []
         while true {
             var data: UnsafePointer<CChar>?
             var flags: Int32 = 0
@@ -35,9 +52,12 @@ public struct OpenSSLError: Error, Sendable, CustomStringConvertible {
             if flags & ERR_TXT_STRING != 0, let data, data.pointee != 0 {
                 reason += " (\(String(cString: data)))"
             }
-            if reasons.last != reason { reasons.append(reason) }
+            if reasons.last != reason {
+                reasons.append(reason)
+                codes.append(code)
+            }
         }
-        return OpenSSLError(operation: operation, reasons: reasons)
+        return OpenSSLError(operation: operation, reasons: reasons, codes: codes, cause: nil)
     }
 
     /// Forgets what OpenSSL queued on this thread: after a `false` verdict, and before an operation whose

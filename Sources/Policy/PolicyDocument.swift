@@ -85,7 +85,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         } catch let error as DecodingError {
             throw PolicyError(decoding: error)
         } catch {
-            throw PolicyError("not a policy document: \(error)")
+            throw PolicyError("not a policy document: \(error)", cause: error)
         }
         if let repeated = JSONDuplicateKeys.first(in: json) {
             throw PolicyError(path: repeated, "appears twice in one object; JSON readers disagree on which one counts, so a policy may not repeat a key")

@@ -117,7 +117,7 @@ public struct PolicyTemplate: Sendable {
         do {
             _ = try PolicyDocument(json: json)
         } catch {
-            throw PolicyError(path: error.path, "the filled template is not a valid policy: \(error.reason)")
+            throw PolicyError(path: error.path, "the filled template is not a valid policy: \(error.reason)", cause: error)
         }
         return json
     }

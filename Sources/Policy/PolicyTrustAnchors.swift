@@ -12,7 +12,7 @@ extension PolicyDocument {
             do {
                 key = try ECPublicKey(pem: platform.publicKey)
             } catch {
-                throw PolicyError(path: "platforms[\(index)].public-key", "is not a usable EC public key: \(error)")
+                throw PolicyError(path: "platforms[\(index)].public-key", "is not a usable EC public key: \(error)", cause: error)
             }
             anchors.append(
                 PlatformTrustAnchor(instanceID: platform.instanceID.bytes, implementationID: platform.implementationID?.bytes, key: key))

@@ -37,7 +37,7 @@ public struct SignedPolicy: Sendable {
         do {
             message = try COSESign1.sign(payload: json, key: key, alg: .es384)
         } catch {
-            throw PolicyError("cannot sign the policy: \(error.message)")
+            throw PolicyError("cannot sign the policy: \(error.message)", cause: error)
         }
         try checkSize(message.encoded.count, of: "the signed policy")
         return SignedPolicy(bytes: message.encoded, json: json, document: document)
@@ -64,13 +64,13 @@ public struct SignedPolicy: Sendable {
         do {
             message = try COSESign1(decoding: bytes)
         } catch {
-            throw PolicyError("not a signed policy (COSE_Sign1): \(error.message)")
+            throw PolicyError("not a signed policy (COSE_Sign1): \(error.message)", cause: error)
         }
         let key: ECPublicKey
         do {
             key = try policyCertificate.publicKey
         } catch {
-            throw PolicyError("the policy certificate has no usable key: \(error)")
+            throw PolicyError("the policy certificate has no usable key: \(error)", cause: error)
         }
         guard message.algorithm == .es384 else {
             throw PolicyError("the policy is signed \(message.algorithm); policies are signed ES384")
@@ -84,7 +84,7 @@ public struct SignedPolicy: Sendable {
         do {
             document = try PolicyDocument(json: message.payload)
         } catch {
-            throw PolicyError(path: error.path, "the signed policy is not valid: \(error.reason)")
+            throw PolicyError(path: error.path, "the signed policy is not valid: \(error.reason)", cause: error)
         }
         self.bytes = bytes
         self.json = message.payload

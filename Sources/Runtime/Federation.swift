@@ -6,7 +6,7 @@ public import Foundation
 public import Logging
 import OpenSSLKit
 public import Protocol
-import WordModel
+public import WordModel
 
 /// Federated rounds, live: devices' updates are stored sealed before they are acknowledged, a round
 /// closes when `FederationRules` say so, its aggregate is sealed and published, and every device

@@ -1,5 +1,5 @@
 import Synchronization
-import WordModel
+public import WordModel
 
 /// The runtime's current model, kept sealed on disk when a `SealedStore` is given, so that a restart
 /// (even after SIGKILL) brings back the last model that was handed out.

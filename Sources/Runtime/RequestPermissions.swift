@@ -1,4 +1,4 @@
-import Channel
+public import Channel
 import Protocol
 public import Policy
 

@@ -1,9 +1,9 @@
 import ByteKit
-import Channel
+public import Channel
 import Foundation
-import Logging
-import Protocol
-import WordModel
+public import Logging
+public import Protocol
+public import WordModel
 
 /// Every change of the runtime's current model, one at a time on a worker thread of its own: device
 /// training requests (each trains the model current at that moment and makes the result current) and

@@ -6,17 +6,17 @@ import BLASKit
 /// `h_t = tanh(x_t K + h_{t-1} R + b)` for t = 1...3 with `h_0 = 0`; the output is `h_3`. The one-hot
 /// `x_t K` is a row gather from the kernel. Parameters and gradients are flat vectors laid out as
 /// `ModelWeights.parameters`. An instance is not thread-safe: each thread needs its own.
-public final class SimpleRNN {
+package final class SimpleRNN {
     /// Units in the hidden state (and symbols in the output).
-    public static let units = 28
+    package static let units = 28
     /// Input symbols per sample.
-    public static let steps = 3
+    package static let steps = 3
 
     /// The largest batch the workspaces hold.
-    public let capacity: Int
+    package let capacity: Int
 
     /// The size of the last batch passed to `forward`.
-    public private(set) var batchSize = 0
+    package private(set) var batchSize = 0
 
     // The batch's samples, copied so `backward` does not depend on the caller's buffer.
     private let batch: UnsafeMutablePointer<Sample>
@@ -31,7 +31,7 @@ public final class SimpleRNN {
     private static let biasOffset = Tensor.bias.range.lowerBound
 
     /// Workspaces for batches of up to `capacity` samples (at least 1).
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         precondition(capacity >= 1, "SimpleRNN capacity must be at least 1")
         self.capacity = capacity
         batch = .allocate(capacity: capacity)
@@ -48,7 +48,7 @@ public final class SimpleRNN {
     }
 
     /// Runs the forward pass of `samples` (1...capacity of them) and keeps every hidden state for `backward`.
-    public func forward(parameters: UnsafePointer<Float>, samples: UnsafeBufferPointer<Sample>) {
+    package func forward(parameters: UnsafePointer<Float>, samples: UnsafeBufferPointer<Sample>) {
         let count = samples.count
         precondition(count >= 1 && count <= capacity, "batch of \(count) samples does not fit a SimpleRNN of capacity \(capacity)")
         batchSize = count
@@ -70,7 +70,7 @@ public final class SimpleRNN {
 
     /// Backpropagation through time for the last `forward`: writes the gradient of the mean squared
     /// error (over batch x 28) into `gradient` (a whole parameter vector) and returns that loss.
-    public func backward(parameters: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
+    package func backward(parameters: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
         let count = batchSize
         precondition(count >= 1, "backward needs a forward pass first")
         let recurrent = parameters + Self.recurrentOffset
@@ -119,7 +119,7 @@ public final class SimpleRNN {
     }
 
     /// Mean squared error of the last `forward` against its samples' targets, without a gradient.
-    public func loss() -> Float {
+    package func loss() -> Float {
         let count = batchSize
         precondition(count >= 1, "loss needs a forward pass first")
         let output = UnsafePointer(hiddenState(2))
@@ -136,18 +136,18 @@ public final class SimpleRNN {
     }
 
     /// The hidden state h_`step` (1...3) of sample `index` of the last forward pass.
-    public func hidden(step: Int, sample index: Int) -> [Float] {
+    package func hidden(step: Int, sample index: Int) -> [Float] {
         precondition((1...Self.steps).contains(step) && (0..<batchSize).contains(index), "no such hidden state")
         return Array(UnsafeBufferPointer(start: hiddenState(step - 1) + index * Self.units, count: Self.units))
     }
 
     /// The output (h_3) of sample `index` of the last forward pass.
-    public func output(sample index: Int) -> [Float] {
+    package func output(sample index: Int) -> [Float] {
         hidden(step: Self.steps, sample: index)
     }
 
     /// The most likely next symbol for sample `index` of the last forward pass.
-    public func prediction(sample index: Int) -> Int {
+    package func prediction(sample index: Int) -> Int {
         precondition((0..<batchSize).contains(index), "no such sample")
         return Row.argmax(hiddenState(2) + index * Self.units)
     }
@@ -190,14 +190,14 @@ extension Sample {
 
 extension SimpleRNN {
     /// Runs the forward pass of `samples` with `weights` (a convenience over the pointer API).
-    public func forward(weights: ModelWeights, samples: [Sample]) {
+    package func forward(weights: ModelWeights, samples: [Sample]) {
         weights.parameters.withUnsafeBufferPointer { parameters in
             samples.withUnsafeBufferPointer { forward(parameters: parameters.baseAddress!, samples: $0) }
         }
     }
 
     /// Runs forward and backward passes of `samples` with `weights`; returns the loss and the gradient.
-    public func lossAndGradient(weights: ModelWeights, samples: [Sample]) -> (loss: Float, gradient: ModelWeights) {
+    package func lossAndGradient(weights: ModelWeights, samples: [Sample]) -> (loss: Float, gradient: ModelWeights) {
         forward(weights: weights, samples: samples)
         var gradient = [Float](repeating: 0, count: ModelWeights.parameterCount)
         let loss = weights.parameters.withUnsafeBufferPointer { parameters in

@@ -42,7 +42,7 @@ public final class Trainer {
     public var gradient: ModelWeights { ModelWeights(unchecked: gradientValues) }
 
     /// The network, holding the hidden states and outputs of the last batch.
-    public var lastPass: SimpleRNN { network }
+    package var lastPass: SimpleRNN { network }
 
     /// Trains on one batch (1...batchSize samples) and returns its loss before the update.
     public func step(_ batch: UnsafeBufferPointer<Sample>) -> Float {

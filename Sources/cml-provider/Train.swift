@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import ByteKit
 import CommandSupport
 import Foundation

@@ -1,5 +1,5 @@
 import Admission
-import ArgumentParser
+public import ArgumentParser
 import ByteKit
 import CommandSupport
 import Dispatch

@@ -75,3 +75,13 @@ struct COSESign1Tests {
         #expect(error?.message.hasPrefix(messageStart) == true, "\(error?.message ?? "decoded")")
     }
 }
+
+@Suite struct AttestationErrorCauseTests {
+    @Test func aCOSESign1ThatIsNotCBORKeepsTheDecodersErrorAsItsCause() throws {
+        let bytes = try hex("d28443a10126a0404000")
+        let error = attestationError { () throws(AttestationError) in try COSESign1(decoding: bytes) }
+        let cause = try #require(error?.cause as? CBORError)
+        #expect(error?.code == .cbor(cause.code))
+        #expect(error?.message == "the COSE_Sign1 is not valid CBOR: \(cause.message)")
+    }
+}

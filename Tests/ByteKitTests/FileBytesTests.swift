@@ -1,5 +1,6 @@
 import ByteKit
 import Foundation
+import Glibc
 import Testing
 
 @Suite struct FileBytesTests {
@@ -108,5 +109,17 @@ import Testing
         // The read end of a pipe cannot be written.
         #expect(throws: Errno(rawValue: EBADF)) { try FileBytes.writeAll([1], to: pipes[0]) }
         #expect(Errno(rawValue: ENOENT).description == "no such file or directory")
+    }
+}
+
+@Suite struct FileErrorTests {
+    @Test func aFailedCallKeepsErrnoAndARefusalOfOurOwnHasNone() throws {
+        let missing = "/nonexistent-\(UUID().uuidString)"
+        let error = #expect(throws: FileError.self) { try FileBytes.read(missing, limit: FileSizeLimit(bytes: 16, kind: "a test file")) }
+        #expect(error?.errno == Errno(rawValue: ENOENT))
+        #expect(error?.description == "\(missing): \(Errno(rawValue: ENOENT))")
+        let directory = #expect(throws: FileError.self) { try FileBytes.read("/", limit: FileSizeLimit(bytes: 16, kind: "a test file")) }
+        #expect(directory?.errno == nil)
+        #expect(directory?.reason == "is a directory, not a regular file (expected a test file)")
     }
 }

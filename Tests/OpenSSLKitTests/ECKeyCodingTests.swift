@@ -208,3 +208,13 @@ func pointOffTheCurveIsRejected(curve: Curve) throws {
     let error = #expect(throws: OpenSSLError.self) { try ECPublicKey(x: x, y: y, curve: .p384) }
     #expect(error?.reasons == ["x has 66 bytes and y 66, a P-384 coordinate has 48"])
 }
+
+@Test func openSSLErrorsKeepOpenSSLsCodesAndTheErrorTheyWrap() throws {
+    let pem = #expect(throws: OpenSSLError.self) { try ECPublicKey(pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n") }
+    #expect(pem?.codes.isEmpty == false)
+    #expect(pem?.codes.count == pem?.reasons.count)
+    let json = #expect(throws: OpenSSLError.self) { try ECPublicKey(jwkJSON: Array("not json".utf8)) }
+    #expect(json?.cause != nil)
+    #expect(json?.codes == [])
+    #expect(json?.reasons.first?.hasPrefix("it is not JSON (") == true)
+}

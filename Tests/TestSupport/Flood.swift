@@ -1,7 +1,7 @@
 import Channel
 import Foundation
 import Glibc
-import OpenSSLKit
+public import OpenSSLKit
 
 /// Connections that an attacker would open, from a source address of the test's choice on loopback
 /// (127.0.0.2, say), so that the limits per address can tell them from the real client at 127.0.0.1.

@@ -10,7 +10,7 @@ enum PolicyFiles {
         do {
             return try FileBytes.read(path, limit: limit)
         } catch {
-            throw CommandFailure("\(what) \(error)")
+            throw CommandFailure("\(what) \(error)", cause: error)
         }
     }
 
@@ -18,7 +18,7 @@ enum PolicyFiles {
         do {
             try FileBytes.writeAtomically(bytes, to: path)
         } catch {
-            throw CommandFailure("cannot write \(error)")
+            throw CommandFailure("cannot write \(error)", cause: error)
         }
     }
 
@@ -28,7 +28,7 @@ enum PolicyFiles {
         do {
             return text.contains("PRIVATE KEY-----") ? try ECPrivateKey(pem: text).publicKey : try ECPublicKey(pem: text)
         } catch {
-            throw CommandFailure("platform key \(path): \(error)")
+            throw CommandFailure("platform key \(path): \(error)", cause: error)
         }
     }
 
@@ -46,7 +46,7 @@ enum PolicyFiles {
         do {
             return try parse(text)
         } catch {
-            throw CommandFailure("\(what) \(path): \(error)")
+            throw CommandFailure("\(what) \(path): \(error)", cause: error)
         }
     }
 

@@ -23,7 +23,7 @@ struct Sign: ParsableCommand {
         do {
             signed = try SignedPolicy.sign(json: json, key: privateKey)
         } catch {
-            throw CommandFailure("policy \(input): \(error)")
+            throw CommandFailure("policy \(input): \(error)", cause: error)
         }
         try PolicyFiles.write(signed.bytes, to: out)
         print("signed \(out) (\(signed.document.displayName): \(PolicyFiles.summary(signed.document)); \(signed.bytes.count) bytes)")

@@ -83,7 +83,7 @@ struct Make: ParsableCommand {
                 personalization: personalization?.bytes, challenge: challenge.bytes, format: outerForm, realmProfile: profile,
                 rakHash: Digest(name: rakHash) ?? .sha256)
         } catch {
-            throw CommandFailure("cannot make the token: \(error.message)")
+            throw CommandFailure("cannot make the token: \(error.message)", cause: error)
         }
         try TokenFile.write(token, to: out)
         let instance = Hex.short(PlatformClaims.instanceID(for: platform.publicKey), count: 8)

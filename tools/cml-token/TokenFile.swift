@@ -9,7 +9,7 @@ enum TokenFile {
         do {
             return try FileBytes.read(path, limit: CCAToken.maximumFileSize)
         } catch {
-            throw CommandFailure("\(error)")
+            throw CommandFailure("\(error)", cause: error)
         }
     }
 
@@ -27,12 +27,12 @@ enum TokenFile {
         do {
             text = try PEMFile.read(path)
         } catch {
-            throw CommandFailure("\(what) \(error)")
+            throw CommandFailure("\(what) \(error)", cause: error)
         }
         do {
             return try ECPrivateKey(pem: text)
         } catch {
-            throw CommandFailure("\(what) \(path): \(error)")
+            throw CommandFailure("\(what) \(path): \(error)", cause: error)
         }
     }
 
@@ -40,7 +40,7 @@ enum TokenFile {
         do {
             try FileBytes.writeAtomically(bytes, to: path)
         } catch {
-            throw CommandFailure("cannot write \(error)")
+            throw CommandFailure("cannot write \(error)", cause: error)
         }
     }
 }

@@ -51,7 +51,7 @@ struct Verify: ParsableCommand {
         do {
             anchors = try PlatformTrustAnchor.load(contentsOfFile: platformKey)
         } catch {
-            throw CommandFailure("platform key \(error.message)")
+            throw CommandFailure("platform key \(error.message)", cause: error)
         }
         let result = CCAVerifier(trustAnchors: anchors).verify(try TokenFile.read(token), challenge: (nonce ?? challenge)?.bytes)
         print(json ? TokenJSON.verdict(result).rendered() : TokenText.verdict(result))
