@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Privacy", "Attestation", "OpenSSLKit", "ByteKit"]),
         .testTarget(
             name: "CertifierTests",
-            dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "ByteKit", logging]),
+            dependencies: ["Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),
