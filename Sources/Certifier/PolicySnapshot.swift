@@ -1,6 +1,6 @@
 import Attestation
 import ByteKit
-public import Foundation
+import Foundation
 public import Logging
 import OpenSSLKit
 public import Policy
