@@ -20,6 +20,13 @@ public final class AdmissionRateLimit: Sendable {
         self.limit = limit
     }
 
+    /// A limit of `limit` that starts from the admissions `previous` counted (a policy reload changes
+    /// the cap, not what was admitted).
+    public init(limit: Int, continuing previous: AdmissionRateLimit?) {
+        self.limit = limit
+        if let previous { admissions.withLock { $0 = previous.admissions.withLock { $0 } } }
+    }
+
     /// Records an admission of `platform` at `now` if it is within the limit and returns nil; otherwise
     /// records nothing and returns when the platform may be admitted again.
     public func reserve(platform: String, now: Date) -> Date? {

@@ -1,11 +1,13 @@
 import Attestation
 import ByteKit
 public import Channel
+import Dispatch
 public import Foundation
 public import Logging
 import OpenSSLKit
 public import Policy
 public import Protocol
+import Synchronization
 
 /// The certifier: answers `nonce-request` and `evidence` (docs/protocol.md) over TLS 1.3 with
 /// server authentication only, admitting exactly the programs that the signed policy lists.
@@ -15,71 +17,142 @@ public import Protocol
 /// challenge = SHA-512(nonce || public-key)), then appraised against the policy; only then is an
 /// admission certificate issued. Every decision is appended to the audit log before the answer is sent,
 /// and logged.
+///
+/// The policy can be reloaded while serving (`reload`): each decision is made, audited and certified
+/// under one immutable `PolicySnapshot`, the one in force when it began.
 public final class CertifierService: Sendable {
     /// The state: keys, certificates, secrets.
     public let state: CertifierState
-    /// The verified policy.
-    public let policy: SignedPolicy
-    /// The certificates' issuer.
-    public let issuer: AdmissionIssuer
-    /// The nonces issued to connections.
+    /// The nonces issued to connections; they outlive a policy reload, so no attestation in flight is lost.
     public let nonces: NonceStore
-    /// Where decisions go.
+    /// Where decisions and events go.
     public let auditLog: AuditLog
-    /// The SHA-256 of the signed policy's bytes, which every admission certificate records.
-    public let policyHash: [UInt8]
-    /// The policy's cap on admissions per platform and hour; nil when it sets none.
-    public let rateLimit: AdmissionRateLimit?
-    /// The secrets each role receives, by role and name.
-    private let secrets: [String: [String: [UInt8]]]
-    private let verifier: CCAVerifier
+    /// The policy in force and all derived from it, swapped whole by `reload`.
+    private let current: Mutex<PolicySnapshot>
+    /// Identical refusals folded into one line per interval.
+    private let repeatedRefusals: RepeatedRefusals
+    /// Writes the lines of ended intervals of `repeatedRefusals` while no refusal comes to do it.
+    private let ticker: Mutex<any DispatchSourceTimer>
     private let logger: Logger
     private let clock: @Sendable () -> Date
 
     /// A certifier for `state` under the signed policy `policyBytes`, which must verify under the
     /// state's policy certificate. Secrets the policy names but the state lacks are made (and logged).
+    /// The audit log rotates as `auditRotation` says; identical refusals from one source within
+    /// `repeatInterval` seconds are written as one line and a count.
     public init(
-        state: CertifierState, policyBytes: [UInt8], logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+        state: CertifierState, policyBytes: [UInt8], logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
+        auditRotation: AuditLog.Rotation = .standard, repeatInterval: TimeInterval = 10
     ) throws(CertifierError) {
-        let policy: SignedPolicy
-        do {
-            policy = try SignedPolicy(opening: policyBytes, policyCertificate: state.policyCertificate)
-        } catch {
-            throw CertifierError("refusing to serve this policy: \(error)")
-        }
-        // Validation (run by SignedPolicy) refused a policy defining the certifier's own role.
-        let document = policy.document
-        let anchors: [PlatformTrustAnchor]
-        do {
-            anchors = try document.trustAnchors()
-        } catch {
-            throw CertifierError("refusing to serve this policy: \(error)")
-        }
-        var wanted: [SecretID] = []
-        for (role, rolePolicy) in document.roles {
-            for name in rolePolicy.secrets { wanted.append(try SecretID(role: role, name: name)) }
-        }
-        for made in try state.ensureSecrets(wanted) {
-            logger.notice("made secret \(made), which the policy releases and the state did not have")
-        }
-        var secrets: [String: [String: [UInt8]]] = [:]
-        for id in wanted {
-            guard let value = try state.secret(id) else { throw CertifierError("secret \(id) is missing after it was made") }
-            secrets[id.role, default: [:]][id.name] = value
-        }
+        let snapshot = try PolicySnapshot(state: state, policyBytes: policyBytes, logger: logger)
         self.state = state
-        self.policy = policy
-        self.issuer = AdmissionIssuer(
-            policyKey: state.policyKey, policyCertificate: state.policyCertificate,
-            lifetime: TimeInterval(document.admissionLifetimeSeconds))
-        self.nonces = NonceStore(lifetime: TimeInterval(document.nonceLifetimeSeconds))
-        self.auditLog = try AuditLog(path: state.auditLogPath)
-        self.policyHash = Digest.sha256.hash(policy.bytes)
-        self.rateLimit = document.maxAdmissionsPerPlatformPerHour.map { AdmissionRateLimit(limit: $0) }
-        self.secrets = secrets
-        self.verifier = CCAVerifier(trustAnchors: anchors)
+        self.current = Mutex(snapshot)
+        self.nonces = NonceStore(lifetime: TimeInterval(snapshot.policy.document.nonceLifetimeSeconds))
+        self.auditLog = try AuditLog(path: state.auditLogPath, rotation: auditRotation)
+        self.repeatedRefusals = RepeatedRefusals(interval: repeatInterval)
         self.logger = logger
         self.clock = clock
+        let ticker = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "certifier-audit"))
+        // A tenth of the interval: a summary line comes at most that late after its interval ends.
+        ticker.schedule(deadline: .now(), repeating: .milliseconds(max(100, Int(repeatInterval * 100))))
+        self.ticker = Mutex(ticker)
+        self.ticker.withLock { ticker in
+            ticker.setEventHandler { [weak self] in self?.writeRepeatedRefusals() }
+            ticker.resume()
+        }
+    }
+
+    deinit {
+        ticker.withLock { $0.cancel() }
+    }
+
+    /// The policy in force now and all derived from it.
+    public var snapshot: PolicySnapshot { current.withLock { $0 } }
+    /// The verified policy in force.
+    public var policy: SignedPolicy { snapshot.policy }
+    /// The SHA-256 of the signed policy in force, which every admission certificate records.
+    public var policyHash: [UInt8] { snapshot.hash }
+
+    /// Puts the signed policy `policyBytes` in force, after the checks made at start (signature under the
+    /// state's policy certificate, the policy's validation); audits and logs it. Attestations already
+    /// running finish under the policy they started with. Throws, changing nothing, if it is refused.
+    @discardableResult
+    public func reload(policyBytes: [UInt8]) throws(CertifierError) -> PolicySnapshot {
+        let old = snapshot
+        let fresh = try PolicySnapshot(state: state, policyBytes: policyBytes, logger: logger, previous: old)
+        current.withLock { $0 = fresh }
+        record(AuditEntry(date: clock(), event: .policyLoaded, policy: fresh.auditName))
+        let document = fresh.policy.document
+        logger.notice("loaded \(fresh.description): \(document.roles.keys.sorted().joined(separator: ", ")); it replaces \(old.description)")
+        return fresh
+    }
+
+    /// Reloads the signed policy in `file` (on SIGHUP); a file that cannot be read or is refused leaves
+    /// the policy in force serving, and is logged and audited naming the file and what is wrong.
+    /// Returns whether the new policy is in force.
+    @discardableResult
+    public func reloadPolicy(file: String) -> Bool {
+        let problem: String
+        do {
+            let bytes = try FileBytes.read(file, limit: SignedPolicy.maximumFileSize)
+            do {
+                try reload(policyBytes: bytes)
+                return true
+            } catch {
+                problem = error.message
+            }
+        } catch {
+            problem = "cannot read the policy: \(error.reason)"
+        }
+        let old = snapshot
+        logger.error("\(file): \(problem); still serving \(old.description)")
+        record(AuditEntry(date: clock(), event: .policyRefused, policy: old.auditName, reasons: ["\(file): \(problem)"]))
+        return false
+    }
+
+    /// Closes the audit log and opens its path again, after an outside rotation moved the file (on
+    /// SIGHUP); if it cannot be opened, the old file stays in use and the error is logged.
+    public func reopenAuditLog() {
+        do {
+            try auditLog.reopen()
+            logger.info("reopened the audit log \(auditLog.path)")
+        } catch {
+            logger.error("\(error.message); still writing to the file open before")
+        }
+    }
+
+    /// Audits the start of serving, under the policy in force.
+    public func recordStart() {
+        record(AuditEntry(date: clock(), event: .start, policy: snapshot.auditName))
+    }
+
+    /// Audits the end of serving, after the counts of refusals still being folded.
+    public func recordStop() {
+        for line in repeatedRefusals.due(now: nil) { writeRepeated(line) }
+        record(AuditEntry(date: clock(), event: .stop, policy: snapshot.auditName))
+    }
+
+    /// Writes the summary line of each interval of identical refusals that has ended.
+    public func writeRepeatedRefusals() {
+        for line in repeatedRefusals.due(now: clock()) { writeRepeated(line) }
+    }
+
+    /// Appends an event line; one that cannot be written is logged.
+    private func record(_ entry: AuditEntry) {
+        do {
+            try auditLog.append(entry)
+        } catch {
+            logger.error("\(error.message)")
+        }
+    }
+
+    /// Appends and logs the line summing up repeated refusals.
+    private func writeRepeated(_ line: AuditEntry) {
+        record(line)
+        let role = (line.role ?? "").isEmpty ? "a client" : line.role ?? ""
+        let source = RepeatedRefusals.source(of: line.peer ?? "")
+        let count = quantity(line.repeated ?? 0, "more time")
+        logger.warning("refused \(role) from \(source) \(count) by \(line.time) as before: \(line.code ?? ""): \(line.reasons.joined(separator: "; "))")
     }
 
     /// A server of this certifier on `host:port` (port 0: the OS picks), not yet running; the channel
@@ -111,7 +184,8 @@ public final class CertifierService: Sendable {
     public func answer(_ request: Message, connection: UInt64, peer: String) throws(ChannelError) -> Message {
         switch request.type {
         case NonceRequest.type:
-            let issued = nonces.issue(to: connection, now: clock())
+            let lifetime = TimeInterval(snapshot.policy.document.nonceLifetimeSeconds)
+            let issued = nonces.issue(to: connection, now: clock(), lifetime: lifetime)
             return NonceMessage(nonce: issued.nonce, expires: UInt64(issued.expires.timeIntervalSince1970.rounded(.down))).frame
         case EvidenceMessage.type:
             return try admit(request, connection: connection, peer: peer).frame
@@ -122,8 +196,12 @@ public final class CertifierService: Sendable {
 
     /// Decides on one piece of evidence.
     private func admit(_ request: Message, connection: UInt64, peer: String) throws(ChannelError) -> AdmissionMessage {
+        // One snapshot for the whole decision: a reload meanwhile does not change the policy it is made under.
+        let snapshot = self.snapshot
+        let policy = snapshot.policy
         let now = clock()
-        var decision = Decision(peer: peer, role: Self.recordable(role: (try? request.text("role")) ?? ""), date: now)
+        var decision = Decision(
+            peer: peer, role: Self.recordable(role: (try? request.text("role")) ?? ""), date: now, policy: snapshot.auditName)
         let evidence: EvidenceMessage
         do {
             evidence = try EvidenceMessage(fields: request)
@@ -156,7 +234,7 @@ public final class CertifierService: Sendable {
         } catch {
             throw refuse(&decision, ChannelError(.badRequest, "\"public-key\" is not the DER SubjectPublicKeyInfo of an EC key: \(error)"))
         }
-        let result = verifier.verify(evidence.token, challenge: RealmChallenge.binding(nonce: nonce, spkiDER: evidence.publicKey))
+        let result = snapshot.verifier.verify(evidence.token, challenge: RealmChallenge.binding(nonce: nonce, spkiDER: evidence.publicKey))
         decision.measurement = result.decodedToken?.realmClaims.map { Hex.encode($0.initialMeasurement) }
         let token: VerifiedToken
         switch result {
@@ -171,7 +249,7 @@ public final class CertifierService: Sendable {
             throw refuse(&decision, ChannelError(.appraisalFailed, reasons.joined(separator: "; ")), reasons: reasons)
         }
         let platform = token.platformClaims.instanceID
-        if let rateLimit, let again = rateLimit.reserve(platform: Hex.encode(platform), now: now) {
+        if let rateLimit = snapshot.rateLimit, let again = rateLimit.reserve(platform: Hex.encode(platform), now: now) {
             throw refuse(
                 &decision,
                 ChannelError(
@@ -182,14 +260,14 @@ public final class CertifierService: Sendable {
         let measurement = token.realmClaims?.initialMeasurement
         let certificate: Certificate
         do {
-            certificate = try issuer.issue(
-                role: role, measurement: measurement, policyHash: policyHash, platformInstance: platform, subjectKey: key, now: now)
+            certificate = try snapshot.issuer.issue(
+                role: role, measurement: measurement, policyHash: snapshot.hash, platformInstance: platform, subjectKey: key, now: now)
         } catch {
             throw refuse(&decision, ChannelError(.internal, error.message))
         }
         let entry = AuditEntry(
             date: now, peer: peer, role: evidence.role, measurement: decision.measurement, decision: .admitted,
-            serial: certificate.serialNumberHex, expires: certificate.notAfter)
+            serial: certificate.serialNumberHex, expires: certificate.notAfter, policy: snapshot.auditName)
         do {
             try auditLog.append(entry)
         } catch {
@@ -197,7 +275,7 @@ public final class CertifierService: Sendable {
             logger.error("\(error.message); refusing \(evidence.role) from \(peer)")
             throw ChannelError(.internal, "the certifier cannot record its decision")
         }
-        let released = secrets[evidence.role] ?? [:]
+        let released = snapshot.secrets[evidence.role] ?? [:]
         let names = released.isEmpty ? "" : ", secrets " + released.keys.sorted().joined(separator: ", ")
         let serial = Hex.short(Hex.decode(certificate.serialNumberHex) ?? [])
         logger.info(
@@ -212,6 +290,7 @@ public final class CertifierService: Sendable {
         let peer: String
         let role: String
         let date: Date
+        let policy: AuditEntry.PolicyName
         var measurement: String?
     }
 
@@ -229,18 +308,25 @@ public final class CertifierService: Sendable {
         return "\"\(shown)\(text.unicodeScalars.count > limit ? "..." : "")\""
     }
 
-    /// Records and logs a refusal, and returns the error to answer with.
+    /// Records and logs a refusal (unless it repeats one of this interval, which is only counted), and
+    /// returns the error to answer with.
     private func refuse(_ decision: inout Decision, _ error: ChannelError, reasons: [String]? = nil) -> ChannelError {
         let entry = AuditEntry(
             date: decision.date, peer: decision.peer, role: decision.role, measurement: decision.measurement, decision: .refused,
-            code: error.code.rawValue, reasons: reasons ?? [error.message])
-        do {
-            try auditLog.append(entry)
-        } catch {
-            logger.error("\(error.message)")
+            code: error.code.rawValue, reasons: reasons ?? [error.message], policy: decision.policy)
+        var written = false
+        for line in repeatedRefusals.lines(for: entry, now: decision.date) {
+            if line == entry {
+                record(line)
+                written = true
+            } else {
+                writeRepeated(line)
+            }
         }
-        let role = decision.role.isEmpty ? "a client" : decision.role
-        logger.warning("refused \(role) from \(decision.peer): \(error.code): \(error.message)")
+        if written {
+            let role = decision.role.isEmpty ? "a client" : decision.role
+            logger.warning("refused \(role) from \(decision.peer): \(error.code): \(error.message)")
+        }
         return error
     }
 }

@@ -55,9 +55,10 @@ public final class NonceStore: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// Issues a fresh nonce to `owner`, replacing any it had.
-    public func issue(to owner: UInt64, now: Date = Date()) -> Issued {
-        let issued = Issued(nonce: SecureRandom.bytes(Self.size), expires: now + lifetime)
+    /// Issues a fresh nonce to `owner`, replacing any it had, valid for `lifetime` (by default the
+    /// store's: a reloaded policy may give another).
+    public func issue(to owner: UInt64, now: Date = Date(), lifetime: TimeInterval? = nil) -> Issued {
+        let issued = Issued(nonce: SecureRandom.bytes(Self.size), expires: now + (lifetime ?? self.lifetime))
         state.withLock { state in
             purge(&state, now: now)
             while state.entries.count >= capacity, state.head < state.queue.count {

@@ -11,11 +11,13 @@ import Policy
 /// `cml-certifier serve --state DIR --policy policy.signed --listen 127.0.0.1:8123`.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serves nonces and admissions over TLS 1.3 until SIGINT or SIGTERM.",
+        abstract: "Serves nonces and admissions over TLS 1.3 until SIGINT or SIGTERM; SIGHUP reloads the policy.",
         discussion: """
             Refuses to start on a policy whose signature does not verify under the state's policy certificate. \
             Prints "listening on HOST:PORT" on standard output once it accepts connections (port 0 lets the OS \
-            pick); decisions are logged on standard error and appended to DIR/audit.jsonl.
+            pick); decisions are logged on standard error and appended to DIR/audit.jsonl. On SIGHUP it reopens \
+            the audit log (after an outside rotation) and reloads the policy file, checked as at start; a refused \
+            one is logged and the policy in force keeps serving.
             """)
 
     @Option(help: ArgumentHelp("The state directory made by `cml-certifier init`.", valueName: "DIR"))
@@ -29,6 +31,20 @@ struct Serve: ParsableCommand {
 
     @Flag(help: "Also log each connection and request.")
     var verbose = false
+
+    @Option(help: ArgumentHelp("Rotate the audit log before it grows beyond this many bytes.", valueName: "BYTES"))
+    var auditMaxBytes = AuditLog.Rotation.standard.maximumBytes
+
+    @Option(help: ArgumentHelp("How many rotated audit logs to keep (audit.jsonl.1 is the newest).", valueName: "N"))
+    var auditKeep = AuditLog.Rotation.standard.keep
+
+    func validate() throws {
+        do {
+            _ = try AuditLog.Rotation(maximumBytes: auditMaxBytes, keep: auditKeep)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
 
     func run() throws {
         // First of all: a second certifier on this folder must fail before it reads or writes anything.
@@ -47,7 +63,8 @@ struct Serve: ParsableCommand {
             } catch {
                 throw CertifierError("policy \(error)")
             }
-            service = try CertifierService(state: loaded, policyBytes: bytes, logger: logger)
+            let rotation = try AuditLog.Rotation(maximumBytes: auditMaxBytes, keep: auditKeep)
+            service = try CertifierService(state: loaded, policyBytes: bytes, logger: logger, auditRotation: rotation)
             // The service logs every decision; the channel layer would repeat each refusal, so it speaks
             // only of its own failures unless asked for more.
             var channelLogger = Logger(label: "certifier")
@@ -64,9 +81,16 @@ struct Serve: ParsableCommand {
         logger.info(
             "serving \(document.displayName): \(document.roles.keys.sorted().joined(separator: ", ")); audit log \(service.auditLog.path)")
         let trap = SignalTrap { _ in server.stop() }
+        // The log first, so that the reload's own line goes to the new file.
+        let hangup = HangupTrap { [policy] in
+            service.reopenAuditLog()
+            service.reloadPolicy(file: policy)
+        }
+        service.recordStart()
         StandardOutput.line("listening on \(server.address)")
         server.run()
-        withExtendedLifetime(trap) {}
+        withExtendedLifetime((trap, hangup)) {}
+        service.recordStop()
         logger.info("stopped")
     }
 }

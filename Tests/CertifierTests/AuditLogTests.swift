@@ -40,3 +40,77 @@ import Testing
         #expect(throws: CertifierError("\(log.path): line 2 is not an audit entry")) { try AuditLog.read(path: log.path) }
     }
 }
+
+/// The audit log's rotation by size, and by an outside rotation (move then reopen, or copytruncate).
+@Suite struct AuditLogRotationTests {
+    func entry(_ index: Int) -> AuditEntry {
+        AuditEntry(date: Date(), peer: "127.0.0.1:\(index)", role: "device", measurement: "\(index)", decision: .admitted)
+    }
+
+    func measurements(_ path: String) throws -> [String] {
+        try AuditLog.read(path: path).compactMap(\.measurement)
+    }
+
+    @Test func rotationBySizeKeepsTheNewestLinesInNFiles() throws {
+        let folder = temporaryFolder("audit")
+        try FileBytes.makeDirectory(folder)
+        let path = "\(folder)/audit.jsonl"
+        let log = try AuditLog(path: path, rotation: AuditLog.Rotation(maximumBytes: 1000, keep: 2))
+        for index in 0..<100 { try log.append(entry(index)) }
+        #expect(!FileBytes.exists("\(path).3"))
+        var kept: [String] = []
+        for file in ["\(path).2", "\(path).1", path] {
+            let size = try FileBytes.read(file, limit: AuditLog.maximumFileSize).count
+            #expect(size > 0 && size <= 1000, "\(file): \(size) bytes")
+            kept += try measurements(file)
+        }
+        // The three files hold the last lines, in order, none missing between them.
+        #expect(kept.last == "99")
+        #expect(kept == (100 - kept.count..<100).map { "\($0)" })
+        #expect(FileBytes.permissions(path) == 0o600)
+    }
+
+    @Test func rotationWithNoOldFilesKeptStartsOver() throws {
+        let folder = temporaryFolder("audit")
+        try FileBytes.makeDirectory(folder)
+        let path = "\(folder)/audit.jsonl"
+        let log = try AuditLog(path: path, rotation: AuditLog.Rotation(maximumBytes: 300, keep: 0))
+        for index in 0..<10 { try log.append(entry(index)) }
+        #expect(!FileBytes.exists("\(path).1"))
+        #expect(try measurements(path).last == "9")
+        #expect(throws: CertifierError("the audit log's size limit is 0 bytes; it must be at least 1")) { try AuditLog.Rotation(maximumBytes: 0, keep: 1) }
+        #expect(throws: CertifierError("keeping -1 old audit logs: give 0 to 1000")) { try AuditLog.Rotation(maximumBytes: 10, keep: -1) }
+    }
+
+    @Test func reopenStartsANewFileAfterTheOldOneWasMoved() throws {
+        let folder = temporaryFolder("audit")
+        try FileBytes.makeDirectory(folder)
+        let path = "\(folder)/audit.jsonl"
+        let log = try AuditLog(path: path)
+        try log.append(entry(1))
+        #expect(rename(path, "\(path).moved") == 0)
+        // Until it reopens, the log writes on in the file it has open, wherever it now is.
+        try log.append(entry(2))
+        try log.reopen()
+        try log.append(entry(3))
+        #expect(try measurements("\(path).moved") == ["1", "2"])
+        #expect(try measurements(path) == ["3"])
+    }
+
+    @Test func copytruncateLosesNothingWrittenAfterIt() throws {
+        let folder = temporaryFolder("audit")
+        try FileBytes.makeDirectory(folder)
+        let path = "\(folder)/audit.jsonl"
+        let log = try AuditLog(path: path)
+        try log.append(entry(1))
+        try log.append(entry(2))
+        try FileBytes.writeAtomically(FileBytes.read(path, limit: AuditLog.maximumFileSize), to: "\(path).1")
+        #expect(truncate(path, 0) == 0)
+        try log.append(entry(3))
+        // O_APPEND: the line lands at the new end, offset 0, with no hole of zero bytes before it.
+        let bytes = try FileBytes.read(path, limit: AuditLog.maximumFileSize)
+        #expect(bytes.first == UInt8(ascii: "{"))
+        #expect(try measurements(path) == ["3"])
+        #expect(try measurements("\(path).1") == ["1", "2"])
+    }
+}

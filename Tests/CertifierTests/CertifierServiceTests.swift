@@ -30,7 +30,7 @@ import Testing
         #expect(entry.role == "runtime")
         #expect(entry.measurement == Hex.encode(TestCertifier.runtimeMeasurement))
         #expect(entry.serial == summary.certificate.serialNumberHex)
-        #expect(entry.peer.hasPrefix("127.0.0.1:"))
+        #expect(entry.peer?.hasPrefix("127.0.0.1:") == true)
         #expect(entry.reasons.isEmpty)
     }
 

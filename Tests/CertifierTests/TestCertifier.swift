@@ -34,6 +34,8 @@ struct TestCertifier {
     let state: CertifierState
     let platformKey: ECPrivateKey
     let clock = TestClock()
+    /// The policy it serves from the start.
+    let policy: PolicyDocument
     let service: CertifierService
     let server: ChannelServer
 
@@ -51,6 +53,7 @@ struct TestCertifier {
             platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
             channels: [ChannelRule(from: "device", to: "runtime")])
         edit(&policy)
+        self.policy = policy
         let signed = try SignedPolicy.sign(policy, key: state.policyKey)
         let clock = self.clock
         service = try CertifierService(state: state, policyBytes: signed.bytes, logger: quietLogger, clock: { clock() })
