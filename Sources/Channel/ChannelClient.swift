@@ -55,7 +55,12 @@ public final class ChannelClient {
         }
         let name = peerName ?? expectedRoles.map { $0.sorted().map(\.rawValue).joined(separator: " or ") } ?? "server"
         let endpoint = hostPortText(host: host, port: port)
-        let socket = try TCPConnector.connect(host: host, port: port, timeout: configuration.connectTimeout)
+        let socket: Socket
+        do {
+            socket = try TCPConnector.connect(host: host, port: port, timeout: configuration.connectTimeout)
+        } catch {
+            throw unreachable(error, endpoint: endpoint, peerName: peerName, expectedRoles: expectedRoles)
+        }
         let connection = try FramedConnection.handshake(
             over: socket, context: context, peer: "\(name) at \(endpoint)", handshakeTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout, writeTimeout: configuration.writeTimeout,
@@ -72,6 +77,25 @@ public final class ChannelClient {
         }
         connection.peer = server
         return ChannelClient(connection: connection, server: server)
+    }
+
+    /// A failed TCP connect, said as a person needs it: which role was expected at the address, why
+    /// the connect failed, and which command serves there, e.g. `cannot connect to the runtime at
+    /// 127.0.0.1:8124: connection refused (is cml-runtime serve running there?)`.
+    static func unreachable(_ error: ChannelError, endpoint: String, peerName: String?, expectedRoles: Set<Role>?) -> ChannelError {
+        let roles = expectedRoles.map { $0.sorted().map(\.rawValue) } ?? []
+        let who = peerName ?? (roles.isEmpty ? "the server" : "the " + roles.joined(separator: " or "))
+        // TCPConnector says "cannot connect to HOST:PORT: ADDRESS: reason; ADDRESS: reason"; with one
+        // address, the address repeats the endpoint.
+        var reason = error.message
+        for prefix in ["cannot connect to \(endpoint): ", "\(endpoint): "] where reason.hasPrefix(prefix) {
+            reason.removeFirst(prefix.count)
+        }
+        if let first = reason.first, first.isUppercase, reason.dropFirst().first?.isLowercase == true {
+            reason = first.lowercased() + reason.dropFirst()
+        }
+        let hint = roles.count == 1 ? " (is cml-\(roles[0]) serve running there?)" : ""
+        return ChannelError(kind: error.kind, code: error.code, message: "cannot connect to \(who) at \(endpoint): \(reason)\(hint)")
     }
 
     /// Sends `message` and returns the answer; an `error` answer is thrown (kind `.remote`) and closes

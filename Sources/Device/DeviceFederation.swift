@@ -47,6 +47,41 @@ extension Device {
         }
     }
 
+    /// What the runtime made of an update: acknowledged, or too late for its round.
+    public enum Submission: Sendable {
+        /// The runtime stored and counted it.
+        case acknowledged(UpdateAck)
+        /// Its round closed (or was closing) before it arrived (`wrong-round`): not an error with more
+        /// devices than the round needs. The device takes part in the next round with its global model.
+        case roundClosed(reason: String)
+    }
+
+    /// Uploads `update` as `upload(_:reconnecting:)` does, but a `wrong-round` refusal (its round closed
+    /// before the update arrived) is an answer, not a failure: the caller then awaits the next global
+    /// model (`awaitGlobal(round: update.round + 1)`) and trains on that.
+    public func submit(_ update: LocalUpdate, reconnecting: Duration = defaultReconnectTime) throws(ChannelError) -> Submission {
+        do {
+            return .acknowledged(try upload(update, reconnecting: reconnecting))
+        } catch where error.kind == .remote && error.code == .wrongRound {
+            return .roundClosed(reason: error.message)
+        }
+    }
+
+    /// Whether the runtime serves FL mode, asked with the cheapest FL request: the wait for round 0's
+    /// global model, which an FL runtime answers at once (with the model, or `no-model` before the
+    /// provider sent one) and an ML runtime refuses as `unknown-type`. Lets a command fail before any
+    /// training when it talks to a runtime of the other mode.
+    public func servesFederation() throws(ChannelError) -> Bool {
+        do {
+            _ = try runtime.awaitGlobal(round: 0, timeout: .seconds(30))
+            return true
+        } catch where error.kind == .remote && error.code == .noModel {
+            return true
+        } catch where error.kind == .remote && error.code == .unknownType {
+            return false
+        }
+    }
+
     /// Waits for the global model of round `round` (or a later one), and predicts with it from now on.
     /// If the connection breaks (the runtime restarts), it waits again for up to `reconnecting`.
     @discardableResult

@@ -85,6 +85,39 @@ public struct PolicyTemplate: Sendable {
         return document.jsonBytes()
     }
 
+    /// The policy JSON filled as `fill(measurements:platformKeys:)` does with the first measurement of
+    /// each role, the role's `initial-measurements` then listing every further one too: during a rolling
+    /// upgrade the policy admits the new binary of a role before the old one is retired. A role given
+    /// no measurement, or the same one twice, is refused.
+    public func fill(measurementLists: [String: [[UInt8]]], platformKeys: [ECPublicKey]) throws(PolicyError) -> [UInt8] {
+        var firsts: [String: [UInt8]] = [:]
+        for (role, list) in measurementLists {
+            guard let first = list.first else { throw PolicyError("no measurement was given for role \"\(role)\"") }
+            guard Set(list.map(Hex.encode)).count == list.count else {
+                throw PolicyError("role \"\(role)\" is given the same measurement twice (two identical binaries?)")
+            }
+            firsts[role] = first
+        }
+        let json = try fill(measurements: firsts, platformKeys: platformKeys)
+        guard measurementLists.values.contains(where: { $0.count > 1 }) else { return json }
+        var document = try PolicyDocument(json: json)
+        for (role, list) in measurementLists where list.count > 1 {
+            guard var rolePolicy = document.roles[role] else {
+                throw PolicyError(path: "roles", "has no role \"\(role)\" to list \(list.count) measurements in")
+            }
+            let filled = HexBytes(list[0])
+            guard rolePolicy.initialMeasurements.contains(filled) else {
+                throw PolicyError(
+                    path: "roles.\(role).initial-measurements",
+                    "does not hold ${measurement:\(role)}, so the template cannot list \(list.count) measurements for \(role)")
+            }
+            for measurement in list.dropFirst() { rolePolicy.initialMeasurements.append(HexBytes(measurement)) }
+            document.roles[role] = rolePolicy
+        }
+        try document.validate()
+        return document.jsonBytes()
+    }
+
     private func fill(measurements: [String: [UInt8]], firstPlatformKey platformKey: ECPublicKey) throws(PolicyError) -> [UInt8] {
         for role in measurements.keys.sorted() where !measuredRoles.contains(role) {
             let named = measuredRoles.isEmpty ? "none" : measuredRoles.joined(separator: ", ")

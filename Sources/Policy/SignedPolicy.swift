@@ -64,7 +64,7 @@ public struct SignedPolicy: Sendable {
         do {
             message = try COSESign1(decoding: bytes)
         } catch {
-            throw PolicyError("not a signed policy (COSE_Sign1): \(error.message)", cause: error)
+            throw PolicyError(Self.notSigned(bytes, reason: error.message), cause: error)
         }
         let key: ECPublicKey
         do {
@@ -89,6 +89,20 @@ public struct SignedPolicy: Sendable {
         self.bytes = bytes
         self.json = message.payload
         self.document = document
+    }
+
+    /// How policy JSON becomes a signed policy, for messages about a file that is not one.
+    public static let signingHint = "sign the policy JSON with `cml-policy sign --key CERTIFIER-STATE/policy.key --in POLICY.json --out POLICY.signed`"
+
+    /// Why `bytes` is not a signed policy: JSON (the usual slip: the unsigned policy given where the
+    /// signed one belongs) is named as such, since the CBOR decoder's reason would read it as a huge text
+    /// string; anything else keeps the decoder's reason. Both say how to sign.
+    static func notSigned(_ bytes: [UInt8], reason: String) -> String {
+        let start = bytes.first { ![UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t")].contains($0) }
+        if start == UInt8(ascii: "{") {
+            return "not a signed policy: this is policy JSON, which the policy key has not signed; \(signingHint)"
+        }
+        return "not a signed policy (a COSE_Sign1 of the policy JSON): \(reason); \(signingHint)"
     }
 
     private init(bytes: [UInt8], json: [UInt8], document: PolicyDocument) {

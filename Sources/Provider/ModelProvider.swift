@@ -21,4 +21,10 @@ public final class ModelProvider {
     public func send(_ blob: ModelBlob, onSent: (_ id: String) -> Void = { _ in }) throws(ChannelError) -> ModelAck {
         try runtime.putModel(blob, onSent: onSent)
     }
+
+    /// Downloads the runtime's current model (ML mode) or the global model of the open round (FL mode),
+    /// with its round; `no-model` (from the runtime) if it has none yet.
+    public func fetch() throws(ChannelError) -> ModelReply {
+        try runtime.getModel()
+    }
 }

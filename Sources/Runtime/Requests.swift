@@ -15,6 +15,7 @@ struct Requests: Sendable {
     /// Answers `request` from `peer` on `connection`. In FL mode an acknowledged update may close its
     /// round: that happens after the acknowledgement is sent, also if sending it failed.
     func serve(_ request: Message, from peer: PeerIdentity?, on connection: ServedConnection) throws {
+        if request.type == ErrorMessage.type { throw Self.peerError(request, from: peer) }
         guard let peer else { throw ChannelError(.notAuthorized, "the runtime serves only peers with an admission certificate") }
         try RequestPermissions.check(role: peer.role, type: request.type, mode: mode)
         if request.type == AwaitGlobalRequest.type, let federation {
@@ -44,6 +45,21 @@ struct Requests: Sendable {
         waitID.value.withLock { $0 = id }
         // Gone before the id was known: the wait is dropped here instead.
         if let id, connection.isGone { federation.cancelWait(id) }
+    }
+
+    /// The `error` frame a peer sent instead of a request (a client that refused the runtime's
+    /// certificate says why, then closes), as what it is: the peer's error, logged and not answered.
+    static func peerError(_ frame: Message, from peer: PeerIdentity?) -> ChannelError {
+        let who = peer.map { "the \($0.role) \(RuntimeServer.shortSerial($0))" } ?? "the peer"
+        let said: String
+        do {
+            let error = try ErrorMessage(frame)
+            said = "\(error.code): \(error.message)"
+        } catch {
+            said = "(unreadable: \(error.message))"
+        }
+        // Kind `transport`: the server logs it and sends nothing back; the peer is closing.
+        return ChannelError(kind: .transport, code: .internal, message: "\(who) sent an error instead of a request and closed: \(said)")
     }
 
     private func answer(_ request: Message, from peer: PeerIdentity, on connection: ServedConnection) throws(ChannelError) -> Message {

@@ -17,4 +17,10 @@ public enum ModelFile {
         try FileIO.writeAtomically(blob.bytes, to: path)
         return blob
     }
+
+    /// Writes `blob` byte for byte as received (its id stays the id of the file) to `path`, replacing
+    /// any file there atomically; a folder that does not exist is an error naming the path.
+    public static func write(_ blob: ModelBlob, to path: String) throws(WordModelError) {
+        try FileIO.writeAtomically(blob.bytes, to: path)
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 
 @main
 struct CMLCertifier: ParsableCommand {
@@ -6,5 +7,6 @@ struct CMLCertifier: ParsableCommand {
         commandName: "cml-certifier",
         abstract: "The certifier: admits the programs a signed policy lists, and keeps an audit log.",
         discussion: "Exit codes: 0 success, 1 failure (the message names the file or part that is wrong), 64 usage error.",
+        version: ToolVersion.text,
         subcommands: [Init.self, Serve.self])
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Policy
 import RoleCommands
 
@@ -8,6 +9,7 @@ struct CMLDevice: ParsableCommand {
         commandName: "cml-device",
         abstract: "The data owner's device: on-device prediction; training on the runtime (ML mode) or here, aggregated in rounds (FL mode).",
         discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
+        version: ToolVersion.text,
         subcommands: [AttestCommand<CMLDevice>.self, Run.self, TrainWords.self, Predict.self, Federate.self])
 }
 

@@ -14,7 +14,10 @@ struct Federate: ParsableCommand {
             Downloads the global model of the open round, then for each round: trains it here on the words of \
             --words (RMSprop, batch size 1, the loss every 10 epochs), uploads the result with its sample count, \
             and waits for the global model of the next round, which the runtime publishes once the round closes. \
-            The words never leave the device. With --predict, completes the prefixes with the last global model. \
+            The words never leave the device. With more devices than a round needs, a device whose update \
+            arrives after its round closed says so, downloads the new global model and takes part in the next \
+            round; --rounds counts the rounds it completed. With --out, writes the last global model; with \
+            --predict, completes the prefixes with it. Progress goes to standard error. \
             Needs the state of `cml-device attest`.
             """)
 
@@ -32,10 +35,14 @@ struct Federate: ParsableCommand {
     @Option(help: ArgumentHelp("A three-letter prefix to complete with the last global model (repeatable).", valueName: "PREFIX"))
     var predict: [String] = []
 
+    @Option(help: ArgumentHelp("Also write the last global model here, the blob as received (replaced atomically).", valueName: "FILE"))
+    var out: String?
+
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
         if !predict.isEmpty { try checkSymbols(predict, as: .prefix) }
+        if let out { try OutputFile.checkFolder(of: out, option: "--out") }
     }
 
     func run() throws {
@@ -50,10 +57,22 @@ struct Federate: ParsableCommand {
         let device = try connection.device()
         defer { device.runtime.close() }
         do {
+            guard try device.servesFederation() else {
+                throw CommandFailure(
+                    "the runtime at \(device.runtime.endpoint) serves ML mode; cml-device fl needs an FL runtime (cml-runtime serve --mode fl)")
+            }
             let model = try device.download()
-            StandardOutput.line(
+            StandardError.line(
                 "downloaded global model \(model.shortID) (\(model.size) bytes, round \(device.round)) from the runtime at \(device.runtime.endpoint)")
-            for _ in 0..<rounds { try takePart(device, words: list) }
+            // Rounds this device completed: a round that closed before its update arrived does not count.
+            var completed = 0
+            while completed < rounds {
+                if try takePart(device, words: list) { completed += 1 }
+            }
+            if let out, let global = device.model {
+                try ModelFile.write(global.blob, to: out)
+                StandardOutput.line("wrote global model \(global.shortID) of round \(device.round) to \(out)")
+            }
             for prefix in predict {
                 StandardOutput.line("\(prefix) -> \(try device.model?.complete(prefix) ?? prefix)")
             }
@@ -62,18 +81,29 @@ struct Federate: ParsableCommand {
         }
     }
 
-    /// One round: train, upload, wait.
-    private func takePart(_ device: Device, words: [String]) throws {
+    /// One round: train, upload, wait for the round's global model. Returns whether this device completed
+    /// it; false when the round closed before its update arrived, and the device then holds the next
+    /// round's global model to train on.
+    private func takePart(_ device: Device, words: [String]) throws -> Bool {
         let round = device.round
         let update = try device.trainLocally(words: words, epochs: epochs) { report in
-            if let line = report.lossLine { StandardOutput.line(line) }
+            if let line = report.lossLine { StandardError.line(line) }
         }
-        StandardOutput.line(
+        StandardError.line(
             "round \(round): trained locally on \(words.count) word\(words.count == 1 ? "" : "s") (\(update.samples) samples), "
                 + "\(epochs) epochs: loss \(String(format: "%.4f", update.loss))")
-        try device.upload(update)
-        StandardOutput.line("round \(round): sent update \(update.shortID) (\(update.samples) samples); the runtime acknowledged it")
-        let global = try device.awaitGlobal(round: round + 1)
-        StandardOutput.line("round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples)")
+        switch try device.submit(update) {
+        case .acknowledged:
+            StandardError.line("round \(round): sent update \(update.shortID) (\(update.samples) samples); the runtime acknowledged it")
+            let global = try device.awaitGlobal(round: round + 1)
+            StandardOutput.line("round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples)")
+            return true
+        case .roundClosed:
+            StandardError.line(
+                "round \(round) closed before this device's update arrived (wrong-round): downloading round \(round + 1)'s global model and taking part in it")
+            let global = try device.awaitGlobal(round: round + 1)
+            StandardError.line("round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples); training on it")
+            return false
+        }
     }
 }

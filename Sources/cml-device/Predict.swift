@@ -9,7 +9,7 @@ struct Predict: ParsableCommand {
         abstract: "Complete three-letter prefixes to five-letter words, one per line.",
         discussion: """
             With --model, from a model blob; with --runtime and --state, from the model the runtime holds \
-            (downloaded over mutual TLS with the admission of `cml-device attest`).
+            (downloaded over mutual TLS with the admission of `cml-device attest`), which --out also writes.
             """)
 
     @Option(help: ArgumentHelp("The model blob.", valueName: "MODEL"))
@@ -20,6 +20,9 @@ struct Predict: ParsableCommand {
 
     @Option(help: ArgumentHelp("The device's state folder (with --runtime).", valueName: "DIR"))
     var state: String?
+
+    @Option(help: ArgumentHelp("With --runtime: also write the runtime's model here, the blob as received (replaced atomically).", valueName: "FILE"))
+    var out: String?
 
     @Argument(help: ArgumentHelp("Three symbols each: a-z, '-' or space (upper case is folded).", valueName: "PREFIX"))
     var prefixes: [String]
@@ -33,6 +36,10 @@ struct Predict: ParsableCommand {
         case (nil, nil, nil): throw ValidationError("give --model MODEL, or --runtime HOST:PORT --state DIR")
         }
         try checkSymbols(prefixes, as: .prefix)
+        if let out {
+            guard runtime != nil else { throw ValidationError("--out writes the runtime's model: it needs --runtime and --state") }
+            try OutputFile.checkFolder(of: out, option: "--out")
+        }
     }
 
     func run() throws {
@@ -57,6 +64,7 @@ struct Predict: ParsableCommand {
         } catch {
             throw CommandFailure(error.description)
         }
+        if let out { try ModelFile.write(model.blob, to: out) }
         StandardError.line("downloaded model \(model.shortID) (\(model.size) bytes, round \(model.model.round)) from the runtime at \(device.runtime.endpoint)")
         return try model.complete(prefixes)
     }

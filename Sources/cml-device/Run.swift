@@ -38,11 +38,28 @@ struct Run: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let device = try connection.device()
         defer { device.runtime.close() }
+        try requireRuntimeMode(of: device)
         do {
             let sessionMode: DeviceSession.Mode = mode == .ml ? .ml : .fl(epochs: epochs)
             try DeviceSession(device: device, console: TerminalConsole(), mode: sessionMode).run()
         } catch {
             throw CommandFailure(error.description)
         }
+    }
+
+    /// Fails before the session unless the runtime serves the mode of `--mode`: a word typed into a
+    /// session with the wrong runtime would only be refused after training.
+    private func requireRuntimeMode(of device: Device) throws {
+        let servesFL: Bool
+        do {
+            servesFL = try device.servesFederation()
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        guard servesFL != (mode == .fl) else { return }
+        let served = servesFL ? "FL" : "ML"
+        throw CommandFailure(
+            "the runtime at \(device.runtime.endpoint) serves \(served) mode; cml-device run --mode \(mode.rawValue) needs an "
+                + "\(mode.rawValue.uppercased()) runtime (use --mode \(served.lowercased()))")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Policy
 import RoleCommands
 
@@ -8,7 +9,8 @@ struct CMLProvider: ParsableCommand {
         commandName: "cml-provider",
         abstract: "The model provider: creates, trains and inspects word models, and sends them to the runtime.",
         discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
-        subcommands: [Train.self, Inspect.self, AttestCommand<CMLProvider>.self, Send.self])
+        version: ToolVersion.text,
+        subcommands: [Train.self, Inspect.self, AttestCommand<CMLProvider>.self, Send.self, Fetch.self])
 }
 
 extension CMLProvider: AttestingProgram {

@@ -11,8 +11,9 @@ struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send a model to the runtime over mutual TLS, only if its certificate names the runtime role.",
         discussion: """
-            Needs the state of `cml-provider attest`. Prints `sent model <id> (<n> bytes)` once the model is \
-            written, then the runtime's acknowledgement, which must name the same id and size.
+            Needs the state of `cml-provider attest`. Prints `sent model <id> (<n> bytes); the runtime \
+            acknowledged it` once the runtime's acknowledgement names the same id and size; a refusal prints \
+            only the runtime's reason.
             """)
 
     @OptionGroup var connection: RuntimeOptions
@@ -27,10 +28,9 @@ struct Send: ParsableCommand {
             host: connection.runtime.host, port: connection.runtime.port, context: try credentials.clientContext())
         defer { runtime.close() }
         do {
-            let ack = try ModelProvider(runtime: runtime, policy: credentials.policy).send(blob) { id in
-                StandardOutput.line("sent model \(id.prefix(8)) (\(blob.size) bytes)")
-            }
-            StandardOutput.line("runtime acknowledged model \(ack.id.prefix(8)) (\(ack.size) bytes)")
+            // Said only after the acknowledgement: a model the runtime refused was not "sent" for any purpose.
+            let ack = try ModelProvider(runtime: runtime, policy: credentials.policy).send(blob)
+            StandardOutput.line("sent model \(ack.id.prefix(8)) (\(ack.size) bytes); the runtime acknowledged it")
         } catch {
             throw CommandFailure(error.description)
         }

@@ -12,7 +12,7 @@ struct Train: ParsableCommand {
             Starts from --from MODEL, or from fresh weights drawn from --seed (Keras initialisation). \
             Samples come in file order (each five-letter word gives two) unless --shuffle is given, which \
             draws a new order every epoch from --seed. Prints the loss line `epoch: N, loss: a,b` every 10 \
-            epochs: each batch's loss when an epoch has at most 10 batches, their mean otherwise.
+            epochs on standard error: each batch's loss when an epoch has at most 10 batches, their mean otherwise.
             """)
 
     @Option(help: ArgumentHelp("Start from this model instead of fresh weights.", valueName: "MODEL"))
@@ -75,7 +75,8 @@ struct Train: ParsableCommand {
             lastLoss = report.meanLoss
             if let line = report.lossLine {
                 progress.finish()
-                print(line)
+                // Progress: standard output carries only the result (the summary and the written model).
+                StandardError.line(line)
             }
             // Short runs (the usual few words) finish before progress would help; long ones show it.
             if clock.now - began > .seconds(1) {

@@ -57,9 +57,9 @@ import Testing
         let stranger = try SignedPolicy.sign(json: good.json, key: ECPrivateKey(generating: .p384))
         let cases: [(name: String, bytes: [UInt8]?, problem: String)] = [
             ("one byte flipped", flipped, "refusing to serve this policy: the policy's signature does not verify under the key of the policy certificate"),
-            ("truncated", Array(good.bytes.dropLast(7)), "refusing to serve this policy: not a signed policy (COSE_Sign1): "),
+            ("truncated", Array(good.bytes.dropLast(7)), "refusing to serve this policy: not a signed policy (a COSE_Sign1 of the policy JSON): "),
             ("signed by another key", stranger.bytes, "refusing to serve this policy: the policy's signature does not verify under the key of the policy certificate"),
-            ("unsigned JSON", good.json, "refusing to serve this policy: not a signed policy (COSE_Sign1): "),
+            ("unsigned JSON", good.json, "refusing to serve this policy: not a signed policy: this is policy JSON, which the policy key has not signed; "),
             ("missing", nil, "cannot read the policy: no such file or directory"),
         ]
         for (index, bad) in cases.enumerated() {

@@ -9,8 +9,8 @@ final class AdmittedDomain {
 
     /// Makes the domain from `policy-templates/<template>.json` (its text changed by `edit`) with
     /// `platforms` simulated platforms, and starts its certifier.
-    init(template: String = "ml", platforms: Int = 1, edit: (String) -> String = { $0 }) throws {
-        domain = try Domain(name: template, platforms: platforms, template: edit)
+    init(template: String = "ml", platforms: Int = 1, extraMeasures: [String] = [], edit: (String) -> String = { $0 }) throws {
+        domain = try Domain(name: template, platforms: platforms, extraMeasures: extraMeasures, template: edit)
         certifier = try CertifierProcess(domain)
     }
 

@@ -18,8 +18,9 @@ struct Domain {
 
     /// Makes the domain from `policy-templates/<name>.json`; `template` edits its text first (e.g. a
     /// shorter nonce lifetime). With `platforms` above 1 the domain has that many simulated platforms,
-    /// each trusted by the policy.
-    init(name: String = "ml", platforms: Int = 1, template edit: (String) -> String = { $0 }) throws {
+    /// each trusted by the policy. `extraMeasures` (`ROLE=PATH`) are measured too, beside the built
+    /// binaries: a rolling upgrade's second binary of a role.
+    init(name: String = "ml", platforms: Int = 1, extraMeasures: [String] = [], template edit: (String) -> String = { $0 }) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-domain-\(UUID().uuidString)").path
         try FileBytes.makeDirectory(folder)
         let initialized = try Executables.run("cml-certifier", ["init", "--state", "\(folder)/certifier", "--platforms", "\(platforms)"])
@@ -30,6 +31,7 @@ struct Domain {
         var arguments = ["generate", "--template", template, "--out", "\(folder)/policy.json"]
         for number in 1...platforms { arguments += ["--platform-key", "\(platform(number))/platform.pem"] }
         for role in ["runtime", "provider", "device"] { arguments += ["--measure", "\(role)=\(try Executables.path("cml-\(role)"))"] }
+        for extra in extraMeasures { arguments += ["--measure", extra] }
         let generated = try Executables.run("cml-policy", arguments)
         try #require(generated.status == 0, "\(generated.standardError)")
         let signed = try Executables.run(

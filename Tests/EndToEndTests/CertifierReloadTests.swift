@@ -113,10 +113,11 @@ import Testing
         let stranger = try Self.signed(domain, name: "a stranger's policy", key: "\(domain.folder)/other/policy.key")
         let unsigned = try FileBytes.read("\(domain.folder)/policy.json", limit: SignedPolicy.maximumFileSize)
         let signatureFails = "refusing to serve this policy: the policy's signature does not verify under the key of the policy certificate"
-        let notSigned = "refusing to serve this policy: not a signed policy (COSE_Sign1): "
+        let notSigned = "refusing to serve this policy: not a signed policy (a COSE_Sign1 of the policy JSON): "
+        let json = "refusing to serve this policy: not a signed policy: this is policy JSON, which the policy key has not signed; "
         let cases: [(name: String, bytes: [UInt8], problem: String)] = [
             ("one byte flipped", flipped, signatureFails), ("truncated", Array(good.prefix(good.count / 2)), notSigned),
-            ("signed by another domain's key", stranger, signatureFails), ("unsigned JSON", unsigned, notSigned),
+            ("signed by another domain's key", stranger, signatureFails), ("unsigned JSON", unsigned, json),
         ]
         for (index, bad) in cases.enumerated() {
             try FileBytes.writeAtomically(bad.bytes, to: certifier.policy)

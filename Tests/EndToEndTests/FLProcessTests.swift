@@ -70,11 +70,11 @@ struct FLProcessTests {
         #expect(lines[16].hasPrefix("received global model ") && lines[16].hasSuffix(" of round 1 (4 samples)"))
         #expect(Array(lines[17...19]) == ["Type characters: whi", "Prediction: white", "Type correct answer: "])
 
-        let scripted = second.lines
+        // Progress on standard error; the round's global model and the predictions on standard output.
+        let scripted = second.standardError.split(separator: "\n").map(String.init)
         #expect(scripted.first == "downloaded global model \(ModelBlob.shortID(of: initial)) (\(initial.count) bytes, round 0) from the runtime at \(endpoint)")
         #expect(scripted.contains { $0.hasPrefix("round 0: trained locally on 1 word (2 samples), 100 epochs: loss ") })
-        #expect(scripted.contains { $0.hasPrefix("round 1: received global model \(lines[16].split(separator: " ")[3]) (4 samples)") })
-        #expect(scripted.last == "abo -> about")
+        #expect(second.lines == ["round 1: received global model \(lines[16].split(separator: " ")[3]) (4 samples)", "abo -> about"])
 
         let log = messages(runtime.standardError)
         #expect(log.contains("federated rounds under the policy's rule: FedAvg after norm clipping to 20.0; a round closes at 2 updates, or at its 60 s deadline with at least 1; one update per platform"))

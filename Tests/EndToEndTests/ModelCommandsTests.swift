@@ -21,7 +21,9 @@ import WordModel
         let train = try Executables.run(
             "cml-provider", ["train", "--seed", "42", "--words", words, "--epochs", "100", "--out", model])
         #expect(train.status == 0, "\(train.standardError)")
-        let lossLines = train.lines.filter { $0.hasPrefix("epoch: ") }
+        // Loss lines are progress, on standard error; standard output holds the results.
+        let lossLines = train.standardError.split(separator: "\n").map(String.init).filter { $0.hasPrefix("epoch: ") }
+        #expect(!train.lines.contains { $0.hasPrefix("epoch: ") })
         #expect(lossLines.map { $0.prefix(while: { $0 != "," }) } == (0..<10).map { "epoch: \($0 * 10)" })
         // Five words at batch size 1: ten losses per line, three decimals each.
         let losses = try #require(lossLines.first?.split(separator: " ").last).split(separator: ",")

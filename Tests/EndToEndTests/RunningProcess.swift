@@ -26,10 +26,15 @@ final class RunningProcess: Sendable {
     private let readers = DispatchGroup()
 
     /// Starts executable `name` with `arguments`.
-    init(_ name: String, _ arguments: [String]) throws {
+    convenience init(_ name: String, _ arguments: [String]) throws {
+        try self.init(program: try Executables.path(name), name: name, arguments)
+    }
+
+    /// Starts the program at `program` (e.g. a modified copy of an executable), called `name` in failures.
+    init(program: String, name: String, _ arguments: [String]) throws {
         self.name = name
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Executables.path(name))
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         let standardOutput = Pipe(), standardError = Pipe()

@@ -54,7 +54,13 @@ import Testing
     @Test func refusesNonPolicyBytesAndInvalidPolicies() throws {
         let certificate = fixture.policyCertificate
         let notCOSE = #expect(throws: PolicyError.self) { try SignedPolicy(opening: Array("{}".utf8), policyCertificate: certificate) }
-        #expect(notCOSE?.reason.hasPrefix("not a signed policy (COSE_Sign1): ") == true)
+        #expect(
+            notCOSE?.reason
+                == "not a signed policy: this is policy JSON, which the policy key has not signed; "
+                + "sign the policy JSON with `cml-policy sign --key CERTIFIER-STATE/policy.key --in POLICY.json --out POLICY.signed`")
+        let garbage = #expect(throws: PolicyError.self) { try SignedPolicy(opening: [0x01, 0x02], policyCertificate: certificate) }
+        #expect(garbage?.reason.hasPrefix("not a signed policy (a COSE_Sign1 of the policy JSON): ") == true)
+        #expect(garbage?.reason.hasSuffix("; \(SignedPolicy.signingHint)") == true)
         // A signed document that is not a valid policy is refused after the signature checks out.
         let bogus = try COSESign1.sign(payload: Array("{\"format\": \"x\"}".utf8), key: fixture.policyKey, alg: .es384)
         let invalid = #expect(throws: PolicyError.self) { try SignedPolicy(opening: bogus.encoded, policyCertificate: certificate) }

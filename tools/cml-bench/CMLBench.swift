@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 
 @main
 struct CMLBench: ParsableCommand {
@@ -9,7 +10,8 @@ struct CMLBench: ParsableCommand {
             Suites: \(Suites.planned.joined(separator: ", ")), and all (every suite built so far: \
             \(Suites.built.map { $0.name }.joined(separator: ", "))). Each figure is the median of several runs \
             after a warm-up. Progress and notes go to standard error.
-            """)
+            """,
+        version: ToolVersion.text)
 
     @Argument(help: "The suite to run.")
     var suite: String

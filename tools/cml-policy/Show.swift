@@ -13,6 +13,9 @@ struct Show: ParsableCommand {
     @Option(name: .customLong("policy-cert"), help: ArgumentHelp("The policy certificate (PEM).", valueName: "CERT"))
     var policyCert: String
 
+    @Flag(help: "Print only the policy's JSON (for jq); the signature check still runs, and its summary goes to standard error.")
+    var json = false
+
     func run() throws {
         let certificate = try PolicyFiles.certificate(policyCert)
         let signed: SignedPolicy
@@ -21,7 +24,8 @@ struct Show: ParsableCommand {
         } catch let error as PolicyError {
             throw CommandFailure("\(policy): \(error)")
         }
-        print("\(policy): signature valid (ES384, \(certificate)); \(signed.document.displayName): \(PolicyFiles.summary(signed.document))")
+        let summary = "\(policy): signature valid (ES384, \(certificate)); \(signed.document.displayName): \(PolicyFiles.summary(signed.document))"
+        if json { StandardError.line(summary) } else { print(summary) }
         print(String(decoding: signed.json, as: UTF8.self), terminator: signed.json.last == UInt8(ascii: "\n") ? "" : "\n")
     }
 }

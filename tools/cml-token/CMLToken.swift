@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 
 @main
 struct CMLToken: ParsableCommand {
@@ -10,5 +11,6 @@ struct CMLToken: ParsableCommand {
             profile, or a bare platform token. Exit codes: 0 success (verified), 1 rejected or not a token, \
             64 usage error.
             """,
+        version: ToolVersion.text,
         subcommands: [Inspect.self, Verify.self, Make.self])
 }
