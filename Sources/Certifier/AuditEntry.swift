@@ -8,6 +8,8 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         case admitted
         /// The evidence or the request was refused.
         case refused
+        /// A federation's freshness anchor was created (`role` is the runtime, `reasons` name the federation).
+        case anchored
     }
 
     /// When, in ISO 8601 UTC with milliseconds.

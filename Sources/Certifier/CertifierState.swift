@@ -13,6 +13,7 @@ import Policy
 /// DIR/certifier.key     P-256, PKCS#8 PEM, 0600    DIR/certifier.crt   CN certifier, issued by the policy key
 /// DIR/platform/         the simulated platform (see SimulatedPlatformFiles), for `--platform`
 /// DIR/secrets/ROLE/NAME 32 random bytes, 0600      DIR/audit.jsonl     one JSON line per decision
+/// DIR/anchors/FED.anchor  a runtime's freshness anchor (AnchorStore)
 /// ```
 public struct CertifierState: Sendable {
     /// File names inside the directory.
@@ -31,6 +32,8 @@ public struct CertifierState: Sendable {
         public static let secrets = "secrets"
         /// The audit log.
         public static let auditLog = "audit.jsonl"
+        /// The folder of runtimes' freshness anchors, one file per federation.
+        public static let anchors = "anchors"
     }
 
     /// The policy certificate's common name.

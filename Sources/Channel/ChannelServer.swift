@@ -33,6 +33,9 @@ public final class ChannelServer: Sendable {
         public var name: String
         /// With mutual TLS, the roles that may connect; nil admits any role the root certified.
         public var allowedPeerRoles: Set<Role>?
+        /// With mutual TLS, whether a peer must present a certificate; false serves a peer without one
+        /// (the handler gets a nil peer), while a peer presenting a bad one is still refused.
+        public var requiresPeerCertificate = true
         /// The most the TLS handshake may take.
         public var handshakeTimeout: Duration
         /// The most one read may wait, including the wait for a client's next request.
@@ -263,6 +266,7 @@ public final class ChannelServer: Sendable {
         do {
             return try PeerCheck.check(verdict: connection.tls.peerVerdict, allowed: configuration.allowedPeerRoles)
         } catch {
+            if case .noCertificate = error, !configuration.requiresPeerCertificate { return nil }
             throw ChannelError(kind: .refused, code: .notAuthorized, message: error.reasonForPeer(server: configuration.name))
         }
     }
