@@ -1,4 +1,6 @@
 public import Protocol
+import ByteKit
+import Foundation
 import Synchronization
 
 /// A freshness anchor in memory, with the certifier's compare-and-swap rule: for in-process tests and
@@ -11,11 +13,14 @@ public final class MemoryAnchor: FreshnessAnchor {
     }
 
     private let state = Mutex(State())
+    private let latency: Duration
 
-    /// An anchor holding nothing yet.
-    public init() {}
+    /// An anchor holding nothing yet, each advance taking `latency` (a certifier's round trip) first.
+    public init(latency: Duration = .zero) {
+        self.latency = latency
+    }
 
-    /// "memory".
+    /// "the in-memory anchor".
     public var location: String { "the in-memory anchor" }
 
     /// Whether reads and advances succeed; false answers both with `unavailable`.
@@ -40,6 +45,7 @@ public final class MemoryAnchor: FreshnessAnchor {
     }
 
     public func advance(federation: String, from: AnchorState?, to: AnchorState) throws(AnchorFailure) {
+        if latency > .zero { Thread.sleep(forTimeInterval: latency.inSeconds) }
         try state.withLock { (state) throws(AnchorFailure) in
             guard state.available else { throw .unavailable("the in-memory anchor is set unavailable") }
             switch AnchorState.decide(stored: state.anchors[federation], from: from, to: to) {
