@@ -1,7 +1,7 @@
 public import Channel
 internal import ByteKit
 public import OpenSSLKit
-public import Policy
+import Policy
 
 /// The runtime's client of the certifier's anchor requests (`anchor-read`, `anchor-advance`): it presents
 /// the runtime's admission certificate and checks that the server's names the certifier role.

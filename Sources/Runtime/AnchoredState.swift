@@ -30,6 +30,8 @@ public final class AnchoredState: Sendable {
         var anchored: AnchorState
         /// The version that files written now take.
         var open: UInt64
+        /// The highest version of a file written so far.
+        var newest: UInt64
         /// Files being written, by version: an advance waits until none of its versions is being written.
         var writing: [UInt64: Int] = [:]
         /// Every state file in the folder, with the SHA-256 of its bytes.
@@ -99,7 +101,7 @@ public final class AnchoredState: Sendable {
             logger.info("removed \(garbage.count) sealed file\(garbage.count == 1 ? "" : "s") that the anchored state no longer needs")
         }
         startFiles = current
-        ledger = GuardedState(Ledger(anchored: anchored, open: anchored.version + 1, files: files))
+        ledger = GuardedState(Ledger(anchored: anchored, open: anchored.version + 1, newest: anchored.version, files: files))
     }
 
     /// What the anchor holds now.
@@ -121,7 +123,10 @@ public final class AnchoredState: Sendable {
         ledger.changeAndBroadcast { ledger in
             ledger.writing[version, default: 1] -= 1
             if ledger.writing[version] == 0 { ledger.writing[version] = nil }
-            if case .success(let hash) = result { ledger.files[file] = hash }
+            if case .success(let hash) = result {
+                ledger.files[file] = hash
+                ledger.newest = max(ledger.newest, version)
+            }
         }
         _ = try result.get()
         return version
@@ -160,7 +165,7 @@ public final class AnchoredState: Sendable {
 
     /// Returns once everything written so far is anchored; throws `unavailable` like `awaitAnchored(_:)`.
     public func awaitAllWritten() throws(ChannelError) {
-        let latest = ledger.withLock { ledger in ledger.open - 1 }
+        let latest = ledger.withLock { $0.newest }
         try awaitAnchored(latest)
     }
 
