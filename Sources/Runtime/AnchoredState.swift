@@ -120,14 +120,19 @@ public final class AnchoredState: Sendable {
             // Possibly renamed into place before the failure: it must not be anchored.
             sealed.remove(purpose: file.purpose)
         }
-        ledger.changeAndBroadcast { ledger in
-            ledger.writing[version, default: 1] -= 1
-            if ledger.writing[version] == 0 { ledger.writing[version] = nil }
+        let completed = ledger.withLock { ledger in
             if case .success(let hash) = result {
                 ledger.files[file] = hash
                 ledger.newest = max(ledger.newest, version)
             }
+            ledger.writing[version, default: 1] -= 1
+            guard ledger.writing[version] == 0 else { return false }
+            ledger.writing[version] = nil
+            return true
         }
+        // Waiters care only for a version whose writes are all done: waking a thousand of them at every
+        // write would cost more than the writes.
+        if completed { ledger.changeAndBroadcast { _ in } }
         _ = try result.get()
         return version
     }
@@ -145,11 +150,14 @@ public final class AnchoredState: Sendable {
                         .unavailable,
                         "the change is stored but could not be anchored at the certifier, so it is not acknowledged: \(failure.reason); send it again later")
                 }
-                guard !ledger.advancing, ledger.writing.keys.allSatisfy({ $0 > version }) else { return nil }
-                // Lead an advance to the newest version whose files are all written.
-                // Every version below the first one still being written is complete (the loop's guard put
-                // that one above `version`).
-                let target = ledger.writing.keys.min().map { $0 - 1 } ?? ledger.open
+                guard !ledger.advancing else { return nil }
+                // Close this version to new writes, so that a steady stream of them cannot keep it open:
+                // later writes take the next version and go in the next advance.
+                if ledger.open <= version { ledger.open = version + 1 }
+                guard ledger.writing.keys.allSatisfy({ $0 > version }) else { return nil }
+                // Lead an advance to the newest closed version whose files are all written: the one below
+                // the first still being written, or below the open one (which the guard put above `version`).
+                let target = (ledger.writing.keys.min() ?? ledger.open) - 1
                 ledger.advancing = true
                 ledger.attempts += 1
                 ledger.open = max(ledger.open, target + 1)
