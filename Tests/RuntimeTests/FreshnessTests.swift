@@ -131,6 +131,21 @@ import WordModel
         #expect(try runtime.client(role: .device).getModel().blob.id == trained.blob.id)
     }
 
+    @Test func anUnreachableAnchorAtStartIsTriedAgainThenNamed() throws {
+        let anchor = MemoryAnchor()
+        anchor.isAvailable = false
+        let logs = LogRecords()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-anchor-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let error = #expect(throws: RuntimeError.self) {
+            try AnchoredState(
+                sealed: try SealedStore(directory: folder, sealingSecret: Array(repeating: 1, count: 32)), federation: "fed", anchor: anchor,
+                logger: logs.logger(label: "runtime", level: .info), patience: .seconds(1))
+        }
+        #expect(error?.message == "cannot read the anchor of the sealed state at the in-memory anchor: the in-memory anchor is set unavailable")
+        #expect(logs.messages.contains { $0.hasPrefix("cannot read the anchor of the sealed state (the in-memory anchor is set unavailable); trying again in ") })
+    }
+
     @Test func flARolledBackGlobalModelIsRefusedSoNoRoundIsPublishedTwice() throws {
         let runtime = try federation(minUpdates: 1)
         defer { runtime.cleanUp() }
