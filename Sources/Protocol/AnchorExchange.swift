@@ -18,7 +18,7 @@ public struct AnchorState: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// "version 12 (digest 1a2b3c4d...)".
-    public var description: String { "version \(version) (digest \(Hex.short(digest))...)" }
+    public var description: String { "version \(version) (digest \(Hex.short(digest)))" }
 
     /// What an anchor holding `stored` (nil: none yet) does with a request to advance `from` (nil: create)
     /// `to`: the one compare-and-swap rule, for the certifier and for in-memory anchors alike.

@@ -259,7 +259,7 @@ public final class AnchoredState: Sendable {
             ? "the folder holds version \(newest) at most (its newest file), an older copy: rolled back, or files deleted"
             : "the folder's state at that version (\(files.isEmpty ? "no file" : shown)) has another digest: a file of it is missing, older, replaced or renamed"
         throw RuntimeError(
-            "sealed state is stale: \(anchor.location) anchored version \(stored.version) (digest \(Hex.short(stored.digest))...) of federation "
+            "sealed state is stale: \(anchor.location) anchored version \(stored.version) (digest \(Hex.short(stored.digest))) of federation "
                 + "\"\(federation)\"; \(held). Refusing to start: serving it would roll back acknowledged changes. "
                 + "Restore the folder's latest state (docs/freshness.md)")
     }
