@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "Protocol", dependencies: ["Channel", "Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit"]),
 
         // The certifier: state, nonces, admission certificates, audit log, the service.
-        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit", logging]),
+        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
 
         // What every role's `attest` does, and the credentials later tasks load from a role's state.
         .target(name: "Admission", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit"]),

@@ -13,6 +13,8 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         case admitted
         /// The evidence or the request was refused.
         case refused
+        /// A federation's freshness anchor was created (`role` is the runtime, `reasons` name the federation).
+        case anchored
     }
 
     /// The events of the certifier's life. A later event (e.g. a revocation) is one more case, written

@@ -9,8 +9,12 @@ public import Policy
 public import Protocol
 import Synchronization
 
-/// The certifier: answers `nonce-request` and `evidence` (docs/protocol.md) over TLS 1.3 with
-/// server authentication only, admitting exactly the programs that the signed policy lists.
+/// The certifier: answers `nonce-request` and `evidence` (docs/protocol.md) over TLS 1.3, admitting
+/// exactly the programs that the signed policy lists, and keeps runtimes' freshness anchors
+/// (`anchor-read`, `anchor-advance`; docs/freshness.md) for peers admitted as `runtime`.
+///
+/// It asks clients for a certificate but does not require one: attesting clients have none yet; the
+/// anchor requests are served only to a peer whose admission certificate names the runtime role.
 ///
 /// A nonce belongs to the connection that asked for it; evidence on that connection redeems it. Evidence
 /// is verified completely (platform signature against a key the policy trusts, realm signature, binding,
@@ -33,6 +37,8 @@ public final class CertifierService: Sendable {
     private let repeatedRefusals: RepeatedRefusals
     /// Writes the lines of ended intervals of `repeatedRefusals` while no refusal comes to do it.
     private let ticker: Mutex<any DispatchSourceTimer>
+    /// The runtimes' freshness anchors.
+    public let anchors: AnchorStore
     private let logger: Logger
     private let clock: @Sendable () -> Date
 
@@ -50,6 +56,7 @@ public final class CertifierService: Sendable {
         self.nonces = NonceStore(lifetime: TimeInterval(snapshot.policy.document.nonceLifetimeSeconds))
         self.auditLog = try AuditLog(path: state.auditLogPath, rotation: auditRotation)
         self.repeatedRefusals = RepeatedRefusals(interval: repeatInterval)
+        self.anchors = AnchorStore(directory: state.path(CertifierState.Files.anchors))
         self.logger = logger
         self.clock = clock
         let ticker = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "certifier-audit"))
@@ -163,12 +170,14 @@ public final class CertifierService: Sendable {
     ) throws -> ChannelServer {
         let context = try TLSContext(
             side: .server, trustedRoot: state.policyCertificate, rootDescription: "this domain's policy key",
-            identity: TLSIdentity(certificate: state.tlsCertificate, privateKey: state.tlsKey))
+            identity: TLSIdentity(certificate: state.tlsCertificate, privateKey: state.tlsKey), requestPeerCertificate: true)
+        var configuration = configuration
+        // Attesting clients have no certificate yet; anchor requests check the role themselves.
+        configuration.requiresPeerCertificate = false
         return try ChannelServer(
-            host: host, port: port, context: context,
-            configuration: configuration, logger: channelLogger ?? logger,
-            handler: { [self] _, request, connection in
-                try connection.send(try answer(request, connection: connection.id, peer: connection.peerAddress))
+            host: host, port: port, context: context, configuration: configuration, logger: channelLogger ?? logger,
+            handler: { [self] identity, request, connection in
+                try connection.send(try answer(request, connection: connection.id, peer: connection.peerAddress, identity: identity))
             })
     }
 
@@ -179,10 +188,28 @@ public final class CertifierService: Sendable {
         name: Role.certifier.rawValue, readTimeout: .seconds(20), firstRequestTimeout: .seconds(5),
         unauthenticatedLifetime: .seconds(30), maxFrameSize: 64 << 10)
 
-    /// The answer to `request` on connection `connection` from `peer`; refusals are thrown as channel
-    /// errors with the protocol's codes (and were recorded in the audit log first).
-    public func answer(_ request: Message, connection: UInt64, peer: String) throws(ChannelError) -> Message {
+    /// The answer to `request` on connection `connection` from `peer` (whose admission is `identity`, if it
+    /// presented one); refusals are thrown as channel errors with the protocol's codes (and were recorded
+    /// in the audit log first).
+    public func answer(_ request: Message, connection: UInt64, peer: String, identity: PeerIdentity? = nil) throws(ChannelError) -> Message {
         switch request.type {
+        case AnchorReadRequest.type:
+            let read = try request.decode(as: AnchorReadRequest.self)
+            try Self.requireRuntime(identity)
+            try Self.check(federation: read.federation)
+            let anchor: AnchorState?
+            do throws(CertifierError) {
+                anchor = try anchors.read(federation: read.federation)
+            } catch {
+                logger.error("\(error.message)")
+                throw ChannelError(.internal, error.message)
+            }
+            guard let anchor else {
+                throw ChannelError(.noAnchor, "the certifier holds no anchor for federation \"\(read.federation)\"")
+            }
+            return AnchorMessage(anchor: anchor).frame
+        case AnchorAdvanceRequest.type:
+            return try advance(request.decode(as: AnchorAdvanceRequest.self), peer: peer, identity: identity).frame
         case NonceRequest.type:
             let lifetime = TimeInterval(snapshot.policy.document.nonceLifetimeSeconds)
             let issued = nonces.issue(to: connection, now: clock(), lifetime: lifetime)
@@ -190,7 +217,71 @@ public final class CertifierService: Sendable {
         case EvidenceMessage.type:
             return try admit(request, connection: connection, peer: peer).frame
         default:
-            throw ChannelError(.unknownType, "the certifier serves \"\(NonceRequest.type)\" and \"\(EvidenceMessage.type)\", not \"\(request.type)\"")
+            let served = [NonceRequest.type, EvidenceMessage.type, AnchorReadRequest.type, AnchorAdvanceRequest.type]
+            throw ChannelError(
+                .unknownType, "the certifier serves \(served.map { "\"\($0)\"" }.joined(separator: ", ")), not \"\(request.type)\"")
+        }
+    }
+
+    /// Advances a federation's anchor (a compare-and-swap); creations and conflicts go to the audit log,
+    /// plain advances only to the debug log (one per acknowledged batch would swamp the audit log).
+    private func advance(_ advance: AnchorAdvanceRequest, peer: String, identity: PeerIdentity?) throws(ChannelError) -> AnchorMessage {
+        try Self.requireRuntime(identity)
+        try Self.check(federation: advance.federation)
+        let serial = identity.map { Hex.encode($0.serialNumber) }
+        do {
+            let created = try anchors.advance(federation: advance.federation, from: advance.from, to: advance.to)
+            if created {
+                let entry = AuditEntry(
+                    date: clock(), peer: peer, role: Role.runtime.rawValue, measurement: identity?.measurement.map { Hex.encode($0) },
+                    decision: .anchored, reasons: ["created the anchor of federation \"\(advance.federation)\" at \(advance.to)"], serial: serial)
+                do {
+                    try auditLog.append(entry)
+                } catch {
+                    logger.error("\(error.message)")
+                }
+                logger.info("created the anchor of federation \"\(advance.federation)\" at \(advance.to) for runtime \(peer)")
+            } else {
+                logger.debug("anchored federation \"\(advance.federation)\" at \(advance.to)")
+            }
+            return AnchorMessage(anchor: advance.to)
+        } catch {
+            switch error {
+            case .failed(let failure):
+                logger.error("\(failure.message)")
+                throw ChannelError(.internal, failure.message)
+            case .conflict(let reason):
+                let error = ChannelError(.anchorConflict, "federation \"\(advance.federation)\": \(reason)")
+                let entry = AuditEntry(
+                    date: clock(), peer: peer, role: Role.runtime.rawValue, measurement: identity?.measurement.map { Hex.encode($0) },
+                    decision: .refused, code: error.code.rawValue, reasons: [error.message], serial: serial)
+                do {
+                    try auditLog.append(entry)
+                } catch {
+                    logger.error("\(error.message)")
+                }
+                logger.warning("refused an anchor advance from runtime \(peer): \(error.message)")
+                throw error
+            }
+        }
+    }
+
+    /// Throws `not-authorized`, in the peer check's words, unless `identity` is admitted as runtime.
+    private static func requireRuntime(_ identity: PeerIdentity?) throws(ChannelError) {
+        let refusal: PeerCheck.Refusal
+        if let identity {
+            guard identity.role != .runtime else { return }
+            refusal = .roleNotAllowed(identity.role, allowed: [.runtime])
+        } else {
+            refusal = .noCertificate
+        }
+        throw ChannelError(kind: .refused, code: .notAuthorized, message: refusal.reasonForPeer(server: "the certifier's anchors"))
+    }
+
+    /// Throws `bad-request` unless `federation` is a federation id (it names a file).
+    private static func check(federation: String) throws(ChannelError) {
+        guard FederationID.isValid(federation) else {
+            throw ChannelError(.badRequest, "\"federation\" \(federation.debugDescription) \(FederationID.rule)")
         }
     }
 

@@ -14,6 +14,7 @@ import Policy
 /// DIR/platform/         the simulated platform (see SimulatedPlatformFiles), for `--platform`
 /// DIR/platform-2/ ...   platforms 2 to N of `init --platforms N`, each its own key and instance ID
 /// DIR/secrets/ROLE/NAME 32 random bytes, 0600      DIR/audit.jsonl     one JSON line per decision
+/// DIR/anchors/FED.anchor  a runtime's freshness anchor (AnchorStore)
 /// ```
 public struct CertifierState: Sendable {
     /// File names inside the directory.
@@ -32,6 +33,8 @@ public struct CertifierState: Sendable {
         public static let secrets = "secrets"
         /// The audit log.
         public static let auditLog = "audit.jsonl"
+        /// The folder of runtimes' freshness anchors, one file per federation.
+        public static let anchors = "anchors"
     }
 
     /// The policy certificate's common name.

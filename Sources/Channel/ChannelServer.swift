@@ -33,6 +33,9 @@ public final class ChannelServer: Sendable {
         public var name: String
         /// With mutual TLS, the roles that may connect; nil admits any role the root certified.
         public var allowedPeerRoles: Set<Role>?
+        /// With mutual TLS, whether a peer must present a certificate; false serves a peer without one
+        /// (the handler gets a nil peer), while a peer presenting a bad one is still refused.
+        public var requiresPeerCertificate = true
         /// The most the TLS handshake may take.
         public var handshakeTimeout: Duration
         /// The most an admitted peer may wait between requests, and the most one whole frame may take.

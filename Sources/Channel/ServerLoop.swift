@@ -298,6 +298,9 @@ final class ServerLoop: @unchecked Sendable {
         do {
             return try PeerCheck.check(verdict: connection.tls.peerVerdict, allowed: configuration.allowedPeerRoles)
         } catch {
+            // A server that asks for a certificate without requiring one (the certifier: attesting
+            // clients have none yet) serves such a peer as anonymous; any other refusal stands.
+            if case .noCertificate = error, !configuration.requiresPeerCertificate { return nil }
             throw ChannelError(kind: .refused, code: .notAuthorized, message: error.reasonForPeer(server: configuration.name))
         }
     }

@@ -14,6 +14,9 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     public var version: Int
     /// A name for people, such as "demo (ML mode)".
     public var name: String?
+    /// The federation whose sealed state the certifier anchors (docs/freshness.md); nil: `name`, if it
+    /// is a federation id, else "default". Kept across policy changes and runtime upgrades.
+    public var federation: String?
     /// Reference values per role name (`runtime`, `provider`, `device`).
     public var roles: [String: RolePolicy]
     /// Platforms whose attestation keys are trusted.
@@ -52,7 +55,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, version, name, roles, platforms
+        case format, version, name, federation, roles, platforms
         case platformReference = "platform-reference"
         case channels
         case admissionLifetimeSeconds = "admission-lifetime-seconds"
@@ -67,6 +70,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         format = try container.decode(String.self, forKey: .format)
         version = try container.decode(Int.self, forKey: .version)
         name = try container.decodeIfPresent(String.self, forKey: .name)
+        federation = try container.decodeIfPresent(String.self, forKey: .federation)
         roles = try container.decode([String: RolePolicy].self, forKey: .roles)
         platforms = try container.decode([TrustedPlatform].self, forKey: .platforms)
         platformReference = try container.decodeIfPresent(PlatformReference.self, forKey: .platformReference)
@@ -101,6 +105,14 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         // Encoding plain strings, numbers and arrays cannot fail.
         let data = (try? encoder.encode(self)) ?? Data()
         return Array(data) + [UInt8(ascii: "\n")]
+    }
+
+    /// The id the certifier keys this domain's freshness anchor by: `federation`, else `name` if it is a
+    /// valid id, else "default".
+    public var federationID: String {
+        if let federation { return federation }
+        if let name, FederationID.isValid(name) { return name }
+        return FederationID.defaultID
     }
 
     /// What the policy says about `role`; nil if it does not define it.

@@ -17,6 +17,9 @@ extension PolicyDocument {
         guard version == Self.currentVersion else {
             throw PolicyError(path: "version", "is \(version); this program understands version \(Self.currentVersion)")
         }
+        if let federation, !FederationID.isValid(federation) {
+            throw PolicyError(path: "federation", "\(federation.debugDescription) \(FederationID.rule)")
+        }
         guard !roles.isEmpty else { throw PolicyError(path: "roles", "names no role") }
         for (name, role) in roles.sorted(by: { $0.key < $1.key }) {
             try Self.validate(role: role, named: name)

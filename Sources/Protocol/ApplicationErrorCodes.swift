@@ -15,6 +15,14 @@ extension ErrorCode {
     public static let appraisalFailed = ErrorCode(rawValue: "appraisal-failed")
     /// Certifier: the attesting platform reached the policy's cap on admissions per hour.
     public static let rateLimited = ErrorCode(rawValue: "rate-limited")
+    /// Certifier: no freshness anchor exists for the federation yet.
+    public static let noAnchor = ErrorCode(rawValue: "no-anchor")
+    /// Certifier: an `anchor-advance` did not start from the anchor the certifier holds; the message
+    /// names what it holds.
+    public static let anchorConflict = ErrorCode(rawValue: "anchor-conflict")
+    /// Runtime: the change was not acknowledged because its sealed state could not be anchored at the
+    /// certifier now; send it again later.
+    public static let unavailable = ErrorCode(rawValue: "unavailable")
     /// Runtime: no model has been uploaded yet.
     public static let noModel = ErrorCode(rawValue: "no-model")
     /// Runtime: a model blob failed validation; the message names the field.

@@ -42,12 +42,12 @@ public final class Federation: Sendable {
     private let clock: @Sendable () -> Date
     private let timers = DispatchQueue(label: "federation deadlines")
 
-    /// The federation kept in `sealed`, under `rules`: resumes the round the files hold (closing it at
-    /// once if it is due), removing files of closed rounds. Throws if a sealed file is refused.
+    /// The federation kept in `state`, under `rules`: resumes the round its anchored files hold (closing
+    /// it at once if it is due). Throws if a sealed file is refused.
     public init(
-        sealed: SealedStore, rules: FederationRules, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+        state anchored: AnchoredState, rules: FederationRules, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
     ) throws(RuntimeError) {
-        files = FederationFiles(sealed: sealed)
+        files = FederationFiles(state: anchored)
         self.rules = rules
         self.logger = logger
         self.clock = clock
@@ -63,9 +63,6 @@ public final class Federation: Sendable {
             let count = recovered.updates.count
             logger.info(
                 "resumed round \(global.round) (global model \(global.model.shortID), opened \(UTCTimeText.format(global.openedAt))) with \(count) stored update\(count == 1 ? "" : "s")")
-        }
-        if recovered.removedStale > 0 {
-            logger.info("removed \(recovered.removedStale) stale sealed file\(recovered.removedStale == 1 ? "" : "s") of closed rounds or unfinished writes")
         }
         // A round that fell due while the runtime was down closes here, before anyone is served; only a
         // round still open then needs its deadline timer (one scheduled earlier could fire at once and
@@ -90,25 +87,28 @@ public final class Federation: Sendable {
         try state.withLock { (live) throws(ChannelError) in try live.rounds.currentGlobal() }
     }
 
-    /// Makes the model in `blob` the global model of round 0, sealed first. `invalid-model` naming the
-    /// field; `wrong-round` once the federation has started.
+    /// Makes the model in `blob` the global model of round 0, sealed first, and answers once that is
+    /// anchored. `invalid-model` naming the field; `wrong-round` once the federation has started;
+    /// `unavailable` if it could not be anchored (it is kept and anchored with the next change).
     public func setInitial(_ blob: [UInt8]) throws(ChannelError) -> ModelBlob {
         let stored = try ModelBlob(received: blob)
         let now = clock()
-        let deadline = try state.withLock { (live) throws(ChannelError) -> Date in
+        let (deadline, version) = try state.withLock { (live) throws(ChannelError) -> (Date, UInt64) in
             var next = live.rounds
             try next.setInitial(stored, now: now)
             // Under the lock, so no update can slip in between the check and the write; uploads are rare.
+            let version: UInt64
             do throws(RuntimeError) {
-                try files.writeGlobal(.init(round: 0, openedAt: now, model: stored))
+                version = try files.writeGlobal(.init(round: 0, openedAt: now, model: stored))
             } catch {
                 logger.error("could not store the initial model: \(error.message)")
                 throw ChannelError(.internal, "the runtime could not store the model: \(error.message)")
             }
             live.rounds = next
-            return next.deadline
+            return (next.deadline, version)
         }
         scheduleDeadline(of: 0, at: deadline)
+        try files.state.awaitAnchored(version)
         return stored
     }
 
@@ -146,12 +146,15 @@ public final class Federation: Sendable {
         let ack = UpdateAck(round: update.round, id: stored.id)
         let device = String(serial.prefix(8))
         if case .alreadyAcknowledged = reservation {
+            // Its first answer may have been `unavailable`: acknowledge only what is anchored.
+            try files.state.awaitAllWritten()
             logger.info("update \(stored.shortID) from device \(device) for round \(update.round) was stored before; acknowledged again")
             return ack
         }
         let accepted = AcceptedUpdate(serial: serial, platform: platformHex, blob: stored, samples: update.samples)
+        let version: UInt64
         do {
-            try files.writeUpdate(accepted, round: update.round)
+            version = try files.writeUpdate(accepted, round: update.round)
         } catch {
             state.withLock { $0.rounds.release(serial, platform: platformHex) }
             logger.error("could not store update \(stored.shortID) from device \(device): \(error.message)")
@@ -161,12 +164,15 @@ public final class Federation: Sendable {
             live.rounds.acknowledge(accepted, round: update.round) ? live.rounds.updates.count : nil
         }
         guard let counted else {
-            files.removeUpdate(round: update.round, serial: serial)
+            // Its file goes once the next round's global model is anchored (it is garbage then).
             throw ChannelError(
                 .wrongRound,
                 "round \(update.round) closed while this update was being stored, so it does not count; "
                     + "await the global model of round \(update.round + 1) and train on that")
         }
+        // Counted (memory follows the disk), but acknowledged only once anchored: a rollback of the folder
+        // could otherwise erase an acknowledged update.
+        try files.state.awaitAnchored(version)
         logger.info(
             "update \(stored.shortID) from device \(device) for round \(update.round) (\(update.samples) samples): \(counted) of \(rules.minUpdates)")
         return ack
@@ -294,11 +300,30 @@ public final class Federation: Sendable {
             return
         }
         let openedAt = clock()
+        let version: UInt64
         do {
-            try files.writeGlobal(.init(round: round + 1, openedAt: openedAt, model: next))
+            version = try files.writeGlobal(.init(round: round + 1, openedAt: openedAt, model: next))
         } catch {
             logger.error("the global model of round \(round + 1) could not be stored: \(error.message); round \(round) stays open")
             reopen(round)
+            return
+        }
+        publish(next, of: round, version: version, openedAt: openedAt, updates: closing.updates.count, since: start)
+    }
+
+    /// Publishes `next`, the global model of round `round` + 1 sealed as `version`, once that version is
+    /// anchored: never before, so that no rollback can make the runtime publish the round again. If the
+    /// anchor cannot be advanced, the round stays closing (its updates are in the aggregate) and the
+    /// publication is tried again in a few seconds.
+    private func publish(_ next: ModelBlob, of round: UInt64, version: UInt64, openedAt: Date, updates: Int, since start: ContinuousClock.Instant) {
+        do {
+            try files.state.awaitAnchored(version)
+        } catch {
+            logger.error("the global model of round \(round + 1) is stored but not anchored, so it is not published yet: \(error.message); trying again in 5 s")
+            timers.asyncAfter(deadline: .now() + 5) { [weak self] in
+                guard let self, !self.state.withLock({ $0.stopping }) else { return }
+                self.publish(next, of: round, version: version, openedAt: openedAt, updates: updates, since: start)
+            }
             return
         }
         let deadline = state.changeAndBroadcast { live in
@@ -308,13 +333,7 @@ public final class Federation: Sendable {
         answerWaiters()
         let elapsed = ContinuousClock.now - start
         logger.info(
-            "---- round \(round) closed: global model \(next.shortID) of round \(round + 1) (\(closing.updates.count) updates, \(next.model.samples) samples, \(String(format: "%.1f", elapsed.inSeconds * 1e3)) ms) ----")
-        do {
-            try files.removeUpdates(round: round)
-        } catch {
-            // A restart removes them: their round is closed.
-            logger.warning("could not remove the updates of round \(round): \(error.message)")
-        }
+            "---- round \(round) closed: global model \(next.shortID) of round \(round + 1) (\(updates) updates, \(next.model.samples) samples, \(String(format: "%.1f", elapsed.inSeconds * 1e3)) ms) ----")
         scheduleDeadline(of: round + 1, at: deadline)
     }
 

@@ -12,8 +12,9 @@ struct Requests: Sendable {
     let federation: Federation?
     let logger: Logger
 
-    /// Answers `request` from `peer` on `connection`. In FL mode an acknowledged update may close its
-    /// round: that happens after the acknowledgement is sent, also if sending it failed.
+    /// Answers `request` from `peer` on `connection`. In FL mode a counted update may close its round:
+    /// that happens after the answer is sent, also if sending it failed, and also if the answer was
+    /// `unavailable` (the update counts, only its acknowledgement waits for the anchor).
     func serve(_ request: Message, from peer: PeerIdentity?, on connection: ServedConnection) throws {
         if request.type == ErrorMessage.type { throw Self.peerError(request, from: peer) }
         guard let peer else { throw ChannelError(.notAuthorized, "the runtime serves only peers with an admission certificate") }
@@ -22,8 +23,7 @@ struct Requests: Sendable {
             try awaitGlobal(request, federation: federation, on: connection)
             return
         }
-        let answer = try self.answer(request, from: peer, on: connection)
-        let sent = Result { () throws(ChannelError) in try connection.send(answer) }
+        let sent = Result { () throws(ChannelError) in try connection.send(try self.answer(request, from: peer, on: connection)) }
         if request.type == UpdateRequest.type { federation?.closeIfDue() }
         try sent.get()
     }

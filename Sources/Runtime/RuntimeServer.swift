@@ -65,10 +65,10 @@ public final class RuntimeServer: Sendable {
         let mode = configuration.mode
         var federation: Federation?
         if mode == .fl {
-            guard let sealed = store.sealed else {
+            guard let state = store.state else {
                 throw RuntimeError("FL mode needs sealed state: acknowledged updates must survive a restart")
             }
-            federation = try Federation(sealed: sealed, rules: FederationRules(policy: policy), logger: logger)
+            federation = try Federation(state: state, rules: FederationRules(policy: policy), logger: logger)
         }
         let queue = TrainingQueue(
             store: store, epochs: configuration.epochs, maxWords: configuration.maxWordsPerRequest, logger: logger)

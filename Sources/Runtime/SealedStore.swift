@@ -49,8 +49,10 @@ public struct SealedStore: Sendable {
         "\(directory)/\(purpose).sealed"
     }
 
-    /// Seals `plaintext` for `purpose` and replaces its file atomically.
-    public func write(_ plaintext: [UInt8], purpose: String) throws(RuntimeError) {
+    /// Seals `plaintext` for `purpose` and replaces its file atomically; returns the SHA-256 of the file's
+    /// bytes (what the freshness anchor's digest covers).
+    @discardableResult
+    public func write(_ plaintext: [UInt8], purpose: String) throws(RuntimeError) -> [UInt8] {
         let sealed: [UInt8]
         do {
             sealed = try AESGCM.seal(plaintext, key: key, authenticating: associatedData(purpose))
@@ -61,6 +63,16 @@ public struct SealedStore: Sendable {
             try FileBytes.writeAtomically(Self.header + sealed, to: path(of: purpose), mode: 0o600)
         } catch {
             throw RuntimeError("cannot store the sealed \(purpose): \(error)")
+        }
+        return Digest.sha256.hash(Self.header + sealed)
+    }
+
+    /// The SHA-256 of the bytes of the file of `purpose` as they are (not opened).
+    public func fileDigest(purpose: String) throws(RuntimeError) -> [UInt8] {
+        do {
+            return Digest.sha256.hash(try FileBytes.read(path(of: purpose), limit: Self.maximumFileSize))
+        } catch {
+            throw RuntimeError("\(error)")
         }
     }
 

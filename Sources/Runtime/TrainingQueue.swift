@@ -49,18 +49,22 @@ public final class TrainingQueue: Sendable {
         } catch {
             throw ChannelError(.badRequest, "\(error)")
         }
-        return try worker.perform { [self] () throws(ChannelError) in
+        let (reply, version) = try worker.perform { [self] () throws(ChannelError) in
             try trainNow(set, wordCount: words.count, device: device)
         }
+        // Outside the worker, so that the next request trains while this one is anchored (group commit).
+        try awaitAnchored(version)
+        return reply
     }
 
     /// Makes the model in `blob` the current one, once sealed; throws `invalid-model` naming the field.
     public func upload(_ blob: [UInt8]) throws(ChannelError) -> ModelBlob {
         let stored = try ModelBlob(received: blob)
-        return try worker.perform { [self] () throws(ChannelError) in
+        let version = try worker.perform { [self] () throws(ChannelError) in
             try replace(with: stored, what: "the uploaded model")
-            return stored
         }
+        try awaitAnchored(version)
+        return stored
     }
 
     /// Finishes the requests already queued, refuses new ones, and ends the worker thread.
@@ -68,7 +72,12 @@ public final class TrainingQueue: Sendable {
         worker.stop()
     }
 
-    private func trainNow(_ set: TrainingSet, wordCount: Int, device: String) throws(ChannelError) -> TrainedReply {
+    private func awaitAnchored(_ version: UInt64?) throws(ChannelError) {
+        guard let version, let state = store.state else { return }
+        try state.awaitAnchored(version)
+    }
+
+    private func trainNow(_ set: TrainingSet, wordCount: Int, device: String) throws(ChannelError) -> (TrainedReply, UInt64?) {
         guard let current = store.current else {
             throw ChannelError.noModelYet
         }
@@ -94,15 +103,15 @@ public final class TrainingQueue: Sendable {
             throw ChannelError(.badRequest, "cannot train the stored model further: \(error)")
         }
         let trained = ModelBlob(model: Model(weights: trainer.weights, round: next, samples: UInt64(set.count)))
-        try replace(with: trained, what: "the trained model")
+        let version = try replace(with: trained, what: "the trained model")
         let milliseconds = elapsed.inSeconds * 1e3
         logger.info("---- training done (\(epochs) epochs, \(String(format: "%.1f", milliseconds)) ms): model \(trained.shortID) ----")
-        return TrainedReply(blob: trained, epochs: UInt64(epochs), loss: Double(lastLoss))
+        return (TrainedReply(blob: trained, epochs: UInt64(epochs), loss: Double(lastLoss)), version)
     }
 
-    private func replace(with stored: ModelBlob, what: String) throws(ChannelError) {
+    private func replace(with stored: ModelBlob, what: String) throws(ChannelError) -> UInt64? {
         do {
-            try store.replace(with: stored)
+            return try store.replace(with: stored)
         } catch {
             logger.error("could not store \(what): \(error.message)")
             throw ChannelError(.internal, "the runtime could not store \(what): \(error.message)")

@@ -20,7 +20,10 @@ struct Serve: ParsableCommand {
             runtime aggregates each round with the policy's rule; resumes the sealed round at start (docs/fl.md). \
             Prints `serving ML mode on HOST:PORT` (or FL mode) on standard output once it listens (with --listen \
             HOST:0 the port is the one the system picked); logs, including the training lines `epoch: N, loss: \
-            a,b` and the rounds, go to standard error. SIGINT or SIGTERM stop it cleanly.
+            a,b` and the rounds, go to standard error. SIGINT or SIGTERM stop it cleanly. \
+            Every change of the sealed state is anchored at the certifier (--certifier) before it is acknowledged, \
+            and the folder is checked against that anchor at start: a rolled-back, deleted or replaced sealed file \
+            is refused (docs/freshness.md).
             """)
 
     @Option(help: ArgumentHelp("The runtime's state folder, as `cml-runtime attest` left it.", valueName: "DIR"))
@@ -28,6 +31,15 @@ struct Serve: ParsableCommand {
 
     @Option(help: ArgumentHelp("Where to listen (port 0: the system picks one).", valueName: "HOST:PORT"))
     var listen = HostPort(host: "127.0.0.1", port: 8124)
+
+    @Option(
+        help: ArgumentHelp(
+            "The certifier that anchors the freshness of the sealed state (reached with this runtime's admission certificate).",
+            valueName: "HOST:PORT"))
+    var certifier: HostPort?
+
+    @Flag(help: "Serve without a freshness anchor, for development only: a rollback of the sealed state goes undetected.")
+    var unanchored = false
 
     @Option(help: "What to serve: ml (devices send words, the runtime trains) or fl (devices train, the runtime aggregates rounds).")
     var mode: RuntimeMode = .ml
@@ -43,6 +55,12 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard (certifier == nil) != !unanchored else {
+            throw ValidationError(
+                certifier == nil
+                    ? "--certifier HOST:PORT is needed: the certifier anchors the sealed state, so that a rollback of it is detected (--unanchored serves without, for development only)"
+                    : "give either --certifier or --unanchored, not both")
+        }
     }
 
     func run() throws {
@@ -61,15 +79,28 @@ struct Serve: ParsableCommand {
         let store: ModelStore
         let server: RuntimeServer
         do {
-            store = try ModelStore(sealed: try SealedStore(directory: "\(state)/sealed", sealingSecret: secret))
+            let anchor: (any FreshnessAnchor)?
+            if let certifier {
+                anchor = CertifierAnchor(host: certifier.host, port: certifier.port, context: try credentials.clientContext())
+            } else {
+                anchor = nil
+                logger.warning(
+                    "--unanchored: the sealed state is not anchored at the certifier, so a rollback, deletion or replacement of its files WILL NOT BE DETECTED; for development only")
+            }
+            let sealed = try SealedStore(directory: "\(state)/sealed", sealingSecret: secret)
+            store = try ModelStore(
+                state: try AnchoredState(
+                    sealed: sealed, federation: credentials.policy.federationID, anchor: anchor, logger: logger, patience: .seconds(300)))
             server = try RuntimeServer(
                 host: listen.host, port: listen.port, context: try credentials.serverContext(), policy: credentials.policy,
                 store: store, configuration: .init(mode: mode, epochs: epochs), logger: logger)
         } catch let error as RuntimeError {
             throw CommandFailure(error.message)
+        } catch let error as AdmissionError {
+            throw CommandFailure("\(error)")
         }
         if mode == .ml, let current = store.current {
-            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed/\(ModelStore.purpose).sealed")
+            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed")
         }
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
         let expiry = credentials.certificate.notAfter

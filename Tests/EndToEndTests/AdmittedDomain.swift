@@ -34,10 +34,15 @@ final class AdmittedDomain {
         try Self.check(try domain.attest(role, certifier: certifier, state: state(role)))
     }
 
-    /// Starts `cml-runtime serve` in `mode` on an OS-picked port from the runtime's state; returns it and its port.
+    /// The certifier's address, for `--certifier`.
+    var certifierAddress: String { "127.0.0.1:\(certifier.port)" }
+
+    /// Starts `cml-runtime serve` in `mode` on an OS-picked port from the runtime's state, anchored at the
+    /// domain's certifier; returns it and its port.
     func startRuntime(mode: String = "ml") throws -> (RunningProcess, UInt16) {
         let runtime = try RunningProcess(
-            "cml-runtime", ["serve", "--state", state("runtime"), "--listen", "127.0.0.1:0", "--mode", mode])
+            "cml-runtime",
+            ["serve", "--state", state("runtime"), "--listen", "127.0.0.1:0", "--mode", mode, "--certifier", certifierAddress])
         return (runtime, try runtime.waitForPort { $0.hasPrefix("serving \(mode.uppercased()) mode on ") })
     }
 

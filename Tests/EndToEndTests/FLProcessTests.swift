@@ -96,7 +96,7 @@ struct FLProcessTests {
                 "cml-policy", ["sign", "--key", "\(domain.domain.state)/policy.key", "--in", domain.path("other.json"), "--out", path]))
         let swapped = try FileBytes.read(path, limit: SignedPolicy.maximumFileSize)
 
-        let refused = try Executables.run("cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--mode", "fl"])
+        let refused = try Executables.run("cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--mode", "fl", "--certifier", domain.certifierAddress])
         #expect(refused.status == 1)
         #expect(refused.standardError.contains(
             "\(path) has SHA-256 \(Hex.short(Digest.sha256.hash(swapped))), but the admission certificate was issued under "

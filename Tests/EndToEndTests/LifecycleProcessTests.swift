@@ -152,7 +152,7 @@ struct LifecycleProcessTests {
         #expect(attested.lines.first?.hasPrefix("admitted as runtime (measurement \(measurement))") == true, "\(attested.lines)")
         let new = try RunningProcess(
             program: upgraded, name: "cml-runtime (upgraded)",
-            ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--mode", "ml"])
+            ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--mode", "ml", "--certifier", domain.certifierAddress])
         defer { new.stop() }
         let newPort = try new.waitForPort { $0.hasPrefix("serving ML mode on ") }
         let restored = try new.waitForLine { $0.contains("restored model ") }

@@ -166,15 +166,17 @@ struct MLProcessTests {
     @Test func aSealedModelWithOneByteFlippedIsRefused() throws {
         let (domain, runtime, _, _) = try servingDomain()
         #expect(runtime.end(with: SIGTERM) == 0)
-        let sealed = domain.state("runtime") + "/sealed/model.sealed"
+        let sealed = domain.state("runtime") + "/sealed/model-1.sealed"
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: sealed)))
         bytes[bytes.count - 20] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: sealed))
-        let refused = try Executables.run("cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0"])
+        let refused = try Executables.run(
+            "cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--certifier", domain.certifierAddress])
         #expect(refused.status == 1)
         #expect(refused.standardOutput.isEmpty)
         #expect(refused.standardError.contains(
-            "Error: \(sealed): refused: it does not authenticate under this runtime's sealing key, so it was changed, or sealed under another key"))
+            "Error: sealed state is stale: the certifier at \(domain.certifierAddress) anchored version 1 "), "\(refused.standardError)")
+        #expect(refused.standardError.contains("(model-1.sealed) has another digest"))
     }
 
     @Test func aRuntimeWhoseAdmissionExpiresSaysSoAndIsRefused() throws {

@@ -13,7 +13,7 @@ struct StateFolderLockTests {
         defer { runtime.stop() }
         let before = try FileManager.default.contentsOfDirectory(atPath: domain.state("runtime")).sorted()
 
-        let second = try Self.secondServer("cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0"])
+        let second = try Self.secondServer("cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--certifier", domain.certifierAddress])
         #expect(second.status == 1)
         #expect(second.line == "Error: state folder \(domain.state("runtime")) is in use by process \(runtime.pid)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: domain.state("runtime")).sorted() == before)

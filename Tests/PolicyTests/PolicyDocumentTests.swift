@@ -134,6 +134,19 @@ import Testing
         }
     }
 
+    @Test func theFederationIdIsCheckedAndDefaultsToTheNameOrDefault() throws {
+        for id in ["Fed", "a b", "../x", "", String(repeating: "f", count: 65)] {
+            #expect(throws: PolicyError(path: "federation", "\(id.debugDescription) \(FederationID.rule)")) {
+                try PolicyDocument(json: Self.json { $0["federation"] = id })
+            }
+        }
+        #expect(try PolicyDocument(json: Self.json { $0["federation"] = "demo-2"; $0["name"] = "other" }).federationID == "demo-2")
+        #expect(try PolicyDocument(json: Self.json { $0["name"] = "demo" }).federationID == "demo")
+        // A name for people that is no id (spaces, capitals) does not become one.
+        #expect(try PolicyDocument(json: Self.json { $0["name"] = "demo (ML mode)" }).federationID == "default")
+        #expect(try PolicyDocument(json: Self.json()).federationID == "default")
+    }
+
     @Test func rejectsAnInvertedLifecycleRange() {
         #expect(throws: PolicyError(path: "platform-reference.lifecycles[1]", "min 12543 is above max 12288: the range holds no state")) {
             try PolicyDocument(json: Self.json {

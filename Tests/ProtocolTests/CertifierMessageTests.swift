@@ -20,6 +20,35 @@ import Testing
         #expect(AdmissionMessage(certificate: [], expires: 0, policy: [], secrets: [:]).frame["secrets"] == .map([:]))
     }
 
+    @Test func anchorMessagesRoundTripAndAnEmptyFromCreates() throws {
+        let codec = FrameCodec()
+        func roundTrip<Kind: TypedMessage & Equatable>(_ message: Kind) throws -> Kind {
+            let frame = try codec.encode(message.frame)
+            return try codec.decode(body: Array(frame.dropFirst(FrameCodec.headerSize))).decode(as: Kind.self)
+        }
+        let first = AnchorState(version: 4, digest: [UInt8](repeating: 1, count: 32))
+        let second = AnchorState(version: 5, digest: [UInt8](repeating: 2, count: 32))
+        #expect(try roundTrip(AnchorReadRequest(federation: "fed")) == AnchorReadRequest(federation: "fed"))
+        #expect(try roundTrip(AnchorMessage(anchor: first)) == AnchorMessage(anchor: first))
+        let advance = AnchorAdvanceRequest(federation: "fed", from: first, to: second)
+        #expect(try roundTrip(advance) == advance)
+        let create = AnchorAdvanceRequest(federation: "fed", from: nil, to: AnchorState(version: 0, digest: first.digest))
+        #expect(try roundTrip(create).from == nil)
+        #expect(create.frame["from-digest"] == .bytes([]))
+    }
+
+    @Test func theCompareAndSwapRule() {
+        let first = AnchorState(version: 0, digest: [1])
+        let second = AnchorState(version: 1, digest: [2])
+        #expect(AnchorState.decide(stored: nil, from: nil, to: first) == .apply)
+        #expect(AnchorState.decide(stored: first, from: first, to: second) == .apply)
+        #expect(AnchorState.decide(stored: second, from: first, to: second) == .alreadyThere)
+        #expect(AnchorState.decide(stored: second, from: first, to: AnchorState(version: 2, digest: [3])) != .apply)
+        #expect(AnchorState.decide(stored: first, from: nil, to: second) != .apply)
+        #expect(AnchorState.decide(stored: nil, from: first, to: second) == .conflict("the certifier holds no anchor, not \(first) as the runtime expected"))
+        #expect(AnchorState.decide(stored: second, from: second, to: AnchorState(version: 1, digest: [9])) == .conflict("version 1 does not follow version 1: the counter only goes up"))
+    }
+
     @Test func badFieldsAreNamed() {
         #expect(throws: ChannelError(.badRequest, "\"token\" is missing from \"evidence\"")) {
             try EvidenceMessage(fields: Message(type: "evidence", fields: ["role": "device", "public-key": .bytes([1])]))

@@ -63,7 +63,7 @@ import WordModel
         #expect(lines.contains("---- round 0 closes with 2 updates, min-updates reached: aggregating with FedAvg ----"))
         #expect(lines.contains { $0.hasPrefix("---- round 0 closed: global model \(globals[0].shortID) of round 1 (2 updates, 4 samples, ") })
         // The round's updates are gone from the disk; the global model is sealed.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime.sealedFolder) == ["federation.sealed"])
+        #expect(runtime.sealedKinds == ["global-1"])
     }
 
     @Test func updatesAreRefusedWithTheirOwnCodes() throws {

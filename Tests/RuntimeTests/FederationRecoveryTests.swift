@@ -17,8 +17,15 @@ import WordModel
     final class Folder: Sendable {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cml-federation-\(UUID().uuidString)").path
         let logs = LogRecords()
+        /// The freshness anchor, kept across restarts as the certifier keeps it.
+        let anchor = MemoryAnchor()
 
         var sealed: SealedStore { get throws { try SealedStore(directory: path, sealingSecret: Array(repeating: 9, count: 32)) } }
+
+        /// The sealed state as a (re)starting runtime opens it: checked against the anchor.
+        func state() throws -> AnchoredState {
+            try AnchoredState(sealed: sealed, federation: "test", anchor: anchor, logger: logs.logger(label: "runtime", level: .info))
+        }
 
         /// A federation on the folder; its devices are named by serial alone unless `oneUpdatePer` is
         /// `.platform`.
@@ -28,11 +35,16 @@ import WordModel
         ) throws -> Federation {
             let rules = try FederationRules(
                 FederatedSettings(minUpdates: minUpdates, quorum: quorum, roundDeadlineSeconds: deadline, oneUpdatePer: oneUpdatePer))
-            return try Federation(sealed: sealed, rules: rules, logger: logs.logger(label: "runtime", level: .info), clock: clock)
+            return try Federation(state: state(), rules: rules, logger: logs.logger(label: "runtime", level: .info), clock: clock)
         }
 
         func files() throws -> [String] {
             try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+        }
+
+        /// The files' names without their versions, e.g. ["global-1"].
+        func kinds() throws -> [String] {
+            try files().map { String($0.dropLast(".sealed".count).split(separator: "-").dropLast().joined(separator: "-")) }
         }
 
         deinit { try? FileManager.default.removeItem(atPath: path) }
@@ -105,13 +117,13 @@ import WordModel
         _ = try before.setInitial(initialModel.bytes)
         before.stop()
         // The temporary file of an update being written when the runtime died.
-        let partial = "\(folder.path)/update-0-0a.sealed.tmp-123-456"
+        let partial = "\(folder.path)/update-0-0a-2.sealed.tmp-123-456"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: partial))
 
         let after = try folder.start()
         #expect(after.snapshot.updates.isEmpty)
-        #expect(try folder.files() == ["federation.sealed"])
-        #expect(folder.logs.messages.contains("removed 1 stale sealed file of closed rounds or unfinished writes"))
+        #expect(try folder.files() == ["global-0-1.sealed"])
+        #expect(folder.logs.messages.contains("removed 1 unfinished write of sealed files"))
     }
 
     @Test func aRoundThatWasDueWhenTheRuntimeDiedClosesAtTheRestartOnce() throws {
@@ -120,16 +132,16 @@ import WordModel
         _ = try before.setInitial(initialModel.bytes)
         let sent = try Self.words.prefix(2).map { try Self.update($0, round: 0) }
         _ = try before.update(sent[0], from: "0a")
-        // Died after storing the second update, before the round closed (nothing of round 1 on disk).
-        let files = FederationFiles(sealed: try folder.sealed)
-        try files.writeUpdate(AcceptedUpdate(serial: "0b", blob: try ModelBlob(bytes: sent[1].model), samples: 2), round: 0)
+        // Died after storing and anchoring the second update, before the round closed (closing follows
+        // the acknowledgement; nothing of round 1 on disk).
+        _ = try before.update(sent[1], from: "0b")
         before.stop()
 
         let after = try folder.start(minUpdates: 2)
         let global = try after.currentGlobal()
         #expect(global.round == 1)
         #expect(try global.blob.model.weights.parameters == Self.mean(sent))
-        #expect(try folder.files() == ["federation.sealed"])
+        #expect(try folder.kinds() == ["global-1"])
         #expect(folder.logs.messages.filter { $0.hasPrefix("---- round 0 closed: ") }.count == 1)
         // The device whose update made the round due never saw its acknowledgement: it sends the update
         // again and is acknowledged, although the round closed at the restart.
@@ -160,8 +172,8 @@ import WordModel
         let after = try folder.start(minUpdates: 2)
         #expect(try after.currentGlobal() == published)
         #expect(after.round == 1 && after.snapshot.updates.isEmpty)
-        #expect(try folder.files() == ["federation.sealed"])
-        #expect(folder.logs.messages.contains("removed 2 stale sealed files of closed rounds or unfinished writes"))
+        #expect(try folder.kinds() == ["global-1"])
+        #expect(folder.logs.messages.contains("removed 2 sealed files that the anchored state no longer needs"))
         #expect(folder.logs.messages.filter { $0.hasPrefix("---- round 0 closed: ") }.count == 1)
     }
 
@@ -171,15 +183,18 @@ import WordModel
         _ = try before.setInitial(initialModel.bytes)
         _ = try before.update(try Self.update("about", round: 0), from: "0a")
         before.closeIfDue()
-        // A late update of round 0 that was stored as the round closed, and never counted.
-        let late = try Self.update("white", round: 0)
-        try FederationFiles(sealed: try folder.sealed).writeUpdate(
-            AcceptedUpdate(serial: "0b", blob: try ModelBlob(bytes: late.model), samples: 2), round: 0)
         before.stop()
+        // A late update of round 0 that was stored (and anchored) as the round closed, and never counted.
+        let late = try Self.update("white", round: 0)
+        let state = try folder.state()
+        let version = try FederationFiles(state: state).writeUpdate(
+            AcceptedUpdate(serial: "0b", blob: try ModelBlob(bytes: late.model), samples: 2), round: 0)
+        try state.awaitAnchored(version)
+        #expect(try folder.kinds() == ["global-1"])
 
         let after = try folder.start(minUpdates: 1)
         #expect(after.round == 1 && after.snapshot.updates.isEmpty)
-        #expect(try folder.files() == ["federation.sealed"])
+        #expect(try folder.kinds() == ["global-1"])
     }
 
     @Test func aRoundWhoseDeadlinePassedWhileTheRuntimeWasDownClosesWithItsQuorum() throws {
@@ -202,33 +217,42 @@ import WordModel
         _ = try before.setInitial(initialModel.bytes)
         _ = try before.update(try Self.update("about", round: 0), from: "0a")
         before.stop()
-        let original = "\(folder.path)/update-0-0a.sealed"
+        let original = "\(folder.path)/update-0-0a-2.sealed"
+        let stale = "sealed state is stale: the in-memory anchor anchored version 2 "
 
-        // Passed off as another device's update: its name is authenticated with it.
-        try FileManager.default.moveItem(atPath: original, toPath: "\(folder.path)/update-0-0b.sealed")
+        // Passed off as another device's update: the anchored state lacks the original.
+        try FileManager.default.moveItem(atPath: original, toPath: "\(folder.path)/update-0-0b-2.sealed")
         let moved = #expect(throws: RuntimeError.self) { try folder.start() }
-        #expect(moved?.message.hasPrefix("\(folder.path)/update-0-0b.sealed: refused: it does not authenticate") == true)
+        #expect(moved?.message.hasPrefix(stale) == true, "\(String(describing: moved))")
+        #expect(moved?.message.contains("(global-0-1.sealed, update-0-0b-2.sealed) has another digest") == true)
 
-        try FileManager.default.moveItem(atPath: "\(folder.path)/update-0-0b.sealed", toPath: original)
+        // And were the digest to match, the name is authenticated with the file.
+        try FileManager.default.moveItem(atPath: "\(folder.path)/update-0-0b-2.sealed", toPath: original)
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: original)))
         bytes[bytes.count / 2] ^= 1
         try Data(bytes).write(to: URL(fileURLWithPath: original))
         let changed = #expect(throws: RuntimeError.self) { try folder.start() }
-        #expect(changed?.message.hasPrefix("\(original): refused: it does not authenticate") == true)
+        #expect(changed?.message.hasPrefix(stale) == true)
     }
 
     @Test func aCorruptSealedRecordIsARuntimeErrorNamingTheFile() throws {
-        let folder = Folder()
-        defer { try? FileManager.default.removeItem(atPath: folder.path) }
-        let before = try folder.start()
-        _ = try before.setInitial(initialModel.bytes)
-        before.stop()
-        let sealed = try folder.sealed
-        let path = "\(folder.path)/update-0-0a.sealed"
+        var path = ""
+        // A folder whose round 0 has the update `record` of device 0a, sealed and anchored as the runtime
+        // would (so only its contents are wrong); returns the restart's refusal.
+        func start(_ record: [UInt8]) throws -> (Folder, Result<Federation, any Error>) {
+            let folder = Folder()
+            let before = try folder.start()
+            _ = try before.setInitial(initialModel.bytes)
+            before.stop()
+            let state = try folder.state()
+            try state.awaitAnchored(try state.write(record) { StateFileName.update(round: 0, serial: "0a", seq: $0) })
+            path = "\(folder.path)/update-0-0a-2.sealed"
+            return (folder, Result { try folder.start() })
+        }
         func refusal(_ record: CBORMap) -> String? {
-            // Sealed under the right key and name, so only its contents are wrong.
-            try? sealed.write(CBOREncoder.encode(.map(record)), purpose: "update-0-0a")
-            return #expect(throws: RuntimeError.self) { try folder.start() }?.message
+            let result = try? start(CBOREncoder.encode(.map(record))).1
+            guard case .failure(let error) = result else { return nil }
+            return (error as? RuntimeError)?.message
         }
         let update: CBORMap = ["type": "fl-update", "round": 0, "serial": "0a", "samples": 2, "model": .bytes(initialModel.bytes)]
 
@@ -247,13 +271,14 @@ import WordModel
         var global = update
         global[text: "type"] = "fl-global"
         #expect(refusal(global) == "\(path): the sealed record is not of type \"fl-update\"")
-        try sealed.write([0x83, 1, 2, 3], purpose: "update-0-0a")
-        #expect(#expect(throws: RuntimeError.self) { try folder.start() }?.message == "\(path): the sealed record is a CBOR array, not a map")
+        guard case .failure(let array) = try start([0x83, 1, 2, 3]).1 else { Issue.record("an array was read as a record"); return }
+        #expect((array as? RuntimeError)?.message == "\(path): the sealed record is a CBOR array, not a map")
         // The sound record is read back: the check above is not what refuses every file.
-        try sealed.write(CBOREncoder.encode(.map(update)), purpose: "update-0-0a")
-        let after = try folder.start()
+        let (folder, sound) = try start(CBOREncoder.encode(.map(update)))
+        let after = try sound.get()
         defer { after.stop() }
         #expect(after.snapshot.updates.map(\.serial) == ["0a"])
+        withExtendedLifetime(folder) {}
     }
 
     @Test func aGlobalModelThatCannotBeStoredKeepsTheRoundOpenAndIsTriedAgain() throws {
@@ -264,8 +289,8 @@ import WordModel
         let sent = try Self.words.prefix(2).map { try Self.update($0, round: 0) }
         _ = try federation.update(sent[0], from: "0a")
         // A directory where the global model goes: its rename fails, as on a full or broken disk.
-        let global = "\(folder.path)/federation.sealed"
-        try FileManager.default.removeItem(atPath: global)
+        // (versions: global-0 1, updates 2 and 3, so the global model of round 1 is version 4)
+        let global = "\(folder.path)/global-1-4.sealed"
         try FileManager.default.createDirectory(atPath: global, withIntermediateDirectories: false)
         _ = try federation.update(sent[1], from: "0b")
         federation.closeIfDue()

@@ -20,27 +20,35 @@ final class RuntimeFixture: @unchecked Sendable {
     let secret: [UInt8]
     let logs = LogRecords()
     let configuration: RuntimeServer.Configuration
+    /// The freshness anchor, kept across restarts as the certifier keeps it.
+    let anchor: MemoryAnchor
     private(set) var server: RuntimeServer
 
     /// Starts a runtime with sealed state in a fresh folder (or `folder`, to restart on old state).
     init(
         domain: TestDomain? = nil, policy: PolicyDocument = TestDomain.mlPolicy(), folder: URL? = nil,
-        secret: [UInt8] = Array(repeating: 7, count: 32), configuration: RuntimeServer.Configuration = .init()
+        secret: [UInt8] = Array(repeating: 7, count: 32), configuration: RuntimeServer.Configuration = .init(),
+        anchor: MemoryAnchor = MemoryAnchor()
     ) throws {
+        self.anchor = anchor
         self.domain = try domain ?? TestDomain()
         self.policy = policy
         self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("cml-runtime-\(UUID().uuidString)")
         self.secret = secret
         self.configuration = configuration
         server = try Self.start(
-            domain: self.domain, policy: policy, folder: self.folder, secret: secret, configuration: configuration, logs: logs)
+            domain: self.domain, policy: policy, folder: self.folder, secret: secret, configuration: configuration, logs: logs,
+            anchor: anchor)
     }
 
     static func start(
         domain: TestDomain, policy: PolicyDocument, folder: URL, secret: [UInt8], configuration: RuntimeServer.Configuration,
-        logs: LogRecords, port: UInt16 = 0
+        logs: LogRecords, anchor: MemoryAnchor, port: UInt16 = 0
     ) throws -> RuntimeServer {
-        let store = try ModelStore(sealed: try SealedStore(directory: folder.appendingPathComponent("sealed").path, sealingSecret: secret))
+        let sealed = try SealedStore(directory: folder.appendingPathComponent("sealed").path, sealingSecret: secret)
+        let state = try AnchoredState(
+            sealed: sealed, federation: policy.federationID, anchor: anchor, logger: logs.logger(label: "runtime", level: .info))
+        let store = try ModelStore(state: state)
         let server = try RuntimeServer(
             host: "127.0.0.1", port: port, context: try domain.serverContext(role: .runtime), policy: policy, store: store,
             configuration: configuration, logger: logs.logger(label: "runtime", level: .info))
@@ -55,7 +63,7 @@ final class RuntimeFixture: @unchecked Sendable {
         server.stop()
         server = try Self.start(
             domain: domain, policy: policy, folder: folder, secret: secret, configuration: configuration, logs: logs,
-            port: samePort ? port : 0)
+            anchor: anchor, port: samePort ? port : 0)
     }
 
     func stop() {
@@ -67,8 +75,18 @@ final class RuntimeFixture: @unchecked Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    /// The sealed model file.
-    var sealedModelPath: String { folder.appendingPathComponent("sealed/model.sealed").path }
+    /// The sealed model file (the newest `model-<version>.sealed`).
+    var sealedModelPath: String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: sealedFolder)) ?? []
+        let newest = names.compactMap { StateFileName(purpose: String($0.dropLast(".sealed".count))) }.filter { $0.kind == .model }.max { $0.seq < $1.seq }
+        return "\(sealedFolder)/\(newest?.description ?? "model-none.sealed")"
+    }
+
+    /// The names of the sealed files, each without its version: ["global-1"], ["model"].
+    var sealedKinds: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: sealedFolder)) ?? []
+        return names.map { name in String(name.dropLast(".sealed".count).split(separator: "-").dropLast().joined(separator: "-")) }.sorted()
+    }
 
     /// The folder of sealed files.
     var sealedFolder: String { folder.appendingPathComponent("sealed").path }

@@ -4,10 +4,17 @@ import Policy
 
 /// A domain made for a bench run: a P-384 root issuing P-256 admission certificates, as the certifier does.
 struct BenchDomain {
-    let rootKey = ECPrivateKey(generating: .p384)
+    let rootKey: ECPrivateKey
     let root: Certificate
 
+    /// A domain of `root`, whose key is `rootKey` (a certifier's policy key and certificate).
+    init(rootKey: ECPrivateKey, root: Certificate) {
+        self.rootKey = rootKey
+        self.root = root
+    }
+
     init() throws {
+        rootKey = ECPrivateKey(generating: .p384)
         root = try CertificateBuilder(
             subjectCommonName: "cml-policy", subjectPublicKey: rootKey.publicKey, notBefore: Date() - 60,
             notAfter: Date() + 86400, isCertificateAuthority: true

@@ -19,7 +19,7 @@ import WordModel
 /// each device's own attestation, connection, download, and its update (the global model slightly
 /// perturbed, so no two are alike). Timed, `round_latency_ms`: from the moment every device sends its
 /// `update` until the last of them holds the global model of the next round, i.e. the runtime's
-/// sealing of every update before its acknowledgement, the aggregation, the sealing of the global model
+/// sealing of every update and its anchoring at the certifier (grouped) before its acknowledgement, the aggregation, the sealing of the global model
 /// and its delivery to every waiting device. `runtime_peak_rss_mb` is the runtime process's VmHWM
 /// (/proc/PID/status) after all rounds of that device count.
 struct FLSuite: BenchSuite {
@@ -95,7 +95,8 @@ private final class FederationBench: @unchecked Sendable {
                 "--state", "\(folder)/runtime", "--attester", "sim", "--platform", state.platformDirectory,
             ], includeErrors: true)
             guard attest.status == 0 else { throw CommandFailure("fl: cml-runtime attest failed: \(attest.output)") }
-            let port = try Self.serve(process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log")
+            let port = try Self.serve(
+                process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log", certifier: certifier.port)
             self.port = port
 
             let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
@@ -198,10 +199,11 @@ private final class FederationBench: @unchecked Sendable {
         }
     }
 
-    /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`) and returns the port it serves on.
-    private static func serve(_ process: Process, _ executable: String, state: String, log: String) throws -> UInt16 {
+    /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`), anchored at the certifier on
+    /// port `certifier`, and returns the port it serves on.
+    private static func serve(_ process: Process, _ executable: String, state: String, log: String, certifier: UInt16) throws -> UInt16 {
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl"]
+        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl", "--certifier", "127.0.0.1:\(certifier)"]
         guard FileManager.default.createFile(atPath: log, contents: nil) else { throw CommandFailure("fl: cannot create \(log)") }
         process.standardError = FileHandle(forWritingAtPath: log)
         let output = Pipe()

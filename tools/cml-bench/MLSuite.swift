@@ -1,15 +1,19 @@
+import Attestation
+import Certifier
 import Channel
 import CommandSupport
 import Foundation
 import Logging
+import OpenSSLKit
 import Policy
 import Protocol
 import Runtime
 import WordModel
 
 /// The runtime in ML mode on loopback, measured at the devices (TLS 1.3 with admission certificates
-/// included, the model sealed to a temporary folder after every change, as the real runtime does).
-/// Devices and runtime share this process and its two cores.
+/// included, the model sealed to a temporary folder after every change and anchored at a certifier
+/// before the answer, as the real runtime does). Devices, runtime and certifier share this process and
+/// its two cores.
 ///
 /// - `train_ms`: one `train` request (100 epochs on one word) on an open connection, answered with the
 ///   trained model.
@@ -68,16 +72,34 @@ struct MLSuite: BenchSuite {
 private struct LoopbackRuntime {
     let domain: BenchDomain
     let server: RuntimeServer
+    let certifier: ChannelServer
     let folder: URL
 
     init() throws {
-        domain = try BenchDomain()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-bench-ml-\(UUID().uuidString)")
-        let store = try ModelStore(
-            sealed: try SealedStore(directory: folder.path, sealingSecret: Array(repeating: 1, count: 32)))
+        let silent = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        // The certifier that anchors the sealed state, in this process, on its own domain's keys.
+        let certifierState = try CertifierState.initialize(directory: folder.appendingPathComponent("certifier").path)
+        let platformKey = try SimulatedPlatformFiles.privateKey(in: certifierState.platformDirectory)
         let policy = PolicyDocument(
-            roles: [:], platforms: [],
+            name: "bench-ml",
+            roles: [
+                "runtime": RolePolicy(initialMeasurements: [HexBytes(SecureRandom.bytes(32))], secrets: ["sealing"]),
+                "provider": RolePolicy(initialMeasurements: [HexBytes(SecureRandom.bytes(32))]),
+                "device": RolePolicy(initialMeasurements: [HexBytes(SecureRandom.bytes(32))]),
+            ],
+            platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
             channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")])
+        let service = try CertifierService(
+            state: certifierState, policyBytes: SignedPolicy.sign(policy, key: certifierState.policyKey).bytes, logger: silent)
+        certifier = try service.makeServer(host: "127.0.0.1", port: 0, channelLogger: silent)
+        try certifier.start()
+        domain = BenchDomain(rootKey: certifierState.policyKey, root: certifierState.policyCertificate)
+        let anchor = CertifierAnchor(host: "127.0.0.1", port: certifier.port, context: try domain.clientContext(.runtime))
+        let store = try ModelStore(
+            state: try AnchoredState(
+                sealed: try SealedStore(directory: folder.appendingPathComponent("sealed").path, sealingSecret: Array(repeating: 1, count: 32)),
+                federation: policy.federationID, anchor: anchor, logger: silent))
         server = try RuntimeServer(
             host: "127.0.0.1", port: 0, context: try domain.serverContext(.runtime), policy: policy, store: store,
             configuration: .init(epochs: MLSuite.epochs, channel: .init(threadStackSize: 256 << 10)),
@@ -98,6 +120,7 @@ private struct LoopbackRuntime {
 
     func stop() {
         server.stop()
+        certifier.stop()
         try? FileManager.default.removeItem(at: folder)
     }
 }
