@@ -133,7 +133,7 @@ let package = Package(
                 "Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "CBORKit", "ByteKit",
                 "TestSupport", logging,
             ]),
-        .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"]),
+        .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport", logging]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),
         .testTarget(
