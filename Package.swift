@@ -85,8 +85,7 @@ let package = Package(
         .executableTarget(
             name: "cml-certifier",
             dependencies: [
-                "Certifier", "Channel", "Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging,
-            ]),
+                "Certifier", "Channel", "Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-runtime",
             dependencies: ["Runtime", "RoleCommands", "Admission", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
@@ -95,7 +94,7 @@ let package = Package(
             dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-device",
-            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
+            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),
@@ -134,7 +133,7 @@ let package = Package(
                 "Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "CBORKit", "ByteKit",
                 "TestSupport", logging,
             ]),
-        .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"]),
+        .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport", logging]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),
         .testTarget(

@@ -1,20 +1,23 @@
 import Foundation
 public import Logging
 
-/// A log handler for people: one line per event on standard error, `13:05:12 [certifier] message
-/// key=value ...`, with the level shown only for warnings and worse.
+/// A log handler writing one line per event on standard error, as text for people
+/// (`2026-12-05T16:47:36Z [certifier] message key=value`) or as one JSON object (see `LogFormat`).
 public struct LineLogHandler: LogHandler {
-    /// The name in brackets, e.g. "certifier".
+    /// The role in brackets (text) or in the `role` field (JSON), e.g. "certifier".
     public let label: String
+    /// How each event is written.
+    public let format: LogFormat
     /// The least severe level printed.
     public var logLevel: Logger.Level
-    /// Metadata printed with every event, as ` key=value` after the message.
+    /// Metadata printed with every event, as ` key=value` after the message (text) or as fields (JSON).
     public var metadata: Logger.Metadata = [:]
 
-    /// A handler printing events at `level` and above under `label`.
-    public init(label: String, level: Logger.Level = .info) {
+    /// A handler printing events at `level` and above under `label`, in `format`.
+    public init(label: String, level: Logger.Level = .info, format: LogFormat = .text) {
         self.label = label
         self.logLevel = level
+        self.format = format
     }
 
     /// One metadata value printed with every event.
@@ -26,11 +29,6 @@ public struct LineLogHandler: LogHandler {
     /// Prints `event` as one line on standard error.
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let details = merged.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-        let level = event.level >= .warning ? "\(event.level): " : ""
-        let time = Date().formatted(Date.VerbatimFormatStyle(
-            format: "\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
-            timeZone: .current, calendar: .current))
-        StandardError.line(PrintableText.escapingControls("\(time) [\(label)] \(level)\(event.message)\(details)"))
+        StandardError.line(format.line(time: Date(), role: label, level: event.level, message: "\(event.message)", metadata: merged))
     }
 }

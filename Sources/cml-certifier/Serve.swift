@@ -29,8 +29,10 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Where to listen.", valueName: "HOST:PORT"))
     var listen = HostPort(host: "127.0.0.1", port: 8123)
 
-    @Flag(help: "Also log each connection and request.")
+    @Flag(help: "Also log each connection and request (the same as --log-level debug).")
     var verbose = false
+
+    @OptionGroup var logging: LoggingOptions
 
     @Option(help: ArgumentHelp("Rotate the audit log before it grows beyond this many bytes.", valueName: "BYTES"))
     var auditMaxBytes = AuditLog.Rotation.standard.maximumBytes
@@ -50,8 +52,8 @@ struct Serve: ParsableCommand {
         // First of all: a second certifier on this folder must fail before it reads or writes anything.
         let lock = try StateFolderLock.forCommand(folder: state)
         defer { withExtendedLifetime(lock) {} }
-        let level: Logger.Level = verbose ? .debug : .info
-        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
+        logging.bootstrap(verbose: verbose)
+        let level = logging.level(verbose: verbose)
         let logger = Logger(label: "certifier")
         let server: ChannelServer
         let service: CertifierService
@@ -68,7 +70,7 @@ struct Serve: ParsableCommand {
             // The service logs every decision; the channel layer would repeat each refusal, so it speaks
             // only of its own failures unless asked for more.
             var channelLogger = Logger(label: "certifier")
-            channelLogger.logLevel = verbose ? .debug : .error
+            channelLogger.logLevel = level <= .debug ? level : max(level, .error)
             server = try service.makeServer(host: listen.host, port: listen.port, channelLogger: channelLogger)
         } catch let error as CertifierError {
             throw CommandFailure(error.message)

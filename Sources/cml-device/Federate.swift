@@ -3,6 +3,7 @@ import ByteKit
 import Channel
 import CommandSupport
 import Device
+import Logging
 import WordModel
 
 /// `cml-device fl`: federated rounds for scripts: train locally on a word file, upload, wait, repeat.
@@ -17,7 +18,7 @@ struct Federate: ParsableCommand {
             The words never leave the device. With more devices than a round needs, a device whose update \
             arrives after its round closed says so, downloads the new global model and takes part in the next \
             round; --rounds counts the rounds it completed. With --out, writes the last global model; with \
-            --predict, completes the prefixes with it. Progress goes to standard error. \
+            --predict, completes the prefixes with it. Progress goes to standard error as log lines (--log-format). \
             Needs the state of `cml-device attest`.
             """)
 
@@ -35,6 +36,8 @@ struct Federate: ParsableCommand {
     @Option(help: ArgumentHelp("A three-letter prefix to complete with the last global model (repeatable).", valueName: "PREFIX"))
     var predict: [String] = []
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: ArgumentHelp("Also write the last global model here, the blob as received (replaced atomically).", valueName: "FILE"))
     var out: String?
 
@@ -45,7 +48,11 @@ struct Federate: ParsableCommand {
         if let out { try OutputFile.checkFolder(of: out, option: "--out") }
     }
 
+    /// Where the progress of the rounds goes: standard error, in the format of `--log-format`.
+    private var logger: Logger { Logger(label: "device") }
+
     func run() throws {
+        logging.bootstrap()
         let lock = try StateFolderLock.forCommand(folder: connection.state)
         defer { withExtendedLifetime(lock) {} }
         let list: [String]
@@ -62,7 +69,7 @@ struct Federate: ParsableCommand {
                     "the runtime at \(device.runtime.endpoint) serves ML mode; cml-device fl needs an FL runtime (cml-runtime serve --mode fl)")
             }
             let model = try device.download()
-            StandardError.line(
+            logger.info(
                 "downloaded global model \(model.shortID) (\(model.size) bytes, round \(device.round)) from the runtime at \(device.runtime.endpoint)")
             // Rounds this device completed: a round that closed before its update arrived does not count.
             var completed = 0
@@ -87,22 +94,22 @@ struct Federate: ParsableCommand {
     private func takePart(_ device: Device, words: [String]) throws -> Bool {
         let round = device.round
         let update = try device.trainLocally(words: words, epochs: epochs) { report in
-            if let line = report.lossLine { StandardError.line(line) }
+            if let line = report.lossLine { logger.info("\(line)") }
         }
-        StandardError.line(
-            "round \(round): trained locally on \(words.count) word\(words.count == 1 ? "" : "s") (\(update.samples) samples), "
-                + "\(epochs) epochs: loss \(String(format: "%.4f", update.loss))")
+        let loss = String(format: "%.4f", update.loss)
+        logger.info(
+            "round \(round): trained locally on \(words.count) word\(words.count == 1 ? "" : "s") (\(update.samples) samples), \(epochs) epochs: loss \(loss)")
         switch try device.submit(update) {
         case .acknowledged:
-            StandardError.line("round \(round): sent update \(update.shortID) (\(update.samples) samples); the runtime acknowledged it")
+            logger.info("round \(round): sent update \(update.shortID) (\(update.samples) samples); the runtime acknowledged it")
             let global = try device.awaitGlobal(round: round + 1)
             StandardOutput.line("round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples)")
             return true
         case .roundClosed:
-            StandardError.line(
+            logger.info(
                 "round \(round) closed before this device's update arrived (wrong-round): downloading round \(round + 1)'s global model and taking part in it")
             let global = try device.awaitGlobal(round: round + 1)
-            StandardError.line("round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples); training on it")
+            logger.info("round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples); training on it")
             return false
         }
     }

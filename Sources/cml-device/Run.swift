@@ -33,7 +33,10 @@ struct Run: ParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     }
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() throws {
+        logging.bootstrap()
         let lock = try StateFolderLock.forCommand(folder: connection.state)
         defer { withExtendedLifetime(lock) {} }
         let device = try connection.device()

@@ -47,8 +47,10 @@ struct Serve: ParsableCommand {
     @Option(help: "Epochs per train request (ML mode).")
     var epochs = TrainingQueue.defaultEpochs
 
-    @Flag(help: "Also log each connection and request.")
+    @Flag(help: "Also log each connection and request (the same as --log-level debug).")
     var verbose = false
+
+    @OptionGroup var logging: LoggingOptions
 
     /// The secret the certifier releases to the runtime for its sealed state.
     static let sealingSecretName = "sealing"
@@ -67,8 +69,7 @@ struct Serve: ParsableCommand {
         // First of all: a second server on this folder must fail before it recovers or rewrites anything.
         let lock = try StateFolderLock.forCommand(folder: state)
         defer { withExtendedLifetime(lock) {} }
-        let level: Logger.Level = verbose ? .debug : .info
-        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
+        logging.bootstrap(verbose: verbose)
         let logger = Logger(label: "runtime")
         let credentials = try RoleCredentials.load(stateDirectory: state, role: .runtime)
         guard let secret = credentials.secret(named: Self.sealingSecretName) else {

@@ -70,8 +70,8 @@ struct FLProcessTests {
         #expect(lines[16].hasPrefix("received global model ") && lines[16].hasSuffix(" of round 1 (4 samples)"))
         #expect(Array(lines[17...19]) == ["Type characters: whi", "Prediction: white", "Type correct answer: "])
 
-        // Progress on standard error; the round's global model and the predictions on standard output.
-        let scripted = second.standardError.split(separator: "\n").map(String.init)
+        // Progress on standard error, as the device's log lines; the round's global model and the predictions on standard output.
+        let scripted = messages(second.standardError.split(separator: "\n").map(String.init))
         #expect(scripted.first == "downloaded global model \(ModelBlob.shortID(of: initial)) (\(initial.count) bytes, round 0) from the runtime at \(endpoint)")
         #expect(scripted.contains { $0.hasPrefix("round 0: trained locally on 1 word (2 samples), 100 epochs: loss ") })
         #expect(second.lines == ["round 1: received global model \(lines[16].split(separator: " ")[3]) (4 samples)", "abo -> about"])

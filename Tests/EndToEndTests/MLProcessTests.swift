@@ -207,10 +207,10 @@ struct MLProcessTests {
     }
 }
 
-/// Log lines without the handler's `HH:MM:SS [role] ` prefix.
+/// Log lines without the handler's `YYYY-MM-DDTHH:MM:SSZ [role] ` prefix.
 func messages(_ lines: [String]) -> [String] {
     lines.map { line in
-        guard let range = line.range(of: #"^\d\d:\d\d:\d\d \[[a-z-]+\] "#, options: .regularExpression) else { return line }
+        guard let range = line.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \[[a-z-]+\] "#, options: .regularExpression) else { return line }
         return String(line[range.upperBound...])
     }
 }
