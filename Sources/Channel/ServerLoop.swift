@@ -124,6 +124,8 @@ final class ServerLoop: @unchecked Sendable {
             do {
                 socket = try listener.acceptNow()
             } catch {
+                // Stopping shuts the listener down, which wakes the loop with an accept that fails: not news.
+                if counters.withLock({ $0.stopping }) { return }
                 // Out of descriptors or memory: the next tick tries again.
                 refusals.note("accept", "accept failed", level: .error, metadata: ["error": "\(error.message)"], to: logger)
                 return
