@@ -328,6 +328,10 @@ import Testing
             try CertifierService(state: certifier.state, policyBytes: stranger.bytes, logger: quietLogger)
         }
         #expect(error?.message.hasPrefix("refusing to serve this policy: the policy's signature does not verify") == true)
+        // A program tells the refusal by its code, and finds the policy's own reason underneath.
+        #expect(error?.code == .policyRefused)
+        let cause = try #require(error?.cause as? PolicyError)
+        #expect(error?.message == "refusing to serve this policy: \(cause)")
         var document = policy.document
         document.roles["certifier"] = document.roles["device"]
         // The signer refuses it, with the reason the certifier gives for one signed some other way.
@@ -336,7 +340,7 @@ import Testing
         }
         let claimsCertifier = try COSESign1.sign(payload: document.jsonBytes(), key: certifier.state.policyKey, alg: .es384)
         #expect(throws: CertifierError(
-            "refusing to serve this policy: roles.certifier: the signed policy is not valid: is reserved: only the certifier holds the role \"certifier\""
+            .policyRefused, "refusing to serve this policy: roles.certifier: the signed policy is not valid: is reserved: only the certifier holds the role \"certifier\""
         )) {
             try CertifierService(state: certifier.state, policyBytes: claimsCertifier.encoded, logger: quietLogger)
         }
