@@ -53,9 +53,11 @@ public struct AdmissionClient: Sendable {
                 peerName: "the certifier", configuration: configuration)
         } catch let error as ChannelError {
             // Channel's messages already name the endpoint.
-            throw AdmissionError(error.message.contains(endpoint) ? error.message : "cannot reach the certifier at \(endpoint): \(error.message)")
+            throw AdmissionError(
+                .unreachable, error.message.contains(endpoint) ? error.message : "cannot reach the certifier at \(endpoint): \(error.message)",
+                cause: error)
         } catch {
-            throw AdmissionError("cannot reach the certifier at \(endpoint): \(error)")
+            throw AdmissionError(.unreachable, "cannot reach the certifier at \(endpoint): \(error)", cause: error)
         }
         defer { client.close() }
         let admission: AdmissionMessage
@@ -66,17 +68,17 @@ public struct AdmissionClient: Sendable {
             do {
                 token = try attester.token(challenge: RealmChallenge.binding(nonce: nonce.nonce, spkiDER: spki))
             } catch {
-                throw AdmissionError("the \(attester.name) attester could not make a token: \(error.message)")
+                throw AdmissionError(.attesterFailed, "the \(attester.name) attester could not make a token: \(error.message)", cause: error)
             }
             admission = try client.request(
                 EvidenceMessage(role: role.rawValue, token: token, publicKey: spki), expecting: AdmissionMessage.self)
         } catch let error as ChannelError {
             if error.kind == .remote {
-                throw AdmissionError("attestation refused by the certifier: \(error.message)", code: error.code.rawValue)
+                throw AdmissionError(.refused, "attestation refused by the certifier: \(error.message)", code: error.code.rawValue, cause: error)
             }
-            throw AdmissionError("attestation with the certifier at \(endpoint) failed: \(error.message)")
+            throw AdmissionError(.exchangeFailed, "attestation with the certifier at \(endpoint) failed: \(error.message)", cause: error)
         } catch {
-            throw error as? AdmissionError ?? AdmissionError("\(error)")
+            throw error as? AdmissionError ?? AdmissionError(.exchangeFailed, "\(error)", cause: error)
         }
         return try check(admission, role: role, key: key, policyCertificate: policyCertificate)
     }
@@ -89,14 +91,14 @@ public struct AdmissionClient: Sendable {
         do {
             certificate = try Certificate(der: admission.certificate)
         } catch {
-            throw AdmissionError("the certifier sent a certificate that does not parse: \(error)")
+            throw AdmissionError(.invalidAnswer, "the certifier sent a certificate that does not parse: \(error)", cause: error)
         }
         let checked = try RoleCertificateCheck(certificate: certificate, role: role, key: key, policyCertificate: policyCertificate)
         let policy: SignedPolicy
         do {
             policy = try SignedPolicy(opening: admission.policy, policyCertificate: policyCertificate)
         } catch {
-            throw AdmissionError("the certifier sent a policy that does not verify: \(error)")
+            throw AdmissionError(.policyInvalid, "the certifier sent a policy that does not verify: \(error)", cause: error)
         }
         return AdmissionSummary(
             role: role, certificate: certificate, measurement: checked.measurement, expires: certificate.notAfter, policy: policy,
@@ -111,7 +113,7 @@ public struct AdmissionClient: Sendable {
             if !summary.secrets.isEmpty { try FileBytes.makeDirectory(secrets, mode: 0o700) }
             for (name, value) in summary.secrets {
                 guard SecretName.isValid(name) else {
-                    throw AdmissionError("the certifier released a secret named \"\(name)\", which is not a secret name (it \(SecretName.rule))")
+                    throw AdmissionError(.invalidAnswer, "the certifier released a secret named \"\(name)\", which is not a secret name (it \(SecretName.rule))")
                 }
                 try FileBytes.writeAtomically(value, to: "\(secrets)/\(name)", mode: 0o600)
             }
@@ -122,7 +124,7 @@ public struct AdmissionClient: Sendable {
         } catch let error as AdmissionError {
             throw error
         } catch {
-            throw AdmissionError("cannot store the admission: \(error)")
+            throw AdmissionError(.stateIO, "cannot store the admission: \(error)", cause: error)
         }
     }
 }

@@ -33,34 +33,35 @@ public struct RoleCredentials: Sendable {
         func path(_ name: String) -> String { "\(stateDirectory)/\(name)" }
         for name in [RoleStateFiles.admissionCertificate, RoleStateFiles.tlsKey, RoleStateFiles.policyCertificate, RoleStateFiles.signedPolicy]
         where !FileBytes.exists(path(name)) {
-            throw AdmissionError("\(stateDirectory) holds no admission for \(role) (no \(name)): run \(command) first")
+            throw AdmissionError(.notAdmitted, "\(stateDirectory) holds no admission for \(role) (no \(name)): run \(command) first")
         }
         let certificate = try read(path(RoleStateFiles.admissionCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
         let privateKey = try read(path(RoleStateFiles.tlsKey)) { text throws(OpenSSLError) in try ECPrivateKey(pem: text) }
         let policyCertificate = try read(path(RoleStateFiles.policyCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
         if now > certificate.notAfter {
             throw AdmissionError(
-                "the admission certificate of \(role) in \(stateDirectory) expired at \(UTCTimeText.format(certificate.notAfter)); attest again (\(command))")
+                .expired, "the admission certificate of \(role) in \(stateDirectory) expired at \(UTCTimeText.format(certificate.notAfter)); attest again (\(command))")
         }
         let check: RoleCertificateCheck
         do {
             check = try RoleCertificateCheck(certificate: certificate, role: role, key: privateKey, policyCertificate: policyCertificate, now: now)
         } catch {
-            throw AdmissionError("\(path(RoleStateFiles.admissionCertificate)): \(error.message); attest again (\(command))")
+            throw AdmissionError(
+                error.kind, "\(path(RoleStateFiles.admissionCertificate)): \(error.message); attest again (\(command))", cause: error)
         }
         let policyPath = path(RoleStateFiles.signedPolicy)
         let policyBytes: [UInt8]
         do {
             policyBytes = try FileBytes.read(policyPath, limit: SignedPolicy.maximumFileSize)
         } catch {
-            throw AdmissionError("\(error)")
+            throw AdmissionError(.stateIO, "\(error)", cause: error)
         }
         try checkBinding(policyBytes, path: policyPath, certifiedHash: check.policyHash, command: command)
         let policy: SignedPolicy
         do {
             policy = try SignedPolicy(opening: policyBytes, policyCertificate: policyCertificate)
         } catch {
-            throw AdmissionError("\(policyPath): \(error)")
+            throw AdmissionError(.policyInvalid, "\(policyPath): \(error)", cause: error)
         }
         return RoleCredentials(
             role: role, certificate: certificate, privateKey: privateKey, policyCertificate: policyCertificate, policy: policy.document,
@@ -74,12 +75,12 @@ public struct RoleCredentials: Sendable {
     ) throws(AdmissionError) {
         guard let certifiedHash else {
             throw AdmissionError(
-                "the admission certificate names no policy hash, so \(path) cannot be checked against it (an older certifier issued it); attest again (\(command))")
+                .policyInvalid, "the admission certificate names no policy hash, so \(path) cannot be checked against it (an older certifier issued it); attest again (\(command))")
         }
         let hash = Digest.sha256.hash(policyBytes)
         guard hash == certifiedHash else {
             throw AdmissionError(
-                "\(path) has SHA-256 \(Hex.short(hash)), but the admission certificate was issued under \(Hex.short(certifiedHash)): "
+                .policyInvalid, "\(path) has SHA-256 \(Hex.short(hash)), but the admission certificate was issued under \(Hex.short(certifiedHash)): "
                     + "the policy file was replaced; attest again (\(command))")
         }
     }
@@ -109,7 +110,7 @@ public struct RoleCredentials: Sendable {
                 side: side, trustedRoot: policyCertificate, rootDescription: "this domain's policy key",
                 identity: TLSIdentity(certificate: certificate, privateKey: privateKey), requestPeerCertificate: side == .server)
         } catch {
-            throw AdmissionError("cannot make the TLS \(side) context of \(role): \(error)")
+            throw AdmissionError(.tlsContextFailed, "cannot make the TLS \(side) context of \(role): \(error)", cause: error)
         }
     }
 
@@ -117,9 +118,9 @@ public struct RoleCredentials: Sendable {
         do {
             return try parse(try PEMFile.read(path))
         } catch let error as FileError {
-            throw AdmissionError("\(error)")
+            throw AdmissionError(.stateIO, "\(error)", cause: error)
         } catch {
-            throw AdmissionError("\(path): \(error)")
+            throw AdmissionError(.stateIO, "\(path): \(error)", cause: error)
         }
     }
 
@@ -129,14 +130,14 @@ public struct RoleCredentials: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.contains(".tmp-") }
         } catch {
-            throw AdmissionError("cannot list \(directory): \(error.localizedDescription)")
+            throw AdmissionError(.stateIO, "cannot list \(directory): \(error.localizedDescription)", cause: error)
         }
         var secrets: [String: [UInt8]] = [:]
         for name in names {
             do {
                 secrets[name] = try FileBytes.read("\(directory)/\(name)", limit: RoleStateFiles.maximumSecretSize)
             } catch {
-                throw AdmissionError("\(error)")
+                throw AdmissionError(.stateIO, "\(error)", cause: error)
             }
         }
         return secrets

@@ -33,7 +33,7 @@ public struct AdmissionIssuer: Sendable {
                 subjectKey: subjectKey, notBefore: now - Self.clockSkew,
                 notAfter: now + lifetime, policyKey: policyKey, policyCertificate: policyCertificate)
         } catch {
-            throw CertifierError("cannot issue a certificate for \(role): \(error)")
+            throw CertifierError(.certificateFailed, "cannot issue a certificate for \(role): \(error)", cause: error)
         }
     }
 }

@@ -47,7 +47,7 @@ public final class AnchorStore: Sendable {
                     try FileBytes.makeDirectory(directory, mode: 0o700)
                     try FileBytes.writeAtomically(bytes, to: path(federation), mode: 0o600)
                 } catch {
-                    throw .failed(CertifierError("cannot write the anchor of federation \"\(federation)\": \(error)"))
+                    throw .failed(CertifierError(.anchorStoreFailed, "cannot write the anchor of federation \"\(federation)\": \(error)", cause: error))
                 }
                 return stored == nil
             }
@@ -70,13 +70,13 @@ public final class AnchorStore: Sendable {
         do {
             let value = try CBORDecoder().decode(try FileBytes.read(path, limit: Self.fileLimit))
             guard let map = value.map, let version = map[text: "version"]?.uint64, let digest = map[text: "digest"]?.bytes else {
-                throw CertifierError("\(path): not an anchor (a CBOR map of \"version\" and \"digest\")")
+                throw CertifierError(.anchorStoreFailed, "\(path): not an anchor (a CBOR map of \"version\" and \"digest\")")
             }
             return AnchorState(version: version, digest: digest)
         } catch let error as CertifierError {
             throw error
         } catch {
-            throw CertifierError("\(path): \(error)")
+            throw CertifierError(.anchorStoreFailed, "\(path): \(error)", cause: error)
         }
     }
 }

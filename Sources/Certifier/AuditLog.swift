@@ -22,8 +22,8 @@ public final class AuditLog: Sendable {
 
         /// Rotation at `maximumBytes` (at least 1), keeping `keep` old files (0 to 1000).
         public init(maximumBytes: Int, keep: Int) throws(CertifierError) {
-            guard maximumBytes >= 1 else { throw CertifierError("the audit log's size limit is \(maximumBytes) bytes; it must be at least 1") }
-            guard (0...1000).contains(keep) else { throw CertifierError("keeping \(keep) old audit logs: give 0 to 1000") }
+            guard maximumBytes >= 1 else { throw CertifierError(.invalidSetting, "the audit log's size limit is \(maximumBytes) bytes; it must be at least 1") }
+            guard (0...1000).contains(keep) else { throw CertifierError(.invalidSetting, "keeping \(keep) old audit logs: give 0 to 1000") }
             self.maximumBytes = maximumBytes
             self.keep = keep
         }
@@ -57,7 +57,7 @@ public final class AuditLog: Sendable {
     private static func open(_ path: String) throws(CertifierError) -> Int32 {
         let descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw CertifierError("cannot open the audit log: \(FileError.current(path))")
+            throw CertifierError(.auditLogFailed, "cannot open the audit log: \(FileError.current(path))")
         }
         return descriptor
     }
@@ -70,7 +70,7 @@ public final class AuditLog: Sendable {
         do {
             line = Array(try encoder.encode(entry)) + [UInt8(ascii: "\n")]
         } catch {
-            throw CertifierError("cannot encode an audit entry: \(error)")
+            throw CertifierError(.auditLogFailed, "cannot encode an audit entry: \(error)", cause: error)
         }
         let failure: CertifierError? = descriptor.withLock { descriptor in
             do throws(CertifierError) {
@@ -84,7 +84,7 @@ public final class AuditLog: Sendable {
                 guard fdatasync(descriptor) == 0 else { throw Errno.current }
                 return nil
             } catch {
-                return CertifierError("cannot append to the audit log: \(FileError(path: path, reason: error.description))")
+                return CertifierError(.auditLogFailed, "cannot append to the audit log: \(FileError(path: path, reason: error.description))", cause: error)
             }
         }
         if let failure { throw failure }
@@ -106,7 +106,7 @@ public final class AuditLog: Sendable {
     private func rotateIfFull(_ descriptor: inout Int32, adding count: Int) throws(CertifierError) {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
-            throw CertifierError("cannot read the size of the audit log: \(FileError(path: path, reason: Errno.current.description))")
+            throw CertifierError(.auditLogFailed, "cannot read the size of the audit log: \(FileError(path: path, reason: Errno.current.description))")
         }
         let size = Int(status.st_size)
         guard size > 0, size + count > rotation.maximumBytes else { return }
@@ -118,7 +118,7 @@ public final class AuditLog: Sendable {
                 _ = rename("\(path).\(number)", "\(path).\(number + 1)")
             }
             guard rename(path, "\(path).1") == 0 else {
-                throw CertifierError("cannot rotate the audit log to \(path).1: \(FileError(path: path, reason: Errno.current.description))")
+                throw CertifierError(.auditLogFailed, "cannot rotate the audit log to \(path).1: \(FileError(path: path, reason: Errno.current.description))")
             }
         }
         let fresh = try Self.open(path)
@@ -135,14 +135,14 @@ public final class AuditLog: Sendable {
         do {
             text = try FileBytes.readText(path, limit: maximumFileSize)
         } catch {
-            throw CertifierError("cannot read the audit log: \(error)")
+            throw CertifierError(.auditLogFailed, "cannot read the audit log: \(error)", cause: error)
         }
         var entries: [AuditEntry] = []
         for (index, line) in text.split(separator: "\n").enumerated() {
             do {
                 entries.append(try JSONDecoder().decode(AuditEntry.self, from: Data(line.utf8)))
             } catch {
-                throw CertifierError("\(path): line \(index + 1) is not an audit entry")
+                throw CertifierError(.auditLogFailed, "\(path): line \(index + 1) is not an audit entry", cause: error)
             }
         }
         return entries

@@ -202,7 +202,7 @@ public final class CertifierService: Sendable {
                 anchor = try anchors.read(federation: read.federation)
             } catch {
                 logger.error("\(error.message)")
-                throw ChannelError(.internal, error.message)
+                throw ChannelError(.internal, error.message, cause: error)
             }
             guard let anchor else {
                 throw ChannelError(.noAnchor, "the certifier holds no anchor for federation \"\(read.federation)\"")
@@ -249,7 +249,7 @@ public final class CertifierService: Sendable {
             switch error {
             case .failed(let failure):
                 logger.error("\(failure.message)")
-                throw ChannelError(.internal, failure.message)
+                throw ChannelError(.internal, failure.message, cause: failure)
             case .conflict(let reason):
                 let error = ChannelError(.anchorConflict, "federation \"\(advance.federation)\": \(reason)")
                 let entry = AuditEntry(
@@ -323,7 +323,7 @@ public final class CertifierService: Sendable {
         do {
             key = try ECPublicKey(der: evidence.publicKey)
         } catch {
-            throw refuse(&decision, ChannelError(.badRequest, "\"public-key\" is not the DER SubjectPublicKeyInfo of an EC key: \(error)"))
+            throw refuse(&decision, ChannelError(.badRequest, "\"public-key\" is not the DER SubjectPublicKeyInfo of an EC key: \(error)", cause: error))
         }
         let result = snapshot.verifier.verify(evidence.token, challenge: RealmChallenge.binding(nonce: nonce, spkiDER: evidence.publicKey))
         decision.measurement = result.decodedToken?.realmClaims.map { Hex.encode($0.initialMeasurement) }
@@ -354,7 +354,7 @@ public final class CertifierService: Sendable {
             certificate = try snapshot.issuer.issue(
                 role: role, measurement: measurement, policyHash: snapshot.hash, platformInstance: platform, subjectKey: key, now: now)
         } catch {
-            throw refuse(&decision, ChannelError(.internal, error.message))
+            throw refuse(&decision, ChannelError(.internal, error.message, cause: error))
         }
         let entry = AuditEntry(
             date: now, peer: peer, role: evidence.role, measurement: decision.measurement, decision: .admitted,
@@ -364,7 +364,7 @@ public final class CertifierService: Sendable {
         } catch {
             // An admission that cannot be recorded is not made.
             logger.error("\(error.message); refusing \(evidence.role) from \(peer)")
-            throw ChannelError(.internal, "the certifier cannot record its decision")
+            throw ChannelError(.internal, "the certifier cannot record its decision", cause: error)
         }
         let released = snapshot.secrets[evidence.role] ?? [:]
         let names = released.isEmpty ? "" : ", secrets " + released.keys.sorted().joined(separator: ", ")

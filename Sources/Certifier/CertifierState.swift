@@ -81,12 +81,12 @@ public struct CertifierState: Sendable {
         directory: String, secrets: [SecretID] = SecretID.defaults, force: Bool = false, platforms: Int = 1, now: Date = Date()
     ) throws(CertifierError) -> CertifierState {
         guard (1...maximumPlatforms).contains(platforms) else {
-            throw CertifierError("\(platforms) platforms: a domain has 1 to \(maximumPlatforms) simulated platforms")
+            throw CertifierError(.invalidSetting, "\(platforms) platforms: a domain has 1 to \(maximumPlatforms) simulated platforms")
         }
         let existing = "\(directory)/\(Files.policyKey)"
         if FileBytes.exists(existing) && !force {
             throw CertifierError(
-                "\(directory) already holds a certifier state (\(Files.policyKey)); give --force to replace it, which makes a new "
+                .stateExists, "\(directory) already holds a certifier state (\(Files.policyKey)); give --force to replace it, which makes a new "
                     + "domain: every policy and admission of the old one stops being trusted")
         }
         let policyKey = ECPrivateKey(generating: .p384)
@@ -97,7 +97,7 @@ public struct CertifierState: Sendable {
                 notBefore: now - AdmissionIssuer.clockSkew, notAfter: now + policyLifetime, isCertificateAuthority: true
             ).selfSigned(with: policyKey)
         } catch {
-            throw CertifierError("cannot make the policy certificate: \(error)")
+            throw CertifierError(.certificateFailed, "cannot make the policy certificate: \(error)", cause: error)
         }
         // P-256 for the TLS key: every handshake signs with it, and P-256 ECDSA costs a third of P-384's.
         let tlsKey = ECPrivateKey(generating: .p256)
@@ -126,7 +126,7 @@ public struct CertifierState: Sendable {
                 try SimulatedPlatformFiles.write(ECPrivateKey(generating: .p384), to: state.platformDirectory(number))
             }
         } catch {
-            throw CertifierError(error.message)
+            throw CertifierError(.stateIO, error.message, cause: error)
         }
         _ = try state.ensureSecrets(secrets)
         return state
@@ -136,19 +136,19 @@ public struct CertifierState: Sendable {
     /// certificate when it has less than a month left.
     public static func load(directory: String, now: Date = Date()) throws(CertifierError) -> CertifierState {
         guard FileBytes.exists("\(directory)/\(Files.policyKey)") else {
-            throw CertifierError("\(directory) holds no certifier state (no \(Files.policyKey)); run `cml-certifier init --state \(directory)` first")
+            throw CertifierError(.stateMissing, "\(directory) holds no certifier state (no \(Files.policyKey)); run `cml-certifier init --state \(directory)` first")
         }
         let policyKey = try readKey("\(directory)/\(Files.policyKey)")
         let policyCertificate = try readCertificate("\(directory)/\(Files.policyCertificate)")
         guard (try? policyCertificate.publicKey) == policyKey.publicKey else {
-            throw CertifierError("\(directory)/\(Files.policyCertificate) is not the certificate of \(Files.policyKey)")
+            throw CertifierError(.stateCorrupt, "\(directory)/\(Files.policyCertificate) is not the certificate of \(Files.policyKey)")
         }
         let tlsKey = try readKey("\(directory)/\(Files.tlsKey)")
         var tlsCertificate = try readCertificate("\(directory)/\(Files.tlsCertificate)")
         guard (try? tlsCertificate.publicKey) == tlsKey.publicKey,
             tlsCertificate.isSignatureValid(issuerKey: policyKey.publicKey)
         else {
-            throw CertifierError("\(directory)/\(Files.tlsCertificate) is not the policy key's certificate for \(Files.tlsKey)")
+            throw CertifierError(.stateCorrupt, "\(directory)/\(Files.tlsCertificate) is not the policy key's certificate for \(Files.tlsKey)")
         }
         if tlsCertificate.notAfter.timeIntervalSince(now) < 30 * 86400 {
             tlsCertificate = try issueTLSCertificate(for: tlsKey, policyKey: policyKey, policyCertificate: policyCertificate, now: now)
@@ -168,10 +168,10 @@ public struct CertifierState: Sendable {
         do {
             bytes = try FileBytes.read(path, limit: Self.secretFileSize)
         } catch {
-            throw CertifierError("cannot read secret \(id): \(error)")
+            throw CertifierError(.stateIO, "cannot read secret \(id): \(error)", cause: error)
         }
         guard bytes.count == Self.secretSize else {
-            throw CertifierError("\(path) has \(bytes.count) bytes, expected \(Self.secretSize)")
+            throw CertifierError(.stateCorrupt, "\(path) has \(bytes.count) bytes, expected \(Self.secretSize)")
         }
         return bytes
     }
@@ -214,12 +214,12 @@ public struct CertifierState: Sendable {
         do {
             text = try PEMFile.read(path)
         } catch {
-            throw CertifierError("\(error)")
+            throw CertifierError(.stateIO, "\(error)", cause: error)
         }
         do {
             return try parse(text)
         } catch {
-            throw CertifierError("\(path): \(error)")
+            throw CertifierError(.stateCorrupt, "\(path): \(error)", cause: error)
         }
     }
 
@@ -228,7 +228,7 @@ public struct CertifierState: Sendable {
         do {
             try body()
         } catch {
-            throw CertifierError("cannot write the certifier state: \(error)")
+            throw CertifierError(.stateIO, "cannot write the certifier state: \(error)", cause: error)
         }
     }
 }

@@ -34,7 +34,7 @@ public final class PolicySnapshot: Sendable {
         do {
             policy = try SignedPolicy(opening: policyBytes, policyCertificate: state.policyCertificate)
         } catch {
-            throw CertifierError("refusing to serve this policy: \(error)")
+            throw CertifierError(.policyRefused, "refusing to serve this policy: \(error)", cause: error)
         }
         // Validation (run by SignedPolicy) refused a policy defining the certifier's own role.
         let document = policy.document
@@ -42,7 +42,7 @@ public final class PolicySnapshot: Sendable {
         do {
             anchors = try document.trustAnchors()
         } catch {
-            throw CertifierError("refusing to serve this policy: \(error)")
+            throw CertifierError(.policyRefused, "refusing to serve this policy: \(error)", cause: error)
         }
         var wanted: [SecretID] = []
         for (role, rolePolicy) in document.roles {
@@ -53,7 +53,7 @@ public final class PolicySnapshot: Sendable {
         }
         var secrets: [String: [String: [UInt8]]] = [:]
         for id in wanted {
-            guard let value = try state.secret(id) else { throw CertifierError("secret \(id) is missing after it was made") }
+            guard let value = try state.secret(id) else { throw CertifierError(.secretMissing, "secret \(id) is missing after it was made") }
             secrets[id.role, default: [:]][id.name] = value
         }
         self.policy = policy

@@ -13,7 +13,7 @@ public struct SecretID: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// A secret id; throws if either part is not a plain name (they become file names).
     public init(role: String, name: String) throws(CertifierError) {
         for (part, value) in [("role", role), ("name", name)] where !SecretName.isValid(value) {
-            throw CertifierError("secret \(part) \"\(value)\" \(SecretName.rule)")
+            throw CertifierError(.invalidSetting, "secret \(part) \"\(value)\" \(SecretName.rule)")
         }
         self.role = role
         self.name = name
@@ -28,7 +28,7 @@ public struct SecretID: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Reads `ROLE:NAME`.
     public init(parsing text: String) throws(CertifierError) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw CertifierError("secret \"\(text)\" is not ROLE:NAME (e.g. runtime:sealing)") }
+        guard parts.count == 2 else { throw CertifierError(.invalidSetting, "secret \"\(text)\" is not ROLE:NAME (e.g. runtime:sealing)") }
         try self.init(role: String(parts[0]), name: String(parts[1]))
     }
 

@@ -31,7 +31,7 @@ public final class ChannelClient {
     }
 
     /// The connection, for exchanges that `request` does not fit (several answers to one request).
-    public let connection: FramedConnection
+    package let connection: FramedConnection
     /// The server's identity, from its trusted certificate.
     public let server: PeerIdentity
 
@@ -130,7 +130,7 @@ public final class ChannelClient {
             let error = try ErrorMessage(frame)
             return ChannelError(kind: .remote, code: error.code, message: error.message)
         } catch {
-            return ChannelError(kind: .remote, code: .internal, message: "an error frame without a readable code: \(error.message)")
+            return ChannelError(kind: .remote, code: .internal, message: "an error frame without a readable code: \(error.message)", cause: error)
         }
     }
 }

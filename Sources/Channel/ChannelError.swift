@@ -2,7 +2,8 @@
 ///
 /// `code` is always the protocol code that describes the failure, so a server can answer any
 /// `ChannelError` with an `error` frame, and a role can throw one (`ChannelError(.noModel, "...")`)
-/// to answer a request with an error.
+/// to answer a request with an error. Equal when kind, code and message are: the cause is there to be
+/// inspected, not compared (and it never travels: the peer gets the code and the message).
 public struct ChannelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Where the failure came from.
     public enum Kind: Sendable, Equatable {
@@ -26,17 +27,27 @@ public struct ChannelError: Error, Sendable, Equatable, CustomStringConvertible 
     public let code: ErrorCode
     /// What was wrong, in words.
     public let message: String
+    /// The error underneath (a CBORError, a TLSError, a WordModelError, ...), when this one wraps one;
+    /// its words are already in `message`.
+    public let cause: (any Error)?
 
-    /// An error this side reports to the peer, e.g. `ChannelError(.badRequest, "\"model\" is missing")`.
-    public init(_ code: ErrorCode, _ message: String) {
-        self.init(kind: .local, code: code, message: message)
+    /// An error this side reports to the peer, e.g. `ChannelError(.badRequest, "\"model\" is missing")`,
+    /// caused by `cause` if given.
+    public init(_ code: ErrorCode, _ message: String, cause: (any Error)? = nil) {
+        self.init(kind: .local, code: code, message: message, cause: cause)
     }
 
-    /// An error of any kind.
-    public init(kind: Kind, code: ErrorCode, message: String) {
+    /// An error of any kind, caused by `cause` if given.
+    public init(kind: Kind, code: ErrorCode, message: String, cause: (any Error)? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
+        self.cause = cause
+    }
+
+    /// Whether `lhs` and `rhs` have the same kind, code and message.
+    public static func == (lhs: ChannelError, rhs: ChannelError) -> Bool {
+        lhs.kind == rhs.kind && lhs.code == rhs.code && lhs.message == rhs.message
     }
 
     /// The error frame body that tells the peer about this error.

@@ -1,32 +1,32 @@
-public import OpenSSLKit
+package import OpenSSLKit
 import Synchronization
 
 /// Frames over one TLS connection: send and receive messages, report errors to the peer, close cleanly.
 ///
 /// Not `Sendable`: one thread at a time uses it, like the `TLSConnection` it owns.
-public final class FramedConnection {
+package final class FramedConnection {
     /// The socket under the TLS connection.
-    public let socket: Socket
+    package let socket: Socket
     /// The TLS connection, after its handshake.
-    public let tls: TLSConnection
+    package let tls: TLSConnection
     /// The frame format and size limit.
-    public let codec: FrameCodec
+    package let codec: FrameCodec
     /// A number no other connection of this process has, so a server can keep per-connection state
     /// (the certifier's nonce) without relying on object addresses, which are reused.
-    public let id: UInt64 = FramedConnection.nextID.add(1, ordering: .relaxed).newValue
+    package let id: UInt64 = FramedConnection.nextID.add(1, ordering: .relaxed).newValue
     /// The peer's identity, once its certificate was found trusted (nil without mutual TLS).
-    public internal(set) var peer: PeerIdentity?
+    package internal(set) var peer: PeerIdentity?
     /// How long `close()` waits for the peer to close after this side has (see `Socket.finishGracefully`).
-    public var lingerTimeout: Duration = .seconds(1)
+    package var lingerTimeout: Duration = .seconds(1)
     /// How long one read may wait (as last set with `setTimeouts`; zero: forever).
-    public private(set) var readTimeout: Duration = .zero
+    package private(set) var readTimeout: Duration = .zero
     /// How long one write may wait (as last set with `setTimeouts`; zero: forever).
-    public private(set) var writeTimeout: Duration = .zero
+    package private(set) var writeTimeout: Duration = .zero
     private var isClosed = false
     private static let nextID = Atomic<UInt64>(0)
 
     /// Frames over `tls`, whose handshake is done, on `socket`.
-    public init(socket: Socket, tls: TLSConnection, codec: FrameCodec = FrameCodec()) {
+    package init(socket: Socket, tls: TLSConnection, codec: FrameCodec = FrameCodec()) {
         self.socket = socket
         self.tls = tls
         self.codec = codec
@@ -38,7 +38,7 @@ public final class FramedConnection {
 
     /// Runs the TLS handshake on `socket` (within `handshakeTimeout`) and returns the framed connection
     /// with the read and write timeouts set; `peer` names the other side in errors.
-    public static func handshake(
+    package static func handshake(
         over socket: Socket, context: TLSContext, peer: String, handshakeTimeout: Duration,
         readTimeout: Duration, writeTimeout: Duration, maxFrameSize: Int = FrameCodec.defaultMaxFrameSize
     ) throws(ChannelError) -> FramedConnection {
@@ -59,22 +59,22 @@ public final class FramedConnection {
     }
 
     /// Whether something from the peer is waiting to be read (a frame, or its close), without blocking.
-    public var hasPendingInput: Bool {
+    package var hasPendingInput: Bool {
         tls.hasBufferedInput || socket.isReadable
     }
 
     /// The peer's address, e.g. "127.0.0.1:51234".
-    public var peerAddress: String { socket.remoteAddress }
+    package var peerAddress: String { socket.remoteAddress }
 
     /// Sets how long one read and one write may wait.
-    public func setTimeouts(read: Duration, write: Duration) throws(ChannelError) {
+    package func setTimeouts(read: Duration, write: Duration) throws(ChannelError) {
         try socket.setTimeouts(receive: read, send: write)
         readTimeout = read
         writeTimeout = write
     }
 
     /// Sends one message as one frame.
-    public func send(_ message: Message) throws(ChannelError) {
+    package func send(_ message: Message) throws(ChannelError) {
         let frame = try codec.encode(message)
         socket.setDeadline(in: writeTimeout)
         defer { socket.deadline = nil }
@@ -86,7 +86,7 @@ public final class FramedConnection {
     }
 
     /// Receives the next message; throws `.closed` if the peer closed the connection instead.
-    public func receive() throws(ChannelError) -> Message {
+    package func receive() throws(ChannelError) -> Message {
         guard let message = try receiveIfAny() else {
             throw ChannelError(kind: .closed, code: .internal, message: "\(peerAddress) closed the connection")
         }
@@ -98,7 +98,7 @@ public final class FramedConnection {
     /// A frame over the size limit is refused (`malformed-frame`) as soon as its length is read. The
     /// wait for a frame may last the read timeout; once its first byte is in, the whole frame must
     /// arrive within the read timeout too (the socket's deadline), however the peer spaces its bytes.
-    public func receiveIfAny() throws(ChannelError) -> Message? {
+    package func receiveIfAny() throws(ChannelError) -> Message? {
         var header = [UInt8](repeating: 0, count: FrameCodec.headerSize)
         var filled = 0
         defer { socket.deadline = nil }
@@ -133,14 +133,14 @@ public final class FramedConnection {
     }
 
     /// Sends an `error` frame (if the connection still can), then closes.
-    public func sendError(_ code: ErrorCode, _ message: String) {
+    package func sendError(_ code: ErrorCode, _ message: String) {
         if !isClosed { try? send(ErrorMessage(code, message).frame) }
         close()
     }
 
     /// Sends close_notify, ends writing, waits briefly for the peer to close, and releases nothing else:
     /// the socket closes when this connection goes away. Calling it again does nothing.
-    public func close() {
+    package func close() {
         guard !isClosed else { return }
         isClosed = true
         tls.close()
@@ -160,12 +160,12 @@ public final class FramedConnection {
     /// a timeout: the peer took longer than `timeout` for the whole operation.
     static func channelError(_ error: TLSError, _ activity: String, timeout: Duration, pastDeadline: Bool) -> ChannelError {
         if pastDeadline {
-            return ChannelError(kind: .timeout, code: .timeout, message: "\(activity): took longer than \(timeout)")
+            return ChannelError(kind: .timeout, code: .timeout, message: "\(activity): took longer than \(timeout)", cause: error)
         }
         return switch error.kind {
-        case .closed: ChannelError(kind: .closed, code: .internal, message: "\(activity): \(error.message)")
-        case .timeout: ChannelError(kind: .timeout, code: .timeout, message: "\(activity): timed out after \(timeout)")
-        case .handshakeFailed, .ioFailed: ChannelError(kind: .transport, code: .internal, message: "\(activity): \(error.message)")
+        case .closed: ChannelError(kind: .closed, code: .internal, message: "\(activity): \(error.message)", cause: error)
+        case .timeout: ChannelError(kind: .timeout, code: .timeout, message: "\(activity): timed out after \(timeout)", cause: error)
+        case .handshakeFailed, .ioFailed: ChannelError(kind: .transport, code: .internal, message: "\(activity): \(error.message)", cause: error)
         }
     }
 }

@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// The process's limit on open descriptors, which bounds how many connections it can hold.
-public enum OpenFileLimit {
+package enum OpenFileLimit {
     /// The current soft limit.
-    public static var current: Int {
+    package static var current: Int {
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return 0 }
         return Int(clamping: limit.rlim_cur)
@@ -17,7 +17,7 @@ public enum OpenFileLimit {
     /// (each connection is one descriptor, and a process also has its files and pipes); the hard limit
     /// is usually far higher, and raising the soft limit up to it needs no privilege.
     @discardableResult
-    public static func raiseToHardLimit() -> Int {
+    package static func raiseToHardLimit() -> Int {
         _ = raised
         return current
     }

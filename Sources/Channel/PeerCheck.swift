@@ -1,13 +1,13 @@
-public import OpenSSLKit
-public import Policy
+package import OpenSSLKit
+package import Policy
 
 /// The one check of the peer at the other end of a TLS connection, on both sides: its certificate is
 /// there and trusted, it is an admission certificate, and it names a role that may be on the other end.
 ///
 /// A server and a client say the same refusal in their own words (`reasonForPeer`, `reasonAboutServer`).
-public enum PeerCheck {
+package enum PeerCheck {
     /// Why a peer is refused.
-    public enum Refusal: Error, Sendable, Equatable {
+    package enum Refusal: Error, Sendable, Equatable {
         /// It sent no certificate.
         case noCertificate
         /// Its certificate does not chain to the trusted root, or is not valid now; `reason` says why.
@@ -19,7 +19,7 @@ public enum PeerCheck {
 
         /// The reason a server gives the client it refuses, e.g. "your certificate names no role (...)";
         /// `server` names the server, e.g. "runtime".
-        public func reasonForPeer(server: String) -> String {
+        package func reasonForPeer(server: String) -> String {
             switch self {
             case .noCertificate: "no client certificate (this server admits only peers with an admission certificate)"
             case .untrusted(let reason), .notAdmission(let reason): "your certificate \(reason)"
@@ -30,7 +30,7 @@ public enum PeerCheck {
 
         /// What a client found wrong with the server's certificate, to follow "its certificate " (or "your
         /// certificate "), e.g. "is missing".
-        public var reasonAboutServer: String {
+        package var reasonAboutServer: String {
             switch self {
             case .noCertificate: "is missing"
             case .untrusted(let reason), .notAdmission(let reason): reason
@@ -41,7 +41,7 @@ public enum PeerCheck {
     }
 
     /// The identity of the peer with `verdict`, admitted in one of the roles `allowed` (nil: any role).
-    public static func check(verdict: TLSPeerVerdict, allowed: Set<Role>?) throws(Refusal) -> PeerIdentity {
+    package static func check(verdict: TLSPeerVerdict, allowed: Set<Role>?) throws(Refusal) -> PeerIdentity {
         let certificate: Certificate
         switch verdict {
         case .noCertificate: throw .noCertificate

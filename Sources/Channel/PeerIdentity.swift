@@ -31,7 +31,7 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
         do {
             admission = try AdmissionCertificate(trusted: certificate)
         } catch {
-            throw ChannelError(kind: .refused, code: .notAuthorized, message: error.reason)
+            throw ChannelError(kind: .refused, code: .notAuthorized, message: error.reason, cause: error)
         }
     }
 

@@ -7,10 +7,10 @@ import Glibc
 /// `Sendable` because the descriptor never changes and the deadline is behind a lock: `shutdown` may be
 /// called from any thread (that is how a server stops connections), and `close` happens only in
 /// `deinit`, when no other thread can hold the socket any more.
-public final class Socket: Sendable, CustomStringConvertible {
+package final class Socket: Sendable, CustomStringConvertible {
     let descriptor: SocketDescriptor
     /// The peer's address, e.g. "127.0.0.1:51234" (empty for a listening socket).
-    public let remoteAddress: String
+    package let remoteAddress: String
     private let operationDeadline = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Adopts `descriptor`; it will be closed in `deinit`.
@@ -32,10 +32,10 @@ public final class Socket: Sendable, CustomStringConvertible {
     }()
 
     /// The descriptor, for `TLSConnection(context:fileDescriptor:)`; it stays owned by this socket.
-    public var fileDescriptor: Int32 { descriptor.rawValue }
+    package var fileDescriptor: Int32 { descriptor.rawValue }
 
     /// The local port (the one the OS picked when listening on port 0).
-    public var localPort: UInt16 {
+    package var localPort: UInt16 {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let status = withUnsafeMutablePointer(to: &storage) { pointer in
@@ -48,13 +48,13 @@ public final class Socket: Sendable, CustomStringConvertible {
     }
 
     /// Whether a read would return at once (data, the peer's close, or an error), checked without waiting.
-    public var isReadable: Bool {
+    package var isReadable: Bool {
         var descriptor = pollfd(fd: self.descriptor.rawValue, events: Int16(POLLIN), revents: 0)
         return SocketDescriptor.retryingOnInterrupt { poll(&descriptor, 1, 0) } > 0
     }
 
     /// Sets how long a read (`receive`) and a write (`send`) may wait; zero means forever.
-    public func setTimeouts(receive: Duration, send: Duration) throws(ChannelError) {
+    package func setTimeouts(receive: Duration, send: Duration) throws(ChannelError) {
         try descriptor.setTimeout(SO_RCVTIMEO, receive, "the receive timeout")
         try descriptor.setTimeout(SO_SNDTIMEO, send, "the send timeout")
     }
@@ -63,7 +63,7 @@ public final class Socket: Sendable, CustomStringConvertible {
     ///
     /// `SO_RCVTIMEO` bounds each read, so a peer that sends a byte now and then would never time out;
     /// this bounds the whole operation: `DeadlineWatchdog` shuts down a socket whose deadline has passed.
-    public var deadline: ContinuousClock.Instant? {
+    package var deadline: ContinuousClock.Instant? {
         get { operationDeadline.withLock { $0 } }
         set {
             operationDeadline.withLock { $0 = newValue }
@@ -77,7 +77,7 @@ public final class Socket: Sendable, CustomStringConvertible {
     }
 
     /// Whether the operation under way has outlived its deadline.
-    public var isPastDeadline: Bool {
+    package var isPastDeadline: Bool {
         operationDeadline.withLock { deadline in deadline.map { ContinuousClock.now >= $0 } ?? false }
     }
 
@@ -95,7 +95,7 @@ public final class Socket: Sendable, CustomStringConvertible {
     }
 
     /// Ends reading and writing; a thread blocked on this socket (even in `accept`) returns at once.
-    public func shutdown() {
+    package func shutdown() {
         _ = Glibc.shutdown(descriptor.rawValue, Int32(SHUT_RDWR))
     }
 
@@ -118,7 +118,7 @@ public final class Socket: Sendable, CustomStringConvertible {
     }
 
     /// "socket 7 to 127.0.0.1:51234".
-    public var description: String {
+    package var description: String {
         remoteAddress.isEmpty ? "socket \(descriptor.rawValue)" : "socket \(descriptor.rawValue) to \(remoteAddress)"
     }
 }

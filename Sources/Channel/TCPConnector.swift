@@ -2,9 +2,9 @@ internal import ByteKit
 import Glibc
 
 /// Opens TCP connections with a timeout.
-public enum TCPConnector {
+package enum TCPConnector {
     /// A connected socket to `host:port` (with `TCP_NODELAY`), trying each address the host resolves to.
-    public static func connect(host: String, port: UInt16, timeout: Duration) throws(ChannelError) -> Socket {
+    package static func connect(host: String, port: UInt16, timeout: Duration) throws(ChannelError) -> Socket {
         var failures: [String] = []
         for address in try SocketAddress.resolve(host: host, port: port) {
             do {

@@ -2,18 +2,18 @@ internal import ByteKit
 import Glibc
 
 /// A listening TCP socket: `SO_REUSEADDR`, a backlog deep enough for a thousand clients connecting at once.
-public final class TCPListener: Sendable {
+package final class TCPListener: Sendable {
     /// Pending connections the kernel may queue (it caps this at `net.core.somaxconn`).
-    public static let defaultBacklog: Int32 = 4096
+    package static let defaultBacklog: Int32 = 4096
 
     private let socket: Socket
     /// The port it listens on (the OS-picked one when asked for port 0).
-    public let port: UInt16
+    package let port: UInt16
     /// "127.0.0.1:8124", the address it listens on.
-    public let address: String
+    package let address: String
 
     /// Listens on `host:port`; port 0 lets the OS pick (read `port`).
-    public init(host: String, port: UInt16, backlog: Int32 = TCPListener.defaultBacklog) throws(ChannelError) {
+    package init(host: String, port: UInt16, backlog: Int32 = TCPListener.defaultBacklog) throws(ChannelError) {
         let addresses = try SocketAddress.resolve(host: host, port: port)
         guard let address = addresses.first else {
             throw ChannelError(kind: .transport, code: .internal, message: "\(host) has no address to listen on")
@@ -36,7 +36,7 @@ public final class TCPListener: Sendable {
 
     /// Waits for the next connection. Throws once `shutdown()` was called, or on a failure that
     /// retrying will not fix at once (such as running out of descriptors: the caller should pause).
-    public func accept() throws(ChannelError) -> Socket {
+    package func accept() throws(ChannelError) -> Socket {
         guard let socket = try acceptIfWaiting() else {
             throw ChannelError(kind: .transport, code: .internal, message: "accepting on \(address) failed: no connection was waiting")
         }
@@ -86,7 +86,7 @@ public final class TCPListener: Sendable {
     }
 
     /// Stops listening: a thread blocked in `accept()` returns with an error. Safe from any thread.
-    public func shutdown() {
+    package func shutdown() {
         socket.shutdown()
     }
 }

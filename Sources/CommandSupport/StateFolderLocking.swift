@@ -11,7 +11,7 @@ extension StateFolderLock {
         do {
             return try StateFolderLock(folder: folder)
         } catch {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error.description, cause: error)
         }
     }
 }

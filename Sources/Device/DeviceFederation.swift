@@ -30,7 +30,7 @@ extension Device {
             let trained = Model(weights: trainer.weights, round: round, samples: UInt64(set.count))
             return LocalUpdate(round: round, model: trained, epochs: epochs, loss: loss)
         } catch {
-            throw ChannelError(.badRequest, error.description)
+            throw ChannelError(.badRequest, error.description, cause: error)
         }
     }
 

@@ -34,7 +34,7 @@ public struct ModelReply: TypedMessage, Equatable {
         blob = try message.labelledModel()
         round = try message.unsigned("round")
         // A device waits for round + 1, so a malicious runtime's 2^64-1 must not pass.
-        do { try ModelBlob.checkRound(round) } catch { throw ChannelError(.badRequest, "the runtime's reply: \(error)") }
+        do { try ModelBlob.checkRound(round) } catch { throw ChannelError(.badRequest, "the runtime's reply: \(error)", cause: error) }
     }
 
     public var frame: Message {

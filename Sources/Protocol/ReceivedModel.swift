@@ -10,7 +10,7 @@ extension ModelBlob {
         do {
             try self.init(bytes: bytes)
         } catch {
-            throw ChannelError(.invalidModel, error.description)
+            throw ChannelError(.invalidModel, error.description, cause: error)
         }
     }
 }
@@ -25,7 +25,7 @@ extension Message {
         do {
             blob = try ModelBlob(received: bytes)
         } catch {
-            throw ChannelError(.invalidModel, "the runtime sent a model that does not decode: \(error.message)")
+            throw ChannelError(.invalidModel, "the runtime sent a model that does not decode: \(error.message)", cause: error)
         }
         guard blob.id == label else {
             throw ChannelError(.badRequest, "the runtime sent a model labelled \(label.prefix(8)) whose SHA-256 is \(blob.shortID)")

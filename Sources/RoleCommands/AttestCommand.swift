@@ -71,9 +71,9 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
         do {
             policyCertificate = try Certificate(pem: try PEMFile.read(policyCert))
         } catch let error as FileError {
-            throw CommandFailure("policy certificate \(error)")
+            throw CommandFailure("policy certificate \(error)", cause: error)
         } catch {
-            throw CommandFailure("policy certificate \(policyCert): \(error)")
+            throw CommandFailure("policy certificate \(policyCert): \(error)", cause: error)
         }
         let summary: AdmissionSummary
         do {
@@ -81,9 +81,9 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
                 role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
                 attester: try makeAttester(), stateDirectory: state)
         } catch let error as AdmissionError {
-            throw CommandFailure(error.message)
+            throw CommandFailure(error.message, cause: error)
         } catch let error as AttestationError {
-            throw CommandFailure(error.message)
+            throw CommandFailure(error.message, cause: error)
         }
         let measurement = summary.measurement.map { " (measurement \(Hex.short($0)))" } ?? ""
         let until = UTCTimeText.format(summary.expires)

@@ -223,7 +223,7 @@ public final class AnchoredState: Sendable {
         guard let stored else {
             guard names.isEmpty else {
                 throw RuntimeError(
-                    "sealed state is stale: \(anchor.location) holds no anchor for federation \"\(federation)\", yet \(sealed.directory) holds "
+                    .staleState, "sealed state is stale: \(anchor.location) holds no anchor for federation \"\(federation)\", yet \(sealed.directory) holds "
                         + "\(names.count) sealed file\(names.count == 1 ? "" : "s") (\(names.prefix(3).map(\.description).joined(separator: ", "))): "
                         + "state that was never anchored is not trusted; start on an empty folder to begin the federation")
             }
@@ -231,14 +231,14 @@ public final class AnchoredState: Sendable {
             do {
                 try anchor.advance(federation: federation, from: nil, to: fresh)
             } catch {
-                throw RuntimeError("cannot create the anchor of federation \"\(federation)\" at \(anchor.location): \(error)")
+                throw RuntimeError(.anchorUnavailable, "cannot create the anchor of federation \"\(federation)\" at \(anchor.location): \(error)", cause: error)
             }
             logger.info("new federation \"\(federation)\": anchored version 0 at \(anchor.location)")
             return fresh
         }
         guard !names.isEmpty || stored.version == 0 else {
             throw RuntimeError(
-                "sealed state is missing: \(anchor.location) anchored version \(stored.version) of federation \"\(federation)\", "
+                .staleState, "sealed state is missing: \(anchor.location) anchored version \(stored.version) of federation \"\(federation)\", "
                     + "and \(sealed.directory) holds no sealed state file; refusing to start afresh (the state was deleted or the folder is wrong)")
         }
         func digest(at version: UInt64) throws(RuntimeError) -> [UInt8] {
@@ -259,7 +259,7 @@ public final class AnchoredState: Sendable {
             ? "the folder holds version \(newest) at most (its newest file), an older copy: rolled back, or files deleted"
             : "the folder's state at that version (\(files.isEmpty ? "no file" : shown)) has another digest: a file of it is missing, older, replaced or renamed"
         throw RuntimeError(
-            "sealed state is stale: \(anchor.location) anchored version \(stored.version) (digest \(Hex.short(stored.digest))) of federation "
+            .staleState, "sealed state is stale: \(anchor.location) anchored version \(stored.version) (digest \(Hex.short(stored.digest))) of federation "
                 + "\"\(federation)\"; \(held). Refusing to start: serving it would roll back acknowledged changes. "
                 + "Restore the folder's latest state (docs/freshness.md)")
     }
@@ -272,7 +272,7 @@ public final class AnchoredState: Sendable {
                 return try anchor.read(federation: federation)
             } catch {
                 guard case .unavailable(let reason) = error, ContinuousClock.now + delay < deadline else {
-                    throw RuntimeError("cannot read the anchor of the sealed state at \(anchor.location): \(error)")
+                    throw RuntimeError(.anchorUnavailable, "cannot read the anchor of the sealed state at \(anchor.location): \(error)", cause: error)
                 }
                 logger.warning("cannot read the anchor of the sealed state (\(reason)); trying again in \(delay)")
                 Thread.sleep(forTimeInterval: delay.inSeconds)

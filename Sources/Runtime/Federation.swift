@@ -102,7 +102,7 @@ public final class Federation: Sendable {
                 version = try files.writeGlobal(.init(round: 0, openedAt: now, model: stored))
             } catch {
                 logger.error("could not store the initial model: \(error.message)")
-                throw ChannelError(.internal, "the runtime could not store the model: \(error.message)")
+                throw ChannelError(.internal, "the runtime could not store the model: \(error.message)", cause: error)
             }
             live.rounds = next
             return (next.deadline, version)
@@ -158,7 +158,7 @@ public final class Federation: Sendable {
         } catch {
             state.withLock { $0.rounds.release(serial, platform: platformHex) }
             logger.error("could not store update \(stored.shortID) from device \(device): \(error.message)")
-            throw ChannelError(.internal, "the runtime could not store the update: \(error.message)")
+            throw ChannelError(.internal, "the runtime could not store the update: \(error.message)", cause: error)
         }
         let counted = state.withLock { live in
             live.rounds.acknowledge(accepted, round: update.round) ? live.rounds.updates.count : nil

@@ -27,13 +27,13 @@ public struct FederationRules: Sendable, CustomStringConvertible {
         do {
             try settings.validate()
         } catch {
-            throw RuntimeError("the policy's fl settings are invalid: \(error)")
+            throw RuntimeError(.policyUnusable, "the policy's fl settings are invalid: \(error)", cause: error)
         }
         // The policy promises devices noise this runtime does not add yet (sampling, the budget and its
         // sealing come with the runtime's DP work): serving such a policy would break that promise in silence.
         if settings.privacy != nil {
             throw RuntimeError(
-                "the policy sets fl.privacy, which this runtime does not enforce yet: it refuses to serve rather than release models without the promised noise")
+                .policyUnusable, "the policy sets fl.privacy, which this runtime does not enforce yet: it refuses to serve rather than release models without the promised noise")
         }
         do {
             var rule: any AggregationRule
@@ -44,7 +44,7 @@ public struct FederationRules: Sendable, CustomStringConvertible {
                 rule = CoordinateMedian()
             case .trimmedMean:
                 guard let beta = settings.trimFraction else {
-                    throw RuntimeError("the policy's fl.aggregation is trimmed-mean but it sets no fl.trim-fraction")
+                    throw RuntimeError(.policyUnusable, "the policy's fl.aggregation is trimmed-mean but it sets no fl.trim-fraction")
                 }
                 rule = try TrimmedMean(trimFraction: beta)
             }
@@ -55,7 +55,7 @@ public struct FederationRules: Sendable, CustomStringConvertible {
         } catch let error as RuntimeError {
             throw error
         } catch {
-            throw RuntimeError("the policy's fl settings are out of range: \(error)")
+            throw RuntimeError(.policyUnusable, "the policy's fl settings are out of range: \(error)", cause: error)
         }
         minUpdates = settings.minUpdates
         quorum = settings.quorum
@@ -68,7 +68,7 @@ public struct FederationRules: Sendable, CustomStringConvertible {
     /// The rules of `policy`'s `fl` settings; throws if it has none.
     public init(policy: PolicyDocument) throws(RuntimeError) {
         guard let settings = policy.federated else {
-            throw RuntimeError("the policy has no \"fl\" settings, so this runtime cannot serve FL mode (sign a policy from policy-templates/fl.json)")
+            throw RuntimeError(.policyUnusable, "the policy has no \"fl\" settings, so this runtime cannot serve FL mode (sign a policy from policy-templates/fl.json)")
         }
         try self.init(settings)
     }

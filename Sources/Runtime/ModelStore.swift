@@ -28,13 +28,13 @@ public final class ModelStore: Sendable {
         self.state = state
         guard let state, let file = state.startFiles.first(where: { $0.kind == .model }) else { return }
         guard let blob = try state.sealed.read(purpose: file.purpose) else {
-            throw RuntimeError("\(state.sealed.path(of: file.purpose)) disappeared while the runtime read it")
+            throw RuntimeError(.sealedStateIO, "\(state.sealed.path(of: file.purpose)) disappeared while the runtime read it")
         }
         do {
             let restored = try ModelBlob(bytes: blob)
             model.withLock { $0 = restored }
         } catch {
-            throw RuntimeError("\(state.sealed.path(of: file.purpose)): the sealed model does not decode: \(error)")
+            throw RuntimeError(.sealedFileCorrupt, "\(state.sealed.path(of: file.purpose)): the sealed model does not decode: \(error)", cause: error)
         }
     }
 

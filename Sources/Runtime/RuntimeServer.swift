@@ -53,11 +53,11 @@ public final class RuntimeServer: Sendable {
         configuration: Configuration = Configuration(), logger: Logger
     ) throws(RuntimeError) {
         guard context.side == .server, context.requestsPeerCertificate else {
-            throw RuntimeError("the runtime needs a server TLS context that asks clients for their certificates")
+            throw RuntimeError(.misconfigured, "the runtime needs a server TLS context that asks clients for their certificates")
         }
         let allowed = policy.rolesAllowedToConnect(to: .runtime)
         guard !allowed.isEmpty else {
-            throw RuntimeError("the policy lets no role connect to the runtime (its \"channels\" name no \"to\": \"runtime\")")
+            throw RuntimeError(.policyUnusable, "the policy lets no role connect to the runtime (its \"channels\" name no \"to\": \"runtime\")")
         }
         var channel = configuration.channel
         channel.name = Role.runtime.rawValue
@@ -66,7 +66,7 @@ public final class RuntimeServer: Sendable {
         var federation: Federation?
         if mode == .fl {
             guard let state = store.state else {
-                throw RuntimeError("FL mode needs sealed state: acknowledged updates must survive a restart")
+                throw RuntimeError(.misconfigured, "FL mode needs sealed state: acknowledged updates must survive a restart")
             }
             federation = try Federation(state: state, rules: FederationRules(policy: policy), logger: logger)
         }
@@ -80,7 +80,7 @@ public final class RuntimeServer: Sendable {
         } catch {
             queue.stop()
             federation?.stop()
-            throw RuntimeError(error.message)
+            throw RuntimeError(.serverFailed, error.message, cause: error)
         }
         self.store = store
         self.mode = mode
@@ -106,7 +106,7 @@ public final class RuntimeServer: Sendable {
         do {
             try server.start()
         } catch {
-            throw RuntimeError(error.message)
+            throw RuntimeError(.serverFailed, error.message, cause: error)
         }
     }
 

@@ -28,13 +28,13 @@ struct SealedRecord {
         do {
             value = try CBORDecoder().decode(bytes)
         } catch {
-            throw RuntimeError("\(path): the sealed record is not CBOR: \(error.message)")
+            throw RuntimeError(.sealedFileCorrupt, "\(path): the sealed record is not CBOR: \(error.message)", cause: error)
         }
         guard var map = value.map else {
-            throw RuntimeError("\(path): the sealed record is a CBOR \(value.typeName), not a map")
+            throw RuntimeError(.sealedFileCorrupt, "\(path): the sealed record is a CBOR \(value.typeName), not a map")
         }
         guard map[text: "type"]?.text == kind else {
-            throw RuntimeError("\(path): the sealed record is not of type \"\(kind)\"")
+            throw RuntimeError(.sealedFileCorrupt, "\(path): the sealed record is not of type \"\(kind)\"")
         }
         map[text: "type"] = nil
         self.kind = kind
@@ -75,13 +75,13 @@ struct SealedRecord {
         do {
             return try ModelBlob(bytes: bytes)
         } catch {
-            throw corrupt("its model does not decode: \(error)")
+            throw corrupt("its model does not decode: \(error)", cause: error)
         }
     }
 
     /// The error for a record whose contents are wrong: the file, then `reason`.
-    func corrupt(_ reason: String) -> RuntimeError {
-        RuntimeError("\(path): \(reason)")
+    func corrupt(_ reason: String, cause: (any Error)? = nil) -> RuntimeError {
+        RuntimeError(.sealedFileCorrupt, "\(path): \(reason)", cause: cause)
     }
 
     private func field<Value>(_ key: String, _ expected: String, _ extract: (CBORValue) -> Value?) throws(RuntimeError) -> Value {

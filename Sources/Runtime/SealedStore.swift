@@ -27,19 +27,19 @@ public struct SealedStore: Sendable {
     public init(directory: String, sealingSecret: [UInt8]) throws(RuntimeError) {
         guard sealingSecret.count >= Self.minimumSecretSize else {
             throw RuntimeError(
-                "the sealing secret has \(sealingSecret.count) bytes, at least \(Self.minimumSecretSize) are needed")
+                .sealingKeyUnusable, "the sealing secret has \(sealingSecret.count) bytes, at least \(Self.minimumSecretSize) are needed")
         }
         do {
             key = try HKDF.deriveKey(
                 secret: sealingSecret, salt: Array("cml-runtime".utf8), info: Array("sealed state v1".utf8),
                 count: AESGCM.keySize)
         } catch {
-            throw RuntimeError("deriving the sealing key failed: \(error)")
+            throw RuntimeError(.sealingKeyUnusable, "deriving the sealing key failed: \(error)", cause: error)
         }
         do {
             try FileBytes.makeDirectory(directory, mode: 0o700)
         } catch {
-            throw RuntimeError("cannot make the sealed-state folder: \(error)")
+            throw RuntimeError(.sealedStateIO, "cannot make the sealed-state folder: \(error)", cause: error)
         }
         self.directory = directory
     }
@@ -57,12 +57,12 @@ public struct SealedStore: Sendable {
         do {
             sealed = try AESGCM.seal(plaintext, key: key, authenticating: associatedData(purpose))
         } catch {
-            throw RuntimeError("sealing \(purpose) failed: \(error)")
+            throw RuntimeError(.sealingKeyUnusable, "sealing \(purpose) failed: \(error)", cause: error)
         }
         do {
             try FileBytes.writeAtomically(Self.header + sealed, to: path(of: purpose), mode: 0o600)
         } catch {
-            throw RuntimeError("cannot store the sealed \(purpose): \(error)")
+            throw RuntimeError(.sealedStateIO, "cannot store the sealed \(purpose): \(error)", cause: error)
         }
         return Digest.sha256.hash(Self.header + sealed)
     }
@@ -72,7 +72,7 @@ public struct SealedStore: Sendable {
         do {
             return Digest.sha256.hash(try FileBytes.read(path(of: purpose), limit: Self.maximumFileSize))
         } catch {
-            throw RuntimeError("\(error)")
+            throw RuntimeError(.sealedStateIO, "\(error)", cause: error)
         }
     }
 
@@ -85,18 +85,19 @@ public struct SealedStore: Sendable {
         do {
             bytes = try FileBytes.read(path, limit: Self.maximumFileSize)
         } catch {
-            throw RuntimeError("\(error)")
+            throw RuntimeError(.sealedStateIO, "\(error)", cause: error)
         }
         guard bytes.starts(with: Self.header) else {
             throw RuntimeError(
-                "\(path): refused: not a sealed file (it does not start with \"\(String(decoding: Self.header, as: UTF8.self))\"); not loading it")
+                .sealedFileCorrupt, "\(path): refused: not a sealed file (it does not start with \"\(String(decoding: Self.header, as: UTF8.self))\"); not loading it")
         }
         do {
             return try AESGCM.open(Array(bytes.dropFirst(Self.header.count)), key: key, authenticating: associatedData(purpose))
         } catch {
             throw RuntimeError(
-                "\(path): refused: it does not authenticate under this runtime's sealing key, so it was changed, or "
-                    + "sealed under another key (a certifier set up anew releases a new sealing secret); not loading it")
+                .sealedFileCorrupt, "\(path): refused: it does not authenticate under this runtime's sealing key, so it was changed, or "
+                    + "sealed under another key (a certifier set up anew releases a new sealing secret); not loading it",
+                cause: error)
         }
     }
 
@@ -124,7 +125,7 @@ public struct SealedStore: Sendable {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw RuntimeError("cannot list the sealed-state folder \(directory): \(error.localizedDescription)")
+            throw RuntimeError(.sealedStateIO, "cannot list the sealed-state folder \(directory): \(error.localizedDescription)", cause: error)
         }
     }
 

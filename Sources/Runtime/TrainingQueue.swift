@@ -47,7 +47,7 @@ public final class TrainingQueue: Sendable {
         do {
             set = try TrainingSet(words: words)
         } catch {
-            throw ChannelError(.badRequest, "\(error)")
+            throw ChannelError(.badRequest, "\(error)", cause: error)
         }
         let (reply, version) = try worker.perform { [self] () throws(ChannelError) in
             try trainNow(set, wordCount: words.count, device: device)
@@ -93,14 +93,14 @@ public final class TrainingQueue: Sendable {
                 if let line = report.lossLine { logger.info("\(line)") }
             }
         } catch {
-            throw ChannelError(.internal, "training failed: \(error)")
+            throw ChannelError(.internal, "training failed: \(error)", cause: error)
         }
         let elapsed = clock.now - start
         let next: UInt64
         do {
             next = try ModelBlob.nextRound(after: current.model.round)
         } catch {
-            throw ChannelError(.badRequest, "cannot train the stored model further: \(error)")
+            throw ChannelError(.badRequest, "cannot train the stored model further: \(error)", cause: error)
         }
         let trained = ModelBlob(model: Model(weights: trainer.weights, round: next, samples: UInt64(set.count)))
         let version = try replace(with: trained, what: "the trained model")
@@ -114,7 +114,7 @@ public final class TrainingQueue: Sendable {
             return try store.replace(with: stored)
         } catch {
             logger.error("could not store \(what): \(error.message)")
-            throw ChannelError(.internal, "the runtime could not store \(what): \(error.message)")
+            throw ChannelError(.internal, "the runtime could not store \(what): \(error.message)", cause: error)
         }
     }
 }

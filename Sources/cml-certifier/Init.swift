@@ -48,7 +48,7 @@ struct Init: ParsableCommand {
         do {
             made = try CertifierState.initialize(directory: state, secrets: ids, force: force, platforms: platforms)
         } catch {
-            throw CommandFailure(error.message)
+            throw CommandFailure(error.message, cause: error)
         }
         print("new domain in \(state): policy key P-384 (\(CertifierState.Files.policyCertificate)), certifier TLS key P-256 (\(CertifierState.Files.tlsCertificate))")
         for number in 1...platforms {

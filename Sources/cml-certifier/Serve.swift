@@ -63,7 +63,7 @@ struct Serve: ParsableCommand {
             do {
                 bytes = try FileBytes.read(policy, limit: SignedPolicy.maximumFileSize)
             } catch {
-                throw CertifierError("policy \(error)")
+                throw CertifierError(.policyUnreadable, "policy \(error)", cause: error)
             }
             let rotation = try AuditLog.Rotation(maximumBytes: auditMaxBytes, keep: auditKeep)
             service = try CertifierService(state: loaded, policyBytes: bytes, logger: logger, auditRotation: rotation)
@@ -73,11 +73,11 @@ struct Serve: ParsableCommand {
             channelLogger.logLevel = level <= .debug ? level : max(level, .error)
             server = try service.makeServer(host: listen.host, port: listen.port, channelLogger: channelLogger)
         } catch let error as CertifierError {
-            throw CommandFailure(error.message)
+            throw CommandFailure(error.message, cause: error)
         } catch let error as ChannelError {
-            throw CommandFailure(error.message)
+            throw CommandFailure(error.message, cause: error)
         } catch {
-            throw CommandFailure("cannot serve on \(listen): \(error)")
+            throw CommandFailure("cannot serve on \(listen): \(error)", cause: error)
         }
         let document = service.policy.document
         logger.info(

@@ -12,7 +12,7 @@ extension RuntimeOptions {
         do {
             return try Device(runtime: client, policy: credentials.policy)
         } catch {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error.description, cause: error)
         }
     }
 }

@@ -59,7 +59,7 @@ struct Federate: ParsableCommand {
         do {
             list = try TrainingSet.words(inFile: words)
         } catch {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error.description, cause: error)
         }
         let device = try connection.device()
         defer { device.runtime.close() }
@@ -84,7 +84,7 @@ struct Federate: ParsableCommand {
                 StandardOutput.line("\(prefix) -> \(try device.model?.complete(prefix) ?? prefix)")
             }
         } catch let error as ChannelError {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error.description, cause: error)
         }
     }
 

@@ -62,7 +62,7 @@ struct Predict: ParsableCommand {
         do {
             model = try device.download()
         } catch {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error.description, cause: error)
         }
         if let out { try ModelFile.write(model.blob, to: out) }
         StandardError.line("downloaded model \(model.shortID) (\(model.size) bytes, round \(model.model.round)) from the runtime at \(device.runtime.endpoint)")

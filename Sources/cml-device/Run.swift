@@ -46,7 +46,7 @@ struct Run: ParsableCommand {
             let sessionMode: DeviceSession.Mode = mode == .ml ? .ml : .fl(epochs: epochs)
             try DeviceSession(device: device, console: TerminalConsole(), mode: sessionMode).run()
         } catch {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error.description, cause: error)
         }
     }
 
@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
         do {
             servesFL = try device.servesFederation()
         } catch {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error.description, cause: error)
         }
         guard servesFL != (mode == .fl) else { return }
         let served = servesFL ? "FL" : "ML"

@@ -33,7 +33,7 @@ struct TrainWords: ParsableCommand {
         do {
             (model, reply) = try device.train(words: words)
         } catch {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error.description, cause: error)
         }
         if let out {
             try FileBytes.writeAtomically(reply.blob.bytes, to: out)

@@ -34,7 +34,7 @@ struct Fetch: ParsableCommand {
         do {
             reply = try ModelProvider(runtime: runtime, policy: credentials.policy).fetch()
         } catch {
-            throw CommandFailure("cannot fetch the model from the runtime at \(runtime.endpoint): \(error.description)")
+            throw CommandFailure("cannot fetch the model from the runtime at \(runtime.endpoint): \(error.description)", cause: error)
         }
         try ModelFile.write(reply.blob, to: out)
         for line in Self.describe(reply) { StandardOutput.line(line) }

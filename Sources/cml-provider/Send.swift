@@ -32,7 +32,7 @@ struct Send: ParsableCommand {
             let ack = try ModelProvider(runtime: runtime, policy: credentials.policy).send(blob)
             StandardOutput.line("sent model \(ack.id.prefix(8)) (\(ack.size) bytes); the runtime acknowledged it")
         } catch {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error.description, cause: error)
         }
     }
 }

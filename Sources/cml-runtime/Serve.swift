@@ -96,9 +96,9 @@ struct Serve: ParsableCommand {
                 host: listen.host, port: listen.port, context: try credentials.serverContext(), policy: credentials.policy,
                 store: store, configuration: .init(mode: mode, epochs: epochs), logger: logger)
         } catch let error as RuntimeError {
-            throw CommandFailure(error.message)
+            throw CommandFailure(error.message, cause: error)
         } catch let error as AdmissionError {
-            throw CommandFailure("\(error)")
+            throw CommandFailure("\(error)", cause: error)
         }
         if mode == .ml, let current = store.current {
             logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed")

@@ -37,7 +37,7 @@ import Testing
 
             """)
         try FileBytes.writeAtomically(text: text + "not json\n", to: log.path)
-        #expect(throws: CertifierError("\(log.path): line 2 is not an audit entry")) { try AuditLog.read(path: log.path) }
+        #expect(throws: CertifierError(.auditLogFailed, "\(log.path): line 2 is not an audit entry")) { try AuditLog.read(path: log.path) }
     }
 }
 
@@ -78,8 +78,8 @@ import Testing
         for index in 0..<10 { try log.append(entry(index)) }
         #expect(!FileBytes.exists("\(path).1"))
         #expect(try measurements(path).last == "9")
-        #expect(throws: CertifierError("the audit log's size limit is 0 bytes; it must be at least 1")) { try AuditLog.Rotation(maximumBytes: 0, keep: 1) }
-        #expect(throws: CertifierError("keeping -1 old audit logs: give 0 to 1000")) { try AuditLog.Rotation(maximumBytes: 10, keep: -1) }
+        #expect(throws: CertifierError(.invalidSetting, "the audit log's size limit is 0 bytes; it must be at least 1")) { try AuditLog.Rotation(maximumBytes: 0, keep: 1) }
+        #expect(throws: CertifierError(.invalidSetting, "keeping -1 old audit logs: give 0 to 1000")) { try AuditLog.Rotation(maximumBytes: 10, keep: -1) }
     }
 
     @Test func reopenStartsANewFileAfterTheOldOneWasMoved() throws {

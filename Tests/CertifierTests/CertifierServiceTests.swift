@@ -61,7 +61,7 @@ import Testing
         let certifier = try TestCertifier()
         defer { certifier.stop() }
         let empty = temporaryFolder("empty")
-        #expect(throws: AdmissionError("\(empty) holds no admission for device (no admission.crt): run `cml-device attest` first")) {
+        #expect(throws: AdmissionError(.notAdmitted, "\(empty) holds no admission for device (no admission.crt): run `cml-device attest` first")) {
             try RoleCredentials.load(stateDirectory: empty, role: .device)
         }
         let (summary, directory) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
@@ -69,14 +69,19 @@ import Testing
         let expired = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device, now: later) }
         #expect(expired?.message.hasPrefix("the admission certificate of device in \(directory) expired at ") == true)
         #expect(expired?.message.hasSuffix("; attest again (`cml-device attest`)") == true)
+        #expect(expired?.kind == .expired)
         let wrongRole = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .runtime) }
         #expect(wrongRole?.message == "\(directory)/admission.crt: the admission certificate admits \"device\", not \"runtime\"; attest again (`cml-runtime attest`)")
+        // The check's own error is kept underneath, with the same kind.
+        #expect(wrongRole?.kind == .certificateInvalid)
+        #expect((wrongRole?.cause as? AdmissionError)?.message == "the admission certificate admits \"device\", not \"runtime\"")
         // A policy changed on disk is not the one the certificate was issued under.
         var signed = try FileBytes.read("\(directory)/policy.signed", limit: SignedPolicy.maximumFileSize)
         signed[signed.count / 2] ^= 1
         try FileBytes.writeAtomically(signed, to: "\(directory)/policy.signed")
         let tampered = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
         #expect(tampered?.message.hasPrefix("\(directory)/policy.signed has SHA-256 ") == true)
+        #expect(tampered?.kind == .policyInvalid)
         // A key that is not the certificate's.
         try FileBytes.writeAtomically(text: ECPrivateKey(generating: .p256).pkcs8PEM, to: "\(directory)/tls.key", mode: 0o600)
         let mismatched = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
@@ -120,6 +125,9 @@ import Testing
         _ = try certifier.attest(.device, TestCertifier.deviceMeasurement)
         let third = #expect(throws: AdmissionError.self) { try certifier.attest(.device, TestCertifier.deviceMeasurement) }
         #expect(third?.code == "rate-limited")
+        // A refusal is told by its kind; the certifier's error frame is kept underneath.
+        #expect(third?.kind == .refused)
+        #expect((third?.cause as? ChannelError)?.kind == .remote)
         let instance = Hex.short(PlatformClaims.instanceID(for: certifier.platformKey.publicKey))
         #expect(third?.message.contains("platform \(instance) was admitted 2 times in the last hour, the policy's cap (max-admissions-per-platform-per-hour)") == true)
         let entries = try certifier.audit()
@@ -320,6 +328,10 @@ import Testing
             try CertifierService(state: certifier.state, policyBytes: stranger.bytes, logger: quietLogger)
         }
         #expect(error?.message.hasPrefix("refusing to serve this policy: the policy's signature does not verify") == true)
+        // A program tells the refusal by its code, and finds the policy's own reason underneath.
+        #expect(error?.code == .policyRefused)
+        let cause = try #require(error?.cause as? PolicyError)
+        #expect(error?.message == "refusing to serve this policy: \(cause)")
         var document = policy.document
         document.roles["certifier"] = document.roles["device"]
         // The signer refuses it, with the reason the certifier gives for one signed some other way.
@@ -328,7 +340,7 @@ import Testing
         }
         let claimsCertifier = try COSESign1.sign(payload: document.jsonBytes(), key: certifier.state.policyKey, alg: .es384)
         #expect(throws: CertifierError(
-            "refusing to serve this policy: roles.certifier: the signed policy is not valid: is reserved: only the certifier holds the role \"certifier\""
+            .policyRefused, "refusing to serve this policy: roles.certifier: the signed policy is not valid: is reserved: only the certifier holds the role \"certifier\""
         )) {
             try CertifierService(state: certifier.state, policyBytes: claimsCertifier.encoded, logger: quietLogger)
         }

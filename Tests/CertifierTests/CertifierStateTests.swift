@@ -63,11 +63,11 @@ import Testing
     }
 
     @Test func loadAndSecretNamesSayWhatIsWrong() throws {
-        #expect(throws: CertifierError("\(folder) holds no certifier state (no policy.key); run `cml-certifier init --state \(folder)` first")) {
+        #expect(throws: CertifierError(.stateMissing, "\(folder) holds no certifier state (no policy.key); run `cml-certifier init --state \(folder)` first")) {
             try CertifierState.load(directory: folder)
         }
-        #expect(throws: CertifierError("secret \"runtime\" is not ROLE:NAME (e.g. runtime:sealing)")) { try SecretID(parsing: "runtime") }
-        #expect(throws: CertifierError("secret name \"../x\" must be 1 to 64 lowercase letters, digits, '-' or '_'")) { try SecretID(parsing: "runtime:../x") }
+        #expect(throws: CertifierError(.invalidSetting, "secret \"runtime\" is not ROLE:NAME (e.g. runtime:sealing)")) { try SecretID(parsing: "runtime") }
+        #expect(throws: CertifierError(.invalidSetting, "secret name \"../x\" must be 1 to 64 lowercase letters, digits, '-' or '_'")) { try SecretID(parsing: "runtime:../x") }
         _ = try CertifierState.initialize(directory: folder)
         try FileBytes.writeAtomically(text: "garbage", to: "\(folder)/certifier.crt")
         let error = #expect(throws: CertifierError.self) { try CertifierState.load(directory: folder) }

@@ -48,6 +48,9 @@ func framesThatAreNotATypedMapAreMalformed(body: [UInt8], expected: String) {
         let error = #expect(throws: ChannelError.self) { try FrameCodec().decode(body: body) }
         #expect(error?.code == .malformedFrame)
         #expect(error?.message.hasPrefix("the frame is not one CBOR item") == true, "\(String(describing: error))")
+        // The decoder's own error is kept underneath, and is not part of what makes two errors equal.
+        #expect(error?.cause is CBORError)
+        #expect(error == ChannelError(.malformedFrame, error?.message ?? ""))
     }
 }
 

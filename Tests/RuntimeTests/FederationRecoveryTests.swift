@@ -249,10 +249,13 @@ import WordModel
             path = "\(folder.path)/update-0-0a-2.sealed"
             return (folder, Result { try folder.start() })
         }
-        func refusal(_ record: CBORMap) -> String? {
+        func refused(_ record: CBORMap) -> RuntimeError? {
             let result = try? start(CBOREncoder.encode(.map(record))).1
             guard case .failure(let error) = result else { return nil }
-            return (error as? RuntimeError)?.message
+            return error as? RuntimeError
+        }
+        func refusal(_ record: CBORMap) -> String? {
+            refused(record)?.message
         }
         let update: CBORMap = ["type": "fl-update", "round": 0, "serial": "0a", "samples": 2, "model": .bytes(initialModel.bytes)]
 
@@ -267,7 +270,13 @@ import WordModel
         #expect(refusal(noSamples) == "\(path): \"samples\" is missing from the \"fl-update\" record")
         var badModel = update
         badModel[text: "model"] = .bytes(Array(initialModel.bytes.dropLast(4)))
-        #expect(refusal(badModel)?.hasPrefix("\(path): its model does not decode: model blob is truncated") == true)
+        let badModelError = refused(badModel)
+        #expect(badModelError?.message.hasPrefix("\(path): its model does not decode: model blob is truncated") == true)
+        // The code says what kind of refusal it is, and the model's own error is kept underneath.
+        #expect(badModelError?.code == .sealedFileCorrupt)
+        #expect(badModelError?.cause is WordModelError)
+        #expect(refused(noSamples)?.code == .sealedFileCorrupt)
+        #expect(refused(noSamples)?.cause == nil)
         var global = update
         global[text: "type"] = "fl-global"
         #expect(refusal(global) == "\(path): the sealed record is not of type \"fl-update\"")

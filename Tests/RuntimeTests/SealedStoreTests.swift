@@ -1,5 +1,6 @@
 import ByteKit
 import Foundation
+import OpenSSLKit
 import Runtime
 import Testing
 
@@ -49,12 +50,16 @@ import Testing
             #expect(
                 error?.message == "\(path): refused: it does not authenticate under this runtime's sealing key, so it was "
                     + "changed, or sealed under another key (a certifier set up anew releases a new sealing secret); not loading it")
+            // A program tells a corrupt file by its code; AES-GCM's own refusal is kept underneath.
+            #expect(error?.code == .sealedFileCorrupt)
+            #expect(error?.cause is OpenSSLError)
         }
         var badHeader = original
         badHeader[0] ^= 0x01
         try FileBytes.writeAtomically(badHeader, to: path)
         let header = #expect(throws: RuntimeError.self) { try store.read(purpose: "model") }
         #expect(header?.message == "\(path): refused: not a sealed file (it does not start with \"CMLSEAL1\"); not loading it")
+        #expect(header?.code == .sealedFileCorrupt)
 
         try FileBytes.writeAtomically(Array(original.prefix(20)), to: path)
         #expect(throws: RuntimeError.self) { try store.read(purpose: "model") }
@@ -77,5 +82,6 @@ import Testing
         defer { cleanUp() }
         let error = #expect(throws: RuntimeError.self) { try SealedStore(directory: folder, sealingSecret: [1, 2, 3]) }
         #expect(error?.message == "the sealing secret has 3 bytes, at least 16 are needed")
+        #expect(error?.code == .sealingKeyUnusable)
     }
 }

@@ -15,7 +15,7 @@ enum ProgramRun {
         do {
             try process.run()
         } catch {
-            throw CommandFailure("cannot run \(executable): \(error.localizedDescription)")
+            throw CommandFailure("cannot run \(executable): \(error.localizedDescription)", cause: error)
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
