@@ -326,14 +326,15 @@ public final class Federation: Sendable {
             }
             return
         }
+        // Logged before any device hears of it, so the log never lags what devices were told.
+        let elapsed = ContinuousClock.now - start
+        logger.info(
+            "---- round \(round) closed: global model \(next.shortID) of round \(round + 1) (\(updates) updates, \(next.model.samples) samples, \(String(format: "%.1f", elapsed.inSeconds * 1e3)) ms) ----")
         let deadline = state.changeAndBroadcast { live in
             live.rounds.publish(next, openedAt: openedAt)
             return live.rounds.deadline
         }
         answerWaiters()
-        let elapsed = ContinuousClock.now - start
-        logger.info(
-            "---- round \(round) closed: global model \(next.shortID) of round \(round + 1) (\(updates) updates, \(next.model.samples) samples, \(String(format: "%.1f", elapsed.inSeconds * 1e3)) ms) ----")
         scheduleDeadline(of: round + 1, at: deadline)
     }
 
