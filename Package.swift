@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
 
         // What every role's `attest` does, and the credentials later tasks load from a role's state.
-        .target(name: "Admission", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit"]),
+        .target(name: "Admission", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit", logging]),
 
         // Each role's logic, so tests can run it in-process; the executables are thin.
         .target(
@@ -89,7 +89,9 @@ let package = Package(
             ]),
         .executableTarget(
             name: "cml-runtime",
-            dependencies: ["Runtime", "RoleCommands", "Admission", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
+            dependencies: [
+                "Runtime", "RoleCommands", "Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging,
+            ]),
         .executableTarget(
             name: "cml-provider",
             dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
