@@ -47,6 +47,7 @@ public final class RuntimeServer: Sendable {
     /// The policy whose channels apply to new connections; its `fl` rules are the ones of the start.
     private let policy: Mutex<PolicyDocument>
     private let logger: Logger
+    private let revoked: RevokedPeers
     private let queue: TrainingQueue
     private let server: ChannelServer
 
@@ -77,10 +78,14 @@ public final class RuntimeServer: Sendable {
         let queue = TrainingQueue(
             store: store, epochs: configuration.epochs, maxWords: configuration.maxWordsPerRequest, logger: logger)
         let requests = Requests(mode: mode, store: store, queue: queue, federation: federation, logger: logger)
+        let revoked = RevokedPeers()
         do {
             server = try ChannelServer(
                 host: host, port: port, context: context, configuration: channel, logger: logger,
-                handler: { peer, request, connection in try requests.serve(request, from: peer, on: connection) })
+                handler: { peer, request, connection in
+                    try revoked.check(peer)
+                    try requests.serve(request, from: peer, on: connection)
+                })
         } catch {
             queue.stop()
             federation?.stop()
@@ -90,6 +95,7 @@ public final class RuntimeServer: Sendable {
         self.mode = mode
         self.federation = federation
         self.policy = Mutex(policy)
+        self.revoked = revoked
         self.logger = logger
         self.queue = queue
     }
@@ -119,6 +125,15 @@ public final class RuntimeServer: Sendable {
         if previous.rolesAllowedToConnect(to: .runtime) != allowed {
             logger.notice(
                 "the renewed policy lets \(allowed.sorted().map(\.rawValue).joined(separator: ", ")) connect from now on")
+        }
+    }
+
+    /// Enforces `list` from now on: requests of peers it revokes are refused, and their open connections closed.
+    public func revoke(_ list: RevocationList) {
+        revoked.update(list)
+        let logger = logger
+        server.closeConnections(where: { list.isRevoked(serial: $0.serialNumber) }) { closed in
+            if closed > 0 { logger.notice("closed \(quantity(closed, "connection")) of revoked peers (revocation list version \(list.version))") }
         }
     }
 

@@ -115,7 +115,10 @@ struct Serve: ParsableCommand {
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
         let expiry = credentials.certificate.notAfter
         logger.info("admitted as runtime until \(UTCTimeText.format(expiry)); the policy lets \(roles) connect")
-        let renewal = try startRenewal(credentials: credentials, server: server, anchor: certifierAnchor, logger: logger)
+        let revocations = try startRevocationWatch(credentials: credentials, server: server, logger: logger)
+        defer { revocations?.stop() }
+        let renewal = try startRenewal(
+            credentials: credentials, server: server, anchor: certifierAnchor, revocations: revocations, logger: logger)
         defer { renewal?.stop() }
         if renewal == nil {
             warnOfExpiry(expiry, lifetime: credentials.certificate.notAfter.timeIntervalSince(credentials.certificate.notBefore), logger: logger)
@@ -140,7 +143,7 @@ extension Serve {
     /// goes to the server (new handshakes) and to the anchor's connection, each new policy's channels to
     /// new connections. Nil (renewal off, with a warning if --certifier was given) otherwise.
     func startRenewal(
-        credentials: RoleCredentials, server: RuntimeServer, anchor: CertifierAnchor?, logger: Logger
+        credentials: RoleCredentials, server: RuntimeServer, anchor: CertifierAnchor?, revocations: RevocationWatch?, logger: Logger
     ) throws -> AdmissionRenewal? {
         guard let certifier else { return nil }
         guard attesterOptions.canAttest else {
@@ -160,7 +163,10 @@ extension Serve {
         ) { fresh in
             do {
                 try server.renew(context: try fresh.serverContext(), policy: fresh.policy)
-                anchor?.use(context: try fresh.clientContext())
+                let client = try fresh.clientContext()
+                anchor?.use(context: client)
+                revocations?.use(context: client)
+                try revocations?.refresh()
             } catch {
                 logger.error("could not switch to the renewed admission: \(error); new connections still use the previous one")
             }
@@ -169,6 +175,33 @@ extension Serve {
         let renewAt = AdmissionRenewal.renewalTime(notBefore: credentials.certificate.notBefore, notAfter: credentials.certificate.notAfter)
         logger.info("renews its admission at the certifier from \(UTCTimeText.format(renewAt)) on")
         return renewal
+    }
+
+    /// With --certifier, fetches the revocation list now and every `revocation-poll-seconds` of the policy,
+    /// each new version enforced by the server (revoked peers refused, their connections closed).
+    func startRevocationWatch(credentials: RoleCredentials, server: RuntimeServer, logger: Logger) throws -> RevocationWatch? {
+        guard let certifier else { return nil }
+        let context: TLSContext
+        do {
+            context = try credentials.clientContext()
+        } catch {
+            throw CommandFailure(error.message)
+        }
+        let watch = RevocationWatch(
+            certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: credentials.policyCertificate,
+            context: context, interval: credentials.policy.revocationPoll,
+            logger: logger
+        ) { list in
+            logger.info("revocation list version \(list.version) in force: \(list.entries.count) revoked")
+            server.revoke(list)
+        }
+        do {
+            try watch.refresh()
+        } catch {
+            logger.warning("\(error.message); trying again in \(credentials.policy.revocationPoll) s")
+        }
+        watch.start()
+        return watch
     }
 
     /// Without renewal: warns at start that the admission is not renewed, 5 minutes before it expires,
