@@ -79,7 +79,9 @@ let package = Package(
         .target(name: "CommandSupport", dependencies: ["ByteKit", argumentParser, logging]),
 
         // Subcommands that several role executables share (`attest`).
-        .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
+        .target(
+            name: "RoleCommands",
+            dependencies: ["Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
 
         // Thin executables.
         .executableTarget(
@@ -150,7 +152,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Privacy", "Attestation",
-                "Certifier", "Admission", "Channel", "Protocol", "Policy", "OpenSSLKit", "ByteKit", "TestSupport",
+                "Certifier", "Admission", "Channel", "Protocol", "Policy", "OpenSSLKit", "ByteKit", "TestSupport", logging,
             ]),
     ]
 )

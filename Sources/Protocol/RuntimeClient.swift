@@ -18,7 +18,8 @@ public final class RuntimeClient {
     public let host: String
     /// The runtime's port.
     public let port: UInt16
-    private let context: TLSContext
+    /// The context of the next connection; a renewal replaces it from another thread.
+    public let context: ReplaceableContext
     private let configuration: ChannelClient.Configuration
     private var client: ChannelClient?
 
@@ -26,7 +27,7 @@ public final class RuntimeClient {
     public init(host: String, port: UInt16, context: TLSContext, configuration: ChannelClient.Configuration = .init()) {
         self.host = host
         self.port = port
-        self.context = context
+        self.context = ReplaceableContext(context)
         self.configuration = configuration
     }
 
@@ -122,7 +123,7 @@ public final class RuntimeClient {
         if let client, !client.connection.hasPendingInput { return client }
         close()
         let fresh = try ChannelClient.connect(
-            host: host, port: port, context: context, expectedRoles: [.runtime], configuration: configuration)
+            host: host, port: port, context: context.current, expectedRoles: [.runtime], configuration: configuration)
         client = fresh
         return fresh
     }

@@ -3,6 +3,7 @@ import ByteKit
 import Channel
 import CommandSupport
 import Device
+import RoleCommands
 import WordModel
 
 /// `cml-device fl`: federated rounds for scripts: train locally on a word file, upload, wait, repeat.
@@ -22,6 +23,8 @@ struct Federate: ParsableCommand {
             """)
 
     @OptionGroup var connection: RuntimeOptions
+
+    @OptionGroup var renewal: RenewalOptions
 
     @Option(help: ArgumentHelp("The words to train on, one five-letter word per line.", valueName: "FILE"))
     var words: String
@@ -56,6 +59,9 @@ struct Federate: ParsableCommand {
         }
         let device = try connection.device()
         defer { device.runtime.close() }
+        let contexts = device.runtime.context
+        let renewing = try renewal.start(role: .device, state: connection.state) { contexts.replace(with: $0) }
+        defer { renewing?.stop() }
         do {
             guard try device.servesFederation() else {
                 throw CommandFailure(

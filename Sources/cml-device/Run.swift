@@ -2,6 +2,7 @@ import ArgumentParser
 import ByteKit
 import CommandSupport
 import Device
+import RoleCommands
 
 /// `cml-device run`: the original example's interactive session.
 struct Run: ParsableCommand {
@@ -23,6 +24,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var connection: RuntimeOptions
 
+    @OptionGroup var renewal: RenewalOptions
+
     @Option(help: "ml: the runtime trains on the answer; fl: this device trains on it, the runtime aggregates the round.")
     var mode: Mode = .ml
 
@@ -38,6 +41,9 @@ struct Run: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let device = try connection.device()
         defer { device.runtime.close() }
+        let contexts = device.runtime.context
+        let renewing = try renewal.start(role: .device, state: connection.state) { contexts.replace(with: $0) }
+        defer { renewing?.stop() }
         try requireRuntimeMode(of: device)
         do {
             let sessionMode: DeviceSession.Mode = mode == .ml ? .ml : .fl(epochs: epochs)

@@ -1,6 +1,8 @@
 import Admission
 import Channel
+import Attestation
 import Foundation
+import Logging
 import Policy
 import Protocol
 import Testing
@@ -74,5 +76,41 @@ struct RenewalProcessTests {
         #expect(renewals.count >= 2, "\(runtime.transcript)")
         #expect(runtimeSerials.count >= 3, "the devices saw \(runtimeSerials.count) runtime certificates")
         #expect(usedEarlyAfterRenewal)
+    }
+
+    @Test func aDeviceSessionLongerThanItsAdmissionRenewsAndConnectsWithTheNewCertificate() throws {
+        let (domain, runtime, port) = try renewingDomain()
+        defer { runtime.stop() }
+        try domain.admit("device")
+        let state = domain.state("device")
+        let credentials = try RoleCredentials.load(stateDirectory: state, role: .device)
+        let client = RuntimeClient(host: "127.0.0.1", port: port, context: try credentials.clientContext())
+        defer { client.close() }
+        let contexts = client.context
+        let renewal = AdmissionRenewal(
+            role: .device, certifierHost: "127.0.0.1", certifierPort: domain.certifier.port, policyCertificate: credentials.policyCertificate,
+            // The policy admits cml-device's measurement, not this test's.
+            attester: try SimulatedAttester(
+                platformKey: SimulatedPlatformFiles.privateKey(in: domain.domain.platform),
+                measurement: ExecutableMeasurement.of(file: Executables.path("cml-device"))),
+            stateDirectory: state,
+            logger: Logger(label: "device", factory: { _ in SwiftLogNoOpLogHandler() })
+        ) { fresh in
+            if let context = try? fresh.clientContext() { contexts.replace(with: context) }
+        }
+        renewal.start(current: credentials.certificate)
+        defer { renewal.stop() }
+        // Past the first certificate's end: each request on a new connection, which must present the renewed one.
+        let end = credentials.certificate.notAfter.addingTimeInterval(6)
+        var failures: [String] = []
+        while Date() < end {
+            do { _ = try client.getModel() } catch { failures.append("\(Date()): \(error)") }
+            client.close()
+            Thread.sleep(forTimeInterval: 2)
+        }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(renewal.renewals >= 1)
+        let stored = try RoleCredentials.load(stateDirectory: state, role: .device)
+        #expect(stored.certificate.serialNumberHex != credentials.certificate.serialNumberHex)
     }
 }
