@@ -20,6 +20,9 @@ public final class RuntimeClient {
     public let port: UInt16
     /// The context of the next connection; a renewal replaces it from another thread.
     public let context: ReplaceableContext
+    /// Checked on every new connection after the peer check: a reason refuses the runtime (e.g. its
+    /// certificate is revoked, from the last revocation list fetched); nil accepts it.
+    public var refusal: (@Sendable (PeerIdentity) -> String?)?
     private let configuration: ChannelClient.Configuration
     private var client: ChannelClient?
 
@@ -124,6 +127,10 @@ public final class RuntimeClient {
         close()
         let fresh = try ChannelClient.connect(
             host: host, port: port, context: context.current, expectedRoles: [.runtime], configuration: configuration)
+        if let reason = refusal?(fresh.server) {
+            fresh.close()
+            throw ChannelError(kind: .refused, code: .notAuthorized, message: "refused runtime at \(endpoint): \(reason)")
+        }
         client = fresh
         return fresh
     }

@@ -47,4 +47,22 @@ public struct RenewalOptions: ParsableArguments {
         renewal.start(current: credentials.certificate)
         return renewal
     }
+
+    /// With `--certifier`, the domain's revocation list fetched now (a failure is a warning) and every
+    /// `revocation-poll-seconds` of the policy; nil without `--certifier`.
+    public func watchRevocations(role: Role, state: String) throws -> RevocationWatch? {
+        guard let certifier else { return nil }
+        let credentials = try RoleCredentials.load(stateDirectory: state, role: role)
+        let logger = Logger(label: role.rawValue, factory: { LineLogHandler(label: $0) })
+        let watch = RevocationWatch(
+            certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: credentials.policyCertificate,
+            context: try credentials.clientContext(), interval: credentials.policy.revocationPoll, logger: logger) { _ in }
+        do {
+            try watch.refresh()
+        } catch {
+            logger.warning("\(error.message); trying again in \(credentials.policy.revocationPoll) s")
+        }
+        watch.start()
+        return watch
+    }
 }

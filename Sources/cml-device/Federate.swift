@@ -1,4 +1,5 @@
 import ArgumentParser
+import Admission
 import ByteKit
 import Channel
 import CommandSupport
@@ -60,7 +61,19 @@ struct Federate: ParsableCommand {
         let device = try connection.device()
         defer { device.runtime.close() }
         let contexts = device.runtime.context
-        let renewing = try renewal.start(role: .device, state: connection.state) { contexts.replace(with: $0) }
+        let revocations = try renewal.watchRevocations(role: .device, state: connection.state)
+        defer { revocations?.stop() }
+        if let revocations {
+            // Checked before each connection is used, from the last list fetched.
+            device.runtime.refusal = { runtime in
+                revocations.isRevoked(serial: runtime.serialNumber)
+                    ? "its admission certificate (serial \(Hex.short(runtime.serialNumber))) is revoked in this domain" : nil
+            }
+        }
+        let renewing = try renewal.start(role: .device, state: connection.state) { context in
+            contexts.replace(with: context)
+            revocations?.use(context: context)
+        }
         defer { renewing?.stop() }
         do {
             guard try device.servesFederation() else {

@@ -1,5 +1,7 @@
+import Admission
 import ArgumentParser
 import ByteKit
+import Channel
 import CommandSupport
 import Device
 import RoleCommands
@@ -42,7 +44,19 @@ struct Run: ParsableCommand {
         let device = try connection.device()
         defer { device.runtime.close() }
         let contexts = device.runtime.context
-        let renewing = try renewal.start(role: .device, state: connection.state) { contexts.replace(with: $0) }
+        let revocations = try renewal.watchRevocations(role: .device, state: connection.state)
+        defer { revocations?.stop() }
+        if let revocations {
+            // Checked before each connection is used, from the last list fetched.
+            device.runtime.refusal = { runtime in
+                revocations.isRevoked(serial: runtime.serialNumber)
+                    ? "its admission certificate (serial \(Hex.short(runtime.serialNumber))) is revoked in this domain" : nil
+            }
+        }
+        let renewing = try renewal.start(role: .device, state: connection.state) { context in
+            contexts.replace(with: context)
+            revocations?.use(context: context)
+        }
         defer { renewing?.stop() }
         try requireRuntimeMode(of: device)
         do {

@@ -62,3 +62,36 @@ struct RevocationProcessTests {
         #expect(!FileManager.default.fileExists(atPath: "\(domain.domain.state)/revocations.json"))
     }
 }
+
+/// Devices check the runtime against the revocation list they fetched.
+@Suite(.serialized)
+struct DeviceRevocationProcessTests {
+    @Test func aDeviceGivenTheCertifierRefusesARevokedRuntime() throws {
+        let domain = try AdmittedDomain {
+            $0.replacingOccurrences(
+                of: "\"admission-lifetime-seconds\": 3600,", with: "\"admission-lifetime-seconds\": 3600,\n  \"revocation-poll-seconds\": 1,")
+        }
+        for role in ["runtime", "device"] { try domain.admit(role) }
+        let (runtime, port) = try domain.startRuntime()
+        defer { runtime.stop() }
+        let serial = try RoleCredentials.load(stateDirectory: domain.state("runtime"), role: .runtime).certificate.serialNumberHex.lowercased()
+        try AdmittedDomain.check(try Executables.run("cml-certifier", ["revoke", "--state", domain.domain.state, "--serial", serial]))
+        let arguments = [
+            "run", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("device"), "--certifier", domain.certifierAddress,
+            "--attester", "sim", "--platform", domain.domain.platform,
+        ]
+        // The serving certifier picks the list up within 10 s; each run fetches it at start.
+        let deadline = ContinuousClock.now + .seconds(15)
+        var last: Executables.Result?
+        while ContinuousClock.now < deadline {
+            let result = try Executables.run("cml-device", arguments, input: "")
+            last = result
+            if result.standardError.contains("is revoked in this domain") { break }
+        }
+        let refused = try #require(last)
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains(
+            "refused runtime at 127.0.0.1:\(port): its admission certificate (serial \(serial.prefix(8))...) is revoked in this domain"),
+            "\(refused.standardError)")
+    }
+}
