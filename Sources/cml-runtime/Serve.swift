@@ -166,9 +166,14 @@ extension Serve {
                 let client = try fresh.clientContext()
                 anchor?.use(context: client)
                 revocations?.use(context: client)
-                try revocations?.refresh()
             } catch {
                 logger.error("could not switch to the renewed admission: \(error); new connections still use the previous one")
+                return
+            }
+            do throws(AdmissionError) {
+                try revocations?.refresh()
+            } catch {
+                logger.warning("\(error.message); the list held stays in force")
             }
         }
         renewal.start(current: credentials.certificate)
