@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
 
         // What every role's `attest` does, and the credentials later tasks load from a role's state.
-        .target(name: "Admission", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit"]),
+        .target(name: "Admission", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit", logging]),
 
         // Each role's logic, so tests can run it in-process; the executables are thin.
         .target(
@@ -79,7 +79,9 @@ let package = Package(
         .target(name: "CommandSupport", dependencies: ["ByteKit", argumentParser, logging]),
 
         // Subcommands that several role executables share (`attest`).
-        .target(name: "RoleCommands", dependencies: ["Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser]),
+        .target(
+            name: "RoleCommands",
+            dependencies: ["Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
 
         // Thin executables.
         .executableTarget(
@@ -88,7 +90,9 @@ let package = Package(
                 "Certifier", "Channel", "Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-runtime",
-            dependencies: ["Runtime", "RoleCommands", "Admission", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
+            dependencies: [
+                "Runtime", "RoleCommands", "Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging,
+            ]),
         .executableTarget(
             name: "cml-provider",
             dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
@@ -147,7 +151,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Privacy", "Attestation",
-                "Certifier", "Admission", "Channel", "Protocol", "Policy", "OpenSSLKit", "ByteKit", "TestSupport",
+                "Certifier", "Admission", "Channel", "Protocol", "Policy", "OpenSSLKit", "ByteKit", "TestSupport", logging,
             ]),
     ]
 )

@@ -28,6 +28,8 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         case policyLoaded = "policy-loaded"
         /// A policy was refused on reload; `reasons` say why, and the policy named stays in force.
         case policyRefused = "policy-refused"
+        /// An admission certificate was revoked: `serial`, `role` and `measurement` name it, `reasons` say why.
+        case revocation
     }
 
     /// The policy in force: its name and the SHA-256 of its signed bytes.
@@ -102,6 +104,20 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         self.reasons = reasons
         self.policy = policy.name
         self.policySHA256 = policy.sha256
+    }
+
+    /// A revocation of the certificate `serial` (hex) that `admission` (its `admitted` line) issued, for
+    /// `reason`; under `policy` when a serving certifier made it, without one from `cml-certifier revoke`.
+    public init(date: Date, revoked serial: String, admission: AuditEntry?, reason: String, policy: PolicyName? = nil) {
+        self.time = Self.timestamp(date)
+        self.event = .revocation
+        self.role = admission?.role
+        self.measurement = admission?.measurement
+        self.serial = serial
+        self.expires = admission?.expires
+        self.reasons = [reason]
+        self.policy = policy?.name
+        self.policySHA256 = policy?.sha256
     }
 
     /// `2026-11-25T13:05:12.345Z`.

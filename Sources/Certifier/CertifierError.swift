@@ -27,6 +27,8 @@ public struct CertifierError: Error, Sendable, Equatable, CustomStringConvertibl
         case auditLogFailed = "audit-log-failed"
         /// A federation's freshness anchor cannot be read or written.
         case anchorStoreFailed = "anchor-store-failed"
+        /// The revocation list cannot be read, written, locked or signed.
+        case revocationListFailed = "revocation-list-failed"
     }
 
     /// What kind of failure it is.

@@ -39,6 +39,12 @@ public final class CertifierService: Sendable {
     private let ticker: Mutex<any DispatchSourceTimer>
     /// The runtimes' freshness anchors.
     public let anchors: AnchorStore
+    /// The revocation list on disk.
+    public let revocationStore: RevocationStore
+    /// The list in force and its signed form, as the `revocations` request serves it.
+    private let revocations: Mutex<(list: RevocationList, signed: [UInt8])>
+    /// Reads the list again every few seconds, so a `cml-certifier revoke` takes effect without a signal.
+    private let revocationTimer: Mutex<any DispatchSourceTimer>
     private let logger: Logger
     private let clock: @Sendable () -> Date
 
@@ -59,6 +65,12 @@ public final class CertifierService: Sendable {
         self.anchors = AnchorStore(directory: state.path(CertifierState.Files.anchors))
         self.logger = logger
         self.clock = clock
+        self.revocationStore = RevocationStore(directory: state.directory)
+        let list = try revocationStore.load()
+        self.revocations = Mutex((list, try Self.sign(list, state: state)))
+        let revocationTimer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "certifier-revocations"))
+        revocationTimer.schedule(deadline: .now() + Self.revocationCheckInterval, repeating: Self.revocationCheckInterval)
+        self.revocationTimer = Mutex(revocationTimer)
         let ticker = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "certifier-audit"))
         // A tenth of the interval: a summary line comes at most that late after its interval ends.
         ticker.schedule(deadline: .now(), repeating: .milliseconds(max(100, Int(repeatInterval * 100))))
@@ -67,10 +79,80 @@ public final class CertifierService: Sendable {
             ticker.setEventHandler { [weak self] in self?.writeRepeatedRefusals() }
             ticker.resume()
         }
+        self.revocationTimer.withLock { timer in
+            timer.setEventHandler { [weak self] in self?.reloadRevocations() }
+            timer.resume()
+        }
     }
 
     deinit {
         ticker.withLock { $0.cancel() }
+        revocationTimer.withLock { $0.cancel() }
+    }
+
+    /// How often the serving certifier reads its revocation list again: within 10 s of a change.
+    public static let revocationCheckInterval: DispatchTimeInterval = .seconds(5)
+
+    /// The revocation list in force.
+    public var revocationList: RevocationList { revocations.withLock { $0.list } }
+
+    /// Reads the revocation list again (on SIGHUP, and every few seconds) and serves it if its version
+    /// changed; a list that cannot be read leaves the one in force, logged.
+    public func reloadRevocations() {
+        do {
+            let list = try revocationStore.load()
+            guard list.version != revocationList.version else { return }
+            let signed = try Self.sign(list, state: state)
+            revocations.withLock { $0 = (list, signed) }
+            logger.notice("serving revocation list version \(list.version): \(quantity(list.entries.count, "certificate")) revoked")
+        } catch {
+            logger.error("\(error.message); still serving revocation list version \(revocationList.version)")
+        }
+    }
+
+    private static func sign(_ list: RevocationList, state: CertifierState) throws(CertifierError) -> [UInt8] {
+        do {
+            return try list.signed(key: state.policyKey)
+        } catch {
+            throw CertifierError(.revocationListFailed, error.description, cause: error)
+        }
+    }
+
+    /// Revokes every live admission whose measurement `old` accepted for its role and `new` no longer
+    /// does (a role removed drops all of its measurements), audited as revocations.
+    private func revokeDropped(old: PolicyDocument, new: PolicyDocument, policy: AuditEntry.PolicyName) {
+        let now = clock()
+        var dropped: [(role: String, measurement: String)] = []
+        for (role, rolePolicy) in old.roles {
+            let kept = Set((new.roles[role]?.initialMeasurements ?? []).map { Hex.encode($0.bytes) })
+            for measurement in rolePolicy.initialMeasurements.map({ Hex.encode($0.bytes) }) where !kept.contains(measurement) {
+                dropped.append((role, measurement))
+            }
+        }
+        guard !dropped.isEmpty else { return }
+        do {
+            let issued = try IssuedAdmissions(auditLogPath: auditLog.path)
+            var entries: [RevocationList.Entry] = []
+            var admissions: [AuditEntry] = []
+            for (role, measurement) in dropped {
+                for admission in issued.live(role: role, measurement: measurement, now: now) {
+                    guard let serial = admission.serial else { continue }
+                    let reason = "the policy reload dropped measurement \(Hex.short(Hex.decode(measurement) ?? [])) from role \(role)"
+                    entries.append(RevocationList.Entry(serial: serial, reason: reason, revoked: UInt64(now.timeIntervalSince1970)))
+                    admissions.append(admission)
+                }
+            }
+            guard !entries.isEmpty else { return }
+            let before = revocationList
+            try revocationStore.revoke(entries, now: now)
+            for (entry, admission) in zip(entries, admissions) where !before.isRevoked(serialHex: entry.serial) {
+                record(AuditEntry(date: now, revoked: entry.serial, admission: admission, reason: entry.reason, policy: policy))
+            }
+            logger.notice("revoked \(quantity(entries.count, "live admission")) whose measurement the new policy dropped")
+            reloadRevocations()
+        } catch {
+            logger.error("could not revoke the admissions of dropped measurements: \(error.message)")
+        }
     }
 
     /// The policy in force now and all derived from it.
@@ -91,6 +173,7 @@ public final class CertifierService: Sendable {
         record(AuditEntry(date: clock(), event: .policyLoaded, policy: fresh.auditName))
         let document = fresh.policy.document
         logger.notice("loaded \(fresh.description): \(document.roles.keys.sorted().joined(separator: ", ")); it replaces \(old.description)")
+        revokeDropped(old: old.policy.document, new: document, policy: fresh.auditName)
         return fresh
     }
 
@@ -216,8 +299,11 @@ public final class CertifierService: Sendable {
             return NonceMessage(nonce: issued.nonce, expires: UInt64(issued.expires.timeIntervalSince1970.rounded(.down))).frame
         case EvidenceMessage.type:
             return try admit(request, connection: connection, peer: peer).frame
+        case RevocationsRequest.type:
+            // Signed by the policy key, so it is served to anyone: a holder checks the signature, not the channel.
+            return RevocationsMessage(list: revocations.withLock { $0.signed }).frame
         default:
-            let served = [NonceRequest.type, EvidenceMessage.type, AnchorReadRequest.type, AnchorAdvanceRequest.type]
+            let served = [NonceRequest.type, EvidenceMessage.type, AnchorReadRequest.type, AnchorAdvanceRequest.type, RevocationsRequest.type]
             throw ChannelError(
                 .unknownType, "the certifier serves \(served.map { "\"\($0)\"" }.joined(separator: ", ")), not \"\(request.type)\"")
         }

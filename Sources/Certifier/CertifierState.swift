@@ -15,6 +15,7 @@ import Policy
 /// DIR/platform-2/ ...   platforms 2 to N of `init --platforms N`, each its own key and instance ID
 /// DIR/secrets/ROLE/NAME 32 random bytes, 0600      DIR/audit.jsonl     one JSON line per decision
 /// DIR/anchors/FED.anchor  a runtime's freshness anchor (AnchorStore)
+/// DIR/revocations.json  the revoked admission certificates (RevocationStore), unsigned; served signed
 /// ```
 public struct CertifierState: Sendable {
     /// File names inside the directory.
@@ -35,6 +36,8 @@ public struct CertifierState: Sendable {
         public static let auditLog = "audit.jsonl"
         /// The folder of runtimes' freshness anchors, one file per federation.
         public static let anchors = "anchors"
+        /// The revocation list (JSON), replaced atomically by `cml-certifier revoke`.
+        public static let revocations = "revocations.json"
     }
 
     /// The policy certificate's common name.

@@ -1,4 +1,5 @@
 internal import ByteKit
+import Foundation
 public import OpenSSLKit
 public import Policy
 
@@ -73,10 +74,26 @@ public final class ChannelClient {
         do {
             server = try PeerCheck.check(verdict: connection.tls.peerVerdict, allowed: expectedRoles)
         } catch {
+            if let expired = expiredAdmission(connection.tls.peerVerdict) {
+                connection.sendError(.notAuthorized, "the client refused the connection: your certificate expired on \(UTCTimeText.format(expired.at))")
+                // The fix is on the server's side, so the message says whose move it is.
+                throw ChannelError(
+                    kind: .refused, code: .notAuthorized,
+                    message: "refused \(name) at \(endpoint): the \(expired.role)'s admission expired at \(UTCTimeText.format(expired.at)): the \(expired.role) must attest again")
+            }
             throw refusal(error.reasonAboutServer)
         }
         connection.peer = server
         return ChannelClient(connection: connection, server: server)
+    }
+
+    /// The role and expiry of a server certificate refused only for having expired (an admission
+    /// certificate of this domain whose time ran out), or nil.
+    static func expiredAdmission(_ verdict: TLSPeerVerdict, now: Date = Date()) -> (role: Role, at: Date)? {
+        guard case .untrusted(let reason, let certificate?) = verdict, reason.hasPrefix("expired on"), certificate.notAfter < now,
+            let identity = try? PeerIdentity(certificate: certificate)
+        else { return nil }
+        return (identity.role, certificate.notAfter)
     }
 
     /// A failed TCP connect, said as a person needs it: which role was expected at the address, why

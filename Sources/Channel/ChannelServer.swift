@@ -151,6 +151,26 @@ public final class ChannelServer: Sendable {
         loop = try ServerLoop(listener: listener, context: context, configuration: configuration, logger: logger, handler: handler)
     }
 
+    /// Presents `context` in every handshake from now on and admits `allowedPeerRoles` (nil: any role the
+    /// root certified) from the next peer check on, without dropping open connections: they keep the TLS
+    /// state they were made with. For a renewed admission certificate or a reloaded policy.
+    public func replace(context: TLSContext, allowedPeerRoles: Set<Role>?) throws(ChannelError) {
+        guard context.side == .server, context.requestsPeerCertificate == self.context.requestsPeerCertificate else {
+            throw ChannelError(
+                kind: .transport, code: .internal,
+                message: "a replacement TLS context must be a server context that asks for peer certificates as the first one did")
+        }
+        loop.replace(context: context, allowedPeerRoles: allowedPeerRoles)
+    }
+
+    /// Closes every open connection whose verified peer `matches` (e.g. its certificate was revoked);
+    /// `done` hears how many on the loop's thread.
+    public func closeConnections(
+        where matches: @escaping @Sendable (PeerIdentity) -> Bool, done: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        loop.closeConnections(where: matches, done: done)
+    }
+
     /// How many connections are open now.
     public var activeConnections: Int { loop.counters.withLock { $0.connections } }
 

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 public import Logging
 internal import OpenSSLKit
+internal import Policy
 import Synchronization
 
 /// The event loop behind `ChannelServer`: one thread that accepts connections, drives their TLS
@@ -16,8 +17,10 @@ final class ServerLoop: @unchecked Sendable {
     typealias Configuration = ChannelServer.Configuration
 
     private let listener: TCPListener
-    private let context: TLSContext
-    private let configuration: Configuration
+    /// Replaced by `replace(context:allowedPeerRoles:)` (on the loop's thread): new handshakes use the
+    /// current one, open connections keep the one they started with.
+    private var context: TLSContext
+    private var configuration: Configuration
     private let logger: Logger
     private let handler: ChannelServer.Handler
     private let poll: EventPoll
@@ -102,6 +105,27 @@ final class ServerLoop: @unchecked Sendable {
     func post(_ work: @escaping @Sendable (ServerLoop) -> Void) {
         posted.withLock { $0.append(work) }
         poll.wake()
+    }
+
+    /// From now on, new handshakes present `context` and peers are checked against `allowedPeerRoles`;
+    /// open connections keep their TLS state, so none is dropped.
+    func replace(context: TLSContext, allowedPeerRoles: Set<Role>?) {
+        post { loop in
+            loop.context = context
+            loop.configuration.allowedPeerRoles = allowedPeerRoles
+        }
+    }
+
+    /// Closes every open connection whose verified peer `matches` (a revoked certificate), and calls
+    /// `done` with how many it closed, on the loop's thread.
+    func closeConnections(
+        where matches: @escaping @Sendable (PeerIdentity) -> Bool, done: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        post { loop in
+            let closing = loop.connections.values.filter { connection in connection.peer.map(matches) ?? false }
+            for connection in closing { loop.destroy(connection) }
+            done(closing.count)
+        }
     }
 
     private func runPosted() {

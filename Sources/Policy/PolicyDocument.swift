@@ -33,6 +33,14 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     public var federated: FederatedSettings?
     /// The most admissions the certifier makes for one platform instance in any hour; nil: no cap.
     public var maxAdmissionsPerPlatformPerHour: Int?
+    /// How often runtimes and devices fetch the revocation list from the certifier; nil: every
+    /// `defaultRevocationPollSeconds`.
+    public var revocationPollSeconds: Int?
+
+    /// The revocation list's poll interval when the policy names none: 30 s.
+    public static let defaultRevocationPollSeconds = 30
+    /// The poll interval in force: `revocationPollSeconds`, or the default.
+    public var revocationPoll: Int { revocationPollSeconds ?? Self.defaultRevocationPollSeconds }
 
     /// A policy of the current format and version with these parts; call `validate()` before using it.
     public init(
@@ -62,6 +70,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         case nonceLifetimeSeconds = "nonce-lifetime-seconds"
         case federated = "fl"
         case maxAdmissionsPerPlatformPerHour = "max-admissions-per-platform-per-hour"
+        case revocationPollSeconds = "revocation-poll-seconds"
     }
 
     /// Reads the JSON form; the two lifetimes default to 3600 and 60 seconds when absent.
@@ -79,6 +88,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         nonceLifetimeSeconds = try container.decodeIfPresent(Int.self, forKey: .nonceLifetimeSeconds) ?? 60
         federated = try container.decodeIfPresent(FederatedSettings.self, forKey: .federated)
         maxAdmissionsPerPlatformPerHour = try container.decodeIfPresent(Int.self, forKey: .maxAdmissionsPerPlatformPerHour)
+        revocationPollSeconds = try container.decodeIfPresent(Int.self, forKey: .revocationPollSeconds)
     }
 
     /// Reads and checks a policy from its JSON bytes; errors name the key that is wrong, or repeated.

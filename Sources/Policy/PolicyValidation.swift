@@ -3,6 +3,8 @@ extension PolicyDocument {
     public static let maximumAdmissionLifetimeSeconds = 30 * 24 * 3600
     /// The longest nonce lifetime a policy may ask for: one hour.
     public static let maximumNonceLifetimeSeconds = 3600
+    /// The longest revocation poll interval: an hour (a revoked peer is refused within it).
+    public static let maximumRevocationPollSeconds = 3600
     /// The highest cap on admissions per platform and hour: the certifier remembers each admission of
     /// the last hour, so the cap bounds that memory per platform.
     public static let maximumAdmissionsPerPlatformPerHour = 100_000
@@ -49,6 +51,11 @@ extension PolicyDocument {
             throw PolicyError(
                 path: "nonce-lifetime-seconds",
                 "is \(nonceLifetimeSeconds); it must be between 1 and \(Self.maximumNonceLifetimeSeconds)")
+        }
+        if let poll = revocationPollSeconds, !(1...Self.maximumRevocationPollSeconds).contains(poll) {
+            throw PolicyError(
+                path: "revocation-poll-seconds",
+                "is \(poll); it must be between 1 and \(Self.maximumRevocationPollSeconds), or absent for \(Self.defaultRevocationPollSeconds)")
         }
         for (index, range) in (platformReference?.lifecycles ?? []).enumerated() where range.min > range.max {
             throw PolicyError(

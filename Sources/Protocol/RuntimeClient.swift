@@ -18,7 +18,11 @@ public final class RuntimeClient {
     public let host: String
     /// The runtime's port.
     public let port: UInt16
-    private let context: TLSContext
+    /// The context of the next connection; a renewal replaces it from another thread.
+    public let context: ReplaceableContext
+    /// Checked on every new connection after the peer check: a reason refuses the runtime (e.g. its
+    /// certificate is revoked, from the last revocation list fetched); nil accepts it.
+    public var refusal: (@Sendable (PeerIdentity) -> String?)?
     private let configuration: ChannelClient.Configuration
     private var client: ChannelClient?
 
@@ -26,7 +30,7 @@ public final class RuntimeClient {
     public init(host: String, port: UInt16, context: TLSContext, configuration: ChannelClient.Configuration = .init()) {
         self.host = host
         self.port = port
-        self.context = context
+        self.context = ReplaceableContext(context)
         self.configuration = configuration
     }
 
@@ -122,7 +126,11 @@ public final class RuntimeClient {
         if let client, !client.connection.hasPendingInput { return client }
         close()
         let fresh = try ChannelClient.connect(
-            host: host, port: port, context: context, expectedRoles: [.runtime], configuration: configuration)
+            host: host, port: port, context: context.current, expectedRoles: [.runtime], configuration: configuration)
+        if let reason = refusal?(fresh.server) {
+            fresh.close()
+            throw ChannelError(kind: .refused, code: .notAuthorized, message: "refused runtime at \(endpoint): \(reason)")
+        }
         client = fresh
         return fresh
     }

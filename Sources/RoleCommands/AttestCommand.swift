@@ -36,17 +36,7 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
     @Option(help: ArgumentHelp("The role's state directory.", valueName: "DIR"))
     var state: String
 
-    @Option(help: ArgumentHelp("Where the token comes from: sim (simulated realm), tsm (configfs-tsm in a CCA realm), or auto (tsm where configfs-tsm exists, else sim).", valueName: "sim|tsm|auto"))
-    var attester: AttesterChoice = .auto
-
-    @Option(help: ArgumentHelp(
-        "The simulated platform folder (the certifier state's platform/), for the sim attester. It holds the simulated "
-            + "platform's PRIVATE key, a simulation artifact: whoever can read it can forge tokens for any measurement, "
-            + "so in simulation the realm boundary is only pretended.", valueName: "DIR"))
-    var platform: String?
-
-    @Option(name: .customLong("tsm-root"), help: ArgumentHelp("The configfs-tsm folder, for the tsm attester.", valueName: "DIR"))
-    var tsmRoot = TSMAttester.defaultRoot
+    @OptionGroup var attesterOptions: AttesterOptions
 
     @Option(name: .customLong("claim-role"), help: ArgumentHelp("Claim another role than this program's (to see the certifier refuse it).", visibility: .hidden))
     var claimRole: String?
@@ -54,15 +44,12 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
     /// The command as parsed (ArgumentParser fills in the options).
     public init() {}
 
-    /// Refuses the sim attester without `--platform`, and a claimed role that is not a role name (usage errors).
+    /// Refuses a claimed role that is not a role name (a usage error; the attester options check themselves).
     public func validate() throws {
         if let claimRole, Role(rawValue: claimRole) == nil {
             throw ValidationError("--claim-role \"\(claimRole)\" is not a role name (1 to \(Role.maximumLength) lowercase letters and hyphens)")
         }
-        if resolvedAttester == .sim && platform == nil {
-            throw ValidationError(
-                "the sim attester needs --platform DIR (the platform/ folder of the certifier's state, made by `cml-certifier init`)")
-        }
+        try attesterOptions.requireAttester()
     }
 
     /// Attests and stores the admission; a refusal or failure exits 1 with the reason.
@@ -79,7 +66,7 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
         do {
             summary = try AdmissionClient().attest(
                 role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
-                attester: try makeAttester(), stateDirectory: state)
+                attester: try attesterOptions.makeAttester(), stateDirectory: state)
         } catch let error as AdmissionError {
             throw CommandFailure(error.message, cause: error)
         } catch let error as AttestationError {
@@ -97,21 +84,4 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
     private var claimedRole: Role {
         claimRole.flatMap(Role.init(rawValue:)) ?? Program.role
     }
-
-    private var resolvedAttester: AttesterChoice {
-        guard attester == .auto else { return attester }
-        return TSMAttester.isAvailable(root: tsmRoot) ? .tsm : .sim
-    }
-
-    private func makeAttester() throws(AttestationError) -> any Attester {
-        switch resolvedAttester {
-        case .tsm: return TSMAttester(root: tsmRoot)
-        default: return try SimulatedAttester(platformDirectory: platform ?? ".")
-        }
-    }
-}
-
-/// The `--attester` choices.
-enum AttesterChoice: String, ExpressibleByArgument, CaseIterable {
-    case sim, tsm, auto
 }

@@ -3,6 +3,7 @@ public import Channel
 public import Logging
 public import OpenSSLKit
 public import Policy
+import Synchronization
 
 /// The runtime's server: one port for every role, mutual TLS with admission certificates, and the
 /// requests of docs/protocol.md ("Runtime") for its mode.
@@ -41,8 +42,12 @@ public final class RuntimeServer: Sendable {
     public let mode: RuntimeMode
     /// The federated rounds, in FL mode.
     public let federation: Federation?
-    /// The roles the policy lets connect.
-    public let allowedRoles: Set<Role>
+    /// The roles the policy in force lets connect.
+    public var allowedRoles: Set<Role> { policy.withLock { $0.rolesAllowedToConnect(to: .runtime) } }
+    /// The policy whose channels apply to new connections; its `fl` rules are the ones of the start.
+    private let policy: Mutex<PolicyDocument>
+    private let logger: Logger
+    private let revoked: RevokedPeers
     private let queue: TrainingQueue
     private let server: ChannelServer
 
@@ -73,10 +78,14 @@ public final class RuntimeServer: Sendable {
         let queue = TrainingQueue(
             store: store, epochs: configuration.epochs, maxWords: configuration.maxWordsPerRequest, logger: logger)
         let requests = Requests(mode: mode, store: store, queue: queue, federation: federation, logger: logger)
+        let revoked = RevokedPeers()
         do {
             server = try ChannelServer(
                 host: host, port: port, context: context, configuration: channel, logger: logger,
-                handler: { peer, request, connection in try requests.serve(request, from: peer, on: connection) })
+                handler: { peer, request, connection in
+                    try revoked.check(peer)
+                    try requests.serve(request, from: peer, on: connection)
+                })
         } catch {
             queue.stop()
             federation?.stop()
@@ -85,8 +94,47 @@ public final class RuntimeServer: Sendable {
         self.store = store
         self.mode = mode
         self.federation = federation
-        self.allowedRoles = allowed
+        self.policy = Mutex(policy)
+        self.revoked = revoked
+        self.logger = logger
         self.queue = queue
+    }
+
+    /// Switches to a renewed admission: new handshakes present `context`, and `policy` (the one the
+    /// certifier served with it) decides which roles new connections may have; open connections keep
+    /// theirs. The FL rules in force stay until a restart (a round's rules must not change mid-round), so a
+    /// changed `fl` section is only logged, as an error. A policy that lets no role connect is refused.
+    public func renew(context: TLSContext, policy next: PolicyDocument) throws(RuntimeError) {
+        let allowed = next.rolesAllowedToConnect(to: .runtime)
+        guard !allowed.isEmpty else {
+            throw RuntimeError(.policyUnusable, "the renewed policy lets no role connect to the runtime; keeping the previous policy's channels")
+        }
+        do {
+            try server.replace(context: context, allowedPeerRoles: allowed)
+        } catch {
+            throw RuntimeError(.serverFailed, error.message, cause: error)
+        }
+        let previous = policy.withLock { current in
+            defer { current = next }
+            return current
+        }
+        if previous.federated != next.federated, mode == .fl {
+            logger.error(
+                "the renewed policy changes the \"fl\" section: the FL rules of the start stay in force until the runtime restarts")
+        }
+        if previous.rolesAllowedToConnect(to: .runtime) != allowed {
+            logger.notice(
+                "the renewed policy lets \(allowed.sorted().map(\.rawValue).joined(separator: ", ")) connect from now on")
+        }
+    }
+
+    /// Enforces `list` from now on: requests of peers it revokes are refused, and their open connections closed.
+    public func revoke(_ list: RevocationList) {
+        revoked.update(list)
+        let logger = logger
+        server.closeConnections(where: { list.isRevoked(serial: $0.serialNumber) }) { closed in
+            if closed > 0 { logger.notice("closed \(quantity(closed, "connection")) of revoked peers (revocation list version \(list.version))") }
+        }
     }
 
     /// The port it listens on.

@@ -87,6 +87,7 @@ struct Serve: ParsableCommand {
         let hangup = HangupTrap { [policy] in
             service.reopenAuditLog()
             service.reloadPolicy(file: policy)
+            service.reloadRevocations()
         }
         service.recordStart()
         StandardOutput.line("listening on \(server.address)")

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Admission
 import ByteKit
 import Channel
 import CommandSupport
 import Device
 import Logging
+import RoleCommands
 import WordModel
 
 /// `cml-device fl`: federated rounds for scripts: train locally on a word file, upload, wait, repeat.
@@ -23,6 +25,8 @@ struct Federate: ParsableCommand {
             """)
 
     @OptionGroup var connection: RuntimeOptions
+
+    @OptionGroup var renewal: RenewalOptions
 
     @Option(help: ArgumentHelp("The words to train on, one five-letter word per line.", valueName: "FILE"))
     var words: String
@@ -63,6 +67,21 @@ struct Federate: ParsableCommand {
         }
         let device = try connection.device()
         defer { device.runtime.close() }
+        let contexts = device.runtime.context
+        let revocations = try renewal.watchRevocations(role: .device, state: connection.state)
+        defer { revocations?.stop() }
+        if let revocations {
+            // Checked before each connection is used, from the last list fetched.
+            device.runtime.refusal = { runtime in
+                revocations.isRevoked(serial: runtime.serialNumber)
+                    ? "its admission certificate (serial \(Hex.short(runtime.serialNumber))) is revoked in this domain" : nil
+            }
+        }
+        let renewing = try renewal.start(role: .device, state: connection.state) { context in
+            contexts.replace(with: context)
+            revocations?.use(context: context)
+        }
+        defer { renewing?.stop() }
         do {
             guard try device.servesFederation() else {
                 throw CommandFailure(

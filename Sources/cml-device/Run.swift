@@ -1,7 +1,10 @@
+import Admission
 import ArgumentParser
 import ByteKit
+import Channel
 import CommandSupport
 import Device
+import RoleCommands
 
 /// `cml-device run`: the original example's interactive session.
 struct Run: ParsableCommand {
@@ -23,6 +26,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var connection: RuntimeOptions
 
+    @OptionGroup var renewal: RenewalOptions
+
     @Option(help: "ml: the runtime trains on the answer; fl: this device trains on it, the runtime aggregates the round.")
     var mode: Mode = .ml
 
@@ -41,6 +46,21 @@ struct Run: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let device = try connection.device()
         defer { device.runtime.close() }
+        let contexts = device.runtime.context
+        let revocations = try renewal.watchRevocations(role: .device, state: connection.state)
+        defer { revocations?.stop() }
+        if let revocations {
+            // Checked before each connection is used, from the last list fetched.
+            device.runtime.refusal = { runtime in
+                revocations.isRevoked(serial: runtime.serialNumber)
+                    ? "its admission certificate (serial \(Hex.short(runtime.serialNumber))) is revoked in this domain" : nil
+            }
+        }
+        let renewing = try renewal.start(role: .device, state: connection.state) { context in
+            contexts.replace(with: context)
+            revocations?.use(context: context)
+        }
+        defer { renewing?.stop() }
         try requireRuntimeMode(of: device)
         do {
             let sessionMode: DeviceSession.Mode = mode == .ml ? .ml : .fl(epochs: epochs)

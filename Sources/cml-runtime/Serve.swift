@@ -1,4 +1,5 @@
 import Admission
+import Attestation
 public import ArgumentParser
 import ByteKit
 import CommandSupport
@@ -6,6 +7,7 @@ import Dispatch
 import Foundation
 import Logging
 import OpenSSLKit
+import RoleCommands
 import Runtime
 
 /// `cml-runtime serve`: the runtime's server, on one port for every role.
@@ -23,7 +25,11 @@ struct Serve: ParsableCommand {
             a,b` and the rounds, go to standard error. SIGINT or SIGTERM stop it cleanly. \
             Every change of the sealed state is anchored at the certifier (--certifier) before it is acknowledged, \
             and the folder is checked against that anchor at start: a rolled-back, deleted or replaced sealed file \
-            is refused (docs/freshness.md).
+            is refused (docs/freshness.md). \
+            With --certifier and an attester (--attester, --platform, --tsm-root as for `attest`), the runtime \
+            attests again in the background when two thirds of its admission's lifetime have passed, with a new \
+            TLS key, and switches to the new certificate and policy without dropping a connection \
+            (docs/operations.md, "Renewal").
             """)
 
     @Option(help: ArgumentHelp("The runtime's state folder, as `cml-runtime attest` left it.", valueName: "DIR"))
@@ -37,6 +43,8 @@ struct Serve: ParsableCommand {
             "The certifier that anchors the freshness of the sealed state (reached with this runtime's admission certificate).",
             valueName: "HOST:PORT"))
     var certifier: HostPort?
+
+    @OptionGroup(title: "Renewal (with --certifier)") var attesterOptions: AttesterOptions
 
     @Flag(help: "Serve without a freshness anchor, for development only: a rollback of the sealed state goes undetected.")
     var unanchored = false
@@ -79,8 +87,9 @@ struct Serve: ParsableCommand {
         }
         let store: ModelStore
         let server: RuntimeServer
+        let certifierAnchor: CertifierAnchor?
         do {
-            let anchor: (any FreshnessAnchor)?
+            let anchor: CertifierAnchor?
             if let certifier {
                 anchor = CertifierAnchor(host: certifier.host, port: certifier.port, context: try credentials.clientContext())
             } else {
@@ -88,6 +97,7 @@ struct Serve: ParsableCommand {
                 logger.warning(
                     "--unanchored: the sealed state is not anchored at the certifier, so a rollback, deletion or replacement of its files WILL NOT BE DETECTED; for development only")
             }
+            certifierAnchor = anchor
             let sealed = try SealedStore(directory: "\(state)/sealed", sealingSecret: secret)
             store = try ModelStore(
                 state: try AnchoredState(
@@ -106,10 +116,13 @@ struct Serve: ParsableCommand {
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
         let expiry = credentials.certificate.notAfter
         logger.info("admitted as runtime until \(UTCTimeText.format(expiry)); the policy lets \(roles) connect")
-        // Clients check the runtime's certificate at every connection: from then on they all refuse it.
-        DispatchQueue.global().asyncAfter(wallDeadline: .now() + max(0, expiry.timeIntervalSinceNow)) {
-            logger.warning(
-                "the runtime's admission certificate expired at \(UTCTimeText.format(expiry)): clients refuse new connections; attest again (`cml-runtime attest`) and restart; the sealed state is kept")
+        let revocations = try startRevocationWatch(credentials: credentials, server: server, logger: logger)
+        defer { revocations?.stop() }
+        let renewal = try startRenewal(
+            credentials: credentials, server: server, anchor: certifierAnchor, revocations: revocations, logger: logger)
+        defer { renewal?.stop() }
+        if renewal == nil {
+            warnOfExpiry(expiry, lifetime: credentials.certificate.notAfter.timeIntervalSince(credentials.certificate.notBefore), logger: logger)
         }
 
         let stopped = DispatchSemaphore(value: 0)
@@ -123,6 +136,96 @@ struct Serve: ParsableCommand {
         stopped.wait()
         withExtendedLifetime(trap) {}
         logger.info("stopped")
+    }
+}
+
+extension Serve {
+    /// With --certifier and an attester, renews the admission in the background: each new certificate
+    /// goes to the server (new handshakes) and to the anchor's connection, each new policy's channels to
+    /// new connections. Nil (renewal off, with a warning if --certifier was given) otherwise.
+    func startRenewal(
+        credentials: RoleCredentials, server: RuntimeServer, anchor: CertifierAnchor?, revocations: RevocationWatch?, logger: Logger
+    ) throws -> AdmissionRenewal? {
+        guard let certifier else { return nil }
+        guard attesterOptions.canAttest else {
+            logger.warning(
+                "the admission is not renewed: the sim attester needs --platform DIR; it expires at \(UTCTimeText.format(credentials.certificate.notAfter))")
+            return nil
+        }
+        let attester: any Attester
+        do {
+            attester = try attesterOptions.makeAttester()
+        } catch {
+            throw CommandFailure(error.message)
+        }
+        let renewal = AdmissionRenewal(
+            role: .runtime, certifierHost: certifier.host, certifierPort: certifier.port,
+            policyCertificate: credentials.policyCertificate, attester: attester, stateDirectory: state, logger: logger
+        ) { fresh in
+            do {
+                try server.renew(context: try fresh.serverContext(), policy: fresh.policy)
+                let client = try fresh.clientContext()
+                anchor?.use(context: client)
+                revocations?.use(context: client)
+            } catch {
+                logger.error("could not switch to the renewed admission: \(error); new connections still use the previous one")
+                return
+            }
+            do throws(AdmissionError) {
+                try revocations?.refresh()
+            } catch {
+                logger.warning("\(error.message); the list held stays in force")
+            }
+        }
+        renewal.start(current: credentials.certificate)
+        let renewAt = AdmissionRenewal.renewalTime(notBefore: credentials.certificate.notBefore, notAfter: credentials.certificate.notAfter)
+        logger.info("renews its admission at the certifier from \(UTCTimeText.format(renewAt)) on")
+        return renewal
+    }
+
+    /// With --certifier, fetches the revocation list now and every `revocation-poll-seconds` of the policy,
+    /// each new version enforced by the server (revoked peers refused, their connections closed).
+    func startRevocationWatch(credentials: RoleCredentials, server: RuntimeServer, logger: Logger) throws -> RevocationWatch? {
+        guard let certifier else { return nil }
+        let context: TLSContext
+        do {
+            context = try credentials.clientContext()
+        } catch {
+            throw CommandFailure(error.message)
+        }
+        let watch = RevocationWatch(
+            certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: credentials.policyCertificate,
+            context: context, interval: credentials.policy.revocationPoll,
+            logger: logger
+        ) { list in
+            logger.info("revocation list version \(list.version) in force: \(list.entries.count) revoked")
+            server.revoke(list)
+        }
+        do {
+            try watch.refresh()
+        } catch {
+            logger.warning("\(error.message); trying again in \(credentials.policy.revocationPoll) s")
+        }
+        watch.start()
+        return watch
+    }
+
+    /// Without renewal: warns at start that the admission is not renewed, 5 minutes before it expires,
+    /// and when it has expired (clients check the runtime's certificate at every connection: from then on
+    /// they all refuse it).
+    func warnOfExpiry(_ expiry: Date, lifetime: TimeInterval, logger: Logger) {
+        let when = UTCTimeText.format(expiry)
+        logger.warning("the admission is not renewed while serving: it expires at \(when); attest again (`cml-runtime attest`) and restart before then")
+        let fiveMinutesBefore = expiry.timeIntervalSinceNow - 300
+        if fiveMinutesBefore > 0 {
+            DispatchQueue.global().asyncAfter(wallDeadline: .now() + fiveMinutesBefore) {
+                logger.warning("the runtime's admission expires in 5 minutes, at \(when): attest again (`cml-runtime attest`) and restart")
+            }
+        }
+        DispatchQueue.global().asyncAfter(wallDeadline: .now() + max(0, expiry.timeIntervalSinceNow)) {
+            logger.warning(
+                "the runtime's admission certificate expired at \(when): clients refuse new connections; attest again (`cml-runtime attest`) and restart; the sealed state is kept")
+        }
     }
 }
 

@@ -316,7 +316,7 @@ import Testing
         defer { certifier.stop() }
         let error = try refusal(certifier.connect(), Message(type: "put-model"))
         #expect(error?.code == .unknownType)
-        #expect(error?.message == "the certifier serves \"nonce-request\", \"evidence\", \"anchor-read\", \"anchor-advance\", not \"put-model\"")
+        #expect(error?.message == "the certifier serves \"nonce-request\", \"evidence\", \"anchor-read\", \"anchor-advance\", \"revocations\", not \"put-model\"")
     }
 
     @Test func refusesToServeAPolicyItsKeyDidNotSign() throws {

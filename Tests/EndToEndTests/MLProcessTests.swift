@@ -180,6 +180,7 @@ struct MLProcessTests {
     }
 
     @Test func aRuntimeWhoseAdmissionExpiresSaysSoAndIsRefused() throws {
+        // Without an attester (no --platform), serve does not renew.
         let domain = try AdmittedDomain { $0.replacingOccurrences(of: "\"admission-lifetime-seconds\": 3600", with: "\"admission-lifetime-seconds\": 6") }
         try domain.admit("runtime")
         let (runtime, port) = try domain.startRuntime()
@@ -191,7 +192,8 @@ struct MLProcessTests {
         try domain.admit("device")
         let refused = #expect(throws: ChannelError.self) { try client(domain, role: .device, port: port).getModel() }
         #expect(refused?.kind == .refused)
-        #expect(refused?.message.hasPrefix("refused runtime at 127.0.0.1:\(port): its certificate expired on ") == true, "\(String(describing: refused))")
+        #expect(refused?.message.hasPrefix("refused runtime at 127.0.0.1:\(port): the runtime's admission expired at ") == true, "\(String(describing: refused))")
+        #expect(refused?.message.hasSuffix(": the runtime must attest again") == true)
     }
 
     @Test func twoHundredDevicesConnectedAtOnce() throws {

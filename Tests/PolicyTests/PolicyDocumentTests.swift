@@ -48,6 +48,7 @@ import Testing
         ("version", 2, "version: is 2; this program understands version 1"),
         ("nonce-lifetime-seconds", 0, "nonce-lifetime-seconds: is 0; it must be between 1 and 3600"),
         ("admission-lifetime-seconds", 99_999_999, "admission-lifetime-seconds: is 99999999; it must be between 1 and 2592000"),
+        ("revocation-poll-seconds", 0, "revocation-poll-seconds: is 0; it must be between 1 and 3600, or absent for 30"),
     ] as [(String, any Sendable, String)])
     func rejectsBadTopLevelValues(key: String, value: any Sendable, message: String) {
         let error = #expect(throws: PolicyError.self) { try PolicyDocument(json: Self.json { $0[key] = value }) }

@@ -1,0 +1,103 @@
+import ByteKit
+public import Channel
+public import Foundation
+public import Logging
+public import OpenSSLKit
+public import Policy
+import Protocol
+import Synchronization
+
+/// A role's view of the domain's revocation list: fetched from the certifier (`revocations`, over TLS
+/// with the role's admission certificate), checked under the policy key, and kept only if its version is
+/// the highest seen, so an older list replayed by the network or the host cannot un-revoke anyone.
+/// Polled every `interval` seconds in the background (`start`), and on demand (`refresh`, e.g. with
+/// every renewal); each new version goes to `changed`.
+public final class RevocationWatch: Sendable {
+    private let certifierHost: String
+    private let certifierPort: UInt16
+    private let policyCertificate: Certificate
+    private let context: Mutex<TLSContext>
+    private let interval: TimeInterval
+    private let logger: Logger
+    private let changed: @Sendable (RevocationList) -> Void
+    private let current = Mutex(RevocationList())
+    private let stopped = DispatchSemaphore(value: 0)
+
+    /// A watch of the certifier at `certifierHost:certifierPort`, reached with `context` (the role's
+    /// mutual-TLS client context), lists checked under `policyCertificate`, polled every `interval` seconds.
+    public init(
+        certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, context: TLSContext, interval: Int,
+        logger: Logger, changed: @escaping @Sendable (RevocationList) -> Void
+    ) {
+        self.certifierHost = certifierHost
+        self.certifierPort = certifierPort
+        self.policyCertificate = policyCertificate
+        self.context = Mutex(context)
+        self.interval = TimeInterval(max(1, interval))
+        self.logger = logger
+        self.changed = changed
+    }
+
+    /// The highest version fetched so far (the empty list before the first).
+    public var list: RevocationList { current.withLock { $0 } }
+
+    /// Whether the certificate with serial `serial` is revoked in the list held now.
+    public func isRevoked(serial: [UInt8]) -> Bool { list.isRevoked(serial: serial) }
+
+    /// Reaches the certifier with `context` from the next fetch on (a renewed admission).
+    public func use(context: TLSContext) {
+        self.context.withLock { $0 = context }
+    }
+
+    /// Fetches the list once; a newer version is kept and passed to `changed`, an older one is refused.
+    @discardableResult
+    public func refresh() throws(AdmissionError) -> RevocationList {
+        let endpoint = hostPortText(host: certifierHost, port: certifierPort)
+        let signed: [UInt8]
+        do throws(ChannelError) {
+            let client = try ChannelClient.connect(
+                host: certifierHost, port: certifierPort, context: context.withLock { $0 }, expectedRoles: [.certifier],
+                peerName: "the certifier", configuration: .init(connectTimeout: .seconds(10), readTimeout: .seconds(10)))
+            defer { client.close() }
+            signed = try client.request(RevocationsRequest(), expecting: RevocationsMessage.self).list
+        } catch {
+            throw AdmissionError(.unreachable, "cannot fetch the revocation list from the certifier at \(endpoint): \(error.message)", cause: error)
+        }
+        let fetched: RevocationList
+        do {
+            fetched = try RevocationList(opening: signed, policyCertificate: policyCertificate)
+        } catch {
+            throw AdmissionError(.invalidAnswer, "the certifier at \(endpoint) sent a revocation list that does not verify: \(error)", cause: error)
+        }
+        let held = list
+        guard fetched.version >= held.version else {
+            throw AdmissionError(
+                .invalidAnswer, "the certifier at \(endpoint) sent revocation list version \(fetched.version), older than version \(held.version) already seen: refused (a replay?)")
+        }
+        guard fetched.version > held.version else { return held }
+        current.withLock { $0 = fetched }
+        changed(fetched)
+        return fetched
+    }
+
+    /// Polls in the background until `stop()`; a failed fetch is logged as a warning and the list held stays in force.
+    public func start() {
+        let thread = Thread { [self] in
+            while stopped.wait(timeout: .now() + interval) == .timedOut {
+                do throws(AdmissionError) {
+                    try refresh()
+                } catch {
+                    logger.warning("\(error.message); the list of version \(list.version) stays in force")
+                }
+            }
+            stopped.signal()  // stays stopped
+        }
+        thread.name = "revocation-watch"
+        thread.start()
+    }
+
+    /// Ends the polling.
+    public func stop() {
+        stopped.signal()
+    }
+}

@@ -1,0 +1,87 @@
+import Admission
+import ByteKit
+import Certifier
+import Foundation
+import OpenSSLKit
+import Policy
+import Synchronization
+import Testing
+
+/// The revocation list: kept by the certifier, served signed, and held by a `RevocationWatch` that
+/// never goes back to an older version.
+@Suite struct RevocationTests {
+    @Test func aReloadThatDropsAMeasurementRevokesItsLiveAdmissionsAndAuditsThem() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let (device, _) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        let (runtime, _) = try certifier.attest(.runtime, TestCertifier.runtimeMeasurement)
+        var document = certifier.policy
+        document.name = "test, device measurement replaced"
+        document.roles["device"] = RolePolicy(initialMeasurements: [HexBytes([UInt8](repeating: 0x9d, count: 32))])
+        try certifier.service.reload(policyBytes: SignedPolicy.sign(document, key: certifier.state.policyKey).bytes)
+
+        let list = certifier.service.revocationList
+        #expect(list.version == 1)
+        #expect(list.isRevoked(serialHex: device.certificate.serialNumberHex))
+        #expect(!list.isRevoked(serialHex: runtime.certificate.serialNumberHex))
+        let revocations = try certifier.audit().filter { $0.event == .revocation }
+        #expect(revocations.count == 1)
+        #expect(revocations.first?.serial == device.certificate.serialNumberHex.lowercased())
+        #expect(revocations.first?.role == "device")
+        #expect(revocations.first?.policy == "test, device measurement replaced")
+        #expect(revocations.first?.reasons.first?.hasPrefix("the policy reload dropped measurement ") == true)
+    }
+
+    @Test func aWatchKeepsTheHighestVersionAndRefusesAnOlderListReplayed() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let (_, directory) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        let (revoked, _) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        let credentials = try RoleCredentials.load(stateDirectory: directory, role: .device)
+        let seen = VersionsSeen()
+        let watch = RevocationWatch(
+            certifierHost: "127.0.0.1", certifierPort: certifier.server.port, policyCertificate: certifier.state.policyCertificate,
+            context: try credentials.clientContext(), interval: 60, logger: quietLogger
+        ) { list in seen.add(list.version) }
+        #expect(try watch.refresh().version == 0)
+
+        let store = certifier.service.revocationStore
+        try store.revoke([RevocationList.Entry(serial: revoked.certificate.serialNumberHex, reason: "test", revoked: 1)], now: Date())
+        certifier.service.reloadRevocations()
+        #expect(try watch.refresh().version == 1)
+        #expect(watch.isRevoked(serial: Hex.decode(revoked.certificate.serialNumberHex) ?? []))
+        #expect(seen.versions == [1])
+
+        // The certifier's file put back to an older version (a restored backup, say): the watch refuses it.
+        try FileBytes.writeAtomically(RevocationList(version: 0, issued: 0).jsonBytes(), to: store.path)
+        certifier.service.reloadRevocations()
+        let error = #expect(throws: AdmissionError.self) { try watch.refresh() }
+        #expect(error?.message.hasSuffix("sent revocation list version 0, older than version 1 already seen: refused (a replay?)") == true, "\(String(describing: error))")
+        #expect(watch.list.version == 1)
+        #expect(seen.versions == [1])
+    }
+
+    @Test func aSignedListOpensOnlyUnderItsPolicyKeyAndUnchanged() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let list = RevocationList().adding([RevocationList.Entry(serial: "0A0B", reason: "lost", revoked: 7)], now: Date(timeIntervalSince1970: 100))
+        var signed = try list.signed(key: certifier.state.policyKey)
+        let opened = try RevocationList(opening: signed, policyCertificate: certifier.state.policyCertificate)
+        #expect(opened == list)
+        #expect(opened.version == 1 && opened.issued == 100)
+        #expect(opened.isRevoked(serial: [0x0a, 0x0b]))
+        signed[signed.count - 1] ^= 0x01
+        #expect(throws: PolicyError.self) { try RevocationList(opening: signed, policyCertificate: certifier.state.policyCertificate) }
+        // A signed policy is not a revocation list, though the same key signed it.
+        let policy = try SignedPolicy.sign(certifier.policy, key: certifier.state.policyKey)
+        let error = #expect(throws: PolicyError.self) { try RevocationList(opening: policy.bytes, policyCertificate: certifier.state.policyCertificate) }
+        #expect(error?.description.hasPrefix("not a revocation list") == true, "\(String(describing: error))")
+    }
+}
+
+/// The versions a watch reported, in order.
+private final class VersionsSeen: Sendable {
+    private let seen = Mutex<[UInt64]>([])
+    func add(_ version: UInt64) { seen.withLock { $0.append(version) } }
+    var versions: [UInt64] { seen.withLock { $0 } }
+}
