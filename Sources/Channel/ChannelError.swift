@@ -26,21 +26,25 @@ public struct ChannelError: Error, Sendable, Equatable, CustomStringConvertible 
     public let code: ErrorCode
     /// What was wrong, in words.
     public let message: String
+    /// For a temporary refusal (`busy`): the seconds after which the request may be sent again.
+    public let retryAfterSeconds: Int?
 
-    /// An error this side reports to the peer, e.g. `ChannelError(.badRequest, "\"model\" is missing")`.
-    public init(_ code: ErrorCode, _ message: String) {
-        self.init(kind: .local, code: code, message: message)
+    /// An error this side reports to the peer, e.g. `ChannelError(.badRequest, "\"model\" is missing")`,
+    /// with the seconds after which to retry if the refusal is temporary.
+    public init(_ code: ErrorCode, _ message: String, retryAfterSeconds: Int? = nil) {
+        self.init(kind: .local, code: code, message: message, retryAfterSeconds: retryAfterSeconds)
     }
 
     /// An error of any kind.
-    public init(kind: Kind, code: ErrorCode, message: String) {
+    public init(kind: Kind, code: ErrorCode, message: String, retryAfterSeconds: Int? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     /// The error frame body that tells the peer about this error.
-    public var errorMessage: ErrorMessage { ErrorMessage(code, message) }
+    public var errorMessage: ErrorMessage { ErrorMessage(code, message, retryAfterSeconds: retryAfterSeconds) }
 
     /// "code: message" for protocol errors, the message alone for refusals and connection failures.
     public var description: String {

@@ -33,13 +33,15 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     public var federated: FederatedSettings?
     /// The most admissions the certifier makes for one platform instance in any hour; nil: no cap.
     public var maxAdmissionsPerPlatformPerHour: Int?
+    /// Limits per peer for the servers (connections, training queue, words); nil: the defaults.
+    public var limits: PolicyLimits?
 
     /// A policy of the current format and version with these parts; call `validate()` before using it.
     public init(
         name: String? = nil, roles: [String: RolePolicy], platforms: [TrustedPlatform],
         platformReference: PlatformReference? = nil, channels: [ChannelRule],
         admissionLifetimeSeconds: Int = 3600, nonceLifetimeSeconds: Int = 60, federated: FederatedSettings? = nil,
-        maxAdmissionsPerPlatformPerHour: Int? = nil
+        maxAdmissionsPerPlatformPerHour: Int? = nil, limits: PolicyLimits? = nil
     ) {
         self.format = Self.formatName
         self.version = Self.currentVersion
@@ -52,6 +54,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         self.nonceLifetimeSeconds = nonceLifetimeSeconds
         self.federated = federated
         self.maxAdmissionsPerPlatformPerHour = maxAdmissionsPerPlatformPerHour
+        self.limits = limits
     }
 
     enum CodingKeys: String, CodingKey {
@@ -62,6 +65,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         case nonceLifetimeSeconds = "nonce-lifetime-seconds"
         case federated = "fl"
         case maxAdmissionsPerPlatformPerHour = "max-admissions-per-platform-per-hour"
+        case limits
     }
 
     /// Reads the JSON form; the two lifetimes default to 3600 and 60 seconds when absent.
@@ -79,6 +83,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         nonceLifetimeSeconds = try container.decodeIfPresent(Int.self, forKey: .nonceLifetimeSeconds) ?? 60
         federated = try container.decodeIfPresent(FederatedSettings.self, forKey: .federated)
         maxAdmissionsPerPlatformPerHour = try container.decodeIfPresent(Int.self, forKey: .maxAdmissionsPerPlatformPerHour)
+        limits = try container.decodeIfPresent(PolicyLimits.self, forKey: .limits)
     }
 
     /// Reads and checks a policy from its JSON bytes; errors name the key that is wrong, or repeated.
@@ -124,6 +129,9 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     public func allowsChannel(from: Role, to: Role) -> Bool {
         channels.contains(ChannelRule(from: from.rawValue, to: to.rawValue))
     }
+
+    /// The limits per peer that apply: the policy's `limits`, with defaults for what it leaves out.
+    public var effectiveLimits: PolicyLimits { limits ?? PolicyLimits() }
 
     /// The roles that may connect to a party with role `role`.
     public func rolesAllowedToConnect(to role: Role) -> Set<Role> {
