@@ -254,7 +254,8 @@ public final class CertifierService: Sendable {
         let context = try TLSContext(
             side: .server, trustedRoot: state.policyCertificate, rootDescription: "this domain's policy key",
             identity: TLSIdentity(certificate: state.tlsCertificate, privateKey: state.tlsKey), requestPeerCertificate: true)
-        var configuration = configuration
+        // The limits of the policy in force at start; a reload keeps them until the next start.
+        var configuration = configuration.limited(by: snapshot.policy.document.limits)
         // Attesting clients have no certificate yet; anchor requests check the role themselves.
         configuration.requiresPeerCertificate = false
         return try ChannelServer(

@@ -145,7 +145,7 @@ public final class ChannelClient {
         connection.close()
         do {
             let error = try ErrorMessage(frame)
-            return ChannelError(kind: .remote, code: error.code, message: error.message)
+            return ChannelError(kind: .remote, code: error.code, message: error.message, retryAfterSeconds: error.retryAfterSeconds)
         } catch {
             return ChannelError(kind: .remote, code: .internal, message: "an error frame without a readable code: \(error.message)", cause: error)
         }

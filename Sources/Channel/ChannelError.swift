@@ -30,28 +30,31 @@ public struct ChannelError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The error underneath (a CBORError, a TLSError, a WordModelError, ...), when this one wraps one;
     /// its words are already in `message`.
     public let cause: (any Error)?
+    /// For a temporary refusal (`busy`): the seconds after which the request may be sent again.
+    public let retryAfterSeconds: Int?
 
     /// An error this side reports to the peer, e.g. `ChannelError(.badRequest, "\"model\" is missing")`,
-    /// caused by `cause` if given.
-    public init(_ code: ErrorCode, _ message: String, cause: (any Error)? = nil) {
-        self.init(kind: .local, code: code, message: message, cause: cause)
+    /// caused by `cause` if given, with the seconds after which to retry if the refusal is temporary.
+    public init(_ code: ErrorCode, _ message: String, cause: (any Error)? = nil, retryAfterSeconds: Int? = nil) {
+        self.init(kind: .local, code: code, message: message, cause: cause, retryAfterSeconds: retryAfterSeconds)
     }
 
     /// An error of any kind, caused by `cause` if given.
-    public init(kind: Kind, code: ErrorCode, message: String, cause: (any Error)? = nil) {
+    public init(kind: Kind, code: ErrorCode, message: String, cause: (any Error)? = nil, retryAfterSeconds: Int? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
         self.cause = cause
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
-    /// Whether `lhs` and `rhs` have the same kind, code and message.
+    /// Whether `lhs` and `rhs` have the same kind, code, message and retry-after.
     public static func == (lhs: ChannelError, rhs: ChannelError) -> Bool {
-        lhs.kind == rhs.kind && lhs.code == rhs.code && lhs.message == rhs.message
+        lhs.kind == rhs.kind && lhs.code == rhs.code && lhs.message == rhs.message && lhs.retryAfterSeconds == rhs.retryAfterSeconds
     }
 
     /// The error frame body that tells the peer about this error.
-    public var errorMessage: ErrorMessage { ErrorMessage(code, message) }
+    public var errorMessage: ErrorMessage { ErrorMessage(code, message, retryAfterSeconds: retryAfterSeconds) }
 
     /// "code: message" for protocol errors, the message alone for refusals and connection failures.
     public var description: String {

@@ -1,4 +1,5 @@
-/// The body of an `error` frame: `{"type": "error", "code": text, "message": text}`.
+/// The body of an `error` frame: `{"type": "error", "code": text, "message": text}`, with
+/// `"retry-after": uint` (seconds) when the refusal is temporary and says when to ask again.
 public struct ErrorMessage: Sendable, Equatable, CustomStringConvertible {
     /// The frame `type` of an error.
     public static let type = "error"
@@ -7,11 +8,17 @@ public struct ErrorMessage: Sendable, Equatable, CustomStringConvertible {
     public let code: ErrorCode
     /// What was wrong, in words.
     public let message: String
+    /// For a temporary refusal (`busy`): the seconds after which the request may be sent again.
+    public let retryAfterSeconds: Int?
 
-    /// An error message with `code` saying `message`.
-    public init(_ code: ErrorCode, _ message: String) {
+    /// The most seconds a `retry-after` may say: a peer's figure above it is read as this.
+    public static let maximumRetryAfterSeconds = 3600
+
+    /// An error message with `code` saying `message`, and when to retry if the refusal is temporary.
+    public init(_ code: ErrorCode, _ message: String, retryAfterSeconds: Int? = nil) {
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds.map { min(max($0, 0), Self.maximumRetryAfterSeconds) }
     }
 
     /// The error in an `error` frame. Any code is kept (Channel does not know the application's codes,
@@ -22,8 +29,10 @@ public struct ErrorMessage: Sendable, Equatable, CustomStringConvertible {
         }
         let text = try frame.text("code")
         let message = try frame.text("message")
+        // A retry-after the peer sent but this side cannot read is dropped, not an error: the refusal stands.
+        let retryAfter = frame["retry-after"]?.uint64.map { Int(min($0, UInt64(Self.maximumRetryAfterSeconds))) }
         if Self.isCodeName(text) {
-            self.init(ErrorCode(rawValue: text), message)
+            self.init(ErrorCode(rawValue: text), message, retryAfterSeconds: retryAfter)
         } else {
             self.init(.internal, "(code \"\(text)\") \(message)")
         }
@@ -31,7 +40,9 @@ public struct ErrorMessage: Sendable, Equatable, CustomStringConvertible {
 
     /// The frame that carries this error.
     public var frame: Message {
-        Message(type: Self.type, fields: ["code": .text(code.rawValue), "message": .text(message)])
+        var frame = Message(type: Self.type, fields: ["code": .text(code.rawValue), "message": .text(message)])
+        if let retryAfterSeconds { frame["retry-after"] = .unsigned(UInt64(retryAfterSeconds)) }
+        return frame
     }
 
     /// Whether `text` reads as a code: 1 to 64 lowercase letters and hyphens.

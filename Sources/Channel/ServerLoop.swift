@@ -515,7 +515,7 @@ final class ServerLoop: @unchecked Sendable {
     private func answerWithError(_ connection: ServerConnection, _ error: ChannelError) {
         logger.warning(
             "answering with an error", metadata: metadata(of: connection).merging(["error.code": "\(error.code)", "error": "\(error.message)"]) { $1 })
-        close(connection, error: ErrorMessage(error.code, error.message))
+        close(connection, error: error.errorMessage)
     }
 
     // MARK: Writing and closing

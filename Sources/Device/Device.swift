@@ -1,4 +1,5 @@
 public import Channel
+import Foundation
 public import Policy
 public import Protocol
 import WordModel
@@ -15,6 +16,14 @@ public final class Device {
     public internal(set) var model: DeviceModel?
     /// The round (FL) or generation (ML) of `model`, as the runtime labelled it.
     public internal(set) var round: UInt64 = 0
+    /// How many times `train` sends a request again after the runtime answered `busy`.
+    public var busyRetries = Device.defaultBusyRetries
+    /// Told before each wait after a `busy` answer: the refusal, the seconds it waits, and the retry's
+    /// number (from 1); the CLIs say so on standard error.
+    public var onBusy: ((_ refusal: ChannelError, _ seconds: Int, _ retry: Int) -> Void)?
+
+    /// The retries after `busy` by default: a few, so a device waits out a short queue but not forever.
+    public static let defaultBusyRetries = 5
 
     /// A device that talks to `runtime`; throws `not-authorized` if `policy` has no device -> runtime channel.
     public init(runtime: RuntimeClient, policy: PolicyDocument) throws(ChannelError) {
@@ -29,11 +38,24 @@ public final class Device {
     }
 
     /// Sends `words` to be trained on and predicts with the trained model from now on. The runtime
-    /// refuses a word that is not five alphabet symbols (`bad-request` naming it).
+    /// refuses a word that is not five alphabet symbols (`bad-request` naming it). On `busy` (this device
+    /// has the policy's most requests waiting) it waits the runtime's `retry-after` and sends the request
+    /// again, at most `busyRetries` times, telling `onBusy` first.
     @discardableResult
     public func train(words: [String]) throws(ChannelError) -> (model: DeviceModel, reply: TrainedReply) {
-        let reply = try runtime.train(words: words)
-        return (adopt(reply.blob, round: reply.blob.model.round), reply)
+        var retry = 0
+        while true {
+            do {
+                let reply = try runtime.train(words: words)
+                return (adopt(reply.blob, round: reply.blob.model.round), reply)
+            } catch where error.code == .busy && retry < busyRetries {
+                retry += 1
+                // The runtime says when this device's oldest request will be done; 1 s if it did not.
+                let seconds = error.retryAfterSeconds ?? 1
+                onBusy?(error, seconds, retry)
+                Thread.sleep(forTimeInterval: Double(seconds))
+            }
+        }
     }
 
     /// Predicts with the model in `reply` from now on.

@@ -42,12 +42,15 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     /// The poll interval in force: `revocationPollSeconds`, or the default.
     public var revocationPoll: Int { revocationPollSeconds ?? Self.defaultRevocationPollSeconds }
 
+    /// Limits per peer for the servers (connections, training queue, words); nil: the defaults.
+    public var limits: PolicyLimits?
+
     /// A policy of the current format and version with these parts; call `validate()` before using it.
     public init(
         name: String? = nil, roles: [String: RolePolicy], platforms: [TrustedPlatform],
         platformReference: PlatformReference? = nil, channels: [ChannelRule],
         admissionLifetimeSeconds: Int = 3600, nonceLifetimeSeconds: Int = 60, federated: FederatedSettings? = nil,
-        maxAdmissionsPerPlatformPerHour: Int? = nil
+        maxAdmissionsPerPlatformPerHour: Int? = nil, limits: PolicyLimits? = nil
     ) {
         self.format = Self.formatName
         self.version = Self.currentVersion
@@ -60,6 +63,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         self.nonceLifetimeSeconds = nonceLifetimeSeconds
         self.federated = federated
         self.maxAdmissionsPerPlatformPerHour = maxAdmissionsPerPlatformPerHour
+        self.limits = limits
     }
 
     enum CodingKeys: String, CodingKey {
@@ -71,6 +75,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         case federated = "fl"
         case maxAdmissionsPerPlatformPerHour = "max-admissions-per-platform-per-hour"
         case revocationPollSeconds = "revocation-poll-seconds"
+        case limits
     }
 
     /// Reads the JSON form; the two lifetimes default to 3600 and 60 seconds when absent.
@@ -89,6 +94,7 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
         federated = try container.decodeIfPresent(FederatedSettings.self, forKey: .federated)
         maxAdmissionsPerPlatformPerHour = try container.decodeIfPresent(Int.self, forKey: .maxAdmissionsPerPlatformPerHour)
         revocationPollSeconds = try container.decodeIfPresent(Int.self, forKey: .revocationPollSeconds)
+        limits = try container.decodeIfPresent(PolicyLimits.self, forKey: .limits)
     }
 
     /// Reads and checks a policy from its JSON bytes; errors name the key that is wrong, or repeated.
@@ -134,6 +140,9 @@ public struct PolicyDocument: Codable, Hashable, Sendable {
     public func allowsChannel(from: Role, to: Role) -> Bool {
         channels.contains(ChannelRule(from: from.rawValue, to: to.rawValue))
     }
+
+    /// The limits per peer that apply: the policy's `limits`, with defaults for what it leaves out.
+    public var effectiveLimits: PolicyLimits { limits ?? PolicyLimits() }
 
     /// The roles that may connect to a party with role `role`.
     public func rolesAllowedToConnect(to role: Role) -> Set<Role> {

@@ -67,6 +67,7 @@ extension PolicyDocument {
                 "is \(cap); it must be between 1 and \(Self.maximumAdmissionsPerPlatformPerHour), or absent for no cap")
         }
         if let federated { try federated.validate() }
+        if let limits { try limits.validate() }
     }
 
     private static func validate(role: RolePolicy, named name: String) throws(PolicyError) {

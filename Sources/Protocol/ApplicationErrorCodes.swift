@@ -23,6 +23,9 @@ extension ErrorCode {
     /// Runtime: the change was not acknowledged because its sealed state could not be anchored at the
     /// certifier now; send it again later.
     public static let unavailable = ErrorCode(rawValue: "unavailable")
+    /// Runtime: this device already has the policy's most training requests unanswered; the
+    /// error's `retry-after` says after how many seconds to send it again.
+    public static let busy = ErrorCode(rawValue: "busy")
     /// Runtime: no model has been uploaded yet.
     public static let noModel = ErrorCode(rawValue: "no-model")
     /// Runtime: a model blob failed validation; the message names the field.

@@ -84,7 +84,7 @@ struct Requests: Sendable {
             return ModelReply(blob: current, round: current.model.round).frame
         case (TrainRequest.type, _):
             let train = try request.decode(as: TrainRequest.self)
-            return try queue.train(words: train.words, device: RuntimeServer.shortSerial(peer)).frame
+            return try queue.train(words: train.words, device: RuntimeServer.shortSerial(peer), key: Hex.encode(peer.serialNumber)).frame
         case (UpdateRequest.type, let federation?):
             return try federation.update(request.decode(as: UpdateRequest.self), from: Hex.encode(peer.serialNumber), platform: peer.platformInstance).frame
         default:

@@ -19,19 +19,24 @@ public final class RuntimeServer: Sendable {
         public var mode: RuntimeMode
         /// Epochs per train request.
         public var epochs: Int
-        /// The most words one train request may carry.
+        /// The most words one train request may carry, unless the policy's `limits` set it.
         public var maxWordsPerRequest: Int
-        /// Timeouts, frame size and thread stacks of the connections.
+        /// The most train requests of one device unanswered, unless the policy's `limits` set it.
+        public var maxQueuedPerDevice: Int
+        /// Timeouts, frame size and thread stacks of the connections; the policy's `limits` replace its
+        /// per-peer connection limits.
         public var channel: ChannelServer.Configuration
 
         /// ML mode, 100 epochs, the channel defaults (5 min read timeout, 1 MiB frames).
         public init(
             mode: RuntimeMode = .ml, epochs: Int = TrainingQueue.defaultEpochs,
-            maxWordsPerRequest: Int = TrainingQueue.defaultMaxWords, channel: ChannelServer.Configuration = .init()
+            maxWordsPerRequest: Int = TrainingQueue.defaultMaxWords,
+            maxQueuedPerDevice: Int = TrainingQueue.defaultMaxQueuedPerDevice, channel: ChannelServer.Configuration = .init()
         ) {
             self.mode = mode
             self.epochs = epochs
             self.maxWordsPerRequest = maxWordsPerRequest
+            self.maxQueuedPerDevice = maxQueuedPerDevice
             self.channel = channel
         }
     }
@@ -48,7 +53,8 @@ public final class RuntimeServer: Sendable {
     private let policy: Mutex<PolicyDocument>
     private let logger: Logger
     private let revoked: RevokedPeers
-    private let queue: TrainingQueue
+    /// Internal for tests, which hold its worker to queue requests behind.
+    let queue: TrainingQueue
     private let server: ChannelServer
 
     /// Listens on `host:port` (0: the OS picks) with `context` (a mutual-TLS server context presenting the
@@ -64,7 +70,7 @@ public final class RuntimeServer: Sendable {
         guard !allowed.isEmpty else {
             throw RuntimeError(.policyUnusable, "the policy lets no role connect to the runtime (its \"channels\" name no \"to\": \"runtime\")")
         }
-        var channel = configuration.channel
+        var channel = configuration.channel.limited(by: policy.limits)
         channel.name = Role.runtime.rawValue
         channel.allowedPeerRoles = allowed
         let mode = configuration.mode
@@ -76,7 +82,9 @@ public final class RuntimeServer: Sendable {
             federation = try Federation(state: state, rules: FederationRules(policy: policy), logger: logger)
         }
         let queue = TrainingQueue(
-            store: store, epochs: configuration.epochs, maxWords: configuration.maxWordsPerRequest, logger: logger)
+            store: store, epochs: configuration.epochs,
+            maxWords: policy.limits?.wordsPerTraining ?? configuration.maxWordsPerRequest,
+            maxQueuedPerDevice: policy.limits?.queuedTrainingsPerDevice ?? configuration.maxQueuedPerDevice, logger: logger)
         let requests = Requests(mode: mode, store: store, queue: queue, federation: federation, logger: logger)
         let revoked = RevokedPeers()
         do {

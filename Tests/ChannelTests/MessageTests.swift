@@ -88,6 +88,22 @@ func framesThatAreNotATypedMapAreMalformed(body: [UInt8], expected: String) {
     #expect(throws: ChannelError.self) { try ErrorMessage(Message(type: "pong")) }
 }
 
+@Test func aTemporaryRefusalCarriesItsRetryAfter() throws {
+    let busy = ErrorMessage(ErrorCode(rawValue: "busy"), "three requests are queued", retryAfterSeconds: 4)
+    #expect(busy.frame["retry-after"] == .unsigned(4))
+    let decoded = try ErrorMessage(try FrameCodec().decode(body: Array(try FrameCodec().encode(busy.frame).dropFirst(4))))
+    #expect(decoded == busy)
+    #expect(decoded.retryAfterSeconds == 4)
+    // Without one the frame has no such field; an unreadable or huge one is dropped or capped, the refusal stands.
+    #expect(ErrorMessage(.timeout, "slow").frame["retry-after"] == nil)
+    let unreadable = try ErrorMessage(Message(type: "error", fields: ["code": "busy", "message": "m", "retry-after": "soon"]))
+    #expect(unreadable.code.rawValue == "busy" && unreadable.retryAfterSeconds == nil)
+    let huge = try ErrorMessage(Message(type: "error", fields: ["code": "busy", "message": "m", "retry-after": .unsigned(UInt64.max)]))
+    #expect(huge.retryAfterSeconds == ErrorMessage.maximumRetryAfterSeconds)
+    // A thrown error keeps it on its way to the frame.
+    #expect(ChannelError(ErrorCode(rawValue: "busy"), "m", retryAfterSeconds: 2).errorMessage.frame["retry-after"] == .unsigned(2))
+}
+
 @Test func errorCodesOfTheTransportAreThoseOfTheProtocol() {
     let codes: [ErrorCode] = [.malformedFrame, .badRequest, .unknownType, .notAuthorized, .timeout, .internal]
     #expect(codes.map(\.rawValue) == ["malformed-frame", "bad-request", "unknown-type", "not-authorized", "timeout", "internal"])

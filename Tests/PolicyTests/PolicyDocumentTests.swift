@@ -115,6 +115,39 @@ import Testing
         }
     }
 
+    @Test func limitsAreOptionalAndEachBadValueIsRefusedByName() throws {
+        let plain = try PolicyDocument(json: Self.json())
+        #expect(plain.limits == nil)
+        #expect(plain.effectiveLimits.trainingQueuePerDevice == 2 && plain.effectiveLimits.wordsPerTrainingCap == 1000)
+        let set = try PolicyDocument(json: Self.json {
+            $0["limits"] = [
+                "connections-per-address": 8, "connections-per-certificate": 4, "connections-per-platform": 16,
+                "queued-trainings-per-device": 3, "words-per-training": 50,
+            ]
+        })
+        #expect(
+            set.limits == PolicyLimits(
+                connectionsPerAddress: 8, connectionsPerCertificate: 4, connectionsPerPlatform: 16, queuedTrainingsPerDevice: 3,
+                wordsPerTraining: 50))
+        #expect(try PolicyDocument(json: set.jsonBytes()) == set)
+        let maxima = [
+            ("connections-per-address", 1_000_000), ("connections-per-certificate", 1_000_000), ("connections-per-platform", 1_000_000),
+            ("queued-trainings-per-device", 1000), ("words-per-training", 100_000),
+        ]
+        for (key, maximum) in maxima {
+            for bad in [0, -1, maximum + 1] {
+                #expect(
+                    throws: PolicyError(path: "limits.\(key)", "is \(bad); it must be between 1 and \(maximum), or absent for the default")
+                ) {
+                    try PolicyDocument(json: Self.json { $0["limits"] = [key: bad] })
+                }
+            }
+        }
+        #expect(throws: PolicyError(path: "limits.words-per-training", "has the wrong type (expected a number)")) {
+            try PolicyDocument(json: Self.json { $0["limits"] = ["words-per-training": "many"] })
+        }
+    }
+
     @Test func rejectsBadFederatedSettings() {
         #expect(throws: PolicyError(path: "fl.quorum", "must be between 1 and min-updates (2)")) {
             try PolicyDocument(json: Self.json { $0["fl"] = ["aggregation": "fedavg", "min-updates": 2, "quorum": 3, "round-deadline-seconds": 5] })

@@ -13,10 +13,14 @@ import Policy
 /// - `rss_per_idle_tcp_kib`, `rss_per_idle_tls_kib`: resident memory per idle connection (plain TCP that
 ///   never starts TLS; mutual TLS with the handshake done), over `floodSize` connections.
 /// - `request_latency_ms` p50 and p99: a new connection, one request and answer, without and with the flood.
+/// - `partial_frames_held`, `rss_per_partial_frame_kib` and the latency again: `partialFrames` connections
+///   that each announce the largest frame (1 MiB) and send all of it but the last byte; the server's
+///   partial-frame budget (64 MiB) closes the connections holding the most, so what it keeps stays bounded.
 struct FloodSuite: BenchSuite {
     let name = "flood"
     static let floodSize = 2000
     static let samples = 200
+    static let partialFrames = 1000
 
     func run(_ settings: BenchSettings, _ reporter: JSONLinesReporter) throws {
         let domain = try BenchDomain()
@@ -61,7 +65,41 @@ struct FloodSuite: BenchSuite {
 
         let flooded = try latencies(server, clientContext)
         report(flooded, flood: Self.floodSize, reporter)
+        try partialFrameFlood(server, clientContext, reporter)
         withExtendedLifetime(tls) {}
+    }
+
+    /// Connections that each send all of a largest frame but its last byte, on top of the idle flood.
+    private func partialFrameFlood(_ server: ChannelServer, _ context: TLSContext, _ reporter: JSONLinesReporter) throws {
+        let size = FrameCodec.defaultMaxFrameSize
+        let frame = withUnsafeBytes(of: UInt32(size).bigEndian, Array.init) + [UInt8](repeating: 0xA5, count: size - 1)
+        let before = try residentBytes()
+        let idle = server.activeConnections
+        var sockets: [Socket] = []
+        var refused = 0
+        for _ in 0..<Self.partialFrames {
+            let socket = try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10))
+            try socket.setTimeouts(receive: .seconds(30), send: .seconds(30))
+            do {
+                let tls = try TLSConnection(context: context, fileDescriptor: socket.fileDescriptor)
+                try tls.handshake()
+                try tls.write(frame)
+            } catch {
+                // The budget closed it while it sent: what the server does once it holds 64 MiB.
+                refused += 1
+            }
+            sockets.append(socket)
+        }
+        let held = server.activeConnections - idle
+        let grown = Double(try residentBytes() - before) / 1024
+        StandardError.line(
+            "flood: \(Self.partialFrames) nearly complete 1 MiB frames: \(held) connections kept, \(refused) closed while sending; "
+                + "memory grew \(String(format: "%.0f", grown / 1024)) MiB")
+        reporter.figure("partial_frames_held", value: Double(held), unit: "connections", parameters: ["sent": Self.partialFrames])
+        reporter.figure("rss_growth_partial_frames_mib", value: grown / 1024, unit: "MiB", parameters: ["sent": Self.partialFrames])
+        let during = try latencies(server, context)
+        report(during, flood: Self.floodSize, partialFrames: Self.partialFrames, reporter)
+        drop(sockets)
     }
 
     private func drop(_ sockets: [Socket]) {
@@ -81,12 +119,16 @@ struct FloodSuite: BenchSuite {
         }.sorted()
     }
 
-    private func report(_ sorted: [Double], flood: Int, _ reporter: JSONLinesReporter) {
+    private func report(_ sorted: [Double], flood: Int, partialFrames: Int = 0, _ reporter: JSONLinesReporter) {
         let p50 = sorted[sorted.count / 2] * 1e3
         let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)] * 1e3
-        StandardError.line("flood: with \(flood) idle TLS connections: request latency p50 \(String(format: "%.2f", p50)) ms, p99 \(String(format: "%.2f", p99)) ms")
-        reporter.figure("request_latency_p50_ms", value: p50, unit: "ms", parameters: ["idle_connections": flood])
-        reporter.figure("request_latency_p99_ms", value: p99, unit: "ms", parameters: ["idle_connections": flood])
+        let frames = partialFrames > 0 ? " and \(partialFrames) partial frames" : ""
+        StandardError.line(
+            "flood: with \(flood) idle TLS connections\(frames): request latency p50 \(String(format: "%.2f", p50)) ms, p99 \(String(format: "%.2f", p99)) ms")
+        let parameters: KeyValuePairs<String, Int> =
+            partialFrames > 0 ? ["idle_connections": flood, "partial_frames": partialFrames] : ["idle_connections": flood]
+        reporter.figure("request_latency_p50_ms", value: p50, unit: "ms", parameters: parameters)
+        reporter.figure("request_latency_p99_ms", value: p99, unit: "ms", parameters: parameters)
     }
 
     /// This process's resident memory, from /proc/self/statm.
