@@ -54,6 +54,9 @@ extension Device {
         /// Its round closed (or was closing) before it arrived (`wrong-round`): not an error with more
         /// devices than the round needs. The device takes part in the next round with its global model.
         case roundClosed(reason: String)
+        /// Under `fl.privacy`, Poisson sampling left this device out of the round (`not-sampled`): it takes
+        /// part in none of it and awaits the next round's global model.
+        case notSampled(reason: String)
     }
 
     /// Uploads `update` as `upload(_:reconnecting:)` does, but a `wrong-round` refusal (its round closed
@@ -64,6 +67,8 @@ extension Device {
             return .acknowledged(try upload(update, reconnecting: reconnecting))
         } catch where error.kind == .remote && error.code == .wrongRound {
             return .roundClosed(reason: error.message)
+        } catch where error.kind == .remote && error.code == .notSampled {
+            return .notSampled(reason: error.message)
         }
     }
 
