@@ -332,7 +332,9 @@ public final class Federation: Sendable {
                 let (sum, overflow) = total.addingReportingOverflow(update.samples)
                 return overflow ? .max : sum
             }
-            next = ModelBlob(model: Model(weights: weights, round: round + 1, samples: samples))
+            // Released under DP-FedAvg: the blob says what everyone's privacy cost up to it.
+            let privacy = rules.privacy?.record(released: closing.privateRounds + 1)
+            next = ModelBlob(model: Model(weights: weights, round: round + 1, samples: samples, privacy: privacy))
         } catch {
             logger.error("round \(round) could not be aggregated: \(error); it stays open")
             reopen(round)

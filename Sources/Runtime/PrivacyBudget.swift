@@ -1,4 +1,5 @@
 public import Privacy
+public import WordModel
 
 /// The privacy budget of a federation under `fl.privacy`: how many rounds DP-FedAvg may release before
 /// epsilon (at the policy's delta) would pass `max-epsilon`, and what a number of released rounds spent.
@@ -39,6 +40,13 @@ public struct PrivacyBudget: Sendable {
             return .infinity
         }
         return spent.epsilon
+    }
+
+    /// The record a global model released after `released` rounds carries in its blob.
+    public func record(released: UInt64) -> ModelPrivacy {
+        ModelPrivacy(
+            epsilon: epsilon(after: released), delta: settings.delta, rounds: released, noiseMultiplier: settings.noiseMultiplier,
+            samplingRate: settings.samplingRate, clipNorm: settings.clipNorm)
     }
 
     /// "epsilon 1.23 of 2.0 at delta 1e-05 after 40 of 55 rounds".

@@ -127,7 +127,9 @@ struct Federate: ParsableCommand {
         case .acknowledged:
             StandardError.line("round \(round): sent update \(update.shortID) (\(update.samples) samples); the runtime acknowledged it")
             let global = try device.awaitGlobal(round: round + 1)
-            StandardOutput.line("round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples)")
+            StandardOutput.line(
+                "round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples)"
+                    + (global.model.privacy.map { "; privacy spent: \($0)" } ?? ""))
             return true
         case .roundClosed:
             StandardError.line(

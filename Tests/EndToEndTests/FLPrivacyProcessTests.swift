@@ -34,9 +34,15 @@ struct FLPrivacyProcessTests {
         try AdmittedDomain.check(try Executables.run("cml-provider", ["send", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("provider"), model]))
 
         let device = ["fl", "--state", domain.state("device"), "--words", domain.path("white.txt"), "--epochs", "5", "--rounds", "3", "--max-epsilon", "100"]
-        let first = try Executables.run("cml-device", device + ["--runtime", "127.0.0.1:\(port)"])
+        let last = domain.path("last.cmlm")
+        let first = try Executables.run("cml-device", device + ["--runtime", "127.0.0.1:\(port)", "--out", last])
         try AdmittedDomain.check(first)
+        let spent = "privacy spent: epsilon \(oneRound) at delta 1e-05 after 1 round (noise multiplier 1.0, sampling rate 1.0, clip norm 5.0)"
         #expect(first.lines.first?.hasPrefix("round 1: received global model ") == true)
+        #expect(first.lines.first?.hasSuffix("; \(spent)") == true)
+        let inspected = try Executables.run("cml-provider", ["inspect", last])
+        try AdmittedDomain.check(inspected)
+        #expect(inspected.lines.contains("  privacy       \(spent.dropFirst("privacy spent: ".count))"))
         #expect(first.standardError.contains("the runtime takes no more rounds (budget-exhausted): the federation's privacy budget is spent"))
         #expect(first.standardError.contains("stopping after 1 round"))
         _ = try runtime.waitForLine { $0.contains("the privacy budget is spent: the global model ") }

@@ -117,6 +117,9 @@ import WordModel
         #expect(folder.logs.messages.contains { $0.hasPrefix("the privacy budget is spent: the global model ") && $0.contains(" of round 2 is the last")  })
 
         let last = try federation.currentGlobal()
+        // The released model says what it cost: two rounds, within the budget.
+        let record = try #require(last.blob.model.privacy)
+        #expect(record.rounds == 2 && record.epsilon == maxEpsilon && record.delta == 1e-5 && record.samplingRate == 1)
         let refused = #expect(throws: ChannelError.self) { try federation.update(Self.update(of: last), from: "0b") }
         #expect(refused?.code == .budgetExhausted)
         #expect(refused?.message.hasPrefix("the federation's privacy budget is spent (epsilon ") == true)
