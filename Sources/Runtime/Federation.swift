@@ -53,6 +53,15 @@ public final class Federation: Sendable {
         self.logger = logger
         self.clock = clock
         let recovered = try files.recover()
+        // The accountant composes rounds of one Z and Q: rounds released under others would be miscounted.
+        if let budget = rules.privacy, let recorded = recovered.global?.model.model.privacy, recorded.rounds > 0,
+            recorded.noiseMultiplier != budget.settings.noiseMultiplier || recorded.samplingRate != budget.settings.samplingRate
+        {
+            throw RuntimeError(
+                "the federation released \(recorded.rounds) rounds with noise multiplier \(recorded.noiseMultiplier) and sampling rate "
+                    + "\(recorded.samplingRate), but the policy sets \(budget.settings.noiseMultiplier) and \(budget.settings.samplingRate): "
+                    + "this runtime cannot account for rounds of both, so it refuses to go on under this policy")
+        }
         var rounds = RoundState(rules: rules)
         if let global = recovered.global {
             rounds = RoundState(

@@ -135,6 +135,12 @@ import WordModel
         #expect(folder.logs.messages.contains { $0.hasPrefix("the privacy budget is spent: the global model of round 2 is the last") })
         restarted.stop()
 
+        // Another noise multiplier than the rounds released had: refused, not miscounted.
+        var louder = privacy
+        louder.noiseMultiplier = 2
+        let changed = #expect(throws: RuntimeError.self) { try folder.start(minUpdates: 1, privacy: louder) }
+        #expect(changed?.message.hasPrefix("the federation released 2 rounds with noise multiplier 1.0 and sampling rate 1.0, but the policy sets 2.0") == true)
+
         // Back to one round released: the anchor holds a later state, so the runtime refuses to start.
         try FileManager.default.removeItem(atPath: folder.path)
         try FileManager.default.copyItem(atPath: copy, toPath: folder.path)
