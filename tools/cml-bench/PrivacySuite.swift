@@ -17,12 +17,12 @@ struct PrivacySuite: BenchSuite {
     static let devices = 1000
     static let wordsPerDevice = 3
     static let validationWords = 500
-    static let rounds = 40
+    static let rounds = 100
     static let samplingRate = 0.1
-    static let localEpochs = 5
+    static let localEpochs = 20
     static let delta = 1e-5
     /// Z = 0 is plain FedAvg (no clipping, no noise) over the same sampled devices.
-    static let noiseMultipliers = [0, 0.3, 0.7, 1.0, 2.0]
+    static let noiseMultipliers = [0, 0.7, 1.0, 2.0, 5.0, 10.0]
 
     func run(_ settings: BenchSettings, _ reporter: JSONLinesReporter) throws {
         var random = SeededGenerator(seed: 2018)
