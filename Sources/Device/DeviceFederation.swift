@@ -72,6 +72,22 @@ extension Device {
         }
     }
 
+    /// Asks the runtime, before training, whether this device takes part in its open round: true if it
+    /// does (also with a runtime that has no `join`), false if sampling left it out (`not-sampled`, under
+    /// fl.privacy); the caller then awaits the next round's global model.
+    public func join() throws(ChannelError) -> Bool {
+        let round = self.round
+        do {
+            _ = try retrying(for: Self.defaultReconnectTime) { () throws(ChannelError) in try runtime.join(round: round) }
+            return true
+        } catch where error.kind == .remote && error.code == .notSampled {
+            return false
+        } catch where error.kind == .remote && [.unknownType, .wrongRound].contains(error.code) {
+            // No join to ask (an older runtime), or the round moved on: the update's answer says what counts.
+            return true
+        }
+    }
+
     /// Whether the runtime serves FL mode, asked with the cheapest FL request: the wait for round 0's
     /// global model, which an FL runtime answers at once (with the model, or `no-model` before the
     /// provider sent one) and an ML runtime refuses as `unknown-type`. Lets a command fail before any

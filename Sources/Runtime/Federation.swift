@@ -203,6 +203,29 @@ public final class Federation: Sendable {
         return ack
     }
 
+    /// Answers a device's `join` for `round` before it trains: `join-ack` if it takes part, `not-sampled`
+    /// (sealed first) if Poisson sampling left it out under `fl.privacy`; `budget-exhausted`,
+    /// `wrong-round`, `no-model`, and `not-authorized` as `update` refuses them.
+    public func join(round: UInt64, from serial: String, platform: [UInt8]? = nil) throws(ChannelError) -> JoinAck {
+        guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
+            throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
+        }
+        if rules.oneUpdatePer == .platform, platform == nil {
+            throw ChannelError(
+                .notAuthorized,
+                "the device certificate (serial \(serial.prefix(8))...) names no platform instance, and the policy counts one update "
+                    + "per platform (fl.one-update-per); attest again with this domain's certifier")
+        }
+        let platformHex = platform.map { Hex.encode($0) }
+        let decision = try state.withLock { (live) throws(ChannelError) in
+            try live.rounds.join(round: round, serial: serial, platform: platformHex) { rules.privacy?.sampler.admits() ?? true }
+        }
+        if case .notSampled(let isNew) = decision {
+            try refuseNotSampled(round: round, serial: serial, platform: platformHex, isNew: isNew)
+        }
+        return JoinAck(round: round)
+    }
+
     /// Refuses an update with `not-sampled`, once the decision is sealed and anchored (`isNew`: drawn
     /// just now), so that a restart repeats it instead of drawing again. If it could not be sealed, the
     /// decision still holds in memory and the device is told to retry (`internal` or `unavailable`).

@@ -206,22 +206,34 @@ public struct RoundState: Sendable {
         guard pending.insert(voice).inserted else {
             throw duplicate(serial: serial, platform: platform, round: round, what: "has an update for round \(round) being stored")
         }
-        if rules.privacy != nil {
-            if let drawn = draws[voice] {
-                if !drawn {
-                    pending.remove(voice)
-                    return .notSampled(isNew: false)
-                }
-            } else {
-                let drawn = draw()
-                draws[voice] = drawn
-                if !drawn {
-                    pending.remove(voice)
-                    return .notSampled(isNew: true)
-                }
-            }
+        if case .notSampled(let isNew) = sample(voice: voice, draw: draw) {
+            pending.remove(voice)
+            return .notSampled(isNew: isNew)
         }
         return .store
+    }
+
+    /// Whether device `serial` on `platform` takes part in `round` (a `join` before training): `.store`
+    /// when it does, `.notSampled` when sampling left it out (see `reserve`); `no-model`, `wrong-round`,
+    /// `budget-exhausted` as `reserve` refuses them.
+    public mutating func join(round: UInt64, serial: String, platform: String? = nil, draw: () -> Bool) throws(ChannelError) -> Reservation {
+        guard global != nil else { throw ChannelError.noModelYet }
+        if isExhausted { throw budgetExhausted }
+        guard round == self.round, !isClosing else {
+            throw ChannelError(
+                .wrongRound, "round \(round) is not open for joining: round \(self.round) is \(isClosing ? "closing" : "open") (get-model returns its global model)")
+        }
+        return sample(voice: voice(serial: serial, platform: platform), draw: draw)
+    }
+
+    /// The open round's sampling decision for `voice`, drawn with `draw` the first time: `.store` when it
+    /// takes part (always without `fl.privacy`).
+    private mutating func sample(voice: String, draw: () -> Bool) -> Reservation {
+        guard rules.privacy != nil else { return .store }
+        if let drawn = draws[voice] { return drawn ? .store : .notSampled(isNew: false) }
+        let drawn = draw()
+        draws[voice] = drawn
+        return drawn ? .store : .notSampled(isNew: true)
     }
 
     /// Whether the privacy budget forbids the open round: its release would pass `max-epsilon`. The

@@ -117,6 +117,12 @@ struct Federate: ParsableCommand {
     /// round's global model to train on.
     private func takePart(_ device: Device, words: [String]) throws -> Bool {
         let round = device.round
+        guard try device.join() else {
+            StandardError.line("round \(round): the runtime did not sample this device (not-sampled); waiting for round \(round + 1)'s global model")
+            let global = try device.awaitGlobal(round: round + 1)
+            StandardError.line("round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples); training on it")
+            return false
+        }
         let update = try device.trainLocally(words: words, epochs: epochs) { report in
             if let line = report.lossLine { StandardError.line(line) }
         }

@@ -42,6 +42,15 @@ import WordModel
         }
     }
 
+    /// Whether the runtime lets `serial` join round 0 (true) or refuses it as not sampled (false).
+    static func joins(_ federation: Federation, from serial: String) throws -> Bool {
+        do {
+            return try federation.join(round: 0, from: serial) == JoinAck(round: 0)
+        } catch where error.code == .notSampled {
+            return false
+        }
+    }
+
     /// Over 5 rounds of 200 devices each at Q = 0.3, the share admitted is within 5 standard deviations
     /// of Q: 1,000 Bernoulli(0.3) draws have a standard deviation of 14.5 admissions, so the bound
     /// [228, 372] fails by chance with probability below 1e-6. The decision is per device and round.
@@ -90,6 +99,30 @@ import WordModel
         let error = #expect(throws: ChannelError.self) { try after.update(update, from: refused) }
         #expect(error?.message.hasPrefix("Poisson sampling (fl.privacy.sampling-rate) did not draw this device for round 0") == true)
         after.stop()
+    }
+
+    /// A device asks to join before it trains: the decision drawn then is the one its update meets, so a
+    /// device left out learns it before training, and one drawn is admitted. Without fl.privacy every
+    /// device joins.
+    @Test func theDecisionAtJoinIsTheOneTheUpdateMeets() throws {
+        let folder = Folder()
+        let federation = try folder.start(minUpdates: 100, privacy: Self.privacy(samplingRate: 0.5))
+        _ = try federation.setInitial(initialModel.bytes)
+        let update = Self.update(of: try federation.currentGlobal())
+        let serials = (0..<40).map { String(format: "%02x", $0) }
+        var joined: [String: Bool] = [:]
+        for serial in serials { joined[serial] = try Self.joins(federation, from: serial) }
+        #expect(Set(joined.values).count == 2)
+        for serial in serials { #expect(try Self.admits(federation, update, from: serial) == joined[serial]) }
+        let ahead = #expect(throws: ChannelError.self) { try federation.join(round: 1, from: "0a") }
+        #expect(ahead?.code == .wrongRound)
+        federation.stop()
+
+        let plainFolder = Folder()
+        let plain = try plainFolder.start(minUpdates: 100)
+        _ = try plain.setInitial(initialModel.bytes)
+        for serial in serials { #expect(try plain.join(round: 0, from: serial) == JoinAck(round: 0)) }
+        plain.stop()
     }
 
     /// With a budget of exactly two rounds, the federation releases two, then refuses updates and waits
