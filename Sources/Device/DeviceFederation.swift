@@ -54,6 +54,9 @@ extension Device {
         /// Its round closed (or was closing) before it arrived (`wrong-round`): not an error with more
         /// devices than the round needs. The device takes part in the next round with its global model.
         case roundClosed(reason: String)
+        /// Under `fl.privacy`, Poisson sampling left this device out of the round (`not-sampled`): it takes
+        /// part in none of it and awaits the next round's global model.
+        case notSampled(reason: String)
     }
 
     /// Uploads `update` as `upload(_:reconnecting:)` does, but a `wrong-round` refusal (its round closed
@@ -64,6 +67,24 @@ extension Device {
             return .acknowledged(try upload(update, reconnecting: reconnecting))
         } catch where error.kind == .remote && error.code == .wrongRound {
             return .roundClosed(reason: error.message)
+        } catch where error.kind == .remote && error.code == .notSampled {
+            return .notSampled(reason: error.message)
+        }
+    }
+
+    /// Asks the runtime, before training, whether this device takes part in its open round: true if it
+    /// does (also with a runtime that has no `join`), false if sampling left it out (`not-sampled`, under
+    /// fl.privacy); the caller then awaits the next round's global model.
+    public func join() throws(ChannelError) -> Bool {
+        let round = self.round
+        do {
+            _ = try retrying(for: Self.defaultReconnectTime) { () throws(ChannelError) in try runtime.join(round: round) }
+            return true
+        } catch where error.kind == .remote && error.code == .notSampled {
+            return false
+        } catch where error.kind == .remote && [.unknownType, .wrongRound].contains(error.code) {
+            // No join to ask (an older runtime), or the round moved on: the update's answer says what counts.
+            return true
         }
     }
 

@@ -117,7 +117,15 @@ public struct DeviceSession {
             let update = try device.trainLocally(words: [word], epochs: epochs) { report in
                 if let line = report.lossLine { console.write(line) }
             }
-            try device.upload(update)
+            do {
+                try device.upload(update)
+            } catch where error.kind == .remote && error.code == .notSampled {
+                // Under fl.privacy the runtime left this device out of the round: it joins the next one.
+                console.write("the runtime did not sample this device for round \(update.round) (not-sampled); waiting for the global model of round \(update.round + 1) ...")
+                let global = try device.awaitGlobal(round: update.round + 1)
+                console.write("received global model \(global.shortID) of round \(device.round) (\(global.model.samples) samples)")
+                return
+            }
             console.write("sent update \(update.shortID) for round \(update.round) (\(update.samples) samples); the runtime acknowledged it")
             console.write("waiting for the global model of round \(update.round + 1) ...")
             let global = try device.awaitGlobal(round: update.round + 1)

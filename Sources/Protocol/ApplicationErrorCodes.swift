@@ -34,4 +34,10 @@ extension ErrorCode {
     public static let wrongRound = ErrorCode(rawValue: "wrong-round")
     /// Runtime, FL: a second update in a round from the same platform or certificate (`fl.one-update-per`).
     public static let duplicateUpdate = ErrorCode(rawValue: "duplicate-update")
+    /// Runtime, FL with `fl.privacy`: Poisson sampling did not draw this device (platform or certificate,
+    /// per `fl.one-update-per`) for the open round; it takes no part and awaits the next global model.
+    public static let notSampled = ErrorCode(rawValue: "not-sampled")
+    /// Runtime, FL with `fl.privacy`: another round would spend more than the policy's `max-epsilon`, so
+    /// the federation has stopped; get-model still serves the last global model.
+    public static let budgetExhausted = ErrorCode(rawValue: "budget-exhausted")
 }

@@ -90,6 +90,12 @@ public final class RuntimeClient {
         return ack
     }
 
+    /// Asks to take part in `round` before training for it: `not-sampled` if Poisson sampling left this
+    /// device out (fl.privacy), `budget-exhausted`, `wrong-round` or `no-model` otherwise.
+    public func join(round: UInt64) throws(ChannelError) -> JoinAck {
+        try exchange { (client) throws(ChannelError) in try client.request(JoinRequest(round: round), expecting: JoinAck.self) }
+    }
+
     /// Waits (at most `timeout`) until the runtime publishes the global model of `round` or a later one
     /// (FL mode), and returns it. Throws if the model's id does not match or its round is earlier.
     public func awaitGlobal(round: UInt64, timeout: Duration = .seconds(3600)) throws(ChannelError) -> ModelReply {

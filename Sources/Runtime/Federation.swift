@@ -5,6 +5,7 @@ import Dispatch
 public import Foundation
 public import Logging
 import OpenSSLKit
+import Privacy
 public import Protocol
 public import WordModel
 
@@ -52,10 +53,20 @@ public final class Federation: Sendable {
         self.logger = logger
         self.clock = clock
         let recovered = try files.recover()
+        // The accountant composes rounds of one Z and Q: rounds released under others would be miscounted.
+        if let budget = rules.privacy, let recorded = recovered.global?.model.model.privacy, recorded.rounds > 0,
+            recorded.noiseMultiplier != budget.settings.noiseMultiplier || recorded.samplingRate != budget.settings.samplingRate
+        {
+            throw RuntimeError(
+                .policyUnusable, "the federation released \(recorded.rounds) rounds with noise multiplier \(recorded.noiseMultiplier) and sampling rate "
+                    + "\(recorded.samplingRate), but the policy sets \(budget.settings.noiseMultiplier) and \(budget.settings.samplingRate): "
+                    + "this runtime cannot account for rounds of both, so it refuses to go on under this policy")
+        }
         var rounds = RoundState(rules: rules)
         if let global = recovered.global {
             rounds = RoundState(
-                rules: rules, round: global.round, global: global.model, openedAt: global.openedAt, updates: recovered.updates)
+                rules: rules, round: global.round, global: global.model, openedAt: global.openedAt, updates: recovered.updates,
+                privateRounds: global.privateRounds, notSampled: recovered.notSampled)
         }
         state = GuardedState(Live(rounds: rounds))
         logger.info("federated rounds under the policy's rule: \(rules)")
@@ -63,6 +74,15 @@ public final class Federation: Sendable {
             let count = recovered.updates.count
             logger.info(
                 "resumed round \(global.round) (global model \(global.model.shortID), opened \(UTCTimeText.format(global.openedAt))) with \(count) stored update\(count == 1 ? "" : "s")")
+        }
+        if let budget = rules.privacy {
+            logger.info("privacy budget: \(budget.describe(released: rounds.privateRounds))")
+            if rounds.isExhausted {
+                logger.warning("the privacy budget is spent: the global model of round \(rounds.round) is the last, the federation takes no more updates; get-model serves it")
+            }
+        } else if rounds.privateRounds > 0 {
+            logger.warning(
+                "\(rounds.privateRounds) rounds were released under fl.privacy, but this policy sets none: the rounds from now on add no noise")
         }
         // A round that fell due while the runtime was down closes here, before anyone is served; only a
         // round still open then needs its deadline timer (one scheduled earlier could fire at once and
@@ -141,10 +161,15 @@ public final class Federation: Sendable {
         let platformHex = platform.map { Hex.encode($0) }
         let stored = try ModelBlob(received: update.model)
         let reservation = try state.withLock { (live) throws(ChannelError) in
-            try live.rounds.reserve(round: update.round, serial: serial, platform: platformHex, id: stored.id)
+            try live.rounds.reserve(round: update.round, serial: serial, platform: platformHex, id: stored.id) {
+                rules.privacy?.sampler.admits() ?? true
+            }
         }
         let ack = UpdateAck(round: update.round, id: stored.id)
         let device = String(serial.prefix(8))
+        if case .notSampled(let isNew) = reservation {
+            try refuseNotSampled(round: update.round, serial: serial, platform: platformHex, isNew: isNew)
+        }
         if case .alreadyAcknowledged = reservation {
             // Its first answer may have been `unavailable`: acknowledge only what is anchored.
             try files.state.awaitAllWritten()
@@ -178,6 +203,50 @@ public final class Federation: Sendable {
         return ack
     }
 
+    /// Answers a device's `join` for `round` before it trains: `join-ack` if it takes part, `not-sampled`
+    /// (sealed first) if Poisson sampling left it out under `fl.privacy`; `budget-exhausted`,
+    /// `wrong-round`, `no-model`, and `not-authorized` as `update` refuses them.
+    public func join(round: UInt64, from serial: String, platform: [UInt8]? = nil) throws(ChannelError) -> JoinAck {
+        guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
+            throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
+        }
+        if rules.oneUpdatePer == .platform, platform == nil {
+            throw ChannelError(
+                .notAuthorized,
+                "the device certificate (serial \(serial.prefix(8))...) names no platform instance, and the policy counts one update "
+                    + "per platform (fl.one-update-per); attest again with this domain's certifier")
+        }
+        let platformHex = platform.map { Hex.encode($0) }
+        let decision = try state.withLock { (live) throws(ChannelError) in
+            try live.rounds.join(round: round, serial: serial, platform: platformHex) { rules.privacy?.sampler.admits() ?? true }
+        }
+        if case .notSampled(let isNew) = decision {
+            try refuseNotSampled(round: round, serial: serial, platform: platformHex, isNew: isNew)
+        }
+        return JoinAck(round: round)
+    }
+
+    /// Refuses an update with `not-sampled`, once the decision is sealed and anchored (`isNew`: drawn
+    /// just now), so that a restart repeats it instead of drawing again. If it could not be sealed, the
+    /// decision still holds in memory and the device is told to retry (`internal` or `unavailable`).
+    private func refuseNotSampled(round: UInt64, serial: String, platform: String?, isNew: Bool) throws(ChannelError) -> Never {
+        if isNew {
+            let version: UInt64
+            do {
+                version = try files.writeNotSampled(round: round, serial: serial, platform: platform)
+            } catch {
+                logger.error("could not store the sampling decision of device \(serial.prefix(8)): \(error.message)")
+                throw ChannelError(.internal, "the runtime could not store its sampling decision: \(error.message)")
+            }
+            try files.state.awaitAnchored(version)
+            logger.info("device \(serial.prefix(8)) was not sampled for round \(round)")
+        } else {
+            // Its first answer may have been `unavailable`: refuse only what is anchored.
+            try files.state.awaitAllWritten()
+        }
+        throw RoundState.notSampled(round: round)
+    }
+
     /// Waits until the global model of `round` or a later one is published and returns it. Refuses a
     /// round more than one ahead of the open one (`wrong-round`), and gives up when `isCancelled` says
     /// the device went away (checked every second) or the runtime stops.
@@ -191,6 +260,7 @@ public final class Federation: Sendable {
             let open = live.rounds.round
             if open >= round { return try live.rounds.currentGlobal() }
             guard live.rounds.global != nil else { throw ChannelError.noModelYet }
+            guard !live.rounds.isExhausted else { throw live.rounds.budgetExhausted }
             guard round == open + 1 else {
                 throw ChannelError(
                     .wrongRound,
@@ -249,6 +319,7 @@ public final class Federation: Sendable {
         let open = live.rounds.round
         if open >= round { return try live.rounds.currentGlobal() }
         guard live.rounds.global != nil else { throw ChannelError.noModelYet }
+        guard !live.rounds.isExhausted else { throw live.rounds.budgetExhausted }
         guard round == open + 1 else {
             throw ChannelError(
                 .wrongRound,
@@ -293,7 +364,9 @@ public final class Federation: Sendable {
                 let (sum, overflow) = total.addingReportingOverflow(update.samples)
                 return overflow ? .max : sum
             }
-            next = ModelBlob(model: Model(weights: weights, round: round + 1, samples: samples))
+            // Released under DP-FedAvg: the blob says what everyone's privacy cost up to it.
+            let privacy = rules.privacy?.record(released: closing.privateRounds + 1)
+            next = ModelBlob(model: Model(weights: weights, round: round + 1, samples: samples, privacy: privacy))
         } catch {
             logger.error("round \(round) could not be aggregated: \(error); it stays open")
             reopen(round)
@@ -302,7 +375,8 @@ public final class Federation: Sendable {
         let openedAt = clock()
         let version: UInt64
         do {
-            version = try files.writeGlobal(.init(round: round + 1, openedAt: openedAt, model: next))
+            let released = closing.privateRounds + (rules.privacy == nil ? 0 : 1)
+            version = try files.writeGlobal(.init(round: round + 1, openedAt: openedAt, model: next, privateRounds: released))
         } catch {
             logger.error("the global model of round \(round + 1) could not be stored: \(error.message); round \(round) stays open")
             reopen(round)
@@ -335,6 +409,15 @@ public final class Federation: Sendable {
             return live.rounds.deadline
         }
         answerWaiters()
+        if let budget = rules.privacy {
+            let released = snapshot.privateRounds
+            logger.info("privacy spent: \(budget.describe(released: released))")
+            if !budget.allowsRound(after: released) {
+                logger.warning(
+                    "the privacy budget is spent: the global model \(next.shortID) of round \(round + 1) is the last, the federation takes no more updates; get-model serves it")
+                return
+            }
+        }
         scheduleDeadline(of: round + 1, at: deadline)
     }
 

@@ -6,10 +6,16 @@ import WordModel
 /// (docs/freshness.md).
 ///
 /// ```
-/// DIR/sealed/global-<round>-<seq>.sealed             {"round", "opened" (Unix ms), "model": blob}
+/// DIR/sealed/global-<round>-<seq>.sealed             {"round", "opened" (Unix ms), "model": blob,
+///                                                      "private-rounds" (under fl.privacy: rounds released)}
 /// DIR/sealed/update-<round>-<serial>-<seq>.sealed    {"round", "serial", "platform" (hex, when the device
 ///                                                      certificate names one), "samples", "model": blob}
+///                                                     or, type "fl-not-sampled": {"round", "serial", "platform"}
 /// ```
+///
+/// A not-sampled record keeps a Poisson sampling decision of the open round (fl.privacy), so a restart
+/// does not draw again for a device that was left out. `private-rounds` is the spent privacy budget:
+/// being in the anchored state, it can be neither rolled back nor reset by a restart or a new binary.
 ///
 /// Each is a `SealedStore` file, so the purpose (the file name) is authenticated with its contents: an
 /// update cannot be passed off as another device's, another round's or another version's. Every write is
@@ -18,18 +24,23 @@ struct FederationFiles: Sendable {
     /// The record kinds of the two files.
     private static let globalKind = "fl-global"
     private static let updateKind = "fl-update"
+    private static let notSampledKind = "fl-not-sampled"
 
     /// What the global file holds.
     struct Global: Sendable {
         let round: UInt64
         let openedAt: Date
         let model: ModelBlob
+        /// The rounds released under DP-FedAvg up to this model.
+        var privateRounds: UInt64 = 0
     }
 
-    /// What a restart finds: the open round's global model and its stored updates.
+    /// What a restart finds: the open round's global model, its stored updates and the voices sampling
+    /// left out of it.
     struct Recovered: Sendable {
         let global: Global?
         let updates: [AcceptedUpdate]
+        let notSampled: [(serial: String, platform: String?)]
     }
 
     let state: AnchoredState
@@ -44,6 +55,7 @@ struct FederationFiles: Sendable {
                 "round": .unsigned(global.round),
                 "opened": .unsigned(UInt64(max(0, global.openedAt.timeIntervalSince1970 * 1000).rounded())),
                 "model": .bytes(global.model.bytes),
+                "private-rounds": .unsigned(global.privateRounds),
             ])
         return try state.write(record.bytes) { .global(round: global.round, seq: $0) }
     }
@@ -61,6 +73,14 @@ struct FederationFiles: Sendable {
         return try state.write(record.bytes) { .update(round: round, serial: update.serial, seq: $0) }
     }
 
+    /// Seals that Poisson sampling left device `serial` (platform `platform`, hex) out of `round`;
+    /// returns its anchor version.
+    func writeNotSampled(round: UInt64, serial: String, platform: String?) throws(RuntimeError) -> UInt64 {
+        var record = SealedRecord(kind: Self.notSampledKind, fields: ["round": .unsigned(round), "serial": .text(serial)])
+        if let platform { record.set("platform", .text(platform)) }
+        return try state.write(record.bytes) { .update(round: round, serial: serial, seq: $0) }
+    }
+
     /// Reads the state a restart resumes from: the global model and the updates of its round at the
     /// anchored version, which `AnchoredState` checked against the anchor. Throws if any file does not
     /// authenticate or decode: the runtime must not start on state it cannot trust.
@@ -68,10 +88,21 @@ struct FederationFiles: Sendable {
         let files = state.startFiles
         let global = try files.first { $0.kind == .global }.map { (name) throws(RuntimeError) in try readGlobal(name) }
         var updates: [AcceptedUpdate] = []
+        var notSampled: [(serial: String, platform: String?)] = []
         for name in files where name.kind == .update {
-            updates.append(try readUpdate(name))
+            let bytes = try readBytes(name)
+            if SealedRecord.type(of: bytes) == Self.notSampledKind {
+                let record = try SealedRecord(bytes: bytes, kind: Self.notSampledKind, path: sealed.path(of: name.purpose))
+                let serial = try record.text("serial")
+                guard try record.unsigned("round") == name.round, serial == name.serial else {
+                    throw record.corrupt("its round and serial are not the ones its name says")
+                }
+                notSampled.append((serial, try record.optionalText("platform")))
+            } else {
+                updates.append(try readUpdate(name, bytes: bytes))
+            }
         }
-        return Recovered(global: global, updates: updates)
+        return Recovered(global: global, updates: updates, notSampled: notSampled)
     }
 
     private func readGlobal(_ name: StateFileName) throws(RuntimeError) -> Global {
@@ -79,11 +110,15 @@ struct FederationFiles: Sendable {
         let round = try record.unsigned("round")
         guard round == name.round else { throw record.corrupt("its round is not the one its name says") }
         let opened = try record.unsigned("opened")
-        return Global(round: round, openedAt: Date(timeIntervalSince1970: Double(opened) / 1000), model: try record.model("model"))
+        // Absent from the files of runtimes before fl.privacy: no round was released under it.
+        let privateRounds = try record.optionalUnsigned("private-rounds") ?? 0
+        return Global(
+            round: round, openedAt: Date(timeIntervalSince1970: Double(opened) / 1000), model: try record.model("model"),
+            privateRounds: privateRounds)
     }
 
-    private func readUpdate(_ name: StateFileName) throws(RuntimeError) -> AcceptedUpdate {
-        let record = try read(name, kind: Self.updateKind)
+    private func readUpdate(_ name: StateFileName, bytes: [UInt8]) throws(RuntimeError) -> AcceptedUpdate {
+        let record = try SealedRecord(bytes: bytes, kind: Self.updateKind, path: sealed.path(of: name.purpose))
         let serial = try record.text("serial")
         guard try record.unsigned("round") == name.round, serial == name.serial else {
             throw record.corrupt("its round and serial are not the ones its name says")
@@ -94,9 +129,13 @@ struct FederationFiles: Sendable {
     }
 
     private func read(_ name: StateFileName, kind: String) throws(RuntimeError) -> SealedRecord {
+        try SealedRecord(bytes: try readBytes(name), kind: kind, path: sealed.path(of: name.purpose))
+    }
+
+    private func readBytes(_ name: StateFileName) throws(RuntimeError) -> [UInt8] {
         guard let bytes = try sealed.read(purpose: name.purpose) else {
             throw RuntimeError(.sealedStateIO, "\(sealed.path(of: name.purpose)) disappeared while the runtime read it")
         }
-        return try SealedRecord(bytes: bytes, kind: kind, path: sealed.path(of: name.purpose))
+        return bytes
     }
 }

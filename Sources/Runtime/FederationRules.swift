@@ -6,7 +6,7 @@ public import WordModel
 /// party agreed to, and when a round closes.
 public struct FederationRules: Sendable, CustomStringConvertible {
     /// How the updates of a round are combined: FedAvg, CoordinateMedian or TrimmedMean, wrapped in
-    /// NormClipping when the policy sets `clip-norm`.
+    /// NormClipping when the policy sets `clip-norm`; DPFedAvg when it sets `fl.privacy`.
     public let rule: any AggregationRule
     /// A round closes as soon as it has this many updates.
     public let minUpdates: Int
@@ -16,11 +16,14 @@ public struct FederationRules: Sendable, CustomStringConvertible {
     public let deadline: Duration
     /// The most samples one update may claim (`fl.max-samples-per-update`, or its default).
     public let maxSamplesPerUpdate: UInt64
+    /// The DP-FedAvg budget when the policy sets `fl.privacy`: devices are Poisson-sampled into each
+    /// round and no round opens past `max-epsilon`.
+    public let privacy: PrivacyBudget?
     /// Whose updates count once per round: each platform's, or each certificate's (`fl.one-update-per`).
     public let oneUpdatePer: FederatedSettings.UpdateCounting
 
     /// The rules of `settings`: fedavg -> FedAvg, median -> CoordinateMedian, trimmed-mean ->
-    /// TrimmedMean(β); `clip-norm` wraps the rule in NormClipping. Throws naming a setting out of range.
+    /// TrimmedMean(β); `clip-norm` wraps the rule in NormClipping; `fl.privacy` makes it DPFedAvg. Throws naming a setting out of range.
     public init(_ settings: FederatedSettings) throws(RuntimeError) {
         // The policy's own check (which signed policies passed already), so settings made in code meet
         // the same ranges and nothing below can overflow.
@@ -28,12 +31,6 @@ public struct FederationRules: Sendable, CustomStringConvertible {
             try settings.validate()
         } catch {
             throw RuntimeError(.policyUnusable, "the policy's fl settings are invalid: \(error)", cause: error)
-        }
-        // The policy promises devices noise this runtime does not add yet (sampling, the budget and its
-        // sealing come with the runtime's DP work): serving such a policy would break that promise in silence.
-        if settings.privacy != nil {
-            throw RuntimeError(
-                .policyUnusable, "the policy sets fl.privacy, which this runtime does not enforce yet: it refuses to serve rather than release models without the promised noise")
         }
         do {
             var rule: any AggregationRule
@@ -50,6 +47,14 @@ public struct FederationRules: Sendable, CustomStringConvertible {
             }
             if let bound = settings.clipNorm {
                 rule = try NormClipping(bound: bound, base: rule)
+            }
+            // The policy's validation refuses fl.privacy beside another rule or clip-norm, so DP-FedAvg
+            // replaces FedAvg here rather than wrapping anything.
+            if let privacy = settings.privacy {
+                rule = try DPFedAvg(settings: privacy)
+                self.privacy = try PrivacyBudget(privacy)
+            } else {
+                self.privacy = nil
             }
             self.rule = rule
         } catch let error as RuntimeError {
@@ -79,5 +84,6 @@ public struct FederationRules: Sendable, CustomStringConvertible {
         let shown = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
         return "\(rule); a round closes at \(minUpdates) update\(minUpdates == 1 ? "" : "s"), "
             + "or at its \(shown) s deadline with at least \(quorum); one update per \(oneUpdatePer.rawValue)"
+            + (privacy.map { "; devices sampled with probability \($0.settings.samplingRate), at most \($0.maxRounds) rounds within epsilon \($0.settings.maxEpsilon)" } ?? "")
     }
 }

@@ -17,6 +17,7 @@ public enum RequestPermissions {
         (GetModelRequest.type, [.device, .provider]),
         (UpdateRequest.type, [.device]),
         (AwaitGlobalRequest.type, [.device]),
+        (JoinRequest.type, [.device]),
     ]
 
     /// Checks that `role` may send a request of `type` in `mode`: `unknown-type` for a type the mode does

@@ -85,6 +85,9 @@ struct Requests: Sendable {
         case (TrainRequest.type, _):
             let train = try request.decode(as: TrainRequest.self)
             return try queue.train(words: train.words, device: RuntimeServer.shortSerial(peer), key: Hex.encode(peer.serialNumber)).frame
+        case (JoinRequest.type, let federation?):
+            let join = try request.decode(as: JoinRequest.self)
+            return try federation.join(round: join.round, from: Hex.encode(peer.serialNumber), platform: peer.platformInstance).frame
         case (UpdateRequest.type, let federation?):
             return try federation.update(request.decode(as: UpdateRequest.self), from: Hex.encode(peer.serialNumber), platform: peer.platformInstance).frame
         default:

@@ -59,6 +59,10 @@ public struct RoundState: Sendable {
         /// acknowledgement), in the open round or in the one that closed last: acknowledge it again,
         /// storing nothing.
         case alreadyAcknowledged(UpdateAck)
+        /// Under `fl.privacy`, Poisson sampling left this voice out of the round. `isNew`: drawn just now,
+        /// so the caller seals the decision (and awaits its anchoring) before refusing with `not-sampled`;
+        /// otherwise it was drawn before and the refusal repeats it.
+        case notSampled(isNew: Bool)
     }
 
     /// What a round's closing works on: the round, the global model it started from, its updates.
@@ -71,6 +75,8 @@ public struct RoundState: Sendable {
         public let updates: [AcceptedUpdate]
         /// Why it closes.
         public let reason: CloseReason
+        /// The rounds released under DP-FedAvg before this one.
+        public let privateRounds: UInt64
     }
 
     /// The terms of the rounds.
@@ -81,6 +87,10 @@ public struct RoundState: Sendable {
     public private(set) var global: ModelBlob?
     /// When `round` opened.
     public private(set) var openedAt: Date
+    /// The rounds whose aggregate DP-FedAvg released (under `fl.privacy`): what the budget spent counts.
+    public private(set) var privateRounds: UInt64 = 0
+    /// The open round's sampling decisions under `fl.privacy`, by voice: true if drawn.
+    private var draws: [String: Bool] = [:]
     /// Whether `round` is being aggregated.
     public private(set) var isClosing = false
     /// The acknowledged updates, by voice (see `voice(serial:platform:)`).
@@ -99,12 +109,19 @@ public struct RoundState: Sendable {
     }
 
     /// The state a restart finds: round `round` with its global model, opened at `openedAt`, and the
-    /// updates stored for it.
-    public init(rules: FederationRules, round: UInt64, global: ModelBlob, openedAt: Date, updates: [AcceptedUpdate]) {
+    /// updates stored for it, after `privateRounds` rounds released under DP-FedAvg, with the voices
+    /// (serial and platform) that sampling left out of the round.
+    public init(
+        rules: FederationRules, round: UInt64, global: ModelBlob, openedAt: Date, updates: [AcceptedUpdate],
+        privateRounds: UInt64 = 0, notSampled: [(serial: String, platform: String?)] = []
+    ) {
         self.init(rules: rules)
         self.round = round
         self.global = global
         self.openedAt = openedAt
+        self.privateRounds = privateRounds
+        for left in notSampled { draws[voice(serial: left.serial, platform: left.platform)] = false }
+        for update in updates { draws[voice(of: update)] = true }
         // Sorted, so that if two stored updates share a voice (the policy changed its counting), the
         // same one counts on every restart.
         for update in updates.sorted(by: { $0.serial < $1.serial }) where accepted[voice(of: update)] == nil {
@@ -157,13 +174,18 @@ public struct RoundState: Sendable {
     /// Checks an update of `round` with id `id` from device `serial` on platform `platform` (hex), and
     /// reserves its voice's place: `no-model`, `wrong-round` (another round, or this one closing) or
     /// `duplicate-update`. An update counted already for the same voice, in the open round or in the
-    /// last closed one, is acknowledged again.
-    public mutating func reserve(round: UInt64, serial: String, platform: String? = nil, id: String) throws(ChannelError) -> Reservation {
+    /// last closed one, is acknowledged again. Under `fl.privacy`, `budget-exhausted` once no round may
+    /// open, and a voice's first update of the round is admitted only if `draw()` (Poisson sampling)
+    /// says so; the decision holds for the rest of the round.
+    public mutating func reserve(
+        round: UInt64, serial: String, platform: String? = nil, id: String, draw: () -> Bool = { true }
+    ) throws(ChannelError) -> Reservation {
         guard global != nil else { throw ChannelError.noModelYet }
         let voice = voice(serial: serial, platform: platform)
         if let lastClosed, lastClosed.round == round, lastClosed.ids[voice] == id {
             return .alreadyAcknowledged(UpdateAck(round: round, id: id))
         }
+        if isExhausted { throw budgetExhausted }
         guard round == self.round else {
             let relation = round < self.round ? "has closed" : "has not opened"
             throw ChannelError(
@@ -184,7 +206,58 @@ public struct RoundState: Sendable {
         guard pending.insert(voice).inserted else {
             throw duplicate(serial: serial, platform: platform, round: round, what: "has an update for round \(round) being stored")
         }
+        if case .notSampled(let isNew) = sample(voice: voice, draw: draw) {
+            pending.remove(voice)
+            return .notSampled(isNew: isNew)
+        }
         return .store
+    }
+
+    /// Whether device `serial` on `platform` takes part in `round` (a `join` before training): `.store`
+    /// when it does, `.notSampled` when sampling left it out (see `reserve`); `no-model`, `wrong-round`,
+    /// `budget-exhausted` as `reserve` refuses them.
+    public mutating func join(round: UInt64, serial: String, platform: String? = nil, draw: () -> Bool) throws(ChannelError) -> Reservation {
+        guard global != nil else { throw ChannelError.noModelYet }
+        if isExhausted { throw budgetExhausted }
+        guard round == self.round, !isClosing else {
+            throw ChannelError(
+                .wrongRound, "round \(round) is not open for joining: round \(self.round) is \(isClosing ? "closing" : "open") (get-model returns its global model)")
+        }
+        return sample(voice: voice(serial: serial, platform: platform), draw: draw)
+    }
+
+    /// The open round's sampling decision for `voice`, drawn with `draw` the first time: `.store` when it
+    /// takes part (always without `fl.privacy`).
+    private mutating func sample(voice: String, draw: () -> Bool) -> Reservation {
+        guard rules.privacy != nil else { return .store }
+        if let drawn = draws[voice] { return drawn ? .store : .notSampled(isNew: false) }
+        let drawn = draw()
+        draws[voice] = drawn
+        return drawn ? .store : .notSampled(isNew: true)
+    }
+
+    /// Whether the privacy budget forbids the open round: its release would pass `max-epsilon`. The
+    /// federation stops there; its global model is the last.
+    public var isExhausted: Bool {
+        guard let budget = rules.privacy else { return false }
+        return !budget.allowsRound(after: privateRounds)
+    }
+
+    /// The `budget-exhausted` refusal.
+    public var budgetExhausted: ChannelError {
+        let spent = rules.privacy.map { $0.describe(released: privateRounds) } ?? ""
+        return ChannelError(
+            .budgetExhausted,
+            "the federation's privacy budget is spent (\(spent)): the global model of round \(round) (get-model) is the last; "
+                + "it takes no more updates")
+    }
+
+    /// The `not-sampled` refusal of `round`.
+    public static func notSampled(round: UInt64) -> ChannelError {
+        ChannelError(
+            .notSampled,
+            "Poisson sampling (fl.privacy.sampling-rate) did not draw this device for round \(round): it takes no part; "
+                + "await the global model of round \(round + 1)")
     }
 
     /// The `duplicate-update` refusal of the voice of `serial` and `platform`, which `what`.
@@ -215,7 +288,7 @@ public struct RoundState: Sendable {
 
     /// Why the open round should close at `now`, or nil if it should stay open.
     public func closeReason(now: Date) -> CloseReason? {
-        guard global != nil, !isClosing else { return nil }
+        guard global != nil, !isClosing, !isExhausted else { return nil }
         if accepted.count >= rules.minUpdates { return .enoughUpdates(accepted.count) }
         if now >= deadline, accepted.count >= rules.quorum { return .deadline(accepted.count) }
         return nil
@@ -228,14 +301,17 @@ public struct RoundState: Sendable {
         isClosing = true
         // Sorted, so that the same updates always aggregate to the same bytes.
         let updates = accepted.values.sorted { $0.serial < $1.serial }
-        return Closing(round: round, global: global, updates: updates, reason: reason)
+        return Closing(round: round, global: global, updates: updates, reason: reason, privateRounds: privateRounds)
     }
 
     /// Publishes `global` as the global model of the next round, opened at `openedAt`. The closing
-    /// round's updates are dropped; reservations still being stored will not count.
+    /// round's updates are dropped; reservations still being stored will not count. Under `fl.privacy`
+    /// it counts one more round released.
     public mutating func publish(_ global: ModelBlob, openedAt: Date) {
         precondition(isClosing, "publish follows beginClosing")
         lastClosed = (round, accepted.mapValues(\.blob.id))
+        if rules.privacy != nil { privateRounds += 1 }
+        draws = [:]
         round += 1
         self.global = global
         self.openedAt = openedAt

@@ -42,6 +42,12 @@ struct SealedRecord {
         self.path = path
     }
 
+    /// The `type` of the record in `bytes`, nil if they are not a CBOR map with a text `type`; for files
+    /// that may hold one of several kinds (the full check is the init's).
+    static func type(of bytes: [UInt8]) -> String? {
+        (try? CBORDecoder().decode(bytes))?.map?[text: "type"]?.text
+    }
+
     /// The bytes to seal: the fields with `type` added.
     var bytes: [UInt8] {
         var map = fields
@@ -52,6 +58,11 @@ struct SealedRecord {
     /// An unsigned integer field.
     func unsigned(_ key: String) throws(RuntimeError) -> UInt64 {
         try field(key, "an unsigned integer") { $0.uint64 }
+    }
+
+    /// An unsigned integer field that may be absent: nil when it is.
+    func optionalUnsigned(_ key: String) throws(RuntimeError) -> UInt64? {
+        fields[text: key] == nil ? nil : try unsigned(key)
     }
 
     /// A text field.

@@ -6,12 +6,15 @@ public struct Model: Sendable, Equatable {
     public var round: UInt64
     /// How many samples produced this model (FedAvg weighs models by it).
     public var samples: UInt64
+    /// The privacy spent up to this model when DP-FedAvg released it; nil otherwise.
+    public var privacy: ModelPrivacy?
 
-    /// A model with the given weights, round and sample count.
-    public init(weights: ModelWeights, round: UInt64 = 0, samples: UInt64 = 0) {
+    /// A model with the given weights, round, sample count and privacy record.
+    public init(weights: ModelWeights, round: UInt64 = 0, samples: UInt64 = 0, privacy: ModelPrivacy? = nil) {
         self.weights = weights
         self.round = round
         self.samples = samples
+        self.privacy = privacy
     }
 
     /// A fresh, untrained model initialised from `seed` (round 0, no samples).

@@ -3,7 +3,8 @@ import CBORKit
 import OpenSSLKit
 
 /// The model blob of DESIGN.md: a CBOR map with text keys carrying the format, the architecture,
-/// the three tensors (float32 little-endian, row-major, Keras layout), the round and the sample count.
+/// the three tensors (float32 little-endian, row-major, Keras layout), the round and the sample count,
+/// and for a model DP-FedAvg released, the privacy spent up to it (`ModelPrivacy`).
 ///
 /// Decoding checks every field and names the key that is wrong; unknown keys are ignored so later
 /// versions can add fields.
@@ -90,6 +91,8 @@ public struct ModelBlob: Sendable, Equatable {
         for tensor in Tensor.allCases {
             map[text: tensor.key] = .bytes(littleEndianBytes(model.weights[tensor]))
         }
+        // Only when there is one, so blobs without DP keep their bytes and ids.
+        if let privacy = model.privacy { map[text: "privacy"] = privacy.cbor }
         return CBOREncoder.encode(.map(map))
     }
 
@@ -138,7 +141,9 @@ public struct ModelBlob: Sendable, Equatable {
         }
         let round = try fields.unsigned("round")
         try checkRound(round)
-        return Model(weights: ModelWeights(unchecked: parameters), round: round, samples: try fields.unsigned("samples"))
+        // Optional: blobs from before DP-FedAvg, and models not released under it, have none.
+        let privacy = try fields.map[text: "privacy"].map { (value) throws(WordModelError) in try ModelPrivacy(cbor: value) }
+        return Model(weights: ModelWeights(unchecked: parameters), round: round, samples: try fields.unsigned("samples"), privacy: privacy)
     }
 
     /// The model id: the hex SHA-256 of the blob.

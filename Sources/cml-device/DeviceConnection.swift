@@ -2,13 +2,17 @@ import Admission
 import Channel
 import CommandSupport
 import Device
+import Policy
 import Protocol
 
 extension RuntimeOptions {
     /// A device of the runtime at `--runtime`, presenting the admission that `--state` holds; when the
     /// runtime is busy with this device's requests it says so on standard error before it waits.
-    func device() throws -> Device {
+    /// `check` sees the signed policy the device was admitted under before anything is sent, and may
+    /// refuse to go on.
+    func device(checkingPolicy check: (PolicyDocument) throws -> Void = { _ in }) throws -> Device {
         let credentials = try RoleCredentials.load(stateDirectory: state, role: .device)
+        try check(credentials.policy)
         let client = RuntimeClient(host: runtime.host, port: runtime.port, context: try credentials.clientContext())
         do {
             let device = try Device(runtime: client, policy: credentials.policy)

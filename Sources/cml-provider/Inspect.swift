@@ -5,7 +5,7 @@ import WordModel
 /// `cml-provider inspect`: what a model blob holds.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a model blob's architecture, id, round, samples and weight norms.")
+        abstract: "Show a model blob's architecture, id, round, samples, privacy spent (DP-FedAvg) and weight norms.")
 
     @Argument(help: ArgumentHelp("The model blob.", valueName: "MODEL"))
     var model: String
@@ -21,6 +21,7 @@ struct Inspect: ParsableCommand {
                 + "alphabet \"\(Alphabet.symbols)\" (\(Alphabet.count) symbols)")
         print("  round         \(model.round)")
         print("  samples       \(model.samples)")
+        if let privacy = model.privacy { print("  privacy       \(privacy)") }
         print("  weights       \(ModelWeights.parameterCount) float32, L2 norms:")
         for (tensor, norm) in model.weights.norms {
             let name = tensor.key.padding(toLength: 17, withPad: " ", startingAt: 0)

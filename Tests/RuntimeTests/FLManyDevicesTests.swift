@@ -41,6 +41,8 @@ import WordModel
                         case .roundClosed(let reason):
                             #expect(reason.contains("round \(update.round)"))
                             missed += 1
+                        case .notSampled(let reason):
+                            Issue.record("a policy without fl.privacy samples no device: \(reason)")
                         }
                         try device.awaitGlobal(round: update.round + 1)
                         #expect(device.round > update.round)

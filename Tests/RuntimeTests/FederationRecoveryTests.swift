@@ -3,6 +3,7 @@ import CBORKit
 import Channel
 import Foundation
 import Policy
+import Privacy
 import Protocol
 @testable import Runtime
 import TestSupport
@@ -31,10 +32,11 @@ import WordModel
         /// `.platform`.
         func start(
             minUpdates: Int = 3, quorum: Int = 1, deadline: Double = 600, oneUpdatePer: FederatedSettings.UpdateCounting = .certificate,
-            clock: @escaping @Sendable () -> Date = { Date() }
+            privacy: PrivacySettings? = nil, clock: @escaping @Sendable () -> Date = { Date() }
         ) throws -> Federation {
             let rules = try FederationRules(
-                FederatedSettings(minUpdates: minUpdates, quorum: quorum, roundDeadlineSeconds: deadline, oneUpdatePer: oneUpdatePer))
+                FederatedSettings(
+                    minUpdates: minUpdates, quorum: quorum, roundDeadlineSeconds: deadline, privacy: privacy, oneUpdatePer: oneUpdatePer))
             return try Federation(state: state(), rules: rules, logger: logs.logger(label: "runtime", level: .info), clock: clock)
         }
 

@@ -29,11 +29,11 @@ private func expectOnly(_ allowed: [(Role, String)], among types: [String], in m
 
 @Test func flModeServesEachRequestToItsRolesOnly() throws {
     try expectOnly(
-        [(.provider, "put-model"), (.provider, "get-model"), (.device, "get-model"), (.device, "update"), (.device, "await-global")],
-        among: ["put-model", "get-model", "update", "await-global"], in: .fl)
+        [(.provider, "put-model"), (.provider, "get-model"), (.device, "get-model"), (.device, "update"), (.device, "await-global"), (.device, "join")],
+        among: ["put-model", "get-model", "update", "await-global", "join"], in: .fl)
     let train = #expect(throws: ChannelError.self) { try RequestPermissions.check(role: .device, type: "train", mode: .fl) }
     #expect(train?.code == .unknownType)
     #expect(train?.message == "\"train\" is an ML request; this runtime serves FL mode")
     let unknown = #expect(throws: ChannelError.self) { try RequestPermissions.check(role: .device, type: "steal-model", mode: .fl) }
-    #expect(unknown?.message == "the runtime does not serve \"steal-model\" (in FL mode it serves put-model, get-model, update, await-global)")
+    #expect(unknown?.message == "the runtime does not serve \"steal-model\" (in FL mode it serves put-model, get-model, update, await-global, join)")
 }

@@ -32,6 +32,34 @@ import WordModel
         #expect(decoded.round == ModelBlob.maximumRound)
     }
 
+    /// A model DP-FedAvg released carries its privacy record, which decodes exactly; a model without
+    /// one encodes no `privacy` key, so older blobs and their ids are unchanged.
+    @Test func thePrivacyRecordRoundTripsAndIsOptional() throws {
+        let privacy = ModelPrivacy(epsilon: 1.25, delta: 1e-5, rounds: 3, noiseMultiplier: 1.1, samplingRate: 0.01, clipNorm: 5)
+        var released = model
+        released.privacy = privacy
+        let bytes = ModelBlob.encode(released)
+        #expect(try ModelBlob.decode(bytes) == released)
+        #expect(try ModelBlob.decode(bytes).privacy == privacy)
+        #expect(try CBORDecoder().decode(ModelBlob.encode(model)).map?[text: "privacy"] == nil)
+        #expect(try ModelBlob.decode(ModelBlob.encode(model)).privacy == nil)
+        #expect(privacy.description == "epsilon 1.25 at delta 1e-05 after 3 rounds (noise multiplier 1.1, sampling rate 0.01, clip norm 5.0)")
+    }
+
+    @Test func aMalformedPrivacyRecordIsRefusedByName() throws {
+        let notMap = try blob { $0[text: "privacy"] = .text("none") }
+        #expect(throws: WordModelError.malformedBlob("key \"privacy\" is a CBOR text string, expected a map")) { try ModelBlob.decode(notMap) }
+        let negative = try blob {
+            $0[text: "privacy"] = .map([
+                "epsilon": .float(-1), "delta": .float(1e-5), "rounds": .unsigned(1), "noise-multiplier": .float(1),
+                "sampling-rate": .float(1), "clip-norm": .float(1),
+            ])
+        }
+        #expect(throws: WordModelError.malformedBlob("key \"privacy\" has \"epsilon\" that is not a finite number of at least 0")) {
+            try ModelBlob.decode(negative)
+        }
+    }
+
     @Test func aRoundOverTheMaximumIsRefusedByName() throws {
         // 2^64-1 was acknowledged once, then trapped `round + 1` on the next train request.
         for round in [ModelBlob.maximumRound + 1, .max] {

@@ -25,6 +25,9 @@ struct CMLBench: ParsableCommand {
     @Option(help: "Word list for the train suite (its five-letter lower-case words are used).")
     var words = "/usr/share/dict/words"
 
+    @Option(help: ArgumentHelp("Where the privacy suite writes its accuracy chart (SVG).", valueName: "FILE"))
+    var chart: String?
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
@@ -32,7 +35,7 @@ struct CMLBench: ParsableCommand {
     }
 
     func run() throws {
-        let settings = BenchSettings(runs: runs, seconds: seconds, words: words)
+        let settings = BenchSettings(runs: runs, seconds: seconds, words: words, chart: chart)
         for suite in try Suites.resolve(suite) {
             try suite.run(settings, JSONLinesReporter(bench: suite.name))
         }

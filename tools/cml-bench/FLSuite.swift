@@ -8,6 +8,7 @@ import Foundation
 import Logging
 import OpenSSLKit
 import Policy
+import Privacy
 import Protocol
 import Synchronization
 import WordModel
@@ -32,10 +33,13 @@ struct FLSuite: BenchSuite {
         guard FileManager.default.isExecutableFile(atPath: runtime) else {
             throw CommandFailure("fl: \(runtime) is not built (tools/bench builds it beside cml-bench)")
         }
-        for devices in Self.deviceCounts {
-            let bench = try FederationBench(devices: devices, runtimeExecutable: runtime)
+        // Plain FedAvg, then DP-FedAvg (sampling rate 1, so every device is admitted and the round closes at
+        // the same count): the difference is what DP costs a round.
+        for (dp, devices) in [false, true].flatMap({ dp in Self.deviceCounts.map { (dp, $0) } }) {
+            let bench = try FederationBench(devices: devices, runtimeExecutable: runtime, dp: dp)
             defer { bench.stop() }
-            StandardError.line("fl: \(devices) devices attested and connected; runtime pid \(bench.pid) on port \(bench.port)")
+            let rule = dp ? "DP-FedAvg" : "FedAvg"
+            StandardError.line("fl: \(devices) devices attested and connected (\(rule)); runtime pid \(bench.pid) on port \(bench.port)")
             var latencies: [Double] = []
             // The first round warms up; each later one is measured.
             for run in 0...settings.runs {
@@ -45,9 +49,9 @@ struct FLSuite: BenchSuite {
             }
             let latency = Measure.median(latencies) * 1e3
             let peak = try bench.peakResidentMegabytes()
-            StandardError.line("fl: \(devices) devices: round \(String(format: "%.1f", latency)) ms (median), runtime peak RSS \(String(format: "%.1f", peak)) MB")
-            reporter.figure("round_latency_ms", value: latency, unit: "ms", parameters: ["devices": devices])
-            reporter.figure("runtime_peak_rss_mb", value: peak, unit: "MB", parameters: ["devices": devices])
+            StandardError.line("fl: \(devices) devices (\(rule)): round \(String(format: "%.1f", latency)) ms (median), runtime peak RSS \(String(format: "%.1f", peak)) MB")
+            reporter.figure("round_latency_ms", value: latency, unit: "ms", parameters: ["devices": devices, "dp": dp ? 1 : 0])
+            reporter.figure("runtime_peak_rss_mb", value: peak, unit: "MB", parameters: ["devices": devices, "dp": dp ? 1 : 0])
         }
     }
 }
@@ -68,7 +72,8 @@ private final class FederationBench: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
-    init(devices: Int, runtimeExecutable: String) throws {
+    /// With `dp`, the policy sets fl.privacy (Z = 1, Q = 1, D = devices), so rounds aggregate with DP-FedAvg.
+    init(devices: Int, runtimeExecutable: String, dp: Bool = false) throws {
         let state = try CertifierState.initialize(directory: "\(folder)/certifier")
         let platformKey = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
         let deviceMeasurement = SecureRandom.bytes(32), providerMeasurement = SecureRandom.bytes(32)
@@ -81,7 +86,13 @@ private final class FederationBench: @unchecked Sendable {
             ],
             platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
             channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")],
-            federated: FederatedSettings(minUpdates: devices, quorum: devices, roundDeadlineSeconds: 3600, oneUpdatePer: .certificate))
+            federated: FederatedSettings(
+                minUpdates: devices, quorum: devices, roundDeadlineSeconds: 3600,
+                privacy: dp
+                    ? PrivacySettings(
+                        clipNorm: 5, noiseMultiplier: 1, samplingRate: 1, expectedUpdates: Double(devices), delta: 1e-5, maxEpsilon: 1e6)
+                    : nil,
+                oneUpdatePer: .certificate))
         let service = try CertifierService(
             state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKey).bytes,
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))

@@ -5,6 +5,8 @@ struct BenchSettings {
     let runs: Int
     let seconds: Double
     let words: String
+    /// Where the privacy suite writes its SVG chart; nil for none.
+    var chart: String? = nil
 }
 
 /// One benchmark suite: a name for the command line and a run that reports figures.
@@ -17,8 +19,10 @@ protocol BenchSuite: Sendable {
 
 /// The suites DESIGN.md plans, and the ones built so far.
 enum Suites {
-    static let planned = ["train", "aggregation", "tls", "token", "certifier", "ml", "fl", "flood"]
-    static let built: [any BenchSuite] = [TrainSuite(), AggregationSuite(), TLSSuite(), TokenSuite(), CertifierSuite(), MLSuite(), FLSuite(), FloodSuite()]
+    static let planned = ["train", "aggregation", "tls", "token", "certifier", "ml", "fl", "flood", "privacy"]
+    static let built: [any BenchSuite] = [
+        TrainSuite(), AggregationSuite(), TLSSuite(), TokenSuite(), CertifierSuite(), MLSuite(), FLSuite(), FloodSuite(), PrivacySuite(),
+    ]
 
     /// The suites `name` stands for; a clear usage error for unknown and unbuilt ones.
     static func resolve(_ name: String) throws -> [any BenchSuite] {
