@@ -94,9 +94,7 @@ struct FederationFiles: Sendable {
     }
 
     private func read(_ name: StateFileName, kind: String) throws(RuntimeError) -> SealedRecord {
-        guard let bytes = try sealed.read(purpose: name.purpose) else {
-            throw RuntimeError(.sealedStateIO, "\(sealed.path(of: name.purpose)) disappeared while the runtime read it")
-        }
+        let bytes = try state.readStartFile(name)
         return try SealedRecord(bytes: bytes, kind: kind, path: sealed.path(of: name.purpose))
     }
 }
