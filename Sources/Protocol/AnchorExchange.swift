@@ -36,6 +36,22 @@ public struct AnchorState: Sendable, Equatable, CustomStringConvertible {
         return .apply
     }
 
+    /// The anchor in `message`'s fields `versionField` and `digestField`; throws `bad-request` unless the
+    /// digest is a SHA-256 and the version below the counter's maximum: a longer digest would make an
+    /// anchor file the certifier can no longer read, and a version at the maximum one that can never advance.
+    static func decode(_ message: Message, version versionField: String, digest digestField: String) throws(ChannelError) -> AnchorState {
+        let version = try message.unsigned(versionField)
+        let digest = try message.bytes(digestField)
+        guard digest.count == digestSize else {
+            throw ChannelError(.badRequest, "\"\(digestField)\" has \(digest.count) bytes, not the \(digestSize) of a SHA-256")
+        }
+        guard version < UInt64.max else { throw ChannelError(.badRequest, "\"\(versionField)\" is \(version), the counter's maximum") }
+        return AnchorState(version: version, digest: digest)
+    }
+
+    /// The size of a digest: SHA-256.
+    static let digestSize = 32
+
     /// What `decide` says.
     public enum AdvanceDecision: Sendable, Equatable {
         /// Store the new anchor.
@@ -87,8 +103,8 @@ public struct AnchorAdvanceRequest: TypedMessage, Equatable {
         federation = try message.text("federation")
         let fromVersion = try message.unsigned("from-version")
         let fromDigest = try message.bytes("from-digest")
-        from = fromDigest.isEmpty && fromVersion == 0 ? nil : AnchorState(version: fromVersion, digest: fromDigest)
-        to = AnchorState(version: try message.unsigned("version"), digest: try message.bytes("digest"))
+        from = fromVersion == 0 && fromDigest.isEmpty ? nil : try AnchorState.decode(message, version: "from-version", digest: "from-digest")
+        to = try AnchorState.decode(message, version: "version", digest: "digest")
     }
 
     public var frame: Message {
@@ -113,7 +129,7 @@ public struct AnchorMessage: TypedMessage, Equatable {
     }
 
     public init(fields message: Message) throws(ChannelError) {
-        anchor = AnchorState(version: try message.unsigned("version"), digest: try message.bytes("digest"))
+        anchor = try AnchorState.decode(message, version: "version", digest: "digest")
     }
 
     public var frame: Message {

@@ -104,6 +104,16 @@ public final class AnchoredState: Sendable {
         ledger = GuardedState(Ledger(anchored: anchored, open: anchored.version + 1, newest: anchored.version, files: files))
     }
 
+    /// The plaintext of `name`, one of `startFiles`, opened only if its bytes are the ones whose hash the
+    /// start checked against the anchor; throws if it is missing, changed or does not authenticate.
+    func readStartFile(_ name: StateFileName) throws(RuntimeError) -> [UInt8] {
+        let digest = ledger.withLock { $0.files[name] }
+        guard let plaintext = try sealed.read(purpose: name.purpose, digest: digest) else {
+            throw RuntimeError(.sealedStateIO, "\(sealed.path(of: name.purpose)) disappeared while the runtime read it")
+        }
+        return plaintext
+    }
+
     /// What the anchor holds now.
     public var anchored: AnchorState { ledger.withLock { $0.anchored } }
 

@@ -132,10 +132,8 @@ struct FederationFiles: Sendable {
         try SealedRecord(bytes: try readBytes(name), kind: kind, path: sealed.path(of: name.purpose))
     }
 
+    /// The bytes of `name` as the start checked them against the anchor (never a file swapped in since).
     private func readBytes(_ name: StateFileName) throws(RuntimeError) -> [UInt8] {
-        guard let bytes = try sealed.read(purpose: name.purpose) else {
-            throw RuntimeError(.sealedStateIO, "\(sealed.path(of: name.purpose)) disappeared while the runtime read it")
-        }
-        return bytes
+        try state.readStartFile(name)
     }
 }

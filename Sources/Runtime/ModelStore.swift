@@ -27,9 +27,7 @@ public final class ModelStore: Sendable {
     public init(state: AnchoredState?) throws(RuntimeError) {
         self.state = state
         guard let state, let file = state.startFiles.first(where: { $0.kind == .model }) else { return }
-        guard let blob = try state.sealed.read(purpose: file.purpose) else {
-            throw RuntimeError(.sealedStateIO, "\(state.sealed.path(of: file.purpose)) disappeared while the runtime read it")
-        }
+        let blob = try state.readStartFile(file)
         do {
             let restored = try ModelBlob(bytes: blob)
             model.withLock { $0 = restored }

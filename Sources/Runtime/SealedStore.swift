@@ -77,8 +77,9 @@ public struct SealedStore: Sendable {
     }
 
     /// The plaintext sealed for `purpose`, or nil if there is no file for it; throws if the file was
-    /// changed, sealed under another key or for another purpose, or is not a sealed file at all.
-    public func read(purpose: String) throws(RuntimeError) -> [UInt8]? {
+    /// changed, sealed under another key or for another purpose, or is not a sealed file at all, or if its
+    /// bytes do not have the SHA-256 `digest` (when given: the hash the anchor was checked with).
+    public func read(purpose: String, digest: [UInt8]? = nil) throws(RuntimeError) -> [UInt8]? {
         let path = path(of: purpose)
         guard FileBytes.exists(path) else { return nil }
         let bytes: [UInt8]
@@ -86,6 +87,13 @@ public struct SealedStore: Sendable {
             bytes = try FileBytes.read(path, limit: Self.maximumFileSize)
         } catch {
             throw RuntimeError(.sealedStateIO, "\(error)", cause: error)
+        }
+        // The host may swap the file between the check against the anchor and this read: what is opened
+        // must be the very bytes that were checked.
+        if let digest, Digest.sha256.hash(bytes) != digest {
+            throw RuntimeError(
+                .sealedFileCorrupt, "\(path): refused: its bytes changed after they were checked against the anchor (SHA-256 "
+                    + "\(Hex.short(Digest.sha256.hash(bytes))), checked \(Hex.short(digest))); not loading it")
         }
         guard bytes.starts(with: Self.header) else {
             throw RuntimeError(

@@ -49,6 +49,35 @@ import Testing
         #expect(AnchorState.decide(stored: second, from: second, to: AnchorState(version: 1, digest: [9])) == .conflict("version 1 does not follow version 1: the counter only goes up"))
     }
 
+    /// A digest of another size was stored, then the certifier could not read its own anchor file (over
+    /// its limit) and the federation was stuck; a version at the maximum made the runtime's next version
+    /// overflow and trap at start.
+    @Test func anchorsWithUnusableDigestsOrVersionsAreRefused() throws {
+        let digest = [UInt8](repeating: 7, count: 32)
+        func advance(version: UInt64, digest: [UInt8], from: (UInt64, [UInt8]) = (0, [])) -> Message {
+            Message(type: AnchorAdvanceRequest.type, fields: [
+                "federation": "fed", "from-version": .unsigned(from.0), "from-digest": .bytes(from.1), "version": .unsigned(version),
+                "digest": .bytes(digest),
+            ])
+        }
+        #expect(throws: ChannelError(.badRequest, "\"digest\" has 1000 bytes, not the 32 of a SHA-256")) {
+            try AnchorAdvanceRequest(fields: advance(version: 0, digest: [UInt8](repeating: 1, count: 1000)))
+        }
+        #expect(throws: ChannelError(.badRequest, "\"digest\" has 0 bytes, not the 32 of a SHA-256")) {
+            try AnchorAdvanceRequest(fields: advance(version: 1, digest: []))
+        }
+        #expect(throws: ChannelError(.badRequest, "\"from-digest\" has 3 bytes, not the 32 of a SHA-256")) {
+            try AnchorAdvanceRequest(fields: advance(version: 2, digest: digest, from: (1, [1, 2, 3])))
+        }
+        #expect(throws: ChannelError(.badRequest, "\"version\" is \(UInt64.max), the counter's maximum")) {
+            try AnchorAdvanceRequest(fields: advance(version: .max, digest: digest))
+        }
+        #expect(throws: ChannelError(.badRequest, "\"version\" is \(UInt64.max), the counter's maximum")) {
+            try AnchorMessage(fields: Message(type: AnchorMessage.type, fields: ["version": .unsigned(.max), "digest": .bytes(digest)]))
+        }
+        #expect(try AnchorAdvanceRequest(fields: advance(version: .max - 1, digest: digest)).to == AnchorState(version: .max - 1, digest: digest))
+    }
+
     @Test func badFieldsAreNamed() {
         #expect(throws: ChannelError(.badRequest, "\"token\" is missing from \"evidence\"")) {
             try EvidenceMessage(fields: Message(type: "evidence", fields: ["role": "device", "public-key": .bytes([1])]))

@@ -131,6 +131,30 @@ import WordModel
         #expect(try runtime.client(role: .device).getModel().blob.id == trained.blob.id)
     }
 
+    /// The start hashed each file to check it against the anchor, then read it again to open it: a host
+    /// that swapped in another file of the same name between the two (a replayed write that was never
+    /// anchored, sealed under the same key and name) had it loaded.
+    @Test func aFileSwappedAfterTheAnchorCheckIsNotLoaded() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-swap-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let sealed = try SealedStore(directory: folder, sealingSecret: Array(repeating: 1, count: 32))
+        let anchor = MemoryAnchor()
+        let logger = LogRecords().logger(label: "runtime", level: .info)
+        let name = StateFileName.model(seq: 1)
+        let hash = try sealed.write(initialModel.bytes, purpose: name.purpose)
+        let empty = AnchorState(version: 0, digest: CanonicalState.digest(federation: "fed", version: 0, files: []))
+        try anchor.advance(federation: "fed", from: nil, to: empty)
+        try anchor.advance(
+            federation: "fed", from: empty, to: AnchorState(version: 1, digest: CanonicalState.digest(federation: "fed", version: 1, files: [(name, hash)])))
+        let state = try AnchoredState(sealed: sealed, federation: "fed", anchor: anchor, logger: logger)
+        #expect(try ModelStore(state: state).current?.bytes == initialModel.bytes)
+        // The check is done; the host now puts another file of the same name in place.
+        try sealed.write(try update("white").bytes, purpose: name.purpose)
+        let error = #expect(throws: RuntimeError.self) { try ModelStore(state: state) }
+        #expect(error?.code == .sealedFileCorrupt)
+        #expect(error?.message.contains("model-1.sealed: refused: its bytes changed after they were checked against the anchor") == true)
+    }
+
     @Test func anUnreachableAnchorAtStartIsTriedAgainThenNamed() throws {
         let anchor = MemoryAnchor()
         anchor.isAvailable = false
