@@ -280,7 +280,7 @@ public final class CertifierService: Sendable {
         case AnchorReadRequest.type:
             let read = try request.decode(as: AnchorReadRequest.self)
             try Self.requireRuntime(identity)
-            try Self.check(federation: read.federation)
+            try check(federation: read.federation)
             let anchor: AnchorState?
             do throws(CertifierError) {
                 anchor = try anchors.read(federation: read.federation)
@@ -314,7 +314,7 @@ public final class CertifierService: Sendable {
     /// plain advances only to the debug log (one per acknowledged batch would swamp the audit log).
     private func advance(_ advance: AnchorAdvanceRequest, peer: String, identity: PeerIdentity?) throws(ChannelError) -> AnchorMessage {
         try Self.requireRuntime(identity)
-        try Self.check(federation: advance.federation)
+        try check(federation: advance.federation)
         let serial = identity.map { Hex.encode($0.serialNumber) }
         do {
             let created = try anchors.advance(federation: advance.federation, from: advance.from, to: advance.to)
@@ -365,10 +365,17 @@ public final class CertifierService: Sendable {
         throw ChannelError(kind: .refused, code: .notAuthorized, message: refusal.reasonForPeer(server: "the certifier's anchors"))
     }
 
-    /// Throws `bad-request` unless `federation` is a federation id (it names a file).
-    private static func check(federation: String) throws(ChannelError) {
+    /// Throws `bad-request` unless `federation` is a federation id (it names a file), and `not-authorized`
+    /// unless it is the federation of the policy in force: an admitted runtime may move its own
+    /// federation's anchor only, never another's, and cannot fill the certifier's disk with anchors.
+    private func check(federation: String) throws(ChannelError) {
         guard FederationID.isValid(federation) else {
             throw ChannelError(.badRequest, "\"federation\" \(federation.debugDescription) \(FederationID.rule)")
+        }
+        let own = snapshot.policy.document.federationID
+        guard federation == own else {
+            throw ChannelError(
+                .notAuthorized, "federation \(federation.debugDescription) is not this certifier's: its policy names the federation \"\(own)\"")
         }
     }
 
