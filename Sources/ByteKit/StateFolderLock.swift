@@ -17,14 +17,16 @@ public struct StateFolderLockError: Error, Sendable, Equatable, CustomStringConv
     }
 }
 
-/// An exclusive lock on a state folder, so that one process at a time serves from it: `flock` on
-/// `DIR/lock`, which also names the holder's process id for the next one to report.
+/// An exclusive lock on a state folder, so that one process at a time serves from it: `flock` on the
+/// folder itself, with `DIR/lock` naming the holder's process id for the next one to report.
 ///
 /// The kernel releases a `flock` when its holder exits, however it exits, so a SIGKILLed server never
-/// leaves a stale lock behind (a PID file alone would). Take it before reading anything in the folder:
-/// a second server must not recover, close rounds or rewrite files before it fails.
+/// leaves a stale lock behind (a PID file alone would). The lock is on the folder, not on the `lock`
+/// file: a file can be deleted under its holder and made anew, which would let a second server in.
+/// Take it before reading anything in the folder: a second server must not recover, close rounds or
+/// rewrite files before it fails.
 public final class StateFolderLock: Sendable {
-    /// The lock file's name inside the state folder.
+    /// The name of the file inside the state folder that names the holder.
     public static let fileName = "lock"
 
     private let descriptor: Int32
@@ -32,31 +34,35 @@ public final class StateFolderLock: Sendable {
     /// Locks `folder` (which must exist), or throws naming the process that holds it.
     public init(folder: String) throws(StateFolderLockError) {
         let path = "\(folder)/\(Self.fileName)"
-        // O_NOFOLLOW: the host may put a link there; the lock must be a file of the folder's own.
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw StateFolderLockError(folder: folder, holder: nil, failure: .current) }
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let failure = Errno.current
             if failure == .interrupted { continue }
-            let holder = Self.holder(descriptor)
             close(descriptor)
             guard failure == .wouldBlock else { throw StateFolderLockError(folder: folder, holder: nil, failure: failure) }
-            throw StateFolderLockError(folder: folder, holder: holder, failure: nil)
+            throw StateFolderLockError(folder: folder, holder: Self.holder(path), failure: nil)
         }
-        // Name the holder: the lock is ours, so nobody else writes the file meanwhile.
-        let text = Array("\(getpid())\n".utf8)
-        guard ftruncate(descriptor, 0) == 0, (try? FileBytes.writeAll(text, to: descriptor)) != nil else {
+        // Name the holder: the lock is ours, so nobody else writes the file meanwhile. O_NOFOLLOW: the
+        // host may put a link there; what is written must land in the folder's own file.
+        let file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard file >= 0, (try? FileBytes.writeAll(Array("\(getpid())\n".utf8), to: file)) != nil else {
             let failure = Errno.current
+            if file >= 0 { close(file) }
             close(descriptor)
             throw StateFolderLockError(folder: folder, holder: nil, failure: failure)
         }
+        close(file)
         self.descriptor = descriptor
     }
 
     deinit { close(descriptor) }
 
-    /// The process id the lock file names; nil if it names none (its holder has not written it yet).
-    private static func holder(_ descriptor: Int32) -> Int32? {
+    /// The process id the lock file at `path` names; nil if it names none.
+    private static func holder(_ path: String) -> Int32? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
         var bytes = [UInt8](repeating: 0, count: 16)
         let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
         guard count > 0 else { return nil }

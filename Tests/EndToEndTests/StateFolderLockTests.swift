@@ -63,11 +63,15 @@ struct StateFolderLockTests {
         // flock locks belong to the open file description: a second open in this process conflicts too.
         let refused = #expect(throws: StateFolderLockError.self) { try StateFolderLock(folder: folder) }
         #expect(refused?.description == "state folder \(folder) is in use by process \(getpid())")
+        // The host deletes the lock file under its holder: the folder itself stays locked.
+        try FileManager.default.removeItem(atPath: "\(folder)/lock")
+        let deleted = #expect(throws: StateFolderLockError.self) { try StateFolderLock(folder: folder) }
+        #expect(deleted?.description == "state folder \(folder) is in use by another process")
         withExtendedLifetime(lock) {}
         lock = nil
         #expect(throws: Never.self) { try StateFolderLock(folder: folder) }
         // A link in its place is refused rather than followed.
-        try FileManager.default.removeItem(atPath: "\(folder)/lock")
+        try? FileManager.default.removeItem(atPath: "\(folder)/lock")
         try FileManager.default.createSymbolicLink(atPath: "\(folder)/lock", withDestinationPath: "/tmp")
         let link = #expect(throws: StateFolderLockError.self) { try StateFolderLock(folder: folder) }
         #expect(link?.description.hasPrefix("cannot lock the state folder \(folder) (\(folder)/lock): ") == true)
