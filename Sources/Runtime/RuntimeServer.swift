@@ -74,6 +74,12 @@ public final class RuntimeServer: Sendable {
         channel.name = Role.runtime.rawValue
         channel.allowedPeerRoles = allowed
         let mode = configuration.mode
+        // The host picks --mode, the signed policy does not: a federation's state served in ML mode would
+        // see its rounds as garbage and drop what ML mode then acknowledged. An FL policy is served in FL mode.
+        if mode == .ml, policy.federated != nil {
+            throw RuntimeError(
+                .misconfigured, "the policy sets \"fl\" settings, so this runtime serves FL mode only (--mode fl): a federation's state is not served in ML mode")
+        }
         var federation: Federation?
         if mode == .fl {
             guard let state = store.state else {
