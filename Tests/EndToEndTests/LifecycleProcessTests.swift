@@ -47,7 +47,6 @@ struct LifecycleProcessTests {
         }
         defer { for (process, _, _) in started where process.isRunning { process.terminate() } }
         let outputs = started.map { (process, output, error) in (process, BackgroundRead(output.fileHandleForReading), BackgroundRead(error.fileHandleForReading)) }
-        var missed = 0
         for (number, (process, output, error)) in outputs.enumerated() {
             #expect(eventually(timeout: .seconds(120)) { !process.isRunning }, "device \(number + 1) did not finish its two rounds")
             if process.isRunning { process.terminate() }
@@ -60,16 +59,16 @@ struct LifecycleProcessTests {
             #expect(received.count == 2, "device \(number + 1): \(standardOutput)")
             #expect(standardOutput.last?.hasPrefix("wrote global model ") == true)
             let closed = standardError.split(separator: "\n").filter { $0.contains("closed before this device's update arrived (wrong-round)") }
+            // Whether a device misses a round depends on how the five processes' starts interleave (the
+            // miss itself is tested without timing in FLManyDevicesTests); a miss is reported as the next
+            // round joined.
             for line in closed {
                 #expect(line.hasSuffix("'s global model and taking part in it"))
             }
-            missed += closed.count
             // --out holds the last global model as received.
             let written = try ModelFile.read(domain.path("global\(number + 1).cmlm"))
             #expect(standardOutput.last?.contains("wrote global model \(written.shortID) of round ") == true)
         }
-        // Five devices, two updates a round: the rounds close before some devices' updates arrive.
-        #expect(missed >= 1, "no device's update arrived after its round closed")
         #expect(runtime.isRunning)
     }
 
