@@ -254,18 +254,7 @@ public final class Federation: Sendable {
         var counted = false
         defer { if counted { state.withLock { $0.waiting -= 1 } } }
         return try state.wait(polling: 1) { (live) throws(ChannelError) -> ModelReply? in
-            // Like every other connection the stop ends, this one closes without an answer; the device
-            // waits again once the runtime is back.
-            guard !live.stopping else { throw ChannelError(kind: .closed, code: .internal, message: "the runtime is stopping") }
-            let open = live.rounds.round
-            if open >= round { return try live.rounds.currentGlobal() }
-            guard live.rounds.global != nil else { throw ChannelError.noModelYet }
-            guard !live.rounds.isExhausted else { throw live.rounds.budgetExhausted }
-            guard round == open + 1 else {
-                throw ChannelError(
-                    .wrongRound,
-                    "round \(round) is more than one round ahead: round \(open) is open, so its global model comes with round \(open + 1)")
-            }
+            if let reply = try Self.globalIfReady(round: round, live: live) { return reply }
             if isCancelled() {
                 throw ChannelError(kind: .closed, code: .internal, message: "the device went away while it waited for round \(round)")
             }
