@@ -97,21 +97,8 @@ struct Federate: ParsableCommand {
         }
         let device = try connection.device(checkingPolicy: checkPrivacy)
         defer { device.runtime.close() }
-        let contexts = device.runtime.context
-        let revocations = try renewal.watchRevocations(role: .device, state: connection.state)
-        defer { revocations?.stop() }
-        if let revocations {
-            // Checked before each connection is used, from the last list fetched.
-            device.runtime.refusal = { runtime in
-                revocations.isRevoked(serial: runtime.serialNumber)
-                    ? "its admission certificate (serial \(Hex.short(runtime.serialNumber))) is revoked in this domain" : nil
-            }
-        }
-        let renewing = try renewal.start(role: .device, state: connection.state) { context in
-            contexts.replace(with: context)
-            revocations?.use(context: context)
-        }
-        defer { renewing?.stop() }
+        let upkeep = try DeviceUpkeep(device: device, state: connection.state, renewal: renewal)
+        defer { upkeep.stop() }
         do {
             guard try device.servesFederation() else {
                 throw CommandFailure(
