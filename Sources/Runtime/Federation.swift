@@ -20,6 +20,8 @@ public import WordModel
 public final class Federation: Sendable {
     /// The terms of the rounds, from the policy.
     public let rules: FederationRules
+    /// The global models published since the runtime started, for status and metrics.
+    public let history: ModelHistory
 
     private struct Live: Sendable {
         var rounds: RoundState
@@ -46,10 +48,12 @@ public final class Federation: Sendable {
     /// The federation kept in `state`, under `rules`: resumes the round its anchored files hold (closing
     /// it at once if it is due). Throws if a sealed file is refused.
     public init(
-        state anchored: AnchoredState, rules: FederationRules, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+        state anchored: AnchoredState, rules: FederationRules, logger: Logger, history: ModelHistory = ModelHistory(),
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) throws(RuntimeError) {
         files = FederationFiles(state: anchored)
         self.rules = rules
+        self.history = history
         self.logger = logger
         self.clock = clock
         let recovered = try files.recover()
@@ -393,6 +397,10 @@ public final class Federation: Sendable {
         let elapsed = ContinuousClock.now - start
         logger.info(
             "---- round \(round) closed: global model \(next.shortID) of round \(round + 1) (\(updates) updates, \(next.model.samples) samples, \(String(format: "%.1f", elapsed.inSeconds * 1e3)) ms) ----")
+        history.append(
+            ModelRecord(
+                round: round + 1, modelID: next.shortID, updates: updates, samples: next.model.samples, rule: "\(rules.rule)",
+                milliseconds: elapsed.inSeconds * 1e3, madeAt: openedAt))
         let deadline = state.changeAndBroadcast { live in
             live.rounds.publish(next, openedAt: openedAt)
             return live.rounds.deadline

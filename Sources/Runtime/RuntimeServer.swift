@@ -47,6 +47,8 @@ public final class RuntimeServer: Sendable {
     public let mode: RuntimeMode
     /// The federated rounds, in FL mode.
     public let federation: Federation?
+    /// The models made since start (ML trainings or FL rounds), for status and metrics.
+    public let history: ModelHistory
     /// The roles the policy in force lets connect.
     public var allowedRoles: Set<Role> { policy.withLock { $0.rolesAllowedToConnect(to: .runtime) } }
     /// The policy whose channels apply to new connections; its `fl` rules are the ones of the start.
@@ -80,17 +82,18 @@ public final class RuntimeServer: Sendable {
             throw RuntimeError(
                 .misconfigured, "the policy sets \"fl\" settings, so this runtime serves FL mode only (--mode fl): a federation's state is not served in ML mode")
         }
+        let history = ModelHistory()
         var federation: Federation?
         if mode == .fl {
             guard let state = store.state else {
                 throw RuntimeError(.misconfigured, "FL mode needs sealed state: acknowledged updates must survive a restart")
             }
-            federation = try Federation(state: state, rules: FederationRules(policy: policy), logger: logger)
+            federation = try Federation(state: state, rules: FederationRules(policy: policy), logger: logger, history: history)
         }
         let queue = TrainingQueue(
             store: store, epochs: configuration.epochs,
             maxWords: policy.limits?.wordsPerTraining ?? configuration.maxWordsPerRequest,
-            maxQueuedPerDevice: policy.limits?.queuedTrainingsPerDevice ?? configuration.maxQueuedPerDevice, logger: logger)
+            maxQueuedPerDevice: policy.limits?.queuedTrainingsPerDevice ?? configuration.maxQueuedPerDevice, history: history, logger: logger)
         let requests = Requests(mode: mode, store: store, queue: queue, federation: federation, logger: logger)
         let revoked = RevokedPeers()
         do {
@@ -108,6 +111,7 @@ public final class RuntimeServer: Sendable {
         self.store = store
         self.mode = mode
         self.federation = federation
+        self.history = history
         self.policy = Mutex(policy)
         self.revoked = revoked
         self.logger = logger

@@ -36,6 +36,8 @@ public final class TrainingQueue: Sendable {
     private let maxWords: Int
     private let maxQueuedPerDevice: Int
     private let logger: Logger
+    /// The models trained since the runtime started, for status and metrics.
+    public let history: ModelHistory
     /// Internal for tests, which hold the queue with work of their own.
     let worker = FairScheduler(name: "training queue")
     /// Each device's unanswered requests, by key; a device with none has no entry.
@@ -47,15 +49,15 @@ public final class TrainingQueue: Sendable {
     /// `maxQueuedPerDevice` requests of one device unanswered.
     public init(
         store: ModelStore, epochs: Int = defaultEpochs, maxWords: Int = defaultMaxWords,
-        maxQueuedPerDevice: Int = defaultMaxQueuedPerDevice, logger: Logger
+        maxQueuedPerDevice: Int = defaultMaxQueuedPerDevice, history: ModelHistory = ModelHistory(), logger: Logger
     ) {
+        self.history = history
         self.store = store
         self.epochs = max(1, epochs)
         self.maxWords = max(1, maxWords)
         self.maxQueuedPerDevice = max(1, maxQueuedPerDevice)
         self.logger = logger
     }
-
 
     /// Trains the current model on `words` for device `device` (a short id for the log), makes the result
     /// the current model, seals it, and returns it. `key` (by default `device`) is whose turn and queue
@@ -167,6 +169,10 @@ public final class TrainingQueue: Sendable {
         let trained = ModelBlob(model: Model(weights: trainer.weights, round: next, samples: UInt64(set.count)))
         let version = try replace(with: trained, what: "the trained model")
         let milliseconds = elapsed.inSeconds * 1e3
+        history.append(
+            ModelRecord(
+                round: next, modelID: trained.shortID, updates: 1, samples: UInt64(set.count), rule: "train", milliseconds: milliseconds,
+                meanLoss: Double(lastLoss)))
         logger.info("---- training done (\(epochs) epochs, \(String(format: "%.1f", milliseconds)) ms): model \(trained.shortID) ----")
         return (TrainedReply(blob: trained, epochs: UInt64(epochs), loss: Double(lastLoss)), version)
     }

@@ -47,6 +47,12 @@ import WordModel
         let other = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         #expect(try other.download().blob.id == reply.blob.id)
         #expect(runtime.server.store.current?.id == reply.blob.id)
+        #expect(runtime.server.history.all == [
+            ModelRecord(
+                round: 1, modelID: reply.blob.shortID, updates: 1, samples: 2, rule: "train",
+                milliseconds: try #require(runtime.server.history.latest).milliseconds, meanLoss: reply.loss,
+                madeAt: try #require(runtime.server.history.latest).madeAt)
+        ])
 
         // The runtime logged the training as the original did, framed by the device's short id.
         let lines = runtime.logs.messages
