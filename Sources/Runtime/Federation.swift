@@ -109,6 +109,9 @@ public final class Federation: Sendable {
     /// The open round's state, as a copy.
     public var snapshot: RoundState { state.withLock { $0.rounds } }
 
+    /// The provider's validation list, sealed with the global models; nil if it gave none.
+    public var validationList: ValidationSet? { state.withLock { $0.validation } }
+
     /// How many devices are waiting for a global model now.
     public var waitingDevices: Int { state.withLock { $0.waiting + $0.waiters.count } }
 
@@ -118,13 +121,14 @@ public final class Federation: Sendable {
     }
 
     /// Makes the model in `blob` the global model of round 0, sealed first with the validation list
-    /// `list` (nil: the one held so far), and answers once that is anchored. `invalid-model` naming the
-    /// field; `wrong-round` once the federation has started; `unavailable` if it could not be anchored (it
-    /// is kept and anchored with the next change).
+    /// `list` (nil: the one held so far), records it in the history, and answers once that is anchored.
+    /// `invalid-model` naming the field; `wrong-round` once the federation has started; `unavailable` if
+    /// it could not be anchored (it is kept and anchored with the next change). The caller measures it
+    /// (`validation`, on `validationList`) once it has said so, so the log reads in order.
     public func setInitial(_ blob: [UInt8], validation list: ValidationSet? = nil) throws(ChannelError) -> ModelBlob {
         let stored = try ModelBlob(received: blob)
         let now = clock()
-        let (deadline, version, held) = try state.withLock { (live) throws(ChannelError) -> (Date, UInt64, ValidationSet?) in
+        let (deadline, version) = try state.withLock { (live) throws(ChannelError) -> (Date, UInt64) in
             var next = live.rounds
             try next.setInitial(stored, now: now)
             let held = list ?? live.validation
@@ -138,11 +142,10 @@ public final class Federation: Sendable {
             }
             live.rounds = next
             live.validation = held
-            return (next.deadline, version, held)
+            return (next.deadline, version)
         }
         history.append(
             ModelRecord(round: 0, modelID: stored.shortID, updates: 0, samples: stored.model.samples, rule: "upload", milliseconds: 0, madeAt: now))
-        validation.measure(stored, on: held)
         scheduleDeadline(of: 0, at: deadline)
         try files.state.awaitAnchored(version)
         return stored

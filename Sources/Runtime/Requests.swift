@@ -71,6 +71,7 @@ struct Requests: Sendable {
             let stored = try federation.setInitial(upload.model, validation: list)
             logger.info(
                 "received model \(stored.shortID) (\(stored.size) bytes) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the global model of round 0\(Self.sealed(list))")
+            federation.validation.measure(stored, on: federation.validationList)
             return ModelAck(id: stored.id, size: UInt64(stored.size), validationWords: list.map { UInt64($0.words.count) }).frame
         case (PutModelRequest.type, nil):
             let upload = try request.decode(as: PutModelRequest.self)
@@ -78,6 +79,7 @@ struct Requests: Sendable {
             let stored = try queue.upload(upload.model, validation: list)
             logger.info(
                 "received model \(stored.shortID) (\(stored.size) bytes, round \(stored.model.round)) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the current model\(Self.sealed(list))")
+            queue.validation.measure(stored, on: store.validation)
             return ModelAck(id: stored.id, size: UInt64(stored.size), validationWords: list.map { UInt64($0.words.count) }).frame
         case (GetModelRequest.type, let federation?):
             return try federation.currentGlobal().frame

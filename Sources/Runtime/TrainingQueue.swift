@@ -92,8 +92,8 @@ public final class TrainingQueue: Sendable {
     }
 
     /// Makes the model in `blob` the current one, once sealed with the validation list `validation` (nil:
-    /// the one held so far); throws `invalid-model` naming the field. Its record in the history gets its
-    /// accuracy on the list a moment later.
+    /// the one held so far), and records it in the history; throws `invalid-model` naming the field. The
+    /// caller measures it (`validation`) once it has said so, so the log reads in order.
     public func upload(_ blob: [UInt8], validation list: ValidationSet? = nil) throws(ChannelError) -> ModelBlob {
         let stored = try ModelBlob(received: blob)
         let version = try worker.perform(key: Self.uploadKey) { [self] () throws(ChannelError) in
@@ -102,7 +102,6 @@ public final class TrainingQueue: Sendable {
                 ModelRecord(
                     round: stored.model.round, modelID: stored.shortID, updates: 0, samples: stored.model.samples, rule: "upload",
                     milliseconds: 0))
-            validation.measure(stored, on: store.validation)
             return version
         }
         try awaitAnchored(version)
