@@ -70,7 +70,7 @@ struct Requests: Sendable {
             let list = try Self.validationList(upload.validation)
             let stored = try federation.setInitial(upload.model, validation: list)
             logger.info(
-                "received model \(stored.shortID) (\(stored.size) bytes) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the global model of round 0\(Self.sealed(list))")
+                "received model \(stored.shortID) (\(stored.size) bytes) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the global model of round 0\(Self.validationNote(list))")
             federation.validation.measure(stored, on: federation.validationList)
             return ModelAck(id: stored.id, size: UInt64(stored.size), validationWords: list.map { UInt64($0.words.count) }).frame
         case (PutModelRequest.type, nil):
@@ -78,7 +78,7 @@ struct Requests: Sendable {
             let list = try Self.validationList(upload.validation)
             let stored = try queue.upload(upload.model, validation: list)
             logger.info(
-                "received model \(stored.shortID) (\(stored.size) bytes, round \(stored.model.round)) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the current model\(Self.sealed(list))")
+                "received model \(stored.shortID) (\(stored.size) bytes, round \(stored.model.round)) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the current model\(Self.validationNote(list))")
             queue.validation.measure(stored, on: store.validation)
             return ModelAck(id: stored.id, size: UInt64(stored.size), validationWords: list.map { UInt64($0.words.count) }).frame
         case (GetModelRequest.type, let federation?):
@@ -115,7 +115,7 @@ extension Requests {
     }
 
     /// The end of the upload's log line: how many validation words were sealed with it, never which.
-    static func sealed(_ list: ValidationSet?) -> String {
+    static func validationNote(_ list: ValidationSet?) -> String {
         list.map { "; sealed with a validation list of \($0.words.count) words" } ?? ""
     }
 }
