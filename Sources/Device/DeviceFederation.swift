@@ -37,13 +37,15 @@ extension Device {
     /// How long a device keeps reconnecting to a runtime that went away (a restart) before it gives up.
     public static let defaultReconnectTime = Duration.seconds(30)
 
-    /// Uploads `update` as this device's update of its round and returns the runtime's acknowledgement.
-    /// If the connection breaks, it sends the same update again for up to `reconnecting`: the runtime
-    /// acknowledges an update it already stored again.
+    /// Uploads `update` as this device's update of its round, with its last local loss (for the round's
+    /// mean loss), and returns the runtime's acknowledgement. If the connection breaks, it sends the same
+    /// update again for up to `reconnecting`: the runtime acknowledges an update it already stored again.
     @discardableResult
     public func upload(_ update: LocalUpdate, reconnecting: Duration = defaultReconnectTime) throws(ChannelError) -> UpdateAck {
-        try retrying(for: reconnecting) { () throws(ChannelError) in
-            try runtime.update(round: update.round, model: update.blob, samples: update.samples)
+        // The runtime refuses a loss that is not a finite number, 0 or more: such a loss is not sent.
+        let loss = update.loss.isFinite && update.loss >= 0 ? Double(update.loss) : nil
+        return try retrying(for: reconnecting) { () throws(ChannelError) in
+            try runtime.update(round: update.round, model: update.blob, samples: update.samples, loss: loss)
         }
     }
 

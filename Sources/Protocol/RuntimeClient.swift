@@ -50,16 +50,26 @@ public final class RuntimeClient {
         try connection().server
     }
 
-    /// Uploads a model blob; `onSent` hears its id once the frame is written, before the acknowledgement.
-    /// Throws if the runtime acknowledges another id or size.
-    public func putModel(_ blob: ModelBlob, onSent: (_ id: String) -> Void = { _ in }) throws(ChannelError) -> ModelAck {
+    /// Uploads a model blob, with the validation words `validation` if given; `onSent` hears its id once
+    /// the frame is written, before the acknowledgement. Throws if the runtime acknowledges another id or
+    /// size, or does not confirm that it sealed every validation word (a runtime that predates validation
+    /// lists ignores them).
+    public func putModel(
+        _ blob: ModelBlob, validation: [String]? = nil, onSent: (_ id: String) -> Void = { _ in }
+    ) throws(ChannelError) -> ModelAck {
         let ack = try exchange { (client) throws(ChannelError) in
-            try client.request(PutModelRequest(model: blob.bytes), expecting: ModelAck.self) { onSent(blob.id) }
+            try client.request(PutModelRequest(model: blob.bytes, validation: validation), expecting: ModelAck.self) { onSent(blob.id) }
         }
         guard ack.id == blob.id, ack.size == UInt64(blob.size) else {
             throw ChannelError(
                 .badRequest,
                 "the runtime acknowledged model \(ack.id.prefix(8)) (\(ack.size) bytes), not the one sent, \(blob.shortID) (\(blob.size) bytes)")
+        }
+        if let validation, ack.validationWords != UInt64(validation.count) {
+            let held = ack.validationWords.map { "\($0) validation words" } ?? "no validation list (it may predate them)"
+            throw ChannelError(
+                .badRequest,
+                "the runtime acknowledged model \(blob.shortID) with \(held), not the \(validation.count) sent; the model is stored, the validation list is not")
         }
         return ack
     }
@@ -76,11 +86,11 @@ public final class RuntimeClient {
         }
     }
 
-    /// Uploads a locally trained model as the update of `round` (FL mode). Throws if the runtime
-    /// acknowledges another round or id.
-    public func update(round: UInt64, model: ModelBlob, samples: UInt64) throws(ChannelError) -> UpdateAck {
+    /// Uploads a locally trained model as the update of `round` (FL mode), with the loss of its last local
+    /// epoch if known. Throws if the runtime acknowledges another round or id.
+    public func update(round: UInt64, model: ModelBlob, samples: UInt64, loss: Double? = nil) throws(ChannelError) -> UpdateAck {
         let ack = try exchange { (client) throws(ChannelError) in
-            try client.request(UpdateRequest(round: round, model: model.bytes, samples: samples), expecting: UpdateAck.self)
+            try client.request(UpdateRequest(round: round, model: model.bytes, samples: samples, loss: loss), expecting: UpdateAck.self)
         }
         guard ack.id == model.id, ack.round == round else {
             throw ChannelError(

@@ -16,10 +16,13 @@ public final class ModelProvider {
     }
 
     /// Sends the model `blob` (a `ModelBlob` decoded when it was read, so one that does not decode is
-    /// never sent); `onSent` hears its id once it is written. Returns the runtime's acknowledgement, whose
-    /// id and size match the blob.
-    public func send(_ blob: ModelBlob, onSent: (_ id: String) -> Void = { _ in }) throws(ChannelError) -> ModelAck {
-        try runtime.putModel(blob, onSent: onSent)
+    /// never sent), with the validation list `validation` if given (checked when it was made, so a bad
+    /// word is never sent); `onSent` hears its id once it is written. Returns the runtime's
+    /// acknowledgement, whose id and size match the blob, and which counts every validation word.
+    public func send(
+        _ blob: ModelBlob, validation: ValidationSet? = nil, onSent: (_ id: String) -> Void = { _ in }
+    ) throws(ChannelError) -> ModelAck {
+        try runtime.putModel(blob, validation: validation?.words, onSent: onSent)
     }
 
     /// Downloads the runtime's current model (ML mode) or the global model of the open round (FL mode),

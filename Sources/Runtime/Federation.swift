@@ -22,9 +22,13 @@ public final class Federation: Sendable {
     public let rules: FederationRules
     /// The global models published since the runtime started, for status and metrics.
     public let history: ModelHistory
+    /// Measures each global model on the provider's validation list, after its publication.
+    public let validation: ModelValidation
 
     private struct Live: Sendable {
         var rounds: RoundState
+        /// The provider's validation list, sealed in every global model's file; nil if it gave none.
+        var validation: ValidationSet?
         var stopping = false
         /// Devices waiting in the blocking `awaitGlobal` now.
         var waiting = 0
@@ -54,6 +58,7 @@ public final class Federation: Sendable {
         files = FederationFiles(state: anchored)
         self.rules = rules
         self.history = history
+        validation = ModelValidation(history: history, logger: logger)
         self.logger = logger
         self.clock = clock
         let recovered = try files.recover()
@@ -72,12 +77,13 @@ public final class Federation: Sendable {
                 rules: rules, round: global.round, global: global.model, openedAt: global.openedAt, updates: recovered.updates,
                 privateRounds: global.privateRounds, notSampled: recovered.notSampled)
         }
-        state = GuardedState(Live(rounds: rounds))
+        state = GuardedState(Live(rounds: rounds, validation: recovered.global?.validation))
         logger.info("federated rounds under the policy's rule: \(rules)")
         if let global = recovered.global {
             let count = recovered.updates.count
             logger.info(
                 "resumed round \(global.round) (global model \(global.model.shortID), opened \(UTCTimeText.format(global.openedAt))) with \(count) stored update\(count == 1 ? "" : "s")")
+            if let list = global.validation { logger.info("the provider's validation list (\(list.words.count) words) is sealed with it") }
         }
         if let budget = rules.privacy {
             logger.info("privacy budget: \(budget.describe(released: rounds.privateRounds))")
@@ -103,6 +109,9 @@ public final class Federation: Sendable {
     /// The open round's state, as a copy.
     public var snapshot: RoundState { state.withLock { $0.rounds } }
 
+    /// The provider's validation list, sealed with the global models; nil if it gave none.
+    public var validationList: ValidationSet? { state.withLock { $0.validation } }
+
     /// How many devices are waiting for a global model now.
     public var waitingDevices: Int { state.withLock { $0.waiting + $0.waiters.count } }
 
@@ -111,26 +120,32 @@ public final class Federation: Sendable {
         try state.withLock { (live) throws(ChannelError) in try live.rounds.currentGlobal() }
     }
 
-    /// Makes the model in `blob` the global model of round 0, sealed first, and answers once that is
-    /// anchored. `invalid-model` naming the field; `wrong-round` once the federation has started;
-    /// `unavailable` if it could not be anchored (it is kept and anchored with the next change).
-    public func setInitial(_ blob: [UInt8]) throws(ChannelError) -> ModelBlob {
+    /// Makes the model in `blob` the global model of round 0, sealed first with the validation list
+    /// `list` (nil: the one held so far), records it in the history, and answers once that is anchored.
+    /// `invalid-model` naming the field; `wrong-round` once the federation has started; `unavailable` if
+    /// it could not be anchored (it is kept and anchored with the next change). The caller measures it
+    /// (`validation`, on `validationList`) once it has said so, so the log reads in order.
+    public func setInitial(_ blob: [UInt8], validation list: ValidationSet? = nil) throws(ChannelError) -> ModelBlob {
         let stored = try ModelBlob(received: blob)
         let now = clock()
         let (deadline, version) = try state.withLock { (live) throws(ChannelError) -> (Date, UInt64) in
             var next = live.rounds
             try next.setInitial(stored, now: now)
+            let held = list ?? live.validation
             // Under the lock, so no update can slip in between the check and the write; uploads are rare.
             let version: UInt64
             do throws(RuntimeError) {
-                version = try files.writeGlobal(.init(round: 0, openedAt: now, model: stored))
+                version = try files.writeGlobal(.init(round: 0, openedAt: now, model: stored, validation: held))
             } catch {
                 logger.error("could not store the initial model: \(error.message)")
                 throw ChannelError(.internal, "the runtime could not store the model: \(error.message)", cause: error)
             }
             live.rounds = next
+            live.validation = held
             return (next.deadline, version)
         }
+        history.append(
+            ModelRecord(round: 0, modelID: stored.shortID, updates: 0, samples: stored.model.samples, rule: "upload", milliseconds: 0, madeAt: now))
         scheduleDeadline(of: 0, at: deadline)
         try files.state.awaitAnchored(version)
         return stored
@@ -139,7 +154,8 @@ public final class Federation: Sendable {
     /// Stores `update` from the device whose certificate has serial `serial` and names the platform
     /// instance `platform`, sealed, and counts it in its round (once per platform or per certificate, as
     /// the policy's `fl.one-update-per` says); returns the acknowledgement to send. Refusals:
-    /// `bad-request` (no samples, or more than the policy's cap), `not-authorized` (per-platform counting
+    /// `bad-request` (no samples, more than the policy's cap, or a loss that is NaN, infinite or negative),
+    /// `not-authorized` (per-platform counting
     /// and a certificate naming no platform), `invalid-model` (wrong shape, non-finite values),
     /// `no-model`, `wrong-round`, `duplicate-update`.
     ///
@@ -152,6 +168,10 @@ public final class Federation: Sendable {
             throw ChannelError(
                 .badRequest,
                 "\"samples\" is \(update.samples), over the policy's cap of \(rules.maxSamplesPerUpdate) samples per update (fl.max-samples-per-update)")
+        }
+        if let loss = update.loss, !(loss.isFinite && loss >= 0) {
+            // A mean of cross-entropies is a finite number, 0 or more: anything else would poison the round's mean.
+            throw ChannelError(.badRequest, "\"loss\" is \(loss): a loss must be a finite number, 0 or more (the mean loss of the last local epoch)")
         }
         guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
             throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
@@ -180,7 +200,7 @@ public final class Federation: Sendable {
             logger.info("update \(stored.shortID) from device \(device) for round \(update.round) was stored before; acknowledged again")
             return ack
         }
-        let accepted = AcceptedUpdate(serial: serial, platform: platformHex, blob: stored, samples: update.samples)
+        let accepted = AcceptedUpdate(serial: serial, platform: platformHex, blob: stored, samples: update.samples, loss: update.loss)
         let version: UInt64
         do {
             version = try files.writeUpdate(accepted, round: update.round)
@@ -343,7 +363,8 @@ public final class Federation: Sendable {
     /// result as the global model of the next round, publishes it to every waiting device, then removes
     /// the closed round's updates. Does nothing if the round is not due or is closing already.
     public func closeIfDue() {
-        guard let closing = state.withLock({ $0.stopping ? nil : $0.rounds.beginClosing(now: clock()) }) else { return }
+        let begun = state.withLock { live in live.stopping ? nil : live.rounds.beginClosing(now: clock()).map { ($0, live.validation) } }
+        guard let (closing, list) = begun else { return }
         let round = closing.round
         logger.info("---- round \(round) closes with \(closing.reason): aggregating with \(rules.rule) ----")
         let start = ContinuousClock.now
@@ -369,38 +390,59 @@ public final class Federation: Sendable {
         let version: UInt64
         do {
             let released = closing.privateRounds + (rules.privacy == nil ? 0 : 1)
-            version = try files.writeGlobal(.init(round: round + 1, openedAt: openedAt, model: next, privateRounds: released))
+            version = try files.writeGlobal(.init(round: round + 1, openedAt: openedAt, model: next, privateRounds: released, validation: list))
         } catch {
             logger.error("the global model of round \(round + 1) could not be stored: \(error.message); round \(round) stays open")
             reopen(round)
             return
         }
-        publish(next, of: round, version: version, openedAt: openedAt, updates: closing.updates.count, since: start)
+        let outcome = Outcome(updates: closing.updates.count, meanLoss: Self.meanLoss(of: closing.updates), validation: list)
+        publish(next, of: round, version: version, openedAt: openedAt, outcome: outcome, since: start)
+    }
+
+    /// What a closed round's record and log say besides its model, and the list to measure that model on.
+    private struct Outcome: Sendable {
+        /// The updates aggregated.
+        let updates: Int
+        /// The mean of the losses the devices reported; nil if none did.
+        let meanLoss: Double?
+        /// The provider's validation list, if any.
+        let validation: ValidationSet?
+    }
+
+    /// The mean of the losses the `updates` reported (those without one do not count); nil if none did.
+    static func meanLoss(of updates: [AcceptedUpdate]) -> Double? {
+        let losses = updates.compactMap(\.loss)
+        guard !losses.isEmpty else { return nil }
+        // Each term divided first: the sum of a few huge finite losses could overflow to infinity.
+        return losses.reduce(0) { $0 + $1 / Double(losses.count) }
     }
 
     /// Publishes `next`, the global model of round `round` + 1 sealed as `version`, once that version is
     /// anchored: never before, so that no rollback can make the runtime publish the round again. If the
     /// anchor cannot be advanced, the round stays closing (its updates are in the aggregate) and the
     /// publication is tried again in a few seconds.
-    private func publish(_ next: ModelBlob, of round: UInt64, version: UInt64, openedAt: Date, updates: Int, since start: ContinuousClock.Instant) {
+    private func publish(_ next: ModelBlob, of round: UInt64, version: UInt64, openedAt: Date, outcome: Outcome, since start: ContinuousClock.Instant) {
         do {
             try files.state.awaitAnchored(version)
         } catch {
             logger.error("the global model of round \(round + 1) is stored but not anchored, so it is not published yet: \(error.message); trying again in 5 s")
             timers.asyncAfter(deadline: .now() + 5) { [weak self] in
                 guard let self, !self.state.withLock({ $0.stopping }) else { return }
-                self.publish(next, of: round, version: version, openedAt: openedAt, updates: updates, since: start)
+                self.publish(next, of: round, version: version, openedAt: openedAt, outcome: outcome, since: start)
             }
             return
         }
         // Logged before any device hears of it, so the log never lags what devices were told.
         let elapsed = ContinuousClock.now - start
+        let loss = outcome.meanLoss.map { ", mean loss \(String(format: "%.4f", $0))" } ?? ""
         logger.info(
-            "---- round \(round) closed: global model \(next.shortID) of round \(round + 1) (\(updates) updates, \(next.model.samples) samples, \(String(format: "%.1f", elapsed.inSeconds * 1e3)) ms) ----")
+            "---- round \(round) closed: global model \(next.shortID) of round \(round + 1) (\(outcome.updates) updates, \(next.model.samples) samples, \(String(format: "%.1f", elapsed.inSeconds * 1e3)) ms\(loss)) ----")
         history.append(
             ModelRecord(
-                round: round + 1, modelID: next.shortID, updates: updates, samples: next.model.samples, rule: "\(rules.rule)",
-                milliseconds: elapsed.inSeconds * 1e3, madeAt: openedAt))
+                round: round + 1, modelID: next.shortID, updates: outcome.updates, samples: next.model.samples, rule: "\(rules.rule)",
+                milliseconds: elapsed.inSeconds * 1e3, meanLoss: outcome.meanLoss, madeAt: openedAt))
+        validation.measure(next, on: outcome.validation)
         let deadline = state.changeAndBroadcast { live in
             live.rounds.publish(next, openedAt: openedAt)
             return live.rounds.deadline

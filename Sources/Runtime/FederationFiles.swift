@@ -7,9 +7,11 @@ import WordModel
 ///
 /// ```
 /// DIR/sealed/global-<round>-<seq>.sealed             {"round", "opened" (Unix ms), "model": blob,
-///                                                      "private-rounds" (under fl.privacy: rounds released)}
+///                                                      "private-rounds" (under fl.privacy: rounds released),
+///                                                      "validation": [text] (the provider's validation list)}
 /// DIR/sealed/update-<round>-<serial>-<seq>.sealed    {"round", "serial", "platform" (hex, when the device
-///                                                      certificate names one), "samples", "model": blob}
+///                                                      certificate names one), "samples", "model": blob,
+///                                                      "loss" (when the device reported one)}
 ///                                                     or, type "fl-not-sampled": {"round", "serial", "platform"}
 /// ```
 ///
@@ -33,6 +35,8 @@ struct FederationFiles: Sendable {
         let model: ModelBlob
         /// The rounds released under DP-FedAvg up to this model.
         var privateRounds: UInt64 = 0
+        /// The provider's validation list, carried from each global model to the next; nil if none.
+        var validation: ValidationSet? = nil
     }
 
     /// What a restart finds: the open round's global model, its stored updates and the voices sampling
@@ -49,7 +53,7 @@ struct FederationFiles: Sendable {
 
     /// Seals the global model of `round`, opened at `openedAt`, as a new file; returns its anchor version.
     func writeGlobal(_ global: Global) throws(RuntimeError) -> UInt64 {
-        let record = SealedRecord(
+        var record = SealedRecord(
             kind: Self.globalKind,
             fields: [
                 "round": .unsigned(global.round),
@@ -57,6 +61,8 @@ struct FederationFiles: Sendable {
                 "model": .bytes(global.model.bytes),
                 "private-rounds": .unsigned(global.privateRounds),
             ])
+        // Absent without one, so the files of a federation without a validation list are as before.
+        if let validation = global.validation { record.set("validation", validation: validation) }
         return try state.write(record.bytes) { .global(round: global.round, seq: $0) }
     }
 
@@ -70,6 +76,8 @@ struct FederationFiles: Sendable {
             ])
         // The platform, so that a restart counts the round's updates per platform as before it.
         if let platform = update.platform { record.set("platform", .text(platform)) }
+        // For the round's mean loss, also after a restart; absent when the device reported none.
+        if let loss = update.loss { record.set("loss", .float(loss)) }
         return try state.write(record.bytes) { .update(round: round, serial: update.serial, seq: $0) }
     }
 
@@ -114,7 +122,7 @@ struct FederationFiles: Sendable {
         let privateRounds = try record.optionalUnsigned("private-rounds") ?? 0
         return Global(
             round: round, openedAt: Date(timeIntervalSince1970: Double(opened) / 1000), model: try record.model("model"),
-            privateRounds: privateRounds)
+            privateRounds: privateRounds, validation: try record.optionalValidation("validation"))
     }
 
     private func readUpdate(_ name: StateFileName, bytes: [UInt8]) throws(RuntimeError) -> AcceptedUpdate {
@@ -123,9 +131,10 @@ struct FederationFiles: Sendable {
         guard try record.unsigned("round") == name.round, serial == name.serial else {
             throw record.corrupt("its round and serial are not the ones its name says")
         }
+        // "loss" is absent from the files of runtimes before it, and of devices that report none.
         return AcceptedUpdate(
             serial: serial, platform: try record.optionalText("platform"), blob: try record.model("model"),
-            samples: try record.unsigned("samples"))
+            samples: try record.unsigned("samples"), loss: try record.optionalDouble("loss"))
     }
 
     private func read(_ name: StateFileName, kind: String) throws(RuntimeError) -> SealedRecord {

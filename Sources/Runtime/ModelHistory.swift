@@ -1,24 +1,27 @@
 public import Foundation
 import Synchronization
 
-/// One model the runtime made: a round's global model (FL) or a training's result (ML), as the status
-/// and metrics report it. Holds no weights and no words: ids and figures only.
+/// One model the runtime made or was given: a round's global model (FL), a training's result (ML), or the
+/// provider's upload (rule "upload"), as the status and metrics report it. Holds no weights and no words:
+/// ids and figures only.
 public struct ModelRecord: Sendable, Equatable {
     /// The model's round (the round it is the global model of, in FL).
     public let round: UInt64
     /// The model's short id (the first 8 hex digits of its SHA-256).
     public let modelID: String
-    /// FL: the updates aggregated into it; ML: 1.
+    /// FL: the updates aggregated into it; ML: 1; an upload: 0.
     public let updates: Int
     /// The samples it was trained on (FL: the sum the devices reported, capped by the policy).
     public let samples: UInt64
-    /// FL: the aggregation rule; ML: "train".
+    /// FL: the aggregation rule; ML: "train"; the provider's upload: "upload".
     public let rule: String
-    /// FL: milliseconds from the round's close to its publication; ML: the training's milliseconds.
+    /// FL: milliseconds from the round's close to its publication; ML: the training's milliseconds; an upload: 0.
     public let milliseconds: Double
-    /// FL: the mean of the losses the devices reported with their updates; ML: the training's last loss.
+    /// FL: the mean of the losses the devices reported with their updates (nil if none did); ML: the
+    /// training's last loss; an upload: nil.
     public var meanLoss: Double?
-    /// The share of the validation prefixes the model completes to the right word, when a validation list is known.
+    /// The share of the validation prefixes the model completes to the right word, when a validation list is
+    /// known; set a moment after the record is appended (`ModelValidation`).
     public var validationAccuracy: Double?
     /// When it was made.
     public let madeAt: Date

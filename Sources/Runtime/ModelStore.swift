@@ -6,11 +6,14 @@ public import WordModel
 /// (even after SIGKILL) brings back the last model that was handed out, and never an older one.
 ///
 /// Each model is a new file `model-<version>.sealed` (docs/freshness.md); the older one is removed once
-/// the new one is anchored.
+/// the new one is anchored. The file holds the model blob itself, or, once the provider gave a validation
+/// list, the record `{"type": "ml-model", "model": blob, "validation": [text]}`: the list is sealed with
+/// every model, so it lives as long as the state does.
 public final class ModelStore: Sendable {
     /// Where the model is sealed and anchored (nil: memory only); FL mode keeps its rounds there too.
     public let state: AnchoredState?
-    private let model = Mutex<ModelBlob?>(nil)
+    private let held = Mutex<(model: ModelBlob?, validation: ValidationSet?)>((nil, nil))
+    private static let recordKind = "ml-model"
 
     /// A store persisting to `sealed` without a freshness anchor (rollback goes undetected), restoring the
     /// model sealed there; nil: memory only.
@@ -27,24 +30,45 @@ public final class ModelStore: Sendable {
     public init(state: AnchoredState?) throws(RuntimeError) {
         self.state = state
         guard let state, let file = state.startFiles.first(where: { $0.kind == .model }) else { return }
-        let blob = try state.readStartFile(file)
+        let bytes = try state.readStartFile(file)
+        let path = state.sealed.path(of: file.purpose)
+        // A bare blob has no "type" (the files of runtimes before validation lists, and without one).
+        if SealedRecord.type(of: bytes) == Self.recordKind {
+            let record = try SealedRecord(bytes: bytes, kind: Self.recordKind, path: path)
+            let restored = (try record.model("model"), try record.optionalValidation("validation"))
+            held.withLock { $0 = restored }
+            return
+        }
         do {
-            let restored = try ModelBlob(bytes: blob)
-            model.withLock { $0 = restored }
+            let restored = try ModelBlob(bytes: bytes)
+            held.withLock { $0.model = restored }
         } catch {
-            throw RuntimeError(.sealedFileCorrupt, "\(state.sealed.path(of: file.purpose)): the sealed model does not decode: \(error)", cause: error)
+            throw RuntimeError(.sealedFileCorrupt, "\(path): the sealed model does not decode: \(error)", cause: error)
         }
     }
 
     /// The current model, or nil before the first upload.
-    public var current: ModelBlob? { model.withLock { $0 } }
+    public var current: ModelBlob? { held.withLock { $0.model } }
 
-    /// Makes `stored` the current model once it is sealed on disk, and returns the anchor version to await
-    /// before acknowledging it (nil: memory only); if sealing fails, nothing changes.
+    /// The provider's validation list, or nil if it gave none.
+    public var validation: ValidationSet? { held.withLock { $0.validation } }
+
+    /// Makes `stored` the current model once it is sealed on disk, with `validation` as the validation
+    /// list (nil: the list held so far), and returns the anchor version to await before acknowledging it
+    /// (nil: memory only); if sealing fails, nothing changes.
+    ///
+    /// One writer at a time (the training queue's worker): the list read here is the one written.
     @discardableResult
-    public func replace(with stored: ModelBlob) throws(RuntimeError) -> UInt64? {
-        let version = try state?.write(stored.bytes, as: StateFileName.model(seq:))
-        model.withLock { $0 = stored }
+    public func replace(with stored: ModelBlob, validation: ValidationSet? = nil) throws(RuntimeError) -> UInt64? {
+        let list = validation ?? self.validation
+        var bytes = stored.bytes
+        if let list {
+            var record = SealedRecord(kind: Self.recordKind, fields: ["model": .bytes(stored.bytes)])
+            record.set("validation", validation: list)
+            bytes = record.bytes
+        }
+        let version = try state?.write(bytes, as: StateFileName.model(seq:))
+        held.withLock { $0 = (stored, list) }
         return version
     }
 }

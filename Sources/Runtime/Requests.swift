@@ -3,6 +3,7 @@ import Channel
 import Logging
 import Protocol
 import Synchronization
+import WordModel
 
 /// How the runtime answers each request, once the peer's role may connect (docs/protocol.md, "Runtime").
 struct Requests: Sendable {
@@ -66,16 +67,20 @@ struct Requests: Sendable {
         switch (request.type, federation) {
         case (PutModelRequest.type, let federation?):
             let upload = try request.decode(as: PutModelRequest.self)
-            let stored = try federation.setInitial(upload.model)
+            let list = try Self.validationList(upload.validation)
+            let stored = try federation.setInitial(upload.model, validation: list)
             logger.info(
-                "received model \(stored.shortID) (\(stored.size) bytes) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the global model of round 0")
-            return ModelAck(id: stored.id, size: UInt64(stored.size)).frame
+                "received model \(stored.shortID) (\(stored.size) bytes) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the global model of round 0\(Self.validationNote(list))")
+            federation.validation.measure(stored, on: federation.validationList)
+            return ModelAck(id: stored.id, size: UInt64(stored.size), validationWords: list.map { UInt64($0.words.count) }).frame
         case (PutModelRequest.type, nil):
             let upload = try request.decode(as: PutModelRequest.self)
-            let stored = try queue.upload(upload.model)
+            let list = try Self.validationList(upload.validation)
+            let stored = try queue.upload(upload.model, validation: list)
             logger.info(
-                "received model \(stored.shortID) (\(stored.size) bytes, round \(stored.model.round)) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the current model")
-            return ModelAck(id: stored.id, size: UInt64(stored.size)).frame
+                "received model \(stored.shortID) (\(stored.size) bytes, round \(stored.model.round)) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the current model\(Self.validationNote(list))")
+            queue.validation.measure(stored, on: store.validation)
+            return ModelAck(id: stored.id, size: UInt64(stored.size), validationWords: list.map { UInt64($0.words.count) }).frame
         case (GetModelRequest.type, let federation?):
             return try federation.currentGlobal().frame
         case (GetModelRequest.type, nil):
@@ -94,6 +99,24 @@ struct Requests: Sendable {
             // RequestPermissions admits only the types above for each mode.
             throw ChannelError(.unknownType, "the runtime does not serve \"\(request.type)\" in \(mode)")
         }
+    }
+}
+
+extension Requests {
+    /// The validation list of a `put-model`, checked: `bad-request` naming the first bad word, or a list
+    /// of no words or too many. Nil if the request carries none.
+    static func validationList(_ words: [String]?) throws(ChannelError) -> ValidationSet? {
+        guard let words else { return nil }
+        do {
+            return try ValidationSet(words: words)
+        } catch {
+            throw ChannelError(.badRequest, "\"validation\" is refused: \(error)", cause: error)
+        }
+    }
+
+    /// The end of the upload's log line: how many validation words were sealed with it, never which.
+    static func validationNote(_ list: ValidationSet?) -> String {
+        list.map { "; sealed with a validation list of \($0.words.count) words" } ?? ""
     }
 }
 

@@ -5,7 +5,7 @@ public import Protocol
 public import WordModel
 
 /// An update counted in a round: whose it is (the device certificate's serial and its platform), its
-/// model blob and its sample count.
+/// model blob, its sample count and the loss the device reported.
 public struct AcceptedUpdate: Sendable, Equatable {
     /// The serial number (hex) of the device certificate that sent it.
     public let serial: String
@@ -15,13 +15,16 @@ public struct AcceptedUpdate: Sendable, Equatable {
     public let blob: ModelBlob
     /// The samples it was trained on, as the device said: its weight in FedAvg.
     public let samples: UInt64
+    /// The loss of the device's last local epoch, as it said (finite, not negative); nil if it did not say.
+    public let loss: Double?
 
-    /// An update of device `serial` on platform `platform`.
-    public init(serial: String, platform: String? = nil, blob: ModelBlob, samples: UInt64) {
+    /// An update of device `serial` on platform `platform`, reporting `loss` if it did.
+    public init(serial: String, platform: String? = nil, blob: ModelBlob, samples: UInt64, loss: Double? = nil) {
         self.serial = serial
         self.platform = platform
         self.blob = blob
         self.samples = samples
+        self.loss = loss
     }
 }
 

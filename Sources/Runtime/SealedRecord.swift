@@ -75,6 +75,34 @@ struct SealedRecord {
         fields[text: key] == nil ? nil : try text(key)
     }
 
+    /// A number field that may be absent: nil when it is.
+    func optionalDouble(_ key: String) throws(RuntimeError) -> Double? {
+        fields[text: key] == nil ? nil : try field(key, "a number") { $0.double }
+    }
+
+    /// The validation list in field `key`, nil when it is absent; throws naming the file if it is not a
+    /// list of validation words.
+    func optionalValidation(_ key: String) throws(RuntimeError) -> ValidationSet? {
+        guard fields[text: key] != nil else { return nil }
+        let items = try field(key, "an array of text strings") { $0.array }
+        var words: [String] = []
+        for item in items {
+            guard let word = item.text else { throw corrupt("\"\(key)\" must hold text strings only, not a \(item.typeName)") }
+            words.append(word)
+        }
+        do {
+            return try ValidationSet(words: words)
+        } catch {
+            // Not the reason: it would name a word, and validation words are never logged.
+            throw corrupt("\"\(key)\" is not a list of 1 to \(ValidationSet.maximumWords) words of five alphabet symbols")
+        }
+    }
+
+    /// Sets the field `key` of a record being written to the words of `validation`.
+    mutating func set(_ key: String, validation: ValidationSet) {
+        fields[text: key] = .array(validation.words.map { .text($0) })
+    }
+
     /// Sets the field `key` of a record being written.
     mutating func set(_ key: String, _ value: CBORValue) {
         fields[text: key] = value

@@ -36,8 +36,10 @@ public final class TrainingQueue: Sendable {
     private let maxWords: Int
     private let maxQueuedPerDevice: Int
     private let logger: Logger
-    /// The models trained since the runtime started, for status and metrics.
+    /// The models trained (and uploaded) since the runtime started, for status and metrics.
     public let history: ModelHistory
+    /// Measures each new model on the provider's validation list, after the fact.
+    public let validation: ModelValidation
     /// Internal for tests, which hold the queue with work of their own.
     let worker = FairScheduler(name: "training queue")
     /// Each device's unanswered requests, by key; a device with none has no entry.
@@ -52,6 +54,7 @@ public final class TrainingQueue: Sendable {
         maxQueuedPerDevice: Int = defaultMaxQueuedPerDevice, history: ModelHistory = ModelHistory(), logger: Logger
     ) {
         self.history = history
+        validation = ModelValidation(history: history, logger: logger)
         self.store = store
         self.epochs = max(1, epochs)
         self.maxWords = max(1, maxWords)
@@ -88,11 +91,18 @@ public final class TrainingQueue: Sendable {
         return reply
     }
 
-    /// Makes the model in `blob` the current one, once sealed; throws `invalid-model` naming the field.
-    public func upload(_ blob: [UInt8]) throws(ChannelError) -> ModelBlob {
+    /// Makes the model in `blob` the current one, once sealed with the validation list `validation` (nil:
+    /// the one held so far), and records it in the history; throws `invalid-model` naming the field. The
+    /// caller measures it (`validation`) once it has said so, so the log reads in order.
+    public func upload(_ blob: [UInt8], validation list: ValidationSet? = nil) throws(ChannelError) -> ModelBlob {
         let stored = try ModelBlob(received: blob)
         let version = try worker.perform(key: Self.uploadKey) { [self] () throws(ChannelError) in
-            try replace(with: stored, what: "the uploaded model")
+            let version = try replace(with: stored, validation: list, what: "the uploaded model")
+            history.append(
+                ModelRecord(
+                    round: stored.model.round, modelID: stored.shortID, updates: 0, samples: stored.model.samples, rule: "upload",
+                    milliseconds: 0))
+            return version
         }
         try awaitAnchored(version)
         return stored
@@ -174,12 +184,13 @@ public final class TrainingQueue: Sendable {
                 round: next, modelID: trained.shortID, updates: 1, samples: UInt64(set.count), rule: "train", milliseconds: milliseconds,
                 meanLoss: Double(lastLoss)))
         logger.info("---- training done (\(epochs) epochs, \(String(format: "%.1f", milliseconds)) ms): model \(trained.shortID) ----")
+        validation.measure(trained, on: store.validation)
         return (TrainedReply(blob: trained, epochs: UInt64(epochs), loss: Double(lastLoss)), version)
     }
 
-    private func replace(with stored: ModelBlob, what: String) throws(ChannelError) -> UInt64? {
+    private func replace(with stored: ModelBlob, validation list: ValidationSet? = nil, what: String) throws(ChannelError) -> UInt64? {
         do {
-            return try store.replace(with: stored)
+            return try store.replace(with: stored, validation: list)
         } catch {
             logger.error("could not store \(what): \(error.message)")
             throw ChannelError(.internal, "the runtime could not store \(what): \(error.message)", cause: error)

@@ -16,8 +16,8 @@ struct Federate: ParsableCommand {
         abstract: "Take part in federated rounds: train locally on a word file, upload the update, wait for the global model.",
         discussion: """
             Downloads the global model of the open round, then for each round: trains it here on the words of \
-            --words (RMSprop, batch size 1, the loss every 10 epochs), uploads the result with its sample count, \
-            and waits for the global model of the next round, which the runtime publishes once the round closes. \
+            --words (RMSprop, batch size 1, the loss every 10 epochs), uploads the result with its sample count \
+            and its last epoch's loss (the runtime logs each round's mean loss), and waits for the global model of the next round, which the runtime publishes once the round closes. \
             The words never leave the device. With more devices than a round needs, a device whose update \
             arrives after its round closed says so, downloads the new global model and takes part in the next \
             round; --rounds counts the rounds it completed. Under a policy with fl.privacy, a device the runtime \
@@ -148,7 +148,7 @@ struct Federate: ParsableCommand {
             "round \(round): trained locally on \(words.count) word\(words.count == 1 ? "" : "s") (\(update.samples) samples), \(epochs) epochs: loss \(loss)")
         switch try device.submit(update) {
         case .acknowledged:
-            logger.info("round \(round): sent update \(update.shortID) (\(update.samples) samples); the runtime acknowledged it")
+            logger.info("round \(round): sent update \(update.shortID) (\(update.samples) samples, loss \(loss)); the runtime acknowledged it")
             let global = try device.awaitGlobal(round: round + 1)
             StandardOutput.line(
                 "round \(device.round): received global model \(global.shortID) (\(global.model.samples) samples)"

@@ -111,7 +111,7 @@ struct Serve: ParsableCommand {
             throw CommandFailure("\(error)", cause: error)
         }
         if mode == .ml, let current = store.current {
-            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed")
+            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
         }
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
         let expiry = credentials.certificate.notAfter

@@ -15,9 +15,9 @@ struct FLProcessTests {
     /// An FL domain (the fl template with `minUpdates`, and `"one-update-per": "certificate"` when
     /// `perCertificate`: devices admitted in this process all run on platform 1) of `platforms` simulated
     /// platforms, the runtime serving FL mode, and the provider's initial model (seed 42, 5 epochs on
-    /// data/words-short.txt, as the demo) uploaded.
+    /// data/words-short.txt, as the demo) uploaded, with the validation list `validation` if given.
     func servingDomain(
-        minUpdates: Int = 2, perCertificate: Bool = false, platforms: Int = 1
+        minUpdates: Int = 2, perCertificate: Bool = false, platforms: Int = 1, validation: [String]? = nil
     ) throws -> (domain: AdmittedDomain, runtime: RunningProcess, port: UInt16, initial: [UInt8]) {
         let domain = try AdmittedDomain(template: "fl", platforms: platforms) {
             $0.replacingOccurrences(
@@ -28,14 +28,19 @@ struct FLProcessTests {
         let model = domain.path("initial.cmlm")
         try AdmittedDomain.check(
             try Executables.run("cml-provider", ["train", "--seed", "42", "--words", MLProcessTests.words, "--epochs", "5", "--out", model]))
-        try AdmittedDomain.check(
-            try Executables.run("cml-provider", ["send", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("provider"), model]))
+        var arguments = ["send", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("provider")]
+        if let validation {
+            let list = domain.path("validation.txt")
+            try validation.map { $0 + "\n" }.joined().write(toFile: list, atomically: true, encoding: .utf8)
+            arguments += ["--validation", list]
+        }
+        try AdmittedDomain.check(try Executables.run("cml-provider", arguments + [model]))
         return (domain, runtime, port, try [UInt8](Data(contentsOf: URL(fileURLWithPath: model))))
     }
 
     @Test func twoDevicesEachCompleteTheOthersWordAfterTheRound() throws {
         // Each device on a platform of its own: the policy counts one update per platform.
-        let (domain, runtime, port, initial) = try servingDomain(platforms: 2)
+        let (domain, runtime, port, initial) = try servingDomain(platforms: 2, validation: ["quilt", "zebra", "about", "white"])
         defer { runtime.stop() }
         for (number, device) in ["device1", "device2"].enumerated() {
             try AdmittedDomain.check(
@@ -79,6 +84,13 @@ struct FLProcessTests {
         let log = messages(runtime.standardError)
         #expect(log.contains("federated rounds under the policy's rule: FedAvg after norm clipping to 20.0; a round closes at 2 updates, or at its 60 s deadline with at least 1; one update per platform"))
         #expect(log.contains("---- round 0 closes with 2 updates, min-updates reached: aggregating with FedAvg after norm clipping to 20.0 ----"))
+        // Both devices sent their loss with their update: the close line gives the mean; and the global
+        // model is measured on the provider's validation list, whose words no log line names.
+        let global = lines[16].split(separator: " ")[3]
+        #expect(log.contains { $0.hasPrefix("---- round 0 closed: global model \(global) of round 1 (2 updates, 4 samples, ") && $0.contains(" ms, mean loss ") })
+        #expect(scripted.contains { $0.hasPrefix("round 0: sent update ") && $0.contains(" (2 samples, loss ") })
+        _ = try runtime.waitForLine { $0.hasSuffix(" of 8 prefixes) for model \(global)") }
+        #expect(!runtime.standardError.contains { $0.contains("quilt") || $0.contains("zebra") })
     }
 
     @Test func aRuntimeWhosePolicyFileWasSwappedForAnotherSignedOneRefusesToStart() throws {

@@ -16,19 +16,27 @@ import WordModel
 struct MLProcessTests {
     static let words = Executables.repositoryRoot.appendingPathComponent("data/words-short.txt").path
 
-    /// A domain with the runtime serving and the provider's initial model uploaded.
-    func servingDomain() throws -> (domain: AdmittedDomain, runtime: RunningProcess, port: UInt16, initial: [UInt8]) {
+    /// A domain with the runtime serving and the provider's initial model uploaded, with the validation
+    /// list `validation` (words) if given.
+    func servingDomain(validation: [String]? = nil) throws -> (domain: AdmittedDomain, runtime: RunningProcess, port: UInt16, initial: [UInt8]) {
         let domain = try AdmittedDomain()
         for role in ["runtime", "provider", "device"] { try domain.admit(role) }
         let (runtime, port) = try domain.startRuntime()
         let model = domain.path("initial.cmlm")
         try AdmittedDomain.check(
             try Executables.run("cml-provider", ["train", "--seed", "42", "--words", Self.words, "--epochs", "5", "--out", model]))
-        let send = try Executables.run("cml-provider", ["send", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("provider"), model])
+        var arguments = ["send", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("provider")]
+        if let validation {
+            let list = domain.path("validation.txt")
+            try validation.map { $0 + "\n" }.joined().write(toFile: list, atomically: true, encoding: .utf8)
+            arguments += ["--validation", list]
+        }
+        let send = try Executables.run("cml-provider", arguments + [model])
         try AdmittedDomain.check(send)
         let blob = try [UInt8](Data(contentsOf: URL(fileURLWithPath: model)))
         let id = ModelBlob.shortID(of: blob)
-        #expect(send.lines == ["sent model \(id) (\(blob.count) bytes); the runtime acknowledged it"])
+        let sealed = validation.map { ["the runtime sealed the validation list (\($0.count) words)"] } ?? []
+        #expect(send.lines == ["sent model \(id) (\(blob.count) bytes); the runtime acknowledged it"] + sealed)
         return (domain, runtime, port, blob)
     }
 
@@ -161,6 +169,30 @@ struct MLProcessTests {
         // SIGTERM stops it cleanly.
         #expect(restarted.end(with: SIGTERM) == 0)
         #expect(messages(restarted.standardError).last == "stopped")
+    }
+
+    @Test func theValidationListIsSealedAndEveryModelIsMeasuredAlsoAfterARestart() throws {
+        let (domain, runtime, port, initial) = try servingDomain(validation: ["quilt", "zebra", "about"])
+        defer { runtime.stop() }
+        let uploaded = try runtime.waitForLine { $0.contains("] validation accuracy ") }
+        let pattern = #"^validation accuracy [01]\.\d\d \(\d of 6 prefixes\) for model "# + ModelBlob.shortID(of: initial) + "$"
+        #expect(messages([uploaded]).first?.range(of: pattern, options: .regularExpression) != nil)
+
+        let trained = try client(domain, role: .device, port: port).train(words: ["about"])
+        _ = try runtime.waitForLine { $0.hasSuffix(" prefixes) for model \(trained.blob.shortID)") }
+        #expect(runtime.end(with: SIGKILL) == SIGKILL)
+
+        // The restarted runtime has the list from its sealed state and measures the next model on it.
+        let (restarted, newPort) = try domain.startRuntime()
+        defer { restarted.stop() }
+        let restored = try restarted.waitForLine { $0.contains("restored model ") }
+        #expect(restored.hasSuffix("/sealed, with the validation list (3 words)"))
+        let again = try client(domain, role: .device, port: newPort).train(words: ["quilt"])
+        _ = try restarted.waitForLine { $0.hasSuffix(" prefixes) for model \(again.blob.shortID)") }
+        #expect(restarted.end(with: SIGTERM) == 0)
+        // Only counts and shares: no word of the list in either runtime's log.
+        let logs = runtime.standardError + restarted.standardError
+        #expect(!logs.contains { $0.contains("quilt") || $0.contains("zebra") })
     }
 
     @Test func aSealedModelWithOneByteFlippedIsRefused() throws {

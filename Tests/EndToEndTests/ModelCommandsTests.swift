@@ -91,4 +91,24 @@ import WordModel
         #expect(usage.status == 64)
         #expect(usage.standardError.contains("--epochs must be at least 1, got 0"))
     }
+
+    @Test func aValidationListWithABadWordIsRefusedBeforeAnythingIsSent() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = path("m.cmlm")
+        try ModelFile.write(Model(seed: 1), to: model)
+        let list = path("validation.txt")
+        try "quilt\nab1cd\nzebra\n".write(toFile: list, atomically: true, encoding: .utf8)
+        // No provider state and no runtime: the list is refused before either is needed.
+        let send = try Executables.run(
+            "cml-provider", ["send", "--runtime", "127.0.0.1:9", "--state", path("no-state"), "--validation", list, model])
+        #expect(send.status == 1)
+        #expect(send.standardError.contains("\(list):2: word \"ab1cd\" has '1', which is not in the alphabet"), "\(send.standardError)")
+        #expect(send.standardOutput.isEmpty)
+
+        try String(repeating: "quilt\n", count: ValidationSet.maximumWords + 1).write(toFile: list, atomically: true, encoding: .utf8)
+        let long = try Executables.run(
+            "cml-provider", ["send", "--runtime", "127.0.0.1:9", "--state", path("no-state"), "--validation", list, model])
+        #expect(long.status == 1)
+        #expect(long.standardError.contains("\(list): validation list of 10001 words is out of range, expected 1 to 10000 words"), "\(long.standardError)")
+    }
 }

@@ -57,11 +57,14 @@ import WordModel
         let expected = try FedAvg().aggregate([about.blob.model, white.blob.model], global: initialModel.model.weights)
         #expect(globals[0].model.weights == expected)
         #expect(try runtime.client(role: .device).getModel().round == 1)
-        // The history records the round for the status: ids and figures, no weights.
+        // The history records the upload and the round for the status: ids and figures, no weights; the
+        // round's mean loss is the mean of the two losses the devices reported.
         let record = try #require(runtime.server.history.latest)
-        #expect(runtime.server.history.all.count == 1)
+        #expect(runtime.server.history.all.map(\.rule) == ["upload", "FedAvg"])
+        #expect(runtime.server.history.all.first?.modelID == initialModel.shortID)
         #expect(record.round == 1 && record.modelID == globals[0].blob.shortID && record.updates == 2 && record.samples == 4)
         #expect(record.rule == "FedAvg" && record.milliseconds >= 0 && record.validationAccuracy == nil)
+        #expect(record.meanLoss == Double(about.loss) / 2 + Double(white.loss) / 2)
 
         let lines = runtime.logs.messages
         #expect(lines.contains { $0.hasPrefix("update \(about.shortID) from device ") && $0.hasSuffix(" for round 0 (2 samples): 1 of 2") })

@@ -47,7 +47,9 @@ import WordModel
         let other = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
         #expect(try other.download().blob.id == reply.blob.id)
         #expect(runtime.server.store.current?.id == reply.blob.id)
+        let upload = try #require(runtime.server.history.all.first)
         #expect(runtime.server.history.all == [
+            ModelRecord(round: 0, modelID: initialModel.shortID, updates: 0, samples: 10, rule: "upload", milliseconds: 0, madeAt: upload.madeAt),
             ModelRecord(
                 round: 1, modelID: reply.blob.shortID, updates: 1, samples: 2, rule: "train",
                 milliseconds: try #require(runtime.server.history.latest).milliseconds, meanLoss: reply.loss,
