@@ -17,7 +17,7 @@ public final class RevocationWatch: Sendable {
     private let certifierPort: UInt16
     private let policyCertificate: Certificate
     private let context: Mutex<TLSContext>
-    private let interval: TimeInterval
+    private let seconds: Mutex<TimeInterval>
     private let logger: Logger
     private let changed: @Sendable (RevocationList) -> Void
     private let current = Mutex(RevocationList())
@@ -33,7 +33,7 @@ public final class RevocationWatch: Sendable {
         self.certifierPort = certifierPort
         self.policyCertificate = policyCertificate
         self.context = Mutex(context)
-        self.interval = TimeInterval(max(1, interval))
+        seconds = Mutex(Self.pollInterval(interval))
         self.logger = logger
         self.changed = changed
     }
@@ -44,10 +44,27 @@ public final class RevocationWatch: Sendable {
     /// Whether the certificate with serial `serial` is revoked in the list held now.
     public func isRevoked(serial: [UInt8]) -> Bool { list.isRevoked(serial: serial) }
 
-    /// Reaches the certifier with `context` from the next fetch on (a renewed admission).
-    public func use(context: TLSContext) {
+    /// The seconds between two polls now.
+    public var interval: TimeInterval { seconds.withLock { $0 } }
+
+    /// Reaches the certifier with `context` from the next fetch on (a renewed admission), and polls
+    /// every `interval` seconds from the next wait on, if given (a renewed policy's `revocation-poll-seconds`).
+    public func use(context: TLSContext, interval: Int? = nil) {
         self.context.withLock { $0 = context }
+        if let interval {
+            let seconds = Self.pollInterval(interval)
+            let previous = self.seconds.withLock { (held: inout TimeInterval) -> TimeInterval in
+                defer { held = seconds }
+                return held
+            }
+            if previous != seconds {
+                logger.info("the renewed policy polls the revocation list every \(Int(seconds)) s (was \(Int(previous)) s)")
+            }
+        }
     }
+
+    /// A policy's `revocation-poll-seconds`, at least 1.
+    private static func pollInterval(_ seconds: Int) -> TimeInterval { TimeInterval(max(1, seconds)) }
 
     /// Fetches the list once; a newer version is kept and passed to `changed`, an older one is refused.
     @discardableResult
@@ -83,7 +100,7 @@ public final class RevocationWatch: Sendable {
     /// Polls in the background until `stop()`; a failed fetch is logged as a warning and the list held stays in force.
     public func start() {
         let thread = Thread { [self] in
-            while stopped.wait(timeout: .now() + interval) == .timedOut {
+            while stopped.wait(timeout: .now() + interval) == .timedOut {  // the interval in force at each wait
                 do throws(AdmissionError) {
                     try refresh()
                 } catch {
