@@ -21,7 +21,9 @@ public final class RevocationWatch: Sendable {
     private let logger: Logger
     private let changed: @Sendable (RevocationList) -> Void
     private let current = Mutex(RevocationList())
-    private let stopped = DispatchSemaphore(value: 0)
+    private let isStopped = Mutex(false)
+    /// Wakes the polling thread: at `stop()`, and when the interval changes.
+    private let wake = DispatchSemaphore(value: 0)
 
     /// A watch of the certifier at `certifierHost:certifierPort`, reached with `context` (the role's
     /// mutual-TLS client context), lists checked under `policyCertificate`, polled every `interval` seconds.
@@ -58,6 +60,7 @@ public final class RevocationWatch: Sendable {
                 return held
             }
             if previous != seconds {
+                wake.signal()  // the wait under way ends at the new interval, counted from the last poll
                 logger.info("the renewed policy polls the revocation list every \(Int(seconds)) s (was \(Int(previous)) s)")
             }
         }
@@ -97,17 +100,25 @@ public final class RevocationWatch: Sendable {
         return fetched
     }
 
-    /// Polls in the background until `stop()`; a failed fetch is logged as a warning and the list held stays in force.
+    /// Polls in the background until `stop()`, every `interval` seconds (the one in force: a renewed
+    /// policy's applies to the wait under way); a failed fetch is logged as a warning and the list held
+    /// stays in force.
     public func start() {
         let thread = Thread { [self] in
-            while stopped.wait(timeout: .now() + interval) == .timedOut {  // the interval in force at each wait
+            var last = ContinuousClock.now
+            while !isStopped.withLock({ $0 }) {
+                let due = last + .milliseconds(Int64(interval * 1000))
+                guard ContinuousClock.now >= due else {
+                    _ = wake.wait(timeout: .now() + max(0, (due - ContinuousClock.now).inSeconds))
+                    continue
+                }
+                last = ContinuousClock.now
                 do throws(AdmissionError) {
                     try refresh()
                 } catch {
                     logger.warning("\(error.message); the list of version \(list.version) stays in force")
                 }
             }
-            stopped.signal()  // stays stopped
         }
         thread.name = "revocation-watch"
         thread.start()
@@ -115,6 +126,7 @@ public final class RevocationWatch: Sendable {
 
     /// Ends the polling.
     public func stop() {
-        stopped.signal()
+        isStopped.withLock { $0 = true }
+        wake.signal()
     }
 }

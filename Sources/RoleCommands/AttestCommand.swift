@@ -82,14 +82,7 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
 
     /// Attests and stores the admission; a refusal or failure exits 1 with the reason.
     public func run() throws {
-        let policyCertificate: Certificate
-        do {
-            policyCertificate = try Certificate(pem: try PEMFile.read(policyCert))
-        } catch let error as FileError {
-            throw CommandFailure("policy certificate \(error)", cause: error)
-        } catch {
-            throw CommandFailure("policy certificate \(policyCert): \(error)", cause: error)
-        }
+        let policyCertificate = try PolicyCertificateFile.read(policyCert)
         let summary: AdmissionSummary
         do {
             let attester = try attesterOptions.makeAttester()

@@ -2,7 +2,7 @@ import Admission
 import ByteKit
 import CommandSupport
 
-/// The key and secrets that `cml-runtime attest` wrote into the runtime's folder before version 0.4:
+/// The key and secrets that `cml-runtime attest` wrote into the runtime's folder in earlier versions:
 /// `serve` no longer reads them, and they give whoever reads the host's disk the sealing secret (open
 /// and re-seal every sealed file) and an admission key (talk to the certifier as this runtime, move
 /// the anchor, then roll the folder back). `serve` refuses to start while they are there rather than

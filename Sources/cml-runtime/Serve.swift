@@ -98,14 +98,7 @@ struct Serve: ParsableCommand {
         let logger = Logger(label: "runtime")
         try LeftoverSecrets.refuse(in: state)
         guard let certifier, let policyCert else { throw CommandFailure("--certifier and --policy-cert are needed") }
-        let policyCertificate: Certificate
-        do {
-            policyCertificate = try Certificate(pem: try PEMFile.read(policyCert))
-        } catch let error as FileError {
-            throw CommandFailure("policy certificate \(error)", cause: error)
-        } catch {
-            throw CommandFailure("policy certificate \(policyCert): \(error)", cause: error)
-        }
+        let policyCertificate = try PolicyCertificateFile.read(policyCert)
         let attester: any Attester
         do {
             attester = try attesterOptions.makeAttester()

@@ -208,3 +208,27 @@ struct AdmissionSwitchTests {
         #expect(loads.withLock { $0 } > seen)
     }
 }
+
+/// A renewed policy's `revocation-poll-seconds` applies to the watch at once (issue 12), not after a restart.
+struct RevocationPollIntervalTests {
+    @Test func aNewIntervalEndsTheWaitUnderWay() throws {
+        let certifier = try TestCertifier()
+        let (_, folder) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        let credentials = try RoleCredentials.load(stateDirectory: folder, role: .device)
+        // Each poll of a stopped certifier fails with a warning: the polls are counted by their warnings.
+        certifier.stop()
+        let logs = LogRecords()
+        let watch = RevocationWatch(
+            certifierHost: "127.0.0.1", certifierPort: certifier.server.port, policyCertificate: credentials.policyCertificate,
+            context: try credentials.clientContext(), interval: 3600, logger: logs.logger(label: "device")) { _ in }
+        defer { watch.stop() }
+        watch.start()
+        #expect(watch.interval == 3600)
+        watch.use(context: try credentials.clientContext(), interval: 1)
+        #expect(watch.interval == 1)
+        // Within the hour's wait that was under way: polled at the new interval, twice.
+        let polled = eventually(timeout: .seconds(30)) { logs.messages.filter { $0.hasSuffix("; the list of version 0 stays in force") }.count >= 2 }
+        #expect(polled, "\(logs.messages)")
+        #expect(logs.messages.contains("the renewed policy polls the revocation list every 1 s (was 3600 s)"))
+    }
+}
