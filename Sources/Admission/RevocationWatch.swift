@@ -17,7 +17,7 @@ public final class RevocationWatch: Sendable {
     private let certifierPort: UInt16
     private let policyCertificate: Certificate
     private let context: Mutex<TLSContext>
-    private let seconds: Mutex<TimeInterval>
+    private let seconds: Mutex<Int>
     private let logger: Logger
     private let changed: @Sendable (RevocationList) -> Void
     private let current = Mutex(RevocationList())
@@ -47,7 +47,7 @@ public final class RevocationWatch: Sendable {
     public func isRevoked(serial: [UInt8]) -> Bool { list.isRevoked(serial: serial) }
 
     /// The seconds between two polls now.
-    public var interval: TimeInterval { seconds.withLock { $0 } }
+    public var interval: TimeInterval { TimeInterval(seconds.withLock { $0 }) }
 
     /// Reaches the certifier with `context` from the next fetch on (a renewed admission), and polls
     /// every `interval` seconds from the next wait on, if given (a renewed policy's `revocation-poll-seconds`).
@@ -55,19 +55,19 @@ public final class RevocationWatch: Sendable {
         self.context.withLock { $0 = context }
         if let interval {
             let seconds = Self.pollInterval(interval)
-            let previous = self.seconds.withLock { (held: inout TimeInterval) -> TimeInterval in
+            let previous = self.seconds.withLock { (held: inout Int) -> Int in
                 defer { held = seconds }
                 return held
             }
             if previous != seconds {
                 wake.signal()  // the wait under way ends at the new interval, counted from the last poll
-                logger.info("the renewed policy polls the revocation list every \(Int(seconds)) s (was \(Int(previous)) s)")
+                logger.info("the renewed policy polls the revocation list every \(seconds) s (was \(previous) s)")
             }
         }
     }
 
     /// A policy's `revocation-poll-seconds`, at least 1.
-    private static func pollInterval(_ seconds: Int) -> TimeInterval { TimeInterval(max(1, seconds)) }
+    private static func pollInterval(_ seconds: Int) -> Int { max(1, seconds) }
 
     /// Fetches the list once; a newer version is kept and passed to `changed`, an older one is refused.
     @discardableResult
@@ -105,14 +105,14 @@ public final class RevocationWatch: Sendable {
     /// stays in force.
     public func start() {
         let thread = Thread { [self] in
-            var last = ContinuousClock.now
+            var last = Date()
             while !isStopped.withLock({ $0 }) {
-                let due = last + .milliseconds(Int64(interval * 1000))
-                guard ContinuousClock.now >= due else {
-                    _ = wake.wait(timeout: .now() + max(0, (due - ContinuousClock.now).inSeconds))
+                let due = last.addingTimeInterval(interval)
+                guard Date() >= due else {
+                    _ = wake.wait(timeout: .now() + max(0, due.timeIntervalSinceNow))
                     continue
                 }
-                last = ContinuousClock.now
+                last = Date()
                 do throws(AdmissionError) {
                     try refresh()
                 } catch {

@@ -20,7 +20,7 @@ final class AnchorConflictStop: Sendable {
     /// The conflict that stopped the runtime, if one did.
     var reason: String? { first.withLock { $0 } }
 
-    /// Records the conflict `reason` and wakes `serve`; later ones only add nothing.
+    /// Records the conflict `reason` and wakes `serve`; later conflicts are ignored.
     func stop(reason: String) {
         let isFirst = first.withLock { (held: inout String?) -> Bool in
             guard held == nil else { return false }
