@@ -123,25 +123,31 @@ struct AdmissionRenewalTests {
         #expect(logs.messages.last?.hasPrefix("renewed the admission of runtime: new TLS key, certificate valid until ") == true)
     }
 
-    @Test func theRuntimesRenewalWritesNothing() throws {
+    @Test func theRuntimesRenewalHandsOverANewKeyCertificateAndSecretsWithoutAFolder() throws {
         let certifier = try TestCertifier()
         defer { certifier.stop() }
-        let folder = temporaryFolder("runtime-cwd")
-        try FileBytes.makeDirectory(folder)
         let current = try AdmissionClient().admit(
             role: .runtime, certifierHost: "127.0.0.1", certifierPort: certifier.server.port, policyCertificate: certifier.state.policyCertificate,
             attester: certifier.attester(TestCertifier.runtimeMeasurement), now: certifier.clock())
         let clock = SteppingClock(certifier: certifier)
+        let renewedWith = Mutex<RoleCredentials?>(nil)
         let holder = Mutex<AdmissionRenewal?>(nil)
         let renewal = AdmissionRenewal(
             role: .runtime, certifierHost: "127.0.0.1", certifierPort: certifier.server.port,
             policyCertificate: certifier.state.policyCertificate, attester: try certifier.attester(TestCertifier.runtimeMeasurement),
             clock: clock, logger: quietLogger
-        ) { _ in holder.withLock { $0 }?.stop() }
+        ) { fresh in
+            renewedWith.withLock { $0 = fresh }
+            holder.withLock { $0 }?.stop()
+        }
         holder.withLock { $0 = renewal }
         renewal.run(current: current.certificate)
         #expect(renewal.renewals == 1)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+        let fresh = try #require(renewedWith.withLock { $0 })
+        #expect(fresh.privateKey.publicKey != current.privateKey.publicKey)
+        #expect(fresh.certificate.notAfter > current.certificate.notAfter)
+        #expect(fresh.secret(named: "sealing") == current.secret(named: "sealing"))
+        _ = try fresh.serverContext()
     }
 }
 

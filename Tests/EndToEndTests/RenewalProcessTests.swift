@@ -72,6 +72,9 @@ struct RenewalProcessTests {
         #expect(renewals.count >= 2, "\(runtime.transcript)")
         #expect(runtimeSerials.count >= 3, "the devices saw \(runtimeSerials.count) runtime certificates")
         #expect(usedEarlyAfterRenewal)
+        // Renewed in memory: the runtime's folder holds its sealed state and lock, no key, certificate or secret.
+        let kept = try FileManager.default.contentsOfDirectory(atPath: domain.state("runtime")).filter { !$0.hasPrefix(".") }
+        #expect(Set(kept).isSubset(of: ["sealed", "lock"]), "\(kept)")
     }
 
     @Test func aDeviceSessionLongerThanItsAdmissionRenewsAndConnectsWithTheNewCertificate() throws {
