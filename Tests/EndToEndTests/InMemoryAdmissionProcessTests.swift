@@ -106,7 +106,8 @@ struct InMemoryAdmissionProcessTests {
         let refused = #expect(throws: ChannelError.self) {
             try MLProcessTests().client(domain, role: .device, port: secondPort).train(words: ["white"])
         }
-        #expect(refused?.code == .unavailable, "\(String(describing: refused))")
+        // Not acknowledged: `unavailable`, or the connection closed when the runtime stops before the answer is out.
+        #expect(refused?.code == .unavailable || refused?.kind == .closed, "\(String(describing: refused))")
 
         #expect(second.waitForExit() == 1, "\(second.transcript)")
         #expect(second.standardError.contains {
