@@ -1,14 +1,15 @@
 public import Attestation
 import ByteKit
 public import Channel
-import Foundation
+public import Foundation
 public import OpenSSLKit
 public import Policy
 public import Protocol
 
 /// What every role's `attest` does: make a TLS key, ask the certifier (pinning the policy certificate)
 /// for a nonce, get a token for `SHA-512(nonce || SPKI)` from the attester, send the evidence, check the
-/// admission, and store key, certificate, policy and secrets in the role's state directory.
+/// admission; then store key, certificate, policy and secrets in the role's state directory (`attest`,
+/// for provider and device) or hold them in memory (`admit`, for the runtime).
 public struct AdmissionClient: Sendable {
     /// Connection limits.
     public var configuration: ChannelClient.Configuration
@@ -26,7 +27,7 @@ public struct AdmissionClient: Sendable {
     }
 
     /// Attests as `role` to the certifier at `certifierHost:certifierPort` and stores the result in
-    /// `stateDirectory` (see `RoleStateFiles`); each file is replaced atomically, the certificate last.
+    /// `stateDirectory` (see `RoleStateFiles`), so that readers see the old admission or the new one.
     public func attest(
         role: Role, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
         stateDirectory: String
@@ -37,6 +38,19 @@ public struct AdmissionClient: Sendable {
             attester: attester, key: key)
         try store(summary, key: key, policyCertificate: policyCertificate, in: stateDirectory)
         return summary
+    }
+
+    /// Attests as `role` with a new TLS key and returns the checked credentials, held in memory only:
+    /// nothing is written (the runtime, whose disk is the host's). The certificate must be valid at `now`.
+    public func admit(
+        role: Role, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
+        now: Date = Date()
+    ) throws(AdmissionError) -> RoleCredentials {
+        let key = Self.makeTLSKey()
+        let summary = try requestAdmission(
+            role: role, certifierHost: certifierHost, certifierPort: certifierPort, policyCertificate: policyCertificate,
+            attester: attester, key: key)
+        return try RoleCredentials(admission: summary, key: key, policyCertificate: policyCertificate, now: now)
     }
 
     /// The whole exchange for `key`, without touching the disk: nonce, token, evidence, and the checked admission.
@@ -117,10 +131,17 @@ public struct AdmissionClient: Sendable {
                 }
                 try FileBytes.writeAtomically(value, to: "\(secrets)/\(name)", mode: 0o600)
             }
-            try FileBytes.writeAtomically(text: key.pkcs8PEM, to: "\(directory)/\(RoleStateFiles.tlsKey)", mode: 0o600)
+            // A matching set at every moment (RoleStateFiles): key and policy beside the old ones, the
+            // certificate as the commit point, then the renames.
+            let keyPath = "\(directory)/\(RoleStateFiles.tlsKey)"
+            let policy = "\(directory)/\(RoleStateFiles.signedPolicy)"
+            try FileBytes.writeAtomically(text: key.pkcs8PEM, to: RoleStateFiles.next(keyPath), mode: 0o600)
+            try FileBytes.writeAtomically(summary.policy.bytes, to: RoleStateFiles.next(policy))
             try FileBytes.writeAtomically(text: policyCertificate.pem, to: "\(directory)/\(RoleStateFiles.policyCertificate)")
-            try FileBytes.writeAtomically(summary.policy.bytes, to: "\(directory)/\(RoleStateFiles.signedPolicy)")
             try FileBytes.writeAtomically(text: summary.certificate.pem, to: "\(directory)/\(RoleStateFiles.admissionCertificate)")
+            for path in [keyPath, policy] where rename(RoleStateFiles.next(path), path) != 0 {
+                throw FileError.current(path)
+            }
         } catch let error as AdmissionError {
             throw error
         } catch {

@@ -7,39 +7,60 @@ public import Policy
 import Synchronization
 
 /// Keeps a long-running role admitted: when two thirds of its admission certificate's lifetime have
-/// passed it attests again (a new TLS key, `AdmissionClient.attest`, stored in the state folder) and
-/// hands the new credentials to `renewed`, which switches the role over (new connections use them).
+/// passed it attests again with a new TLS key and hands the new credentials to `renewed`, which
+/// switches the role over (new connections use them). A provider's or device's renewal stores them in
+/// its state folder (`AdmissionClient.attest`); the runtime's holds them in memory only (`admit`).
 ///
 /// A failed attempt is retried with a doubling wait (from a fiftieth of the lifetime up to a tenth),
 /// each failure logged as a warning with the time left; once a tenth of the lifetime or less is left,
 /// the failure is logged as critical: the role will stop being trusted when the certificate expires.
 public final class AdmissionRenewal: Sendable {
     private let role: Role
-    private let certifierHost: String
-    private let certifierPort: UInt16
-    private let policyCertificate: Certificate
-    private let attester: any Attester
-    private let stateDirectory: String
-    private let client: AdmissionClient
+    private let admit: @Sendable () throws(AdmissionError) -> RoleCredentials
+    private let clock: any RenewalClock
     private let logger: Logger
     private let renewed: @Sendable (RoleCredentials) -> Void
     private let stopped = DispatchSemaphore(value: 0)
     private let count = Mutex(0)
 
     /// A renewal of `role`'s admission in `stateDirectory` at the certifier at `certifierHost:certifierPort`;
-    /// `renewed` receives each new admission (on the renewal's thread).
-    public init(
+    /// `renewed` receives each new admission (on the renewal's thread) once it is stored and loaded back.
+    public convenience init(
         role: Role, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
-        stateDirectory: String, client: AdmissionClient = AdmissionClient(), logger: Logger,
+        stateDirectory: String, client: AdmissionClient = AdmissionClient(), clock: any RenewalClock = SystemRenewalClock(),
+        logger: Logger, renewed: @escaping @Sendable (RoleCredentials) -> Void
+    ) {
+        self.init(role: role, clock: clock, logger: logger, renewed: renewed) { () throws(AdmissionError) -> RoleCredentials in
+            _ = try client.attest(
+                role: role, certifierHost: certifierHost, certifierPort: certifierPort, policyCertificate: policyCertificate,
+                attester: attester, stateDirectory: stateDirectory)
+            // Loaded back with every check of a start.
+            return try RoleCredentials.load(stateDirectory: stateDirectory, role: role)
+        }
+    }
+
+    /// A renewal of `role`'s admission held in memory only (the runtime): each new key, certificate,
+    /// policy and secret goes to `renewed` and nowhere else.
+    public convenience init(
+        role: Role, certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, attester: any Attester,
+        client: AdmissionClient = AdmissionClient(), clock: any RenewalClock = SystemRenewalClock(), logger: Logger,
         renewed: @escaping @Sendable (RoleCredentials) -> Void
     ) {
+        self.init(role: role, clock: clock, logger: logger, renewed: renewed) { () throws(AdmissionError) -> RoleCredentials in
+            try client.admit(
+                role: role, certifierHost: certifierHost, certifierPort: certifierPort, policyCertificate: policyCertificate, attester: attester,
+                now: clock.now)
+        }
+    }
+
+    /// A renewal of `role` whose attempts are `admit`, timed by `clock`.
+    public init(
+        role: Role, clock: any RenewalClock, logger: Logger, renewed: @escaping @Sendable (RoleCredentials) -> Void,
+        admit: @escaping @Sendable () throws(AdmissionError) -> RoleCredentials
+    ) {
         self.role = role
-        self.certifierHost = certifierHost
-        self.certifierPort = certifierPort
-        self.policyCertificate = policyCertificate
-        self.attester = attester
-        self.stateDirectory = stateDirectory
-        self.client = client
+        self.admit = admit
+        self.clock = clock
         self.logger = logger
         self.renewed = renewed
     }
@@ -73,15 +94,16 @@ public final class AdmissionRenewal: Sendable {
         stopped.signal()
     }
 
-    private func run(current: Certificate) {
+    /// Renews on the calling thread until `stop()`, first for `current`: what `start` runs in the background.
+    public func run(current: Certificate) {
         var notBefore = current.notBefore
         var notAfter = current.notAfter
         var attempt = 0
         var next = Self.renewalTime(notBefore: notBefore, notAfter: notAfter)
-        while !waitStopped(until: next) {
+        while !clock.wait(until: next, stop: stopped) {
             let lifetime = notAfter.timeIntervalSince(notBefore)
             do {
-                let credentials = try renewOnce()
+                let credentials = try admit()
                 count.withLock { $0 += 1 }
                 attempt = 0
                 notBefore = credentials.certificate.notBefore
@@ -93,7 +115,7 @@ public final class AdmissionRenewal: Sendable {
             } catch {
                 attempt += 1
                 let delay = Self.retryDelay(attempt: attempt, lifetime: lifetime)
-                let left = notAfter.timeIntervalSinceNow
+                let left = notAfter.timeIntervalSince(clock.now)
                 let expiry = UTCTimeText.format(notAfter)
                 if left <= lifetime / 10 {
                     logger.critical(
@@ -102,27 +124,9 @@ public final class AdmissionRenewal: Sendable {
                     logger.warning(
                         "renewing the admission of \(role) failed: \(error.message); retrying in \(Self.seconds(delay)); the admission expires in \(Self.seconds(left)) (at \(expiry))")
                 }
-                next = Date().addingTimeInterval(delay)
+                next = clock.now.addingTimeInterval(delay)
             }
         }
-    }
-
-    /// One attestation, stored, and the credentials loaded back with every check of a start.
-    private func renewOnce() throws(AdmissionError) -> RoleCredentials {
-        _ = try client.attest(
-            role: role, certifierHost: certifierHost, certifierPort: certifierPort, policyCertificate: policyCertificate,
-            attester: attester, stateDirectory: stateDirectory)
-        return try RoleCredentials.load(stateDirectory: stateDirectory, role: role)
-    }
-
-    /// Waits until `date` or `stop()`; true if stopped.
-    private func waitStopped(until date: Date) -> Bool {
-        let wait = max(0, date.timeIntervalSinceNow)
-        if stopped.wait(timeout: .now() + wait) == .success {
-            stopped.signal()  // stays stopped for any later wait
-            return true
-        }
-        return false
     }
 
     private static func seconds(_ interval: TimeInterval) -> String {

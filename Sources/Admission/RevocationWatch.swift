@@ -17,11 +17,13 @@ public final class RevocationWatch: Sendable {
     private let certifierPort: UInt16
     private let policyCertificate: Certificate
     private let context: Mutex<TLSContext>
-    private let interval: TimeInterval
+    private let seconds: Mutex<Int>
     private let logger: Logger
     private let changed: @Sendable (RevocationList) -> Void
     private let current = Mutex(RevocationList())
-    private let stopped = DispatchSemaphore(value: 0)
+    private let isStopped = Mutex(false)
+    /// Wakes the polling thread: at `stop()`, and when the interval changes.
+    private let wake = DispatchSemaphore(value: 0)
 
     /// A watch of the certifier at `certifierHost:certifierPort`, reached with `context` (the role's
     /// mutual-TLS client context), lists checked under `policyCertificate`, polled every `interval` seconds.
@@ -33,7 +35,7 @@ public final class RevocationWatch: Sendable {
         self.certifierPort = certifierPort
         self.policyCertificate = policyCertificate
         self.context = Mutex(context)
-        self.interval = TimeInterval(max(1, interval))
+        seconds = Mutex(Self.pollInterval(interval))
         self.logger = logger
         self.changed = changed
     }
@@ -44,10 +46,28 @@ public final class RevocationWatch: Sendable {
     /// Whether the certificate with serial `serial` is revoked in the list held now.
     public func isRevoked(serial: [UInt8]) -> Bool { list.isRevoked(serial: serial) }
 
-    /// Reaches the certifier with `context` from the next fetch on (a renewed admission).
-    public func use(context: TLSContext) {
+    /// The seconds between two polls now.
+    public var interval: TimeInterval { TimeInterval(seconds.withLock { $0 }) }
+
+    /// Reaches the certifier with `context` from the next fetch on (a renewed admission), and polls
+    /// every `interval` seconds from the next wait on, if given (a renewed policy's `revocation-poll-seconds`).
+    public func use(context: TLSContext, interval: Int? = nil) {
         self.context.withLock { $0 = context }
+        if let interval {
+            let seconds = Self.pollInterval(interval)
+            let previous = self.seconds.withLock { (held: inout Int) -> Int in
+                defer { held = seconds }
+                return held
+            }
+            if previous != seconds {
+                wake.signal()  // the wait under way ends at the new interval, counted from the last poll
+                logger.info("the renewed policy polls the revocation list every \(seconds) s (was \(previous) s)")
+            }
+        }
     }
+
+    /// A policy's `revocation-poll-seconds`, at least 1.
+    private static func pollInterval(_ seconds: Int) -> Int { max(1, seconds) }
 
     /// Fetches the list once; a newer version is kept and passed to `changed`, an older one is refused.
     @discardableResult
@@ -80,17 +100,25 @@ public final class RevocationWatch: Sendable {
         return fetched
     }
 
-    /// Polls in the background until `stop()`; a failed fetch is logged as a warning and the list held stays in force.
+    /// Polls in the background until `stop()`, every `interval` seconds (the one in force: a renewed
+    /// policy's applies to the wait under way); a failed fetch is logged as a warning and the list held
+    /// stays in force.
     public func start() {
         let thread = Thread { [self] in
-            while stopped.wait(timeout: .now() + interval) == .timedOut {
+            var last = Date()
+            while !isStopped.withLock({ $0 }) {
+                let due = last.addingTimeInterval(interval)
+                guard Date() >= due else {
+                    _ = wake.wait(timeout: .now() + max(0, due.timeIntervalSinceNow))
+                    continue
+                }
+                last = Date()
                 do throws(AdmissionError) {
                     try refresh()
                 } catch {
                     logger.warning("\(error.message); the list of version \(list.version) stays in force")
                 }
             }
-            stopped.signal()  // stays stopped
         }
         thread.name = "revocation-watch"
         thread.start()
@@ -98,6 +126,7 @@ public final class RevocationWatch: Sendable {
 
     /// Ends the polling.
     public func stop() {
-        stopped.signal()
+        isStopped.withLock { $0 = true }
+        wake.signal()
     }
 }

@@ -27,16 +27,36 @@ public struct RoleCredentials: Sendable {
     /// again"), names another role, is not for the stored key or not issued by the policy key, the
     /// policy file is not the one the certificate was issued under (its SHA-256 differs: the host
     /// replaced it, even with another policy the domain key signed), or the policy's signature does not
-    /// verify. This is the one check of the policy binding: runtime, provider and device all load here.
+    /// verify. This is the one check of the policy binding: provider and device load here, and the
+    /// runtime's in-memory admission (`init(admission:key:policyCertificate:)`) goes through it too.
+    ///
+    /// A renewal rewrites the folder while others may read it (see `RoleStateFiles`): the certificate is
+    /// the commit point, and a key or policy that does not match it is looked for in its `.next` file; a
+    /// load that still finds no matching set (it read between two renames) is made again, twice at most.
     public static func load(stateDirectory: String, role: Role, now: Date = Date()) throws(AdmissionError) -> RoleCredentials {
+        var attempt = 1
+        while true {
+            do {
+                return try loadOnce(stateDirectory: stateDirectory, role: role, now: now)
+            } catch let error where attempt < 3 && (error.kind == .certificateInvalid || error.kind == .policyInvalid) {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func loadOnce(stateDirectory: String, role: Role, now: Date) throws(AdmissionError) -> RoleCredentials {
         let command = "`cml-\(role) attest`"
         func path(_ name: String) -> String { "\(stateDirectory)/\(name)" }
         for name in [RoleStateFiles.admissionCertificate, RoleStateFiles.tlsKey, RoleStateFiles.policyCertificate, RoleStateFiles.signedPolicy]
-        where !FileBytes.exists(path(name)) {
+        where !FileBytes.exists(path(name)) && !FileBytes.exists(path(RoleStateFiles.next(name))) {
             throw AdmissionError(.notAdmitted, "\(stateDirectory) holds no admission for \(role) (no \(name)): run \(command) first")
         }
         let certificate = try read(path(RoleStateFiles.admissionCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
-        let privateKey = try read(path(RoleStateFiles.tlsKey)) { text throws(OpenSSLError) in try ECPrivateKey(pem: text) }
+        let certifiedKey = try? certificate.publicKey
+        let privateKey = try readMatching(path(RoleStateFiles.tlsKey)) { (text) throws(OpenSSLError) -> (ECPrivateKey, Bool) in
+            let key = try ECPrivateKey(pem: text)
+            return (key, key.publicKey == certifiedKey)
+        }
         let policyCertificate = try read(path(RoleStateFiles.policyCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
         if now > certificate.notAfter {
             throw AdmissionError(
@@ -50,22 +70,75 @@ public struct RoleCredentials: Sendable {
                 error.kind, "\(path(RoleStateFiles.admissionCertificate)): \(error.message); attest again (\(command))", cause: error)
         }
         let policyPath = path(RoleStateFiles.signedPolicy)
-        let policyBytes: [UInt8]
-        do {
-            policyBytes = try FileBytes.read(policyPath, limit: SignedPolicy.maximumFileSize)
-        } catch {
-            throw AdmissionError(.stateIO, "\(error)", cause: error)
+        var policyBytes = try readPolicyBytes(policyPath)
+        if let certifiedHash = check.policyHash, Digest.sha256.hash(policyBytes) != certifiedHash,
+            FileBytes.exists(RoleStateFiles.next(policyPath))
+        {
+            let next = try readPolicyBytes(RoleStateFiles.next(policyPath))
+            if Digest.sha256.hash(next) == certifiedHash { policyBytes = next }
         }
-        try checkBinding(policyBytes, path: policyPath, certifiedHash: check.policyHash, command: command)
+        return try RoleCredentials(
+            role: role, certificate: certificate, privateKey: privateKey, policyCertificate: policyCertificate, policyBytes: policyBytes,
+            policyPath: policyPath, check: check, command: command, secrets: try readSecrets(path(RoleStateFiles.secrets)))
+    }
+
+    /// The credentials of an admission received just now for `key`, held in memory only (the runtime,
+    /// whose folder is the host's): checked as a load checks a folder, the policy against the hash the
+    /// certificate records, the certificate's validity at `now`.
+    public init(admission: AdmissionSummary, key: ECPrivateKey, policyCertificate: Certificate, now: Date = Date()) throws(AdmissionError) {
+        let command = "the certifier's answer"
+        let check: RoleCertificateCheck
+        do {
+            check = try RoleCertificateCheck(
+                certificate: admission.certificate, role: admission.role, key: key, policyCertificate: policyCertificate, now: now)
+        } catch {
+            throw AdmissionError(error.kind, "the admission certificate the certifier sent: \(error.message)", cause: error)
+        }
+        try self.init(
+            role: admission.role, certificate: admission.certificate, privateKey: key, policyCertificate: policyCertificate,
+            policyBytes: admission.policy.bytes, policyPath: "the policy the certifier sent", check: check, command: command,
+            secrets: admission.secrets)
+    }
+
+    /// The credentials once the certificate passed its checks: binds and opens the policy.
+    private init(
+        role: Role, certificate: Certificate, privateKey: ECPrivateKey, policyCertificate: Certificate, policyBytes: [UInt8],
+        policyPath: String, check: RoleCertificateCheck, command: String, secrets: [String: [UInt8]]
+    ) throws(AdmissionError) {
+        try Self.checkBinding(policyBytes, path: policyPath, certifiedHash: check.policyHash, command: command)
         let policy: SignedPolicy
         do {
             policy = try SignedPolicy(opening: policyBytes, policyCertificate: policyCertificate)
         } catch {
             throw AdmissionError(.policyInvalid, "\(policyPath): \(error)", cause: error)
         }
-        return RoleCredentials(
-            role: role, certificate: certificate, privateKey: privateKey, policyCertificate: policyCertificate, policy: policy.document,
-            measurement: check.measurement, secrets: try readSecrets(path(RoleStateFiles.secrets)))
+        self.role = role
+        self.certificate = certificate
+        self.privateKey = privateKey
+        self.policyCertificate = policyCertificate
+        self.policy = policy.document
+        self.measurement = check.measurement
+        self.secrets = secrets
+    }
+
+    private static func readPolicyBytes(_ path: String) throws(AdmissionError) -> [UInt8] {
+        do {
+            return try FileBytes.read(path, limit: SignedPolicy.maximumFileSize)
+        } catch {
+            throw AdmissionError(.stateIO, "\(error)", cause: error)
+        }
+    }
+
+    /// The value in `path`, or in its `.next` file if only that one `matches` (a renewal that wrote the
+    /// new certificate but had not yet renamed its key into place); the one in `path` otherwise.
+    private static func readMatching<Value>(
+        _ path: String, _ parse: (String) throws(OpenSSLError) -> (Value, matches: Bool)
+    ) throws(AdmissionError) -> Value {
+        let next = RoleStateFiles.next(path)
+        guard FileBytes.exists(path) || !FileBytes.exists(next) else { return try read(next) { text throws(OpenSSLError) in try parse(text).0 } }
+        let (value, matches) = try read(path, parse)
+        guard !matches, FileBytes.exists(next), let (pending, pendingMatches) = try? read(next, parse), pendingMatches else { return value }
+        return pending
     }
 
     /// Throws unless the SHA-256 of `policyBytes` (read from `path`) is the hash the admission certificate

@@ -11,20 +11,40 @@ public import Policy
 public protocol AttestingProgram {
     /// The role it attests as, e.g. `.device`.
     static var role: Role { get }
+    /// Whether `attest` stores the admission in the role's folder (provider, device: their owner's disk),
+    /// or only checks that the role is admitted (the runtime: its folder is the host's, and `serve`
+    /// attests in memory at every start).
+    static var keepsAdmission: Bool { get }
+}
+
+extension AttestingProgram {
+    /// Provider and device keep their admission.
+    public static var keepsAdmission: Bool { true }
 }
 
 /// `cml-<role> attest`: the same subcommand for every role, parameterized by the program.
 public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
     /// `attest`, with its help.
     public static var configuration: CommandConfiguration {
-        CommandConfiguration(
-            commandName: "attest",
-            abstract: "Attests to the certifier and stores the admission certificate, key and secrets.",
-            discussion: """
-                Makes a new TLS key, asks the certifier for a nonce, gets a CCA token bound to that nonce and key from \
-                the attester, and sends it. On admission, the state directory receives tls.key (0600), admission.crt, \
-                policy.crt, policy.signed and secrets/NAME (0600). Exit codes: 0 admitted, 1 refused or failed, 64 usage.
-                """)
+        Program.keepsAdmission
+            ? CommandConfiguration(
+                commandName: "attest",
+                abstract: "Attests to the certifier and stores the admission certificate, key and secrets.",
+                discussion: """
+                    Makes a new TLS key, asks the certifier for a nonce, gets a CCA token bound to that nonce and key from \
+                    the attester, and sends it. On admission, the state directory receives tls.key (0600), admission.crt, \
+                    policy.crt, policy.signed and secrets/NAME (0600). Exit codes: 0 admitted, 1 refused or failed, 64 usage.
+                    """)
+            : CommandConfiguration(
+                commandName: "attest",
+                abstract: "Checks that this \(Program.role) would be admitted: attests to the certifier and keeps nothing.",
+                discussion: """
+                    Makes a new TLS key in memory, asks the certifier for a nonce, gets a CCA token bound to that nonce and \
+                    key from the attester, sends it, and prints the admission (measurement, validity, the names of the \
+                    released secrets, never their values). Nothing is written: `cml-\(Program.role) serve` attests by \
+                    itself at every start and holds its key and secrets in memory only, because its folder is on the \
+                    host's disk (docs/freshness.md). Takes no --state. Exit codes: 0 admitted, 1 refused or failed, 64 usage.
+                    """)
     }
 
     @Option(help: ArgumentHelp("The certifier's address.", valueName: "HOST:PORT"))
@@ -33,8 +53,8 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
     @Option(name: .customLong("policy-cert"), help: ArgumentHelp("The domain's policy certificate (PEM), pinned as the only root.", valueName: "FILE"))
     var policyCert: String
 
-    @Option(help: ArgumentHelp("The role's state directory.", valueName: "DIR"))
-    var state: String
+    @Option(help: ArgumentHelp("The role's state directory (provider and device; the runtime's attest keeps nothing).", valueName: "DIR"))
+    var state: String?
 
     @OptionGroup var attesterOptions: AttesterOptions
 
@@ -49,24 +69,32 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
         if let claimRole, Role(rawValue: claimRole) == nil {
             throw ValidationError("--claim-role \"\(claimRole)\" is not a role name (1 to \(Role.maximumLength) lowercase letters and hyphens)")
         }
+        if Program.keepsAdmission && state == nil {
+            throw ValidationError("--state DIR is needed: the folder that receives the admission")
+        }
+        if !Program.keepsAdmission, state != nil {
+            throw ValidationError(
+                "cml-\(Program.role) attest keeps nothing, so it takes no --state: `cml-\(Program.role) serve` attests at every start and "
+                    + "holds its key and secrets in memory only (a folder on the host's disk would give them to the host)")
+        }
         try attesterOptions.requireAttester()
     }
 
     /// Attests and stores the admission; a refusal or failure exits 1 with the reason.
     public func run() throws {
-        let policyCertificate: Certificate
-        do {
-            policyCertificate = try Certificate(pem: try PEMFile.read(policyCert))
-        } catch let error as FileError {
-            throw CommandFailure("policy certificate \(error)", cause: error)
-        } catch {
-            throw CommandFailure("policy certificate \(policyCert): \(error)", cause: error)
-        }
+        let policyCertificate = try PolicyCertificateFile.read(policyCert)
         let summary: AdmissionSummary
         do {
-            summary = try AdmissionClient().attest(
-                role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
-                attester: try attesterOptions.makeAttester(), stateDirectory: state)
+            let attester = try attesterOptions.makeAttester()
+            if let state, Program.keepsAdmission {
+                summary = try AdmissionClient().attest(
+                    role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                    attester: attester, stateDirectory: state)
+            } else {
+                summary = try AdmissionClient().requestAdmission(
+                    role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                    attester: attester, key: AdmissionClient.makeTLSKey())
+            }
         } catch let error as AdmissionError {
             throw CommandFailure(error.message, cause: error)
         } catch let error as AttestationError {
@@ -74,9 +102,13 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
         }
         let measurement = summary.measurement.map { " (measurement \(Hex.short($0)))" } ?? ""
         let until = UTCTimeText.format(summary.expires)
-        print("admitted as \(summary.role)\(measurement), certificate valid until \(until); stored in \(state)")
-        if !summary.secrets.isEmpty {
-            print("released secrets: \(summary.secrets.keys.sorted().joined(separator: ", ")) (in \(state)/\(RoleStateFiles.secrets)/)")
+        let names = summary.secrets.keys.sorted().joined(separator: ", ")
+        if let state, Program.keepsAdmission {
+            print("admitted as \(summary.role)\(measurement), certificate valid until \(until); stored in \(state)")
+            if !summary.secrets.isEmpty { print("released secrets: \(names) (in \(state)/\(RoleStateFiles.secrets)/)") }
+        } else {
+            print("admitted as \(summary.role)\(measurement), certificate valid until \(until); nothing stored (serve attests at every start)")
+            if !summary.secrets.isEmpty { print("released secrets: \(names) (not shown, not stored)") }
         }
     }
 

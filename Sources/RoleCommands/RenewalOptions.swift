@@ -27,9 +27,10 @@ public struct RenewalOptions: ParsableArguments {
     }
 
     /// With `--certifier`, renews the admission of `role` in `state` in the background (its lines on
-    /// standard error) and calls `renewed` with each new TLS client context; nil without `--certifier`.
+    /// standard error) and calls `renewed` with each new TLS client context and the policy it came with
+    /// (whose `revocation-poll-seconds` the revocation watch takes); nil without `--certifier`.
     public func start(
-        role: Role, state: String, renewed: @escaping @Sendable (_ clientContext: TLSContext) -> Void
+        role: Role, state: String, renewed: @escaping @Sendable (_ clientContext: TLSContext, _ policy: PolicyDocument) -> Void
     ) throws -> AdmissionRenewal? {
         guard let certifier else { return nil }
         let credentials = try RoleCredentials.load(stateDirectory: state, role: role)
@@ -39,7 +40,7 @@ public struct RenewalOptions: ParsableArguments {
             attester: try attester.makeAttester(), stateDirectory: state, logger: logger
         ) { fresh in
             do {
-                renewed(try fresh.clientContext())
+                renewed(try fresh.clientContext(), fresh.policy)
             } catch {
                 logger.error("could not switch to the renewed admission: \(error); new connections still use the previous one")
             }

@@ -24,6 +24,7 @@ public final class AnchoredState: Sendable {
     /// Where the state is anchored; nil: nowhere (`--unanchored`), so rollback goes undetected.
     public let anchor: (any FreshnessAnchor)?
     private let logger: Logger
+    private let conflicted: (@Sendable (String) -> Void)?
 
     private struct Ledger: Sendable {
         /// What the anchor holds.
@@ -55,14 +56,19 @@ public final class AnchoredState: Sendable {
     /// Throws, naming what is stale or missing, if the folder does not hold the anchored state; if the
     /// anchor exists and the folder holds nothing (deleting the state is a denial of service, not a fresh
     /// start); if the folder holds state and the anchor does not.
+    ///
+    /// `conflicted` hears of an advance the anchor refused because it holds another state than this
+    /// runtime's (another instance advanced it): from then on nothing this runtime writes can be
+    /// anchored, so its owner should stop it (a restart checks the folder against the anchor again).
     public init(
         sealed: SealedStore, federation: String, anchor: (any FreshnessAnchor)?, logger: Logger,
-        patience: Duration = .seconds(0)
+        patience: Duration = .seconds(0), conflicted: (@Sendable (_ reason: String) -> Void)? = nil
     ) throws(RuntimeError) {
         self.sealed = sealed
         self.federation = federation
         self.anchor = anchor
         self.logger = logger
+        self.conflicted = conflicted
         let removed = try sealed.removeUnfinishedWrites()
         if removed > 0 { logger.info("removed \(removed) unfinished write\(removed == 1 ? "" : "s") of sealed files") }
         var names: [StateFileName] = []
@@ -220,6 +226,7 @@ public final class AnchoredState: Sendable {
             logger.debug("anchored version \(to.version) of the sealed state")
         case .failure(let failure):
             logger.error("could not anchor version \(to.version) of the sealed state at \(anchor?.location ?? "the anchor"): \(failure)")
+            if case .conflict = failure { conflicted?(failure.description) }
         }
         for name in garbage { sealed.remove(purpose: name.purpose) }
     }

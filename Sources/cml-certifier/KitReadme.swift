@@ -10,6 +10,8 @@ enum KitReadme {
             ? "--attester sim --platform \(HostKit.platformFolder)"
             : "--attester tsm"
         let attestLine = "cml-\(role) attest --certifier \"$CML_CERTIFIER\" --policy-cert policy.crt --state \"$CML_STATE\" \(attest)"
+        // The runtime keeps nothing on its host's disk: its attest only checks, and serve attests at every start.
+        let checkLine = "cml-runtime attest --certifier \"$CML_CERTIFIER\" --policy-cert policy.crt \(attest)"
         var lines = ["set -a; . ./\(HostKit.environmentFile); set +a"]
         var notes: [String] = []
         switch role {
@@ -21,9 +23,13 @@ enum KitReadme {
                 "Open TCP port \(ports.certifier) in the firewall to the runtime, provider and device hosts.",
             ]
         case "runtime":
-            lines += [attestLine, "cml-runtime serve --state \"$CML_STATE\" --listen \"$CML_LISTEN\" --mode \"$CML_MODE\" --certifier \"$CML_CERTIFIER\""]
+            lines += [
+                checkLine,
+                "cml-runtime serve --state \"$CML_STATE\" --listen \"$CML_LISTEN\" --mode \"$CML_MODE\" --certifier \"$CML_CERTIFIER\" --policy-cert policy.crt \(attest)",
+            ]
             notes = [
-                "Attest first (and again before the admission certificate expires), then serve.",
+                "`attest` only checks that this runtime is admitted and keeps nothing; `serve` attests by itself at every start and renews "
+                    + "before expiry, holding its key and secrets in memory only: `$CML_STATE` holds just the sealed state, nothing secret.",
                 "Open TCP port \(ports.runtime) in the firewall to the provider and device hosts; the runtime connects out to the certifier.",
             ]
         case "provider":

@@ -130,7 +130,8 @@ struct Provision: ParsableCommand {
                 environment += [("CML_LISTEN", runtime.description), ("CML_STATE", "state"), ("CML_MODE", mode.rawValue)]
                 kit.add("cml-runtime.service", text: HostKit.unit(
                     description: "ConfidentialML runtime", installed: installDir,
-                    command: "\(binDir)/cml-runtime serve --state ${CML_STATE} --listen ${CML_LISTEN} --mode ${CML_MODE} --certifier ${CML_CERTIFIER}",
+                    command: "\(binDir)/cml-runtime serve --state ${CML_STATE} --listen ${CML_LISTEN} --mode ${CML_MODE} --certifier ${CML_CERTIFIER} "
+                        + "--policy-cert policy.crt \(attester == .sim ? "--attester sim --platform \(HostKit.platformFolder)" : "--attester tsm")",
                     reload: false))
             default:
                 environment += [("CML_STATE", "state")]

@@ -22,9 +22,9 @@ final class DeviceUpkeep {
             }
         }
         do {
-            renewing = try renewal.start(role: .device, state: state) { context in
+            renewing = try renewal.start(role: .device, state: state) { context, policy in
                 contexts.replace(with: context)
-                revocations?.use(context: context)
+                revocations?.use(context: context, interval: policy.revocationPoll)
             }
         } catch {
             revocations?.stop()

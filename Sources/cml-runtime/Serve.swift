@@ -13,26 +13,31 @@ import Runtime
 /// `cml-runtime serve`: the runtime's server, on one port for every role.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the provider and devices over mutual TLS with this runtime's admission certificate.",
+        abstract: "Attest to the certifier, then serve the provider and devices over mutual TLS with the admission it gives.",
         discussion: """
-            Needs the state of `cml-runtime attest`: the admission certificate, the signed policy (whose \
-            channels say which roles may connect, and whose "fl" settings give the FL rules) and the sealing \
-            secret (which encrypts the state kept in DIR/sealed). ML mode: devices send words, the runtime trains \
-            on them; restores the sealed model at start. FL mode: devices train locally and send updates, the \
-            runtime aggregates each round with the policy's rule; resumes the sealed round at start (docs/fl.md). \
+            At every start the runtime attests to the certifier (--certifier, --policy-cert, and the attester: \
+            --attester, --platform, --tsm-root) with a new TLS key made in memory, and receives its admission \
+            certificate, the signed policy (whose channels say which roles may connect, and whose "fl" settings \
+            give the FL rules) and the sealing secret (which encrypts the state kept in DIR/sealed). Key, \
+            certificate, policy and secret are held in memory only: DIR is the host's disk, and holds nothing \
+            but the sealed state and the lock (docs/freshness.md). A DIR that still holds tls.key or secrets/ \
+            from an older version is refused until they are removed. \
+            ML mode: devices send words, the runtime trains on them; restores the sealed model at start. FL mode: \
+            devices train locally and send updates, the runtime aggregates each round with the policy's rule; \
+            resumes the sealed round at start (docs/fl.md). \
             Prints `serving ML mode on HOST:PORT` (or FL mode) on standard output once it listens (with --listen \
             HOST:0 the port is the one the system picked); logs, including the training lines `epoch: N, loss: \
             a,b` and the rounds, go to standard error. SIGINT or SIGTERM stop it cleanly. \
-            Every change of the sealed state is anchored at the certifier (--certifier) before it is acknowledged, \
-            and the folder is checked against that anchor at start: a rolled-back, deleted or replaced sealed file \
-            is refused (docs/freshness.md). \
-            With --certifier and an attester (--attester, --platform, --tsm-root as for `attest`), the runtime \
-            attests again in the background when two thirds of its admission's lifetime have passed, with a new \
-            TLS key, and switches to the new certificate and policy without dropping a connection \
-            (docs/operations.md, "Renewal").
+            Every change of the sealed state is anchored at the certifier before it is acknowledged, and the \
+            folder is checked against that anchor at start: a rolled-back, deleted or replaced sealed file is \
+            refused. If the anchor refuses an advance because another instance moved it (anchor-conflict), the \
+            runtime stops and exits 1: a restart checks the folder against the anchor again. \
+            The runtime attests again in the background when two thirds of its admission's lifetime have \
+            passed, with a new TLS key, and switches to the new certificate and policy without dropping a \
+            connection, again in memory only (docs/operations.md, "Renewal").
             """)
 
-    @Option(help: ArgumentHelp("The runtime's state folder, as `cml-runtime attest` left it.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("The runtime's state folder: its sealed state and lock, nothing secret.", valueName: "DIR"))
     var state: String
 
     @Option(help: ArgumentHelp("Where to listen (port 0: the system picks one).", valueName: "HOST:PORT"))
@@ -40,13 +45,16 @@ struct Serve: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The certifier that anchors the freshness of the sealed state (reached with this runtime's admission certificate).",
+            "The certifier the runtime attests to at every start and renewal, and that anchors the freshness of the sealed state.",
             valueName: "HOST:PORT"))
     var certifier: HostPort?
 
-    @OptionGroup(title: "Renewal (with --certifier)") var attesterOptions: AttesterOptions
+    @Option(name: .customLong("policy-cert"), help: ArgumentHelp("The domain's policy certificate (PEM), pinned as the only root.", valueName: "FILE"))
+    var policyCert: String?
 
-    @Flag(help: "Serve without a freshness anchor, for development only: a rollback of the sealed state goes undetected.")
+    @OptionGroup(title: "Attestation") var attesterOptions: AttesterOptions
+
+    @Flag(help: "Serve without a freshness anchor, for development only: a rollback of the sealed state goes undetected (the runtime still attests).")
     var unanchored = false
 
     @Option(help: "What to serve: ml (devices send words, the runtime trains) or fl (devices train, the runtime aggregates rounds).")
@@ -65,43 +73,74 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        guard (certifier == nil) != !unanchored else {
+        guard certifier != nil else {
             throw ValidationError(
-                certifier == nil
-                    ? "--certifier HOST:PORT is needed: the certifier anchors the sealed state, so that a rollback of it is detected (--unanchored serves without, for development only)"
-                    : "give either --certifier or --unanchored, not both")
+                "--certifier HOST:PORT is needed: the runtime attests to the certifier at every start (its key and secrets are never stored), "
+                    + "and the certifier anchors the sealed state, so that a rollback of it is detected (--unanchored turns only the anchor off, for development)")
         }
+        guard policyCert != nil else {
+            throw ValidationError("--policy-cert FILE is needed: the domain's policy certificate, the only root the runtime trusts when it attests")
+        }
+        try attesterOptions.requireAttester()
     }
 
     func run() throws {
+        // The folder is made here now that no `attest` makes it, so that the lock below holds from the first start.
+        do {
+            try FileBytes.makeDirectory(state, mode: 0o700)
+        } catch {
+            throw CommandFailure("cannot make the state folder: \(error)", cause: error)
+        }
         // First of all: a second server on this folder must fail before it recovers or rewrites anything.
         let lock = try StateFolderLock.forCommand(folder: state)
         defer { withExtendedLifetime(lock) {} }
         logging.bootstrap(verbose: verbose)
         let logger = Logger(label: "runtime")
-        let credentials = try RoleCredentials.load(stateDirectory: state, role: .runtime)
+        try LeftoverSecrets.refuse(in: state)
+        guard let certifier, let policyCert else { throw CommandFailure("--certifier and --policy-cert are needed") }
+        let policyCertificate = try PolicyCertificateFile.read(policyCert)
+        let attester: any Attester
+        do {
+            attester = try attesterOptions.makeAttester()
+        } catch {
+            throw CommandFailure(error.message, cause: error)
+        }
+        let credentials: RoleCredentials
+        do {
+            credentials = try AdmissionClient().admit(
+                role: .runtime, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                attester: attester)
+        } catch {
+            throw CommandFailure(error.message, cause: error)
+        }
         guard let secret = credentials.secret(named: Self.sealingSecretName) else {
             throw CommandFailure(
                 "the certifier released no \"\(Self.sealingSecretName)\" secret to this runtime, so it cannot seal its state "
-                    + "(the policy must list it under roles.runtime.secrets); attest again under such a policy")
+                    + "(the policy must list it under roles.runtime.secrets)")
         }
+        let measurement = credentials.measurement.map { "measurement \(Hex.short($0)), " } ?? ""
+        logger.info(
+            "admitted as runtime (\(measurement)certificate serial \(credentials.certificate.serialNumberHex.lowercased())) until \(UTCTimeText.format(credentials.certificate.notAfter)); key, certificate, policy and secrets held in memory only")
+        let stopped = DispatchSemaphore(value: 0)
+        let conflict = AnchorConflictStop(logger: logger, stopped: stopped)
         let store: ModelStore
         let server: RuntimeServer
         let certifierAnchor: CertifierAnchor?
         do {
             let anchor: CertifierAnchor?
-            if let certifier {
-                anchor = CertifierAnchor(host: certifier.host, port: certifier.port, context: try credentials.clientContext())
-            } else {
+            if unanchored {
                 anchor = nil
                 logger.warning(
                     "--unanchored: the sealed state is not anchored at the certifier, so a rollback, deletion or replacement of its files WILL NOT BE DETECTED; for development only")
+            } else {
+                anchor = CertifierAnchor(host: certifier.host, port: certifier.port, context: try credentials.clientContext())
             }
             certifierAnchor = anchor
             let sealed = try SealedStore(directory: "\(state)/sealed", sealingSecret: secret)
             store = try ModelStore(
                 state: try AnchoredState(
-                    sealed: sealed, federation: credentials.policy.federationID, anchor: anchor, logger: logger, patience: .seconds(300)))
+                    sealed: sealed, federation: credentials.policy.federationID, anchor: anchor, logger: logger, patience: .seconds(300),
+                    conflicted: { reason in conflict.stop(reason: reason) }))
             server = try RuntimeServer(
                 host: listen.host, port: listen.port, context: try credentials.serverContext(), policy: credentials.policy,
                 store: store, configuration: .init(mode: mode, epochs: epochs), logger: logger)
@@ -114,65 +153,59 @@ struct Serve: ParsableCommand {
             logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
         }
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
-        let expiry = credentials.certificate.notAfter
-        logger.info("admitted as runtime until \(UTCTimeText.format(expiry)); the policy lets \(roles) connect")
-        let revocations = try startRevocationWatch(credentials: credentials, server: server, logger: logger)
-        defer { revocations?.stop() }
-        let renewal = try startRenewal(
-            credentials: credentials, server: server, anchor: certifierAnchor, revocations: revocations, logger: logger)
-        defer { renewal?.stop() }
-        if renewal == nil {
-            warnOfExpiry(expiry, lifetime: credentials.certificate.notAfter.timeIntervalSince(credentials.certificate.notBefore), logger: logger)
-        }
+        logger.info("the policy lets \(roles) connect")
+        let revocations = try startRevocationWatch(credentials: credentials, certifier: certifier, server: server, logger: logger)
+        defer { revocations.stop() }
+        let renewal = startRenewal(
+            credentials: credentials, certifier: certifier, attester: attester, server: server, anchor: certifierAnchor,
+            revocations: revocations, logger: logger)
+        defer { renewal.stop() }
 
-        let stopped = DispatchSemaphore(value: 0)
         let trap = SignalTrap { signal in
             logger.info("\(signal): stopping")
-            server.stop()
             stopped.signal()
         }
+        do {
+            try server.start()
+        } catch {
+            throw CommandFailure(error.message, cause: error)
+        }
         StandardOutput.line("serving \(mode) on \(server.address)")
-        server.run()
         stopped.wait()
+        server.stop()
         withExtendedLifetime(trap) {}
+        if let reason = conflict.reason {
+            throw CommandFailure(
+                "stopped: the certifier refused to anchor this runtime's sealed state (\(reason)): another runtime advanced the anchor of federation "
+                    + "\"\(credentials.policy.federationID)\"; restart to check \(state) against the anchor")
+        }
         logger.info("stopped")
     }
 }
 
 extension Serve {
-    /// With --certifier and an attester, renews the admission in the background: each new certificate
-    /// goes to the server (new handshakes) and to the anchor's connection, each new policy's channels to
-    /// new connections. Nil (renewal off, with a warning if --certifier was given) otherwise.
+    /// Renews the admission in memory in the background: each new certificate goes to the server (new
+    /// handshakes), to the anchor's connection and to the revocation watch, each new policy's channels
+    /// to new connections and its poll interval to the watch. Nothing is written.
     func startRenewal(
-        credentials: RoleCredentials, server: RuntimeServer, anchor: CertifierAnchor?, revocations: RevocationWatch?, logger: Logger
-    ) throws -> AdmissionRenewal? {
-        guard let certifier else { return nil }
-        guard attesterOptions.canAttest else {
-            logger.warning(
-                "the admission is not renewed: the sim attester needs --platform DIR; it expires at \(UTCTimeText.format(credentials.certificate.notAfter))")
-            return nil
-        }
-        let attester: any Attester
-        do {
-            attester = try attesterOptions.makeAttester()
-        } catch {
-            throw CommandFailure(error.message)
-        }
+        credentials: RoleCredentials, certifier: HostPort, attester: any Attester, server: RuntimeServer, anchor: CertifierAnchor?,
+        revocations: RevocationWatch, logger: Logger
+    ) -> AdmissionRenewal {
         let renewal = AdmissionRenewal(
             role: .runtime, certifierHost: certifier.host, certifierPort: certifier.port,
-            policyCertificate: credentials.policyCertificate, attester: attester, stateDirectory: state, logger: logger
+            policyCertificate: credentials.policyCertificate, attester: attester, logger: logger
         ) { fresh in
             do {
                 try server.renew(context: try fresh.serverContext(), policy: fresh.policy)
                 let client = try fresh.clientContext()
                 anchor?.use(context: client)
-                revocations?.use(context: client)
+                revocations.use(context: client, interval: fresh.policy.revocationPoll)
             } catch {
                 logger.error("could not switch to the renewed admission: \(error); new connections still use the previous one")
                 return
             }
             do throws(AdmissionError) {
-                try revocations?.refresh()
+                try revocations.refresh()
             } catch {
                 logger.warning("\(error.message); the list held stays in force")
             }
@@ -183,15 +216,14 @@ extension Serve {
         return renewal
     }
 
-    /// With --certifier, fetches the revocation list now and every `revocation-poll-seconds` of the policy,
-    /// each new version enforced by the server (revoked peers refused, their connections closed).
-    func startRevocationWatch(credentials: RoleCredentials, server: RuntimeServer, logger: Logger) throws -> RevocationWatch? {
-        guard let certifier else { return nil }
+    /// Fetches the revocation list now and every `revocation-poll-seconds` of the policy, each new
+    /// version enforced by the server (revoked peers refused, their connections closed).
+    func startRevocationWatch(credentials: RoleCredentials, certifier: HostPort, server: RuntimeServer, logger: Logger) throws -> RevocationWatch {
         let context: TLSContext
         do {
             context = try credentials.clientContext()
         } catch {
-            throw CommandFailure(error.message)
+            throw CommandFailure(error.message, cause: error)
         }
         let watch = RevocationWatch(
             certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: credentials.policyCertificate,
@@ -208,24 +240,6 @@ extension Serve {
         }
         watch.start()
         return watch
-    }
-
-    /// Without renewal: warns at start that the admission is not renewed, 5 minutes before it expires,
-    /// and when it has expired (clients check the runtime's certificate at every connection: from then on
-    /// they all refuse it).
-    func warnOfExpiry(_ expiry: Date, lifetime: TimeInterval, logger: Logger) {
-        let when = UTCTimeText.format(expiry)
-        logger.warning("the admission is not renewed while serving: it expires at \(when); attest again (`cml-runtime attest`) and restart before then")
-        let fiveMinutesBefore = expiry.timeIntervalSinceNow - 300
-        if fiveMinutesBefore > 0 {
-            DispatchQueue.global().asyncAfter(wallDeadline: .now() + fiveMinutesBefore) {
-                logger.warning("the runtime's admission expires in 5 minutes, at \(when): attest again (`cml-runtime attest`) and restart")
-            }
-        }
-        DispatchQueue.global().asyncAfter(wallDeadline: .now() + max(0, expiry.timeIntervalSinceNow)) {
-            logger.warning(
-                "the runtime's admission certificate expired at \(when): clients refuse new connections; attest again (`cml-runtime attest`) and restart; the sealed state is kept")
-        }
     }
 }
 

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// A domain of real processes on loopback, as `tools/demo` sets it up: the certifier of a `Domain`
-/// serving, and runtime, provider and device attesting into state folders of their own.
+/// serving, provider and device attesting into state folders of their own, and the runtime attesting
+/// in memory at every start of `serve`.
 final class AdmittedDomain {
     let domain: Domain
     let certifier: CertifierProcess
@@ -29,7 +30,7 @@ final class AdmittedDomain {
         "\(domain.folder)/\(name)"
     }
 
-    /// Attests `role` into `state(role)` and requires it to be admitted.
+    /// Attests `role` (provider or device) into `state(role)` and requires it to be admitted.
     func admit(_ role: String) throws {
         try Self.check(try domain.attest(role, certifier: certifier, state: state(role)))
     }
@@ -37,12 +38,19 @@ final class AdmittedDomain {
     /// The certifier's address, for `--certifier`.
     var certifierAddress: String { "127.0.0.1:\(certifier.port)" }
 
-    /// Starts `cml-runtime serve` in `mode` on an OS-picked port from the runtime's state, anchored at the
-    /// domain's certifier; returns it and its port.
-    func startRuntime(mode: String = "ml") throws -> (RunningProcess, UInt16) {
-        let runtime = try RunningProcess(
-            "cml-runtime",
-            ["serve", "--state", state("runtime"), "--listen", "127.0.0.1:0", "--mode", mode, "--certifier", certifierAddress])
+    /// The arguments of `cml-runtime serve` in `mode` on an OS-picked port with the runtime's folder
+    /// `state` (by default `state("runtime")`), attesting with the sim attester to the domain's certifier and
+    /// anchored there.
+    func serveArguments(mode: String = "ml", state: String? = nil) -> [String] {
+        [
+            "serve", "--state", state ?? self.state("runtime"), "--listen", "127.0.0.1:0", "--mode", mode, "--certifier", certifierAddress,
+            "--policy-cert", domain.policyCertificate, "--attester", "sim", "--platform", domain.platform,
+        ]
+    }
+
+    /// Starts `cml-runtime serve` (see `serveArguments`); returns it and its port.
+    func startRuntime(mode: String = "ml", state: String? = nil) throws -> (RunningProcess, UInt16) {
+        let runtime = try RunningProcess("cml-runtime", serveArguments(mode: mode, state: state))
         return (runtime, try runtime.waitForPort { $0.hasPrefix("serving \(mode.uppercased()) mode on ") })
     }
 

@@ -48,15 +48,14 @@ struct Domain {
         try attest(role, port: certifier.port, program: program, platform: platform, state: state, extra: extra)
     }
 
-    /// Runs `cml-ROLE attest` against the certifier on `port`.
+    /// Runs `cml-ROLE attest` against the certifier on `port` (the runtime's keeps nothing, so it gets no
+    /// state folder unless `state` names one).
     func attest(
         _ role: String, port: UInt16, program: String? = nil, platform: String? = nil, state: String? = nil, extra: [String] = []
     ) throws -> Executables.Result {
-        let arguments = [
-            "attest", "--certifier", "127.0.0.1:\(port)", "--policy-cert", policyCertificate,
-            "--state", state ?? "\(folder)/\(role)-\(UUID().uuidString.prefix(8))", "--attester", "sim",
-            "--platform", platform ?? self.platform,
-        ] + extra
+        let folder = state ?? (role == "runtime" ? nil : "\(self.folder)/\(role)-\(UUID().uuidString.prefix(8))")
+        let arguments = ["attest", "--certifier", "127.0.0.1:\(port)", "--policy-cert", policyCertificate]
+            + (folder.map { ["--state", $0] } ?? []) + ["--attester", "sim", "--platform", platform ?? self.platform] + extra
         return try Executables.run(program: URL(fileURLWithPath: try program ?? Executables.path("cml-\(role)")), arguments)
     }
 }

@@ -16,7 +16,7 @@ struct FLPrivacyProcessTests {
         let domain = try AdmittedDomain(template: "fl") {
             $0.replacingOccurrences(of: "\"clip-norm\": 20,", with: privacy).replacingOccurrences(of: "\"min-updates\": 2", with: "\"min-updates\": 1")
         }
-        for role in ["runtime", "provider", "device"] { try domain.admit(role) }
+        for role in ["provider", "device"] { try domain.admit(role) }
         try "white\n".write(toFile: domain.path("white.txt"), atomically: true, encoding: .utf8)
 
         // Before anything is sent: nothing listens at port 9, so the refusal cannot come from a runtime.

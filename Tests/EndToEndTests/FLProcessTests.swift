@@ -23,7 +23,7 @@ struct FLProcessTests {
             $0.replacingOccurrences(
                 of: "\"min-updates\": 2", with: "\"min-updates\": \(minUpdates)\(perCertificate ? ",\n    \"one-update-per\": \"certificate\"" : "")")
         }
-        for role in ["runtime", "provider"] { try domain.admit(role) }
+        try domain.admit("provider")
         let (runtime, port) = try domain.startRuntime(mode: "fl")
         let model = domain.path("initial.cmlm")
         try AdmittedDomain.check(
@@ -93,12 +93,13 @@ struct FLProcessTests {
         #expect(!runtime.standardError.contains { $0.contains("quilt") || $0.contains("zebra") })
     }
 
-    @Test func aRuntimeWhosePolicyFileWasSwappedForAnotherSignedOneRefusesToStart() throws {
+    @Test func aProviderWhosePolicyFileWasSwappedForAnotherSignedOneRefusesToConnect() throws {
+        // (The runtime keeps its policy in memory only, so its host has no file to swap: InMemoryAdmissionProcessTests.)
         let domain = try AdmittedDomain(template: "fl")
-        try domain.admit("runtime")
-        let path = domain.state("runtime") + "/policy.signed"
+        try domain.admit("provider")
+        let path = domain.state("provider") + "/policy.signed"
         let admitted = try FileBytes.read(path, limit: SignedPolicy.maximumFileSize)
-        // The host's swap: the same domain's policy with another aggregation rule, signed by the domain key.
+        // The swap: the same domain's policy with another aggregation rule, signed by the domain key.
         let json = try FileBytes.readText(domain.path("policy.json"), limit: SignedPolicy.maximumFileSize)
         let other = json.replacingOccurrences(of: "\"aggregation\": \"fedavg\"", with: "\"aggregation\": \"median\"")
         #expect(other != json)
@@ -108,11 +109,12 @@ struct FLProcessTests {
                 "cml-policy", ["sign", "--key", "\(domain.domain.state)/policy.key", "--in", domain.path("other.json"), "--out", path]))
         let swapped = try FileBytes.read(path, limit: SignedPolicy.maximumFileSize)
 
-        let refused = try Executables.run("cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--mode", "fl", "--certifier", domain.certifierAddress])
+        let refused = try Executables.run(
+            "cml-provider", ["fetch", "--runtime", "127.0.0.1:9", "--state", domain.state("provider"), "--out", domain.path("fetched.cmlm")])
         #expect(refused.status == 1)
         #expect(refused.standardError.contains(
             "\(path) has SHA-256 \(Hex.short(Digest.sha256.hash(swapped))), but the admission certificate was issued under "
-                + "\(Hex.short(Digest.sha256.hash(admitted))): the policy file was replaced; attest again (`cml-runtime attest`)"),
+                + "\(Hex.short(Digest.sha256.hash(admitted))): the policy file was replaced; attest again (`cml-provider attest`)"),
             "\(refused.standardError)")
     }
 

@@ -19,7 +19,7 @@ struct LifecycleProcessTests {
             $0.replacingOccurrences(of: "\"min-updates\": 2", with: "\"min-updates\": \(minUpdates),\n    \"one-update-per\": \"certificate\"")
                 .replacingOccurrences(of: "\"round-deadline-seconds\": 60", with: "\"round-deadline-seconds\": \(deadline)")
         }
-        for role in ["runtime", "provider"] { try domain.admit(role) }
+        try domain.admit("provider")
         let (runtime, port) = try domain.startRuntime(mode: "fl")
         let model = domain.path("initial.cmlm")
         try AdmittedDomain.check(
@@ -74,7 +74,7 @@ struct LifecycleProcessTests {
 
     @Test func fetchWritesTheRuntimesModelAsReceivedAndRefusesClearly() throws {
         let domain = try AdmittedDomain()
-        for role in ["runtime", "provider", "device"] { try domain.admit(role) }
+        for role in ["provider", "device"] { try domain.admit(role) }
         let (runtime, port) = try domain.startRuntime()
         defer { runtime.stop() }
         let endpoint = "127.0.0.1:\(port)"
@@ -136,7 +136,7 @@ struct LifecycleProcessTests {
         for binary in [try Executables.path("cml-runtime"), upgraded] {
             #expect(policy.contains(Hex.encode(try ExecutableMeasurement.of(file: binary))))
         }
-        for role in ["runtime", "provider"] { try domain.admit(role) }
+        try domain.admit("provider")
         let (old, port) = try domain.startRuntime()
         let model = domain.path("initial.cmlm")
         try AdmittedDomain.check(
@@ -144,15 +144,12 @@ struct LifecycleProcessTests {
         try AdmittedDomain.check(try Executables.run("cml-provider", ["send", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("provider"), model]))
         #expect(old.end() == 0)
 
-        // The new binary attests into the same state folder and serves the sealed model.
-        let attested = try domain.domain.attest("runtime", certifier: domain.certifier, program: upgraded, state: domain.state("runtime"))
-        try AdmittedDomain.check(attested)
-        let measurement = Hex.short(try ExecutableMeasurement.of(file: upgraded))
-        #expect(attested.lines.first?.hasPrefix("admitted as runtime (measurement \(measurement))") == true, "\(attested.lines)")
-        let new = try RunningProcess(
-            program: upgraded, name: "cml-runtime (upgraded)",
-            ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--mode", "ml", "--certifier", domain.certifierAddress])
+        // The new binary attests at its start and serves the sealed model.
+        let new = try RunningProcess(program: upgraded, name: "cml-runtime (upgraded)", domain.serveArguments())
         defer { new.stop() }
+        let measurement = Hex.short(try ExecutableMeasurement.of(file: upgraded))
+        let admitted = try new.waitForLine { $0.contains("admitted as runtime (") }
+        #expect(admitted.contains("admitted as runtime (measurement \(measurement), certificate serial "), "\(admitted)")
         let newPort = try new.waitForPort { $0.hasPrefix("serving ML mode on ") }
         let restored = try new.waitForLine { $0.contains("restored model ") }
         #expect(messages([restored]).first?.hasPrefix("restored model \(ModelBlob.shortID(of: try FileBytes.read(model, limit: ModelBlob.maximumFileSize))) ") == true)
@@ -195,7 +192,7 @@ struct LifecycleProcessTests {
 
     @Test func theMessagesPeopleHit() throws {
         let domain = try AdmittedDomain()
-        for role in ["runtime", "provider", "device"] { try domain.admit(role) }
+        for role in ["provider", "device"] { try domain.admit(role) }
 
         // Nothing listening: which role was expected there, and which command serves it.
         // Port 1: privileged, so nothing of this test suite listens there.

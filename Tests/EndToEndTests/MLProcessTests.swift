@@ -20,7 +20,7 @@ struct MLProcessTests {
     /// list `validation` (words) if given.
     func servingDomain(validation: [String]? = nil) throws -> (domain: AdmittedDomain, runtime: RunningProcess, port: UInt16, initial: [UInt8]) {
         let domain = try AdmittedDomain()
-        for role in ["runtime", "provider", "device"] { try domain.admit(role) }
+        for role in ["provider", "device"] { try domain.admit(role) }
         let (runtime, port) = try domain.startRuntime()
         let model = domain.path("initial.cmlm")
         try AdmittedDomain.check(
@@ -203,7 +203,7 @@ struct MLProcessTests {
         bytes[bytes.count - 20] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: sealed))
         let refused = try Executables.run(
-            "cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--certifier", domain.certifierAddress])
+            "cml-runtime", domain.serveArguments())
         #expect(refused.status == 1)
         #expect(refused.standardOutput.isEmpty)
         #expect(refused.standardError.contains(
@@ -211,21 +211,17 @@ struct MLProcessTests {
         #expect(refused.standardError.contains("(model-1.sealed) has another digest"))
     }
 
-    @Test func aRuntimeWhoseAdmissionExpiresSaysSoAndIsRefused() throws {
-        // Without an attester (no --platform), serve does not renew.
-        let domain = try AdmittedDomain { $0.replacingOccurrences(of: "\"admission-lifetime-seconds\": 3600", with: "\"admission-lifetime-seconds\": 6") }
-        try domain.admit("runtime")
-        let (runtime, port) = try domain.startRuntime()
+    @Test func aRuntimeThatCannotRenewSaysHowLongItHasThenThatItWillStopBeingTrusted() throws {
+        let domain = try AdmittedDomain { $0.replacingOccurrences(of: "\"admission-lifetime-seconds\": 3600", with: "\"admission-lifetime-seconds\": 9") }
+        let (runtime, _) = try domain.startRuntime()
         defer { runtime.stop() }
-        let warning = try runtime.waitForLine { $0.contains("admission certificate expired") }
-        #expect(messages([warning]).first?.hasSuffix(
-            "clients refuse new connections; attest again (`cml-runtime attest`) and restart; the sealed state is kept") == true, "\(warning)")
-        // A device admitted now refuses it.
-        try domain.admit("device")
-        let refused = #expect(throws: ChannelError.self) { try client(domain, role: .device, port: port).getModel() }
-        #expect(refused?.kind == .refused)
-        #expect(refused?.message.hasPrefix("refused runtime at 127.0.0.1:\(port): the runtime's admission expired at ") == true, "\(String(describing: refused))")
-        #expect(refused?.message.hasSuffix(": the runtime must attest again") == true)
+        // No certifier to renew at: every attempt from two thirds of the lifetime on fails.
+        _ = domain.certifier.stop()
+        let warning = try runtime.waitForLine { $0.contains("renewing the admission of runtime failed: ") }
+        #expect(warning.contains("] warning: "), "\(warning)")
+        #expect(warning.contains("; the admission expires in "), "\(warning)")
+        let critical = try runtime.waitForLine { $0.contains("] critical: renewing the admission of runtime failed: ") }
+        #expect(critical.contains("being trusted: every peer refuses an expired admission"), "\(critical)")
     }
 
     @Test func twoHundredDevicesConnectedAtOnce() throws {

@@ -95,8 +95,10 @@ import Testing
         try AdmittedDomain.check(fetched)
         #expect(fetched.lines.last?.hasPrefix("written to trained.blob") == true)
         #expect(FileBytes.exists("\(kits)/provider/trained.blob"))
-        // Every role's state sits in its own kit folder: separate hosts share no file.
-        for role in ["runtime", "provider", "device"] { #expect(FileBytes.exists("\(kits)/\(role)/state/admission.crt"), "\(role)") }
+        // Every role's state sits in its own kit folder: separate hosts share no file; the runtime's holds its sealed state and no key.
+        for role in ["provider", "device"] { #expect(FileBytes.exists("\(kits)/\(role)/state/admission.crt"), "\(role)") }
+        #expect(FileBytes.exists("\(kits)/runtime/state/sealed"))
+        #expect(!FileBytes.exists("\(kits)/runtime/state/tls.key") && !FileBytes.exists("\(kits)/runtime/state/secrets"))
     }
 
     // MARK: - Helpers

@@ -17,13 +17,8 @@ struct RenewalProcessTests {
         let domain = try AdmittedDomain {
             $0.replacingOccurrences(of: "\"admission-lifetime-seconds\": 3600", with: "\"admission-lifetime-seconds\": 20")
         }
-        for role in ["runtime", "provider"] { try domain.admit(role) }
-        let runtime = try RunningProcess(
-            "cml-runtime",
-            [
-                "serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--certifier", domain.certifierAddress,
-                "--attester", "sim", "--platform", domain.domain.platform,
-            ])
+        try domain.admit("provider")
+        let runtime = try RunningProcess("cml-runtime", domain.serveArguments())
         let port = try runtime.waitForPort { $0.hasPrefix("serving ML mode on ") }
         let model = domain.path("initial.cmlm")
         try AdmittedDomain.check(
@@ -77,6 +72,9 @@ struct RenewalProcessTests {
         #expect(renewals.count >= 2, "\(runtime.transcript)")
         #expect(runtimeSerials.count >= 3, "the devices saw \(runtimeSerials.count) runtime certificates")
         #expect(usedEarlyAfterRenewal)
+        // Renewed in memory: the runtime's folder holds its sealed state and lock, no key, certificate or secret.
+        let kept = try FileManager.default.contentsOfDirectory(atPath: domain.state("runtime")).filter { !$0.hasPrefix(".") }
+        #expect(Set(kept).isSubset(of: ["sealed", "lock"]), "\(kept)")
     }
 
     @Test func aDeviceSessionLongerThanItsAdmissionRenewsAndConnectsWithTheNewCertificate() throws {

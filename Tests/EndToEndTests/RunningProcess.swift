@@ -88,6 +88,11 @@ final class RunningProcess: Sendable {
     @discardableResult
     func end(with signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) -> Int32? {
         if process.isRunning { kill(process.processIdentifier, signal) }
+        return waitForExit(timeout: timeout)
+    }
+
+    /// Waits (at most `timeout`) for the process to end by itself; returns its exit status or signal, nil if it still runs.
+    func waitForExit(timeout: Duration = .seconds(60)) -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
         guard !process.isRunning else { return nil }

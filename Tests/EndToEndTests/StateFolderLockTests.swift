@@ -8,12 +8,12 @@ import Testing
 struct StateFolderLockTests {
     @Test func aSecondRuntimeOnAHeldFolderExitsNamingTheHolderAndTheFirstServesOn() throws {
         let domain = try AdmittedDomain()
-        for role in ["runtime", "device"] { try domain.admit(role) }
+        try domain.admit("device")
         let (runtime, port) = try domain.startRuntime()
         defer { runtime.stop() }
         let before = try FileManager.default.contentsOfDirectory(atPath: domain.state("runtime")).sorted()
 
-        let second = try Self.secondServer("cml-runtime", ["serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--certifier", domain.certifierAddress])
+        let second = try Self.secondServer("cml-runtime", domain.serveArguments())
         #expect(second.status == 1)
         #expect(second.line == "Error: state folder \(domain.state("runtime")) is in use by process \(runtime.pid)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: domain.state("runtime")).sorted() == before)

@@ -16,7 +16,7 @@ import WordModel
 /// One federated round with 10, 100 and 1,000 devices against a real `cml-runtime serve --mode fl`
 /// process (built beside this bench), every party attested to a certifier in this process.
 ///
-/// Setup, not timed: the certifier, the runtime's attestation and start, the provider's initial model,
+/// Setup, not timed: the certifier, the runtime's start (it attests in memory), the provider's initial model,
 /// each device's own attestation, connection, download, and its update (the global model slightly
 /// perturbed, so no two are alike). Timed, `round_latency_ms`: from the moment every device sends its
 /// `update` until the last of them holds the global model of the next round, i.e. the runtime's
@@ -101,13 +101,10 @@ private final class FederationBench: @unchecked Sendable {
 
         // From here on a runtime process may be running: a failure must not leave it behind.
         do {
-            let attest = try ProgramRun.run(runtimeExecutable, [
-                "attest", "--certifier", "127.0.0.1:\(certifier.port)", "--policy-cert", "\(folder)/certifier/policy.crt",
-                "--state", "\(folder)/runtime", "--attester", "sim", "--platform", state.platformDirectory,
-            ], includeErrors: true)
-            guard attest.status == 0 else { throw CommandFailure("fl: cml-runtime attest failed: \(attest.output)") }
+            // The runtime attests at its start (in memory), as in production.
             let port = try Self.serve(
-                process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log", certifier: certifier.port)
+                process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log", certifier: certifier.port,
+                attestation: ["--policy-cert", "\(folder)/certifier/policy.crt", "--attester", "sim", "--platform", state.platformDirectory])
             self.port = port
 
             let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
@@ -210,11 +207,13 @@ private final class FederationBench: @unchecked Sendable {
         }
     }
 
-    /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`), anchored at the certifier on
-    /// port `certifier`, and returns the port it serves on.
-    private static func serve(_ process: Process, _ executable: String, state: String, log: String, certifier: UInt16) throws -> UInt16 {
+    /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`), attesting (with the options
+    /// `attestation`) to and anchored at the certifier on port `certifier`, and returns the port it serves on.
+    private static func serve(
+        _ process: Process, _ executable: String, state: String, log: String, certifier: UInt16, attestation: [String]
+    ) throws -> UInt16 {
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl", "--certifier", "127.0.0.1:\(certifier)"]
+        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl", "--certifier", "127.0.0.1:\(certifier)"] + attestation
         guard FileManager.default.createFile(atPath: log, contents: nil) else { throw CommandFailure("fl: cannot create \(log)") }
         process.standardError = FileHandle(forWritingAtPath: log)
         let output = Pipe()

@@ -1,7 +1,7 @@
 import CommandSupport
 import Foundation
 
-/// Another program run to completion from the bench: `openssl speed`, `cml-runtime attest`.
+/// Another program run to completion from the bench: `openssl speed`.
 enum ProgramRun {
     /// Runs `executable` with `arguments` and returns its exit status and standard output (with its
     /// standard error when `includeErrors`, which is otherwise dropped).
