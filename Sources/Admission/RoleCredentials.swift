@@ -11,6 +11,8 @@ public struct RoleCredentials: Sendable {
     public let role: Role
     /// The admission certificate.
     public let certificate: Certificate
+    /// The issuing certificate that signed it (empty for one the policy key signed directly), presented with it.
+    public let chain: [Certificate]
     /// The TLS key the certificate is for.
     public let privateKey: ECPrivateKey
     /// The domain's root, the only trust anchor.
@@ -24,7 +26,8 @@ public struct RoleCredentials: Sendable {
     /// Loads and checks the credentials of `role` in `stateDirectory` at `now`.
     ///
     /// Errors: not attested yet ("run `cml-<role> attest` first"), the certificate expired ("attest
-    /// again"), names another role, is not for the stored key or not issued by the policy key, the
+    /// again"), names another role, is not for the stored key or its chain (admission.crt holds the
+    /// certificate, then the issuing certificate) does not end at the policy certificate through CAs, the
     /// policy file is not the one the certificate was issued under (its SHA-256 differs: the host
     /// replaced it, even with another policy the domain key signed), or the policy's signature does not
     /// verify. This is the one check of the policy binding: runtime, provider and device all load here.
@@ -35,7 +38,11 @@ public struct RoleCredentials: Sendable {
         where !FileBytes.exists(path(name)) {
             throw AdmissionError(.notAdmitted, "\(stateDirectory) holds no admission for \(role) (no \(name)): run \(command) first")
         }
-        let certificate = try read(path(RoleStateFiles.admissionCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
+        let certificates = try read(path(RoleStateFiles.admissionCertificate)) { text throws(OpenSSLError) in try Certificate.loadPEMChain(text) }
+        guard let certificate = certificates.first else {
+            throw AdmissionError(.stateIO, "\(path(RoleStateFiles.admissionCertificate)) holds no certificate; attest again (\(command))")
+        }
+        let chain = Array(certificates.dropFirst())
         let privateKey = try read(path(RoleStateFiles.tlsKey)) { text throws(OpenSSLError) in try ECPrivateKey(pem: text) }
         let policyCertificate = try read(path(RoleStateFiles.policyCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
         if now > certificate.notAfter {
@@ -44,7 +51,8 @@ public struct RoleCredentials: Sendable {
         }
         let check: RoleCertificateCheck
         do {
-            check = try RoleCertificateCheck(certificate: certificate, role: role, key: privateKey, policyCertificate: policyCertificate, now: now)
+            check = try RoleCertificateCheck(
+                certificate: certificate, chain: chain, role: role, key: privateKey, policyCertificate: policyCertificate, now: now)
         } catch {
             throw AdmissionError(
                 error.kind, "\(path(RoleStateFiles.admissionCertificate)): \(error.message); attest again (\(command))", cause: error)
@@ -64,7 +72,7 @@ public struct RoleCredentials: Sendable {
             throw AdmissionError(.policyInvalid, "\(policyPath): \(error)", cause: error)
         }
         return RoleCredentials(
-            role: role, certificate: certificate, privateKey: privateKey, policyCertificate: policyCertificate, policy: policy.document,
+            role: role, certificate: certificate, chain: chain, privateKey: privateKey, policyCertificate: policyCertificate, policy: policy.document,
             measurement: check.measurement, secrets: try readSecrets(path(RoleStateFiles.secrets)))
     }
 
@@ -93,13 +101,14 @@ public struct RoleCredentials: Sendable {
     /// The names of the released secrets.
     public var secretNames: [String] { secrets.keys.sorted() }
 
-    /// A mutual-TLS server context: presents the admission certificate, trusts only the policy
-    /// certificate, and asks every client for its certificate.
+    /// A mutual-TLS server context: presents the admission certificate and its issuing certificate, trusts
+    /// only the policy certificate, and asks every client for its certificate.
     public func serverContext() throws(AdmissionError) -> TLSContext {
         try context(.server)
     }
 
-    /// A mutual-TLS client context: presents the admission certificate and trusts only the policy certificate.
+    /// A mutual-TLS client context: presents the admission certificate and its issuing certificate, and
+    /// trusts only the policy certificate.
     public func clientContext() throws(AdmissionError) -> TLSContext {
         try context(.client)
     }
@@ -108,7 +117,7 @@ public struct RoleCredentials: Sendable {
         do {
             return try TLSContext(
                 side: side, trustedRoot: policyCertificate, rootDescription: "this domain's policy key",
-                identity: TLSIdentity(certificate: certificate, privateKey: privateKey), requestPeerCertificate: side == .server)
+                identity: TLSIdentity(certificate: certificate, privateKey: privateKey, chain: chain), requestPeerCertificate: side == .server)
         } catch {
             throw AdmissionError(.tlsContextFailed, "cannot make the TLS \(side) context of \(role): \(error)", cause: error)
         }

@@ -29,7 +29,7 @@ import Testing
         var document = certifier.policy
         document.name = "test, second edition"
         document.roles["device"] = RolePolicy(initialMeasurements: [HexBytes(newMeasurement)])
-        let second = try SignedPolicy.sign(document, key: certifier.state.policyKey)
+        let second = try SignedPolicy.sign(document, key: certifier.policyKey)
         #expect(certifier.service.reloadPolicy(file: try write(second.bytes, in: certifier)))
         #expect(certifier.service.policyHash == Digest.sha256.hash(second.bytes))
 
@@ -86,7 +86,7 @@ import Testing
         let nonce = try client.request(NonceRequest(), expecting: NonceMessage.self)
         var document = certifier.policy
         document.name = "test, reloaded meanwhile"
-        try certifier.service.reload(policyBytes: SignedPolicy.sign(document, key: certifier.state.policyKey).bytes)
+        try certifier.service.reload(policyBytes: SignedPolicy.sign(document, key: certifier.policyKey).bytes)
         let admission = try client.request(
             evidence(role: "device", nonce: nonce.nonce, attester: certifier.attester(TestCertifier.deviceMeasurement)),
             expecting: AdmissionMessage.self)
