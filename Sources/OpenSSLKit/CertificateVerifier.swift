@@ -117,7 +117,7 @@ public final class CertificateVerifier: @unchecked Sendable {
         case X509_V_ERR_INVALID_CA:
             problem = "is used as a CA but is not one"
         case X509_V_ERR_PATH_LENGTH_EXCEEDED:
-            problem = "stands below more CAs than its issuer allows (path length)"
+            problem = "has more CAs below it than its path length allows"
         default:
             let text = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
             problem = "fails verification: \(text)"

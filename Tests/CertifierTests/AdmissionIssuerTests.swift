@@ -5,13 +5,18 @@ import Policy
 import Testing
 
 @Suite struct AdmissionIssuerTests {
-    @Test func certificatesCarryRoleMeasurementAndUsages() throws {
-        let policyKey = ECPrivateKey(generating: .p384)
-        let root = try CertificateBuilder(
+    let policyKey = ECPrivateKey(generating: .p384)
+    let root: Certificate
+    let issuingKey = ECPrivateKey(generating: .p256)
+
+    init() throws {
+        root = try CertificateBuilder(
             subjectCommonName: "cml-policy", subjectPublicKey: policyKey.publicKey, notBefore: Date() - 60, notAfter: Date() + 86400,
             isCertificateAuthority: true
         ).selfSigned(with: policyKey)
-        let issuingKey = ECPrivateKey(generating: .p256)
+    }
+
+    @Test func certificatesCarryRoleMeasurementAndUsages() throws {
         let issuing = try IssuingCertificate.issue(for: issuingKey.publicKey, policyKey: policyKey, policyCertificate: root)
         let issuer = AdmissionIssuer(issuingKey: issuingKey, issuingCertificate: issuing, lifetime: 3600)
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
@@ -44,12 +49,6 @@ import Testing
     }
 
     @Test func noCertificateOutlivesTheIssuingCertificate() throws {
-        let policyKey = ECPrivateKey(generating: .p384)
-        let root = try CertificateBuilder(
-            subjectCommonName: "cml-policy", subjectPublicKey: policyKey.publicKey, notBefore: Date() - 60, notAfter: Date() + 86400,
-            isCertificateAuthority: true
-        ).selfSigned(with: policyKey)
-        let issuingKey = ECPrivateKey(generating: .p256)
         let issuing = try IssuingCertificate.issue(for: issuingKey.publicKey, policyKey: policyKey, policyCertificate: root, lifetime: 600)
         let certificate = try AdmissionIssuer(issuingKey: issuingKey, issuingCertificate: issuing, lifetime: 3600)
             .issue(role: .device, measurement: nil, subjectKey: ECPrivateKey(generating: .p256).publicKey)
