@@ -85,6 +85,10 @@ struct Serve: ParsableCommand {
         } catch {
             throw CommandFailure("cannot serve on \(listen): \(error)", cause: error)
         }
+        if FileBytes.exists(service.state.policyKeyPath) {
+            logger.notice(
+                "\(service.state.policyKeyPath) is on this host, which serve does not need: move it to an offline machine (docs/operations.md, \"Keeping the policy key offline\")")
+        }
         if service.state.issuingExpires(within: Self.issuingWarning) {
             let path = service.state.path(CertifierState.Files.issuingCertificate)
             logger.warning(
