@@ -200,7 +200,7 @@ public struct CertifierState: Sendable {
             try IssuingCertificate.check(certificate, policyCertificate: policyCertificate, at: now)
         } catch {
             throw CertifierError(
-                .stateCorrupt, "\(path): \(error.reason); issue a new one with `cml-certifier issuer --state \(directory) --policy-key FILE` "
+                .issuerRefused, "\(path): \(error.reason); issue a new one with `cml-certifier issuer --state \(directory) --policy-key FILE` "
                     + "on the machine that holds the policy key", cause: error)
         }
     }

@@ -42,7 +42,7 @@ public final class PolicySnapshot: Sendable {
         let lifetime = TimeInterval(document.admissionLifetimeSeconds)
         guard !state.issuingExpires(within: lifetime, of: now) else {
             throw CertifierError(
-                .stateCorrupt, "\(state.path(CertifierState.Files.issuingCertificate)) expires at \(UTCTimeText.format(state.issuingCertificate.notAfter)), "
+                .issuerRefused, "\(state.path(CertifierState.Files.issuingCertificate)) expires at \(UTCTimeText.format(state.issuingCertificate.notAfter)), "
                     + "within the policy's admission lifetime (\(document.admissionLifetimeSeconds) s): issue a new one with `cml-certifier issuer "
                     + "--state \(state.directory) --policy-key FILE` on the machine that holds the policy key, then restart")
         }

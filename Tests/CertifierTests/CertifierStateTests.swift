@@ -68,6 +68,7 @@ import Testing
         let foreign = try IssuingCertificate.issue(for: state.issuingKey.publicKey, policyKey: other.rootKey, policyCertificate: other.root)
         try FileBytes.writeAtomically(text: foreign.pem, to: path)
         let foreignError = #expect(throws: CertifierError.self) { try CertifierState.load(directory: folder) }
+        #expect(foreignError?.code == .issuerRefused)
         #expect(foreignError?.message == "\(path): \(foreign) is not issued by this domain's policy key (\"cml-issuer\" is issued by another key named \"cml-policy\"); \(fix)")
         // The policy key's certificate for the issuing key, but a leaf (CA:FALSE).
         let leaf = try CertificateBuilder(subjectCommonName: "cml-issuer", subjectPublicKey: state.issuingKey.publicKey, notAfter: Date() + 86400)
@@ -82,6 +83,7 @@ import Testing
         let expiredError = #expect(throws: CertifierError.self) { try CertifierState.load(directory: folder) }
         #expect(expiredError?.message.hasPrefix("\(path): \(expired) expired on ") == true, "\(String(describing: expiredError))")
         #expect(expiredError?.message.hasSuffix(fix) == true)
+        #expect(expiredError?.code == .issuerRefused)
         // Certified for another key than issuer.key.
         let mismatched = try IssuingCertificate.issue(
             for: ECPrivateKey(generating: .p256).publicKey, policyKey: policyKey, policyCertificate: state.policyCertificate)

@@ -130,4 +130,21 @@ import Testing
         let lines = try FileBytes.readText(certifier.state.auditLogPath, limit: AuditLog.maximumFileSize)
         #expect(lines.utf8.count < 2000)
     }
+
+    @Test func aPolicyWhoseAdmissionsWouldOutliveTheIssuingCertificateIsRefused() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        // The issuing certificate has two hours left; admissions of three hours would outlive it.
+        let state = try CertifierState.certifyIssuer(
+            directory: certifier.state.directory, policyKey: certifier.policyKey, newKey: false, lifetime: 7200)
+        var document = certifier.policy
+        document.admissionLifetimeSeconds = 3 * 3600
+        let long = try SignedPolicy.sign(document, key: certifier.policyKey).bytes
+        let error = #expect(throws: CertifierError.self) { try PolicySnapshot(state: state, policyBytes: long, logger: quietLogger) }
+        #expect(error?.code == .issuerRefused)
+        #expect(error?.message.contains("issuer.crt expires at \(UTCTimeText.format(state.issuingCertificate.notAfter)), within the policy's admission lifetime (10800 s)") == true, "\(String(describing: error))")
+        document.admissionLifetimeSeconds = 3600
+        let snapshot = try PolicySnapshot(state: state, policyBytes: SignedPolicy.sign(document, key: certifier.policyKey).bytes, logger: quietLogger)
+        #expect(snapshot.issuer.issuingCertificate == state.issuingCertificate)
+    }
 }
