@@ -97,7 +97,8 @@ public struct AdmissionClient: Sendable {
         return try check(admission, role: role, key: key, policyCertificate: policyCertificate)
     }
 
-    /// Checks that the admission is for this key and role, issued by the policy key, with a policy it signed.
+    /// Checks that the admission is for this key and role, issued through the issuing certificate sent
+    /// with it by the policy key, with a policy the policy key signed.
     private func check(
         _ admission: AdmissionMessage, role: Role, key: ECPrivateKey, policyCertificate: Certificate
     ) throws(AdmissionError) -> AdmissionSummary {
@@ -107,7 +108,15 @@ public struct AdmissionClient: Sendable {
         } catch {
             throw AdmissionError(.invalidAnswer, "the certifier sent a certificate that does not parse: \(error)", cause: error)
         }
-        let checked = try RoleCertificateCheck(certificate: certificate, role: role, key: key, policyCertificate: policyCertificate)
+        var chain: [Certificate] = []
+        if let issuer = admission.issuer {
+            do {
+                chain = [try Certificate(der: issuer)]
+            } catch {
+                throw AdmissionError(.invalidAnswer, "the certifier sent an issuing certificate that does not parse: \(error)", cause: error)
+            }
+        }
+        let checked = try RoleCertificateCheck(certificate: certificate, chain: chain, role: role, key: key, policyCertificate: policyCertificate)
         let policy: SignedPolicy
         do {
             policy = try SignedPolicy(opening: admission.policy, policyCertificate: policyCertificate)
@@ -115,7 +124,7 @@ public struct AdmissionClient: Sendable {
             throw AdmissionError(.policyInvalid, "the certifier sent a policy that does not verify: \(error)", cause: error)
         }
         return AdmissionSummary(
-            role: role, certificate: certificate, measurement: checked.measurement, expires: certificate.notAfter, policy: policy,
+            role: role, certificate: certificate, chain: chain, measurement: checked.measurement, expires: certificate.notAfter, policy: policy,
             secrets: admission.secrets)
     }
 
@@ -138,7 +147,8 @@ public struct AdmissionClient: Sendable {
             try FileBytes.writeAtomically(text: key.pkcs8PEM, to: RoleStateFiles.next(keyPath), mode: 0o600)
             try FileBytes.writeAtomically(summary.policy.bytes, to: RoleStateFiles.next(policy))
             try FileBytes.writeAtomically(text: policyCertificate.pem, to: "\(directory)/\(RoleStateFiles.policyCertificate)")
-            try FileBytes.writeAtomically(text: summary.certificate.pem, to: "\(directory)/\(RoleStateFiles.admissionCertificate)")
+            let chain = ([summary.certificate] + summary.chain).map(\.pem).joined()
+            try FileBytes.writeAtomically(text: chain, to: "\(directory)/\(RoleStateFiles.admissionCertificate)")
             for path in [keyPath, policy] where rename(RoleStateFiles.next(path), path) != 0 {
                 throw FileError.current(path)
             }

@@ -8,6 +8,9 @@ public struct AdmissionSummary: Sendable {
     public let role: Role
     /// The admission certificate.
     public let certificate: Certificate
+    /// The certificates between it and the policy certificate: the issuing certificate (empty when the
+    /// policy key signed it directly, as certifiers before issuing keys did).
+    public let chain: [Certificate]
     /// The measurement the certificate records, if any.
     public let measurement: [UInt8]?
     /// When the certificate expires.

@@ -8,7 +8,8 @@ import Protocol
 import Synchronization
 
 /// A role's view of the domain's revocation list: fetched from the certifier (`revocations`, over TLS
-/// with the role's admission certificate), checked under the policy key, and kept only if its version is
+/// with the role's admission certificate), checked through the issuing certificate it carries to the
+/// policy certificate (`RevocationList(opening:)`), and kept only if its version is
 /// the highest seen, so an older list replayed by the network or the host cannot un-revoke anyone.
 /// Polled every `interval` seconds in the background (`start`), and on demand (`refresh`, e.g. with
 /// every renewal); each new version goes to `changed`.

@@ -11,6 +11,8 @@ public struct RoleCredentials: Sendable {
     public let role: Role
     /// The admission certificate.
     public let certificate: Certificate
+    /// The issuing certificate that signed it (empty for one the policy key signed directly), presented with it.
+    public let chain: [Certificate]
     /// The TLS key the certificate is for.
     public let privateKey: ECPrivateKey
     /// The domain's root, the only trust anchor.
@@ -24,7 +26,8 @@ public struct RoleCredentials: Sendable {
     /// Loads and checks the credentials of `role` in `stateDirectory` at `now`.
     ///
     /// Errors: not attested yet ("run `cml-<role> attest` first"), the certificate expired ("attest
-    /// again"), names another role, is not for the stored key or not issued by the policy key, the
+    /// again"), names another role, is not for the stored key or its chain (admission.crt holds the
+    /// certificate, then the issuing certificate) does not end at the policy certificate through CAs, the
     /// policy file is not the one the certificate was issued under (its SHA-256 differs: the host
     /// replaced it, even with another policy the domain key signed), or the policy's signature does not
     /// verify. This is the one check of the policy binding: provider and device load here, and the
@@ -51,7 +54,11 @@ public struct RoleCredentials: Sendable {
         where !FileBytes.exists(path(name)) && !FileBytes.exists(path(RoleStateFiles.next(name))) {
             throw AdmissionError(.notAdmitted, "\(stateDirectory) holds no admission for \(role) (no \(name)): run \(command) first")
         }
-        let certificate = try read(path(RoleStateFiles.admissionCertificate)) { text throws(OpenSSLError) in try Certificate(pem: text) }
+        let certificates = try read(path(RoleStateFiles.admissionCertificate)) { text throws(OpenSSLError) in try Certificate.loadPEMChain(text) }
+        guard let certificate = certificates.first else {
+            throw AdmissionError(.stateIO, "\(path(RoleStateFiles.admissionCertificate)) holds no certificate; attest again (\(command))")
+        }
+        let chain = Array(certificates.dropFirst())
         let certifiedKey = try? certificate.publicKey
         let privateKey = try readMatching(path(RoleStateFiles.tlsKey)) { (text) throws(OpenSSLError) -> (ECPrivateKey, Bool) in
             let key = try ECPrivateKey(pem: text)
@@ -64,7 +71,8 @@ public struct RoleCredentials: Sendable {
         }
         let check: RoleCertificateCheck
         do {
-            check = try RoleCertificateCheck(certificate: certificate, role: role, key: privateKey, policyCertificate: policyCertificate, now: now)
+            check = try RoleCertificateCheck(
+                certificate: certificate, chain: chain, role: role, key: privateKey, policyCertificate: policyCertificate, now: now)
         } catch {
             throw AdmissionError(
                 error.kind, "\(path(RoleStateFiles.admissionCertificate)): \(error.message); attest again (\(command))", cause: error)
@@ -78,7 +86,7 @@ public struct RoleCredentials: Sendable {
             if Digest.sha256.hash(next) == certifiedHash { policyBytes = next }
         }
         return try RoleCredentials(
-            role: role, certificate: certificate, privateKey: privateKey, policyCertificate: policyCertificate, policyBytes: policyBytes,
+            role: role, certificate: certificate, chain: chain, privateKey: privateKey, policyCertificate: policyCertificate, policyBytes: policyBytes,
             policyPath: policyPath, check: check, command: command, secrets: try readSecrets(path(RoleStateFiles.secrets)))
     }
 
@@ -90,19 +98,19 @@ public struct RoleCredentials: Sendable {
         let check: RoleCertificateCheck
         do {
             check = try RoleCertificateCheck(
-                certificate: admission.certificate, role: admission.role, key: key, policyCertificate: policyCertificate, now: now)
+                certificate: admission.certificate, chain: admission.chain, role: admission.role, key: key, policyCertificate: policyCertificate, now: now)
         } catch {
             throw AdmissionError(error.kind, "the admission certificate the certifier sent: \(error.message)", cause: error)
         }
         try self.init(
-            role: admission.role, certificate: admission.certificate, privateKey: key, policyCertificate: policyCertificate,
+            role: admission.role, certificate: admission.certificate, chain: admission.chain, privateKey: key, policyCertificate: policyCertificate,
             policyBytes: admission.policy.bytes, policyPath: "the policy the certifier sent", check: check, command: command,
             secrets: admission.secrets)
     }
 
     /// The credentials once the certificate passed its checks: binds and opens the policy.
     private init(
-        role: Role, certificate: Certificate, privateKey: ECPrivateKey, policyCertificate: Certificate, policyBytes: [UInt8],
+        role: Role, certificate: Certificate, chain: [Certificate], privateKey: ECPrivateKey, policyCertificate: Certificate, policyBytes: [UInt8],
         policyPath: String, check: RoleCertificateCheck, command: String, secrets: [String: [UInt8]]
     ) throws(AdmissionError) {
         try Self.checkBinding(policyBytes, path: policyPath, certifiedHash: check.policyHash, command: command)
@@ -114,6 +122,7 @@ public struct RoleCredentials: Sendable {
         }
         self.role = role
         self.certificate = certificate
+        self.chain = chain
         self.privateKey = privateKey
         self.policyCertificate = policyCertificate
         self.policy = policy.document
@@ -166,13 +175,14 @@ public struct RoleCredentials: Sendable {
     /// The names of the released secrets.
     public var secretNames: [String] { secrets.keys.sorted() }
 
-    /// A mutual-TLS server context: presents the admission certificate, trusts only the policy
-    /// certificate, and asks every client for its certificate.
+    /// A mutual-TLS server context: presents the admission certificate and its issuing certificate, trusts
+    /// only the policy certificate, and asks every client for its certificate.
     public func serverContext() throws(AdmissionError) -> TLSContext {
         try context(.server)
     }
 
-    /// A mutual-TLS client context: presents the admission certificate and trusts only the policy certificate.
+    /// A mutual-TLS client context: presents the admission certificate and its issuing certificate, and
+    /// trusts only the policy certificate.
     public func clientContext() throws(AdmissionError) -> TLSContext {
         try context(.client)
     }
@@ -181,7 +191,7 @@ public struct RoleCredentials: Sendable {
         do {
             return try TLSContext(
                 side: side, trustedRoot: policyCertificate, rootDescription: "this domain's policy key",
-                identity: TLSIdentity(certificate: certificate, privateKey: privateKey), requestPeerCertificate: side == .server)
+                identity: TLSIdentity(certificate: certificate, privateKey: privateKey, chain: chain), requestPeerCertificate: side == .server)
         } catch {
             throw AdmissionError(.tlsContextFailed, "cannot make the TLS \(side) context of \(role): \(error)", cause: error)
         }

@@ -5,7 +5,7 @@ public import ByteKit
 ///
 /// ```
 /// tls.key        the TLS key, PKCS#8 PEM, mode 0600
-/// admission.crt  the admission certificate, PEM
+/// admission.crt  the admission certificate, then the issuing certificate that signed it, PEM
 /// policy.crt     the pinned policy certificate, PEM
 /// policy.signed  the signed policy as received (COSE_Sign1)
 /// secrets/NAME   each released secret, raw bytes, mode 0600
@@ -18,7 +18,7 @@ public import ByteKit
 public enum RoleStateFiles {
     /// The TLS private key.
     public static let tlsKey = "tls.key"
-    /// The admission certificate.
+    /// The admission certificate followed by its issuing certificate (the chain a role presents).
     public static let admissionCertificate = "admission.crt"
     /// The policy certificate.
     public static let policyCertificate = "policy.crt"

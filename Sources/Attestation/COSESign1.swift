@@ -56,13 +56,22 @@ public struct COSESign1: Sendable {
         try self.init(decoding: decoder.item(bytes, what: "the COSE_Sign1"), decoder: decoder)
     }
 
-    /// Signs `payload` with `key`; `alg` defaults to the one that fits the key's curve.
-    public static func sign(payload: [UInt8], key: ECPrivateKey, alg: COSEAlgorithm? = nil) throws(AttestationError) -> COSESign1 {
+    /// The label of the x5chain header parameter (RFC 9360): the signer's certificate, DER.
+    public static let x5chainLabel = 33
+
+    /// Signs `payload` with `key`; `alg` defaults to the one that fits the key's curve. `certificate`
+    /// (the DER of the key's certificate), when given, goes in the protected header as x5chain, so the
+    /// signature covers it too.
+    public static func sign(
+        payload: [UInt8], key: ECPrivateKey, alg: COSEAlgorithm? = nil, certificate: [UInt8]? = nil
+    ) throws(AttestationError) -> COSESign1 {
         let algorithm = alg ?? COSEAlgorithm(curve: key.curve)
         guard algorithm.curve == key.curve else {
             throw AttestationError(.unsupportedAlgorithm, "\(algorithm) needs a \(algorithm.curve) key, this key is \(key.curve)")
         }
-        let protectedHeader = CBOREncoder.encode(.map([1: CBORValue(algorithm.rawValue)]))
+        var header: CBORMap = [1: CBORValue(algorithm.rawValue)]
+        if let certificate { header[int: Self.x5chainLabel] = .bytes(certificate) }
+        let protectedHeader = CBOREncoder.encode(.map(header))
         let toBeSigned = toBeSigned(protectedHeader: protectedHeader, payload: payload)
         do {
             let signature = try key.signature(for: toBeSigned, digest: algorithm.digest)
@@ -78,6 +87,21 @@ public struct COSESign1: Sendable {
         self.unprotectedHeader = CBORMap()
         self.payload = payload
         self.signature = signature
+    }
+
+    /// The signer's certificate (DER) that the protected header carries as x5chain (one byte string, or
+    /// the first of an array); nil when it carries none. Throws if x5chain is there but not byte strings.
+    public func protectedCertificate(decoder: CBORDecoder = CBORDecoder()) throws(AttestationError) -> [UInt8]? {
+        let header = protectedHeader.isEmpty ? CBORMap() : try decoder.map(protectedHeader, what: "the COSE_Sign1 protected header")
+        switch header[int: Self.x5chainLabel] {
+        case nil: return nil
+        case .bytes(let der): return der
+        case .array(let items):
+            guard case .bytes(let der) = items.first else { break }
+            return der
+        default: break
+        }
+        throw AttestationError(.structure, "the COSE_Sign1 protected header's x5chain (label 33) is not a certificate's byte string")
     }
 
     /// The bytes the signature covers: `["Signature1", protected, h'', payload]` (RFC 9052 §4.4).

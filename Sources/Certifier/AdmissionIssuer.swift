@@ -2,22 +2,23 @@ public import Foundation
 public import OpenSSLKit
 public import Policy
 
-/// Issues admission certificates (see `AdmissionCertificate`) under the policy key, valid from a minute
-/// ago (clock skew) for `lifetime`.
+/// Issues admission certificates (see `AdmissionCertificate`) under the issuing key, valid from a minute
+/// ago (clock skew) for `lifetime`, and never beyond the issuing certificate's own expiry (a peer would
+/// refuse the chain from then on anyway).
 public struct AdmissionIssuer: Sendable {
-    /// The key that signs every certificate of the domain.
-    public let policyKey: ECPrivateKey
-    /// The domain's root, named as issuer.
-    public let policyCertificate: Certificate
+    /// The key that signs the certificates: the issuing key, never the policy key.
+    public let issuingKey: ECPrivateKey
+    /// The issuing key's certificate, named as issuer and sent with each certificate.
+    public let issuingCertificate: Certificate
     /// How long a certificate is valid.
     public let lifetime: TimeInterval
     /// How far back notBefore is set, so that a peer whose clock is a little behind accepts it.
     public static let clockSkew: TimeInterval = 60
 
-    /// An issuer signing with `policyKey` under `policyCertificate`.
-    public init(policyKey: ECPrivateKey, policyCertificate: Certificate, lifetime: TimeInterval) {
-        self.policyKey = policyKey
-        self.policyCertificate = policyCertificate
+    /// An issuer signing with `issuingKey` under `issuingCertificate`.
+    public init(issuingKey: ECPrivateKey, issuingCertificate: Certificate, lifetime: TimeInterval) {
+        self.issuingKey = issuingKey
+        self.issuingCertificate = issuingCertificate
         self.lifetime = lifetime
     }
 
@@ -31,7 +32,7 @@ public struct AdmissionIssuer: Sendable {
             return try AdmissionCertificate.issue(
                 role: role, measurement: measurement, policyHash: policyHash, platformInstance: platformInstance,
                 subjectKey: subjectKey, notBefore: now - Self.clockSkew,
-                notAfter: now + lifetime, policyKey: policyKey, policyCertificate: policyCertificate)
+                notAfter: min(now + lifetime, issuingCertificate.notAfter), issuerKey: issuingKey, issuerCertificate: issuingCertificate)
         } catch {
             throw CertifierError(.certificateFailed, "cannot issue a certificate for \(role): \(error)", cause: error)
         }

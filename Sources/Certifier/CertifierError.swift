@@ -15,6 +15,9 @@ public struct CertifierError: Error, Sendable, Equatable, CustomStringConvertibl
         case stateCorrupt = "state-corrupt"
         /// A file of the state cannot be read or written.
         case stateIO = "state-io"
+        /// The issuing certificate is not a CA the policy key signed, has expired, or expires within the
+        /// admission lifetime: `cml-certifier issuer` makes a new one.
+        case issuerRefused = "issuer-refused"
         /// A certificate (the policy's own, or an admission) could not be made.
         case certificateFailed = "certificate-failed"
         /// A secret the policy releases is not there.

@@ -56,7 +56,7 @@ public final class CertifierService: Sendable {
         state: CertifierState, policyBytes: [UInt8], logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
         auditRotation: AuditLog.Rotation = .standard, repeatInterval: TimeInterval = 10
     ) throws(CertifierError) {
-        let snapshot = try PolicySnapshot(state: state, policyBytes: policyBytes, logger: logger)
+        let snapshot = try PolicySnapshot(state: state, policyBytes: policyBytes, logger: logger, now: clock())
         self.state = state
         self.current = Mutex(snapshot)
         self.nonces = NonceStore(lifetime: TimeInterval(snapshot.policy.document.nonceLifetimeSeconds))
@@ -112,7 +112,7 @@ public final class CertifierService: Sendable {
 
     private static func sign(_ list: RevocationList, state: CertifierState) throws(CertifierError) -> [UInt8] {
         do {
-            return try list.signed(key: state.policyKey)
+            return try list.signed(key: state.issuingKey, issuerCertificate: state.issuingCertificate)
         } catch {
             throw CertifierError(.revocationListFailed, error.description, cause: error)
         }
@@ -168,7 +168,7 @@ public final class CertifierService: Sendable {
     @discardableResult
     public func reload(policyBytes: [UInt8]) throws(CertifierError) -> PolicySnapshot {
         let old = snapshot
-        let fresh = try PolicySnapshot(state: state, policyBytes: policyBytes, logger: logger, previous: old)
+        let fresh = try PolicySnapshot(state: state, policyBytes: policyBytes, logger: logger, previous: old, now: clock())
         current.withLock { $0 = fresh }
         record(AuditEntry(date: clock(), event: .policyLoaded, policy: fresh.auditName))
         let document = fresh.policy.document
@@ -253,7 +253,8 @@ public final class CertifierService: Sendable {
     ) throws -> ChannelServer {
         let context = try TLSContext(
             side: .server, trustedRoot: state.policyCertificate, rootDescription: "this domain's policy key",
-            identity: TLSIdentity(certificate: state.tlsCertificate, privateKey: state.tlsKey), requestPeerCertificate: true)
+            identity: TLSIdentity(certificate: state.tlsCertificate, privateKey: state.tlsKey, chain: [state.issuingCertificate]),
+            requestPeerCertificate: true)
         // The limits of the policy in force at start; a reload keeps them until the next start.
         var configuration = configuration.limited(by: snapshot.policy.document.limits)
         // Attesting clients have no certificate yet; anchor requests check the role themselves.
@@ -301,7 +302,8 @@ public final class CertifierService: Sendable {
         case EvidenceMessage.type:
             return try admit(request, connection: connection, peer: peer).frame
         case RevocationsRequest.type:
-            // Signed by the policy key, so it is served to anyone: a holder checks the signature, not the channel.
+            // Signed by the issuing key and carrying its certificate, so it is served to anyone: a holder
+            // checks the signature and the chain to the policy certificate, not the channel.
             return RevocationsMessage(list: revocations.withLock { $0.signed }).frame
         default:
             let served = [NonceRequest.type, EvidenceMessage.type, AnchorReadRequest.type, AnchorAdvanceRequest.type, RevocationsRequest.type]
@@ -466,7 +468,7 @@ public final class CertifierService: Sendable {
         logger.info(
             "admitted \(evidence.role) from \(peer): measurement \(Hex.short(measurement ?? [])), serial \(serial), until \(AuditEntry.timestamp(certificate.notAfter))\(names)")
         return AdmissionMessage(
-            certificate: certificate.der, expires: UInt64(certificate.notAfter.timeIntervalSince1970.rounded(.down)),
+            certificate: certificate.der, issuer: snapshot.issuer.issuingCertificate.der, expires: UInt64(certificate.notAfter.timeIntervalSince1970.rounded(.down)),
             policy: policy.bytes, secrets: released)
     }
 

@@ -1,6 +1,6 @@
 import Attestation
 import ByteKit
-import Foundation
+public import Foundation
 public import Logging
 import OpenSSLKit
 public import Policy
@@ -25,10 +25,11 @@ public final class PolicySnapshot: Sendable {
     let verifier: CCAVerifier
 
     /// The snapshot of the signed policy `policyBytes`, which must verify under `state`'s policy
-    /// certificate and pass the policy's validation. Secrets the policy names but the state lacks are
+    /// certificate and pass the policy's validation, and whose admission lifetime must end before the
+    /// issuing certificate expires (counted from `now`). Secrets the policy names but the state lacks are
     /// made (and logged). The rate-limit window of `previous` carries over, so a reload does not reset it.
     public init(
-        state: CertifierState, policyBytes: [UInt8], logger: Logger, previous: PolicySnapshot? = nil
+        state: CertifierState, policyBytes: [UInt8], logger: Logger, previous: PolicySnapshot? = nil, now: Date = Date()
     ) throws(CertifierError) {
         let policy: SignedPolicy
         do {
@@ -38,6 +39,13 @@ public final class PolicySnapshot: Sendable {
         }
         // Validation (run by SignedPolicy) refused a policy defining the certifier's own role.
         let document = policy.document
+        let lifetime = TimeInterval(document.admissionLifetimeSeconds)
+        guard !state.issuingExpires(within: lifetime, of: now) else {
+            throw CertifierError(
+                .issuerRefused, "\(state.path(CertifierState.Files.issuingCertificate)) expires at \(UTCTimeText.format(state.issuingCertificate.notAfter)), "
+                    + "within the policy's admission lifetime (\(document.admissionLifetimeSeconds) s): issue a new one with `cml-certifier issuer "
+                    + "--state \(state.directory) --policy-key FILE` on the machine that holds the policy key, then restart")
+        }
         let anchors: [PlatformTrustAnchor]
         do {
             anchors = try document.trustAnchors()
@@ -59,9 +67,7 @@ public final class PolicySnapshot: Sendable {
         self.policy = policy
         self.hash = Digest.sha256.hash(policy.bytes)
         self.auditName = AuditEntry.PolicyName(name: document.name ?? "unnamed", sha256: hash)
-        self.issuer = AdmissionIssuer(
-            policyKey: state.policyKey, policyCertificate: state.policyCertificate,
-            lifetime: TimeInterval(document.admissionLifetimeSeconds))
+        self.issuer = AdmissionIssuer(issuingKey: state.issuingKey, issuingCertificate: state.issuingCertificate, lifetime: lifetime)
         self.rateLimit = document.maxAdmissionsPerPlatformPerHour.map { AdmissionRateLimit(limit: $0, continuing: previous?.rateLimit) }
         self.secrets = secrets
         self.verifier = CCAVerifier(trustAnchors: anchors)

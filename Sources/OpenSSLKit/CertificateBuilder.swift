@@ -35,6 +35,9 @@ public struct CertificateBuilder: Sendable {
     public var notAfter: Date
     /// A CA (basic constraints CA:TRUE, keyCertSign and cRLSign) or a leaf.
     public var isCertificateAuthority: Bool
+    /// For a CA, how many CAs may stand below it (basic constraints pathlen); nil sets no limit. A CA
+    /// that may sign only leaves has 0.
+    public var pathLength: Int?
     /// The extended key usages; none (no extension) by default for a CA, serverAuth and clientAuth for a leaf.
     public var extendedKeyUsage: ExtendedKeyUsage
     /// URIs for the subject alternative name extension (e.g. `cml:role:device`); none means no extension.
@@ -124,7 +127,8 @@ public struct CertificateBuilder: Sendable {
 
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, issuer ?? x509, x509, nil, nil, 0)
-        let basicConstraints = isCertificateAuthority ? "critical,CA:TRUE" : "critical,CA:FALSE"
+        let pathLength = isCertificateAuthority ? self.pathLength.map { ",pathlen:\($0)" } ?? "" : ""
+        let basicConstraints = isCertificateAuthority ? "critical,CA:TRUE\(pathLength)" : "critical,CA:FALSE"
         try addExtension(x509, NID_basic_constraints, basicConstraints, &context, operation)
         try addExtension(x509, NID_key_usage, "critical," + keyUsage.names.joined(separator: ","), &context, operation)
         if !extendedKeyUsage.isEmpty {

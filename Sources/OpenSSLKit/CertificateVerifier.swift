@@ -53,9 +53,10 @@ public final class CertificateVerifier: @unchecked Sendable {
         X509_STORE_free(store)
     }
 
-    /// Whether `certificate` chains to the root (through `intermediates`) and every certificate on the
-    /// chain is valid at `time`; the first problem found is the reason.
-    public func verify(_ certificate: Certificate, intermediates: [Certificate] = [], at time: Date = Date()) -> CertificateVerdict {
+    /// Whether `certificate` chains to the root (through `intermediates`, each of which must be a CA
+    /// allowed to sign what is below it) and every certificate on the chain is valid at `time` (nil: the
+    /// caller checks validity itself); the first problem found is the reason.
+    public func verify(_ certificate: Certificate, intermediates: [Certificate] = [], at time: Date? = Date()) -> CertificateVerdict {
         OpenSSLError.clearQueue()
         guard let context = X509_STORE_CTX_new() else {
             return .untrusted(reason: "could not verify: \(OpenSSLError.draining("making a verification context"))")
@@ -72,7 +73,11 @@ public final class CertificateVerifier: @unchecked Sendable {
         guard X509_STORE_CTX_init(context, store, certificate.x509, chain) == 1 else {
             return .untrusted(reason: "could not verify: \(OpenSSLError.draining("starting a verification"))")
         }
-        X509_STORE_CTX_set_time(context, 0, time_t(time.timeIntervalSince1970))
+        if let time {
+            X509_STORE_CTX_set_time(context, 0, time_t(time.timeIntervalSince1970))
+        } else {
+            X509_STORE_CTX_set_flags(context, UInt(X509_V_FLAG_NO_CHECK_TIME))
+        }
         let result = withExtendedLifetime(intermediates) { X509_verify_cert(context) }
         if result == 1 { return .trusted }
         OpenSSLError.clearQueue()
@@ -111,6 +116,8 @@ public final class CertificateVerifier: @unchecked Sendable {
             problem = "has a signature that does not verify under its issuer's key (forged or tampered with)"
         case X509_V_ERR_INVALID_CA:
             problem = "is used as a CA but is not one"
+        case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+            problem = "has more CAs below it than its path length allows"
         default:
             let text = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
             problem = "fails verification: \(text)"

@@ -5,7 +5,8 @@ public import OpenSSLKit
 /// The admission certificate: what the certifier issues to an admitted program, and what every peer
 /// reads to learn who it talks to. The one place that knows its format.
 ///
-/// X.509 v3 from the policy key: subject CN = the role, one SAN URI `cml:role:<role>`, the realm initial
+/// X.509 v3 from the issuing key (see `IssuingCertificate`; the chain is admission <- issuing <- policy
+/// certificate, and a peer is sent both certificates): subject CN = the role, one SAN URI `cml:role:<role>`, the realm initial
 /// measurement (when an attestation produced one), the SHA-256 of the signed policy it was issued under
 /// and the platform's instance ID, each in a private non-critical extension holding a DER OCTET STRING,
 /// digitalSignature, serverAuth and clientAuth, and a random 128-bit serial.
@@ -58,11 +59,12 @@ public struct AdmissionCertificate: Sendable, Equatable, CustomStringConvertible
 
     /// A certificate admitting `subjectKey` as `role`, recording `measurement` when an attestation
     /// produced one, the SHA-256 of the signed policy (`policyHash`) and the platform's instance ID when
-    /// given, valid from `notBefore` to `notAfter`, signed by `policyKey` under `policyCertificate`.
+    /// given, valid from `notBefore` to `notAfter`, signed by `issuerKey` under `issuerCertificate` (the
+    /// issuing certificate).
     public static func issue(
         role: Role, measurement: [UInt8]?, policyHash: [UInt8]? = nil, platformInstance: [UInt8]? = nil, subjectKey: ECPublicKey,
-        notBefore: Date, notAfter: Date, serial: [UInt8] = CertificateBuilder.randomSerialNumber(), policyKey: ECPrivateKey,
-        policyCertificate: Certificate
+        notBefore: Date, notAfter: Date, serial: [UInt8] = CertificateBuilder.randomSerialNumber(), issuerKey: ECPrivateKey,
+        issuerCertificate: Certificate
     ) throws(OpenSSLError) -> Certificate {
         var builder = CertificateBuilder(
             subjectCommonName: role.rawValue, subjectPublicKey: subjectKey, notBefore: notBefore, notAfter: notAfter)
@@ -71,11 +73,11 @@ public struct AdmissionCertificate: Sendable, Equatable, CustomStringConvertible
         for (oid, value) in [(measurementOID, measurement), (policyHashOID, policyHash), (platformInstanceOID, platformInstance)] {
             if let value { builder.customExtensions.append(.init(oid: oid, value: DEROctetString.encode(value))) }
         }
-        return try builder.issued(by: policyCertificate, issuerKey: policyKey)
+        return try builder.issued(by: issuerCertificate, issuerKey: issuerKey)
     }
 
-    /// The admission that `certificate` states; the caller has already found it trusted (issued by the
-    /// policy key, valid now).
+    /// The admission that `certificate` states; the caller has already found it trusted (its chain ends
+    /// at the policy certificate, valid now).
     ///
     /// Throws if it names no role, several roles, a role that is not a role name, a common name other
     /// than the role, or a measurement, policy hash or platform instance extension that does not parse. The reason reads after "its

@@ -5,8 +5,9 @@ public import OpenSSLKit
 
 /// The domain's revoked admission certificates, as the certifier keeps and serves it: a version that
 /// grows with each change and an issue time (so a holder can refuse an older list replayed to it), and
-/// the serials revoked. Signed, it is a COSE_Sign1 (ES384) by the policy key of its JSON, which says
-/// `"format": "cml-revocations"` so that it can never be read as a policy.
+/// the serials revoked. Signed, it is a COSE_Sign1 by the issuing key (see `IssuingCertificate`) of its
+/// JSON, which says `"format": "cml-revocations"` so that it can never be read as a policy; the protected
+/// header carries the issuing certificate (x5chain), which a holder checks against the policy certificate.
 public struct RevocationList: Codable, Sendable, Equatable {
     /// One revoked certificate.
     public struct Entry: Codable, Sendable, Equatable {
@@ -89,35 +90,50 @@ public struct RevocationList: Codable, Sendable, Equatable {
         self = list
     }
 
-    /// The list signed by the policy key `key` (COSE_Sign1, ES384).
-    public func signed(key: ECPrivateKey) throws(PolicyError) -> [UInt8] {
+    /// The list signed by the issuing key `key`, whose certificate `issuerCertificate` it carries
+    /// (COSE_Sign1, ES256 or ES384 as the key's curve says).
+    public func signed(key: ECPrivateKey, issuerCertificate: Certificate) throws(PolicyError) -> [UInt8] {
         do {
-            return try COSESign1.sign(payload: jsonBytes(), key: key, alg: .es384).encoded
+            return try COSESign1.sign(payload: jsonBytes(), key: key, certificate: issuerCertificate.der).encoded
         } catch {
             throw PolicyError("cannot sign the revocation list: \(error.message)", cause: error)
         }
     }
 
-    /// Opens a signed list: the signature must verify under `policyCertificate`'s key (ES384), and the
-    /// payload must be a revocation list.
-    public init(opening bytes: [UInt8], policyCertificate: Certificate) throws(PolicyError) {
+    /// Opens a signed list: the issuing certificate it carries must pass `IssuingCertificate.check`
+    /// under `policyCertificate` at `now`, the signature must verify under that certificate's key, and the
+    /// payload must be a revocation list. A list signed by the policy key itself (a certifier from before
+    /// issuing keys) carries no certificate and is refused.
+    public init(opening bytes: [UInt8], policyCertificate: Certificate, now: Date = Date()) throws(PolicyError) {
         guard bytes.count <= Self.maximumSize else {
             throw PolicyError("the signed revocation list is \(bytes.count) bytes, over the limit of \(Self.maximumSize)")
         }
         let message: COSESign1
+        let der: [UInt8]?
         do {
             message = try COSESign1(decoding: bytes)
+            der = try message.protectedCertificate()
         } catch {
             throw PolicyError("not a signed revocation list (a COSE_Sign1): \(error.message)", cause: error)
         }
+        guard let der else {
+            throw PolicyError("the revocation list carries no issuing certificate (x5chain); it comes from a certifier older than issuing keys")
+        }
+        let issuer: Certificate
         let key: ECPublicKey
         do {
-            key = try policyCertificate.publicKey
+            issuer = try Certificate(der: der)
+            key = try issuer.publicKey
         } catch {
-            throw PolicyError("the policy certificate has no usable key: \(error)", cause: error)
+            throw PolicyError("the revocation list's issuing certificate does not parse: \(error)", cause: error)
         }
-        guard message.algorithm == .es384, message.isValidSignature(with: key) else {
-            throw PolicyError("the revocation list's signature does not verify under the key of the policy \(policyCertificate)")
+        do {
+            try IssuingCertificate.check(issuer, policyCertificate: policyCertificate, at: now)
+        } catch {
+            throw PolicyError("the revocation list's signer is refused: \(error.reason)", cause: error)
+        }
+        guard message.isValidSignature(with: key) else {
+            throw PolicyError("the revocation list's signature does not verify under the key of its issuing \(issuer)")
         }
         try self.init(json: message.payload)
     }

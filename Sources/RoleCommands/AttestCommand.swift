@@ -32,7 +32,8 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
                 abstract: "Attests to the certifier and stores the admission certificate, key and secrets.",
                 discussion: """
                     Makes a new TLS key, asks the certifier for a nonce, gets a CCA token bound to that nonce and key from \
-                    the attester, and sends it. On admission, the state directory receives tls.key (0600), admission.crt, \
+                    the attester, and sends it. On admission, the state directory receives tls.key (0600), admission.crt (the \
+                    admission certificate, then the issuing certificate that signed it), \
                     policy.crt, policy.signed and secrets/NAME (0600). Exit codes: 0 admitted, 1 refused or failed, 64 usage.
                     """)
             : CommandConfiguration(

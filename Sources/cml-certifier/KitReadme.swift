@@ -18,7 +18,7 @@ enum KitReadme {
         case "certifier":
             lines.append("cml-certifier serve --state \"$CML_STATE\" --policy \"$CML_POLICY\" --listen \"$CML_LISTEN\"")
             notes = [
-                "The certifier's state stays in `$CML_STATE` on this host (made by `cml-certifier init`); no kit holds the policy key.",
+                "The certifier's state stays in `$CML_STATE` on this host (made by `cml-certifier init`); its issuing key (issuer.key) signs admissions. No kit holds the policy key: keep `policy.key` off this host (docs/operations.md, \"Keeping the policy key offline\").",
                 "New policy: sign it on the offline machine (`cml-policy sign`), copy it over `policy.signed` here, then `systemctl reload cml-certifier` (SIGHUP).",
                 "Open TCP port \(ports.certifier) in the firewall to the runtime, provider and device hosts.",
             ]

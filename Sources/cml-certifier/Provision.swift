@@ -14,7 +14,7 @@ struct Provision: ParsableCommand {
             (policy.crt), cml.env (the addresses: CML_CERTIFIER, CML_RUNTIME, and that host's paths), a systemd unit \
             for its long-running command (cml-certifier.service, cml-runtime.service) and a README.md with that \
             host's commands in order. The certifier's kit also holds the signed policy it serves; its state stays \
-            in DIR on this host, and no kit holds the policy key. With the sim attester each role's kit holds a copy \
+            in DIR on this host (with the issuing key, which signs admissions), and no kit holds the policy key. With the sim attester each role's kit holds a copy \
             of a simulated platform folder and SIMULATION-ONLY.txt: whoever holds that folder can forge tokens. \
             A kit folder that exists is an error, and nothing is written, unless --force is given. See \
             docs/operations.md.

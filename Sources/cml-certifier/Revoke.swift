@@ -37,8 +37,8 @@ struct Revoke: ParsableCommand {
         let serial = self.serial.lowercased()
         let auditPath = "\(state)/\(CertifierState.Files.auditLog)"
         do {
-            guard FileBytes.exists("\(state)/\(CertifierState.Files.policyKey)") else {
-                throw CertifierError(.stateMissing, "\(state) holds no certifier state (no \(CertifierState.Files.policyKey)); give the folder of `cml-certifier init`")
+            guard FileBytes.exists("\(state)/\(CertifierState.Files.policyCertificate)") else {
+                throw CertifierError(.stateMissing, "\(state) holds no certifier state (no \(CertifierState.Files.policyCertificate)); give the folder of `cml-certifier init`")
             }
             let issued = try IssuedAdmissions(auditLogPath: auditPath)
             guard let admission = issued.admission(serial: serial) else {

@@ -13,7 +13,10 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serves nonces and admissions over TLS 1.3 until SIGINT or SIGTERM; SIGHUP reloads the policy.",
         discussion: """
-            Refuses to start on a policy whose signature does not verify under the state's policy certificate. \
+            Refuses to start on a policy whose signature does not verify under the state's policy certificate, \
+            or on an issuing certificate (issuer.crt) that the policy key did not sign as a CA, or that expires \
+            within the policy's admission lifetime; warns when it expires within 30 days. The policy key is not \
+            needed (keep it offline: docs/operations.md). \
             Prints "listening on HOST:PORT" on standard output once it accepts connections (port 0 lets the OS \
             pick); decisions are logged on standard error and appended to DIR/audit.jsonl. On SIGHUP it reopens \
             the audit log (after an outside rotation) and reloads the policy file, checked as at start; a refused \
@@ -39,6 +42,9 @@ struct Serve: ParsableCommand {
 
     @Option(help: ArgumentHelp("How many rotated audit logs to keep (audit.jsonl.1 is the newest).", valueName: "N"))
     var auditKeep = AuditLog.Rotation.standard.keep
+
+    /// How long before the issuing certificate expires serve starts warning: 30 days.
+    static let issuingWarning: TimeInterval = 30 * 86400
 
     func validate() throws {
         do {
@@ -78,6 +84,15 @@ struct Serve: ParsableCommand {
             throw CommandFailure(error.message, cause: error)
         } catch {
             throw CommandFailure("cannot serve on \(listen): \(error)", cause: error)
+        }
+        if FileBytes.exists(service.state.policyKeyPath) {
+            logger.notice(
+                "\(service.state.policyKeyPath) is on this host, which serve does not need: move it to an offline machine (docs/operations.md, \"Keeping the policy key offline\")")
+        }
+        if service.state.issuingExpires(within: Self.issuingWarning) {
+            let path = service.state.path(CertifierState.Files.issuingCertificate)
+            logger.warning(
+                "\(path) expires at \(UTCTimeText.format(service.state.issuingCertificate.notAfter)); issue a new one with `cml-certifier issuer --state \(state) --policy-key FILE` on the machine that holds the policy key, then restart")
         }
         let document = service.policy.document
         logger.info(

@@ -8,6 +8,7 @@ import Foundation
 import OpenSSLKit
 import Policy
 import Protocol
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct CertifierServiceTests {
@@ -105,7 +106,7 @@ import Testing
         // The host signs nothing; it puts back another policy the domain key once signed.
         var other = summary.policy.document
         other.name = "another policy of the same domain"
-        let swapped = try SignedPolicy.sign(other, key: certifier.state.policyKey)
+        let swapped = try SignedPolicy.sign(other, key: certifier.policyKey)
         try FileBytes.writeAtomically(swapped.bytes, to: "\(directory)/policy.signed")
         let error = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
         #expect(
@@ -150,13 +151,54 @@ import Testing
             notAfter: Date() + 86400, isCertificateAuthority: true
         ).selfSigned(with: forgerKey)
         let tlsKey = try ECPrivateKey(pem: PEMFile.read("\(directory)/tls.key"))
-        let forged = try AdmissionIssuer(policyKey: forgerKey, policyCertificate: forgerRoot, lifetime: 3600)
+        let forgerIssuingKey = ECPrivateKey(generating: .p256)
+        let forgerIssuing = try IssuingCertificate.issue(for: forgerIssuingKey.publicKey, policyKey: forgerKey, policyCertificate: forgerRoot)
+        let forged = try AdmissionIssuer(issuingKey: forgerIssuingKey, issuingCertificate: forgerIssuing, lifetime: 3600)
             .issue(role: .device, measurement: summary.measurement, subjectKey: tlsKey.publicKey)
-        try FileBytes.writeAtomically(text: forged.pem, to: "\(directory)/admission.crt")
+        try FileBytes.writeAtomically(text: forged.pem + forgerIssuing.pem, to: "\(directory)/admission.crt")
         let error = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
         #expect(
             error?.message
-                == "\(directory)/admission.crt: the admission certificate is not issued by this domain's policy key (\(certifier.state.policyCertificate)); attest again (`cml-device attest`)")
+                == "\(directory)/admission.crt: the admission certificate is issued by \"cml-issuer\", which is not issued by this domain's policy key (\"cml-issuer\" is issued by another key named \"cml-policy\"); attest again (`cml-device attest`)")
+        // The forger's issuing certificate alone does not help: the real one is needed to reach the root.
+        try FileBytes.writeAtomically(text: forged.pem, to: "\(directory)/admission.crt")
+        let alone = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
+        #expect(alone?.message.contains("is not issued by this domain's policy key (\"device\" is issued by \"cml-issuer\")") == true, "\(String(describing: alone))")
+    }
+
+    @Test func roleCredentialsRefuseAnAdmissionIssuedByALeafUsedAsACA() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let (_, directory) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        // A runtime's admission (a leaf the issuing key signed) signs a device certificate for the device's key:
+        // the runtime's key poses as a CA named as the runtime's certificate.
+        let (_, runtimeDirectory) = try certifier.attest(.runtime, TestCertifier.runtimeMeasurement)
+        let runtimeKey = try ECPrivateKey(pem: PEMFile.read("\(runtimeDirectory)/tls.key"))
+        let runtimeChain = try Certificate.loadPEMChain(contentsOfFile: "\(runtimeDirectory)/admission.crt")
+        let deviceKey = try ECPrivateKey(pem: PEMFile.read("\(directory)/tls.key"))
+        let forged = try TestDomain.forged(
+            role: .device, under: TLSIdentity(certificate: runtimeChain[0], privateKey: runtimeKey, chain: Array(runtimeChain.dropFirst())),
+            subjectKey: deviceKey)
+        try FileBytes.writeAtomically(text: ([forged.certificate] + forged.chain).map(\.pem).joined(), to: "\(directory)/admission.crt")
+        let error = #expect(throws: AdmissionError.self) { try RoleCredentials.load(stateDirectory: directory, role: .device) }
+        #expect(
+            error?.message
+                == "\(directory)/admission.crt: the admission certificate is issued by \"runtime\", which is used as a CA but is not one; attest again (`cml-device attest`)")
+    }
+
+    @Test func roleCredentialsStillTakeAnAdmissionThePolicyKeySignedDirectly() throws {
+        // What a certifier from before issuing keys issued: trusted until it expires (docs/operations.md).
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        let (summary, directory) = try certifier.attest(.device, TestCertifier.deviceMeasurement)
+        #expect(summary.chain == [certifier.state.issuingCertificate])
+        let tlsKey = try ECPrivateKey(pem: PEMFile.read("\(directory)/tls.key"))
+        let direct = try AdmissionCertificate.issue(
+            role: .device, measurement: summary.measurement, policyHash: certifier.service.policyHash, subjectKey: tlsKey.publicKey,
+            notBefore: Date() - 60, notAfter: Date() + 3600, issuerKey: certifier.policyKey, issuerCertificate: certifier.state.policyCertificate)
+        try FileBytes.writeAtomically(text: direct.pem, to: "\(directory)/admission.crt")
+        let credentials = try RoleCredentials.load(stateDirectory: directory, role: .device)
+        #expect(credentials.certificate == direct && credentials.chain.isEmpty)
     }
 
     /// Sends `evidence` on `client` and returns the certifier's error.
@@ -336,9 +378,9 @@ import Testing
         document.roles["certifier"] = document.roles["device"]
         // The signer refuses it, with the reason the certifier gives for one signed some other way.
         #expect(throws: PolicyError(path: "roles.certifier", "is reserved: only the certifier holds the role \"certifier\"")) {
-            try SignedPolicy.sign(document, key: certifier.state.policyKey)
+            try SignedPolicy.sign(document, key: certifier.policyKey)
         }
-        let claimsCertifier = try COSESign1.sign(payload: document.jsonBytes(), key: certifier.state.policyKey, alg: .es384)
+        let claimsCertifier = try COSESign1.sign(payload: document.jsonBytes(), key: certifier.policyKey, alg: .es384)
         #expect(throws: CertifierError(
             .policyRefused, "refusing to serve this policy: roles.certifier: the signed policy is not valid: is reserved: only the certifier holds the role \"certifier\""
         )) {
@@ -348,3 +390,4 @@ import Testing
         #expect(try certifier.state.secret(SecretID(parsing: "runtime:extra"))?.count == 32)
     }
 }
+

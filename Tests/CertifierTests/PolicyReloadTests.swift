@@ -29,7 +29,7 @@ import Testing
         var document = certifier.policy
         document.name = "test, second edition"
         document.roles["device"] = RolePolicy(initialMeasurements: [HexBytes(newMeasurement)])
-        let second = try SignedPolicy.sign(document, key: certifier.state.policyKey)
+        let second = try SignedPolicy.sign(document, key: certifier.policyKey)
         #expect(certifier.service.reloadPolicy(file: try write(second.bytes, in: certifier)))
         #expect(certifier.service.policyHash == Digest.sha256.hash(second.bytes))
 
@@ -86,7 +86,7 @@ import Testing
         let nonce = try client.request(NonceRequest(), expecting: NonceMessage.self)
         var document = certifier.policy
         document.name = "test, reloaded meanwhile"
-        try certifier.service.reload(policyBytes: SignedPolicy.sign(document, key: certifier.state.policyKey).bytes)
+        try certifier.service.reload(policyBytes: SignedPolicy.sign(document, key: certifier.policyKey).bytes)
         let admission = try client.request(
             evidence(role: "device", nonce: nonce.nonce, attester: certifier.attester(TestCertifier.deviceMeasurement)),
             expecting: AdmissionMessage.self)
@@ -129,5 +129,22 @@ import Testing
         #expect(entries[3].repeated == nil)
         let lines = try FileBytes.readText(certifier.state.auditLogPath, limit: AuditLog.maximumFileSize)
         #expect(lines.utf8.count < 2000)
+    }
+
+    @Test func aPolicyWhoseAdmissionsWouldOutliveTheIssuingCertificateIsRefused() throws {
+        let certifier = try TestCertifier()
+        defer { certifier.stop() }
+        // The issuing certificate has two hours left; admissions of three hours would outlive it.
+        let state = try CertifierState.certifyIssuer(
+            directory: certifier.state.directory, policyKey: certifier.policyKey, newKey: false, lifetime: 7200)
+        var document = certifier.policy
+        document.admissionLifetimeSeconds = 3 * 3600
+        let long = try SignedPolicy.sign(document, key: certifier.policyKey).bytes
+        let error = #expect(throws: CertifierError.self) { try PolicySnapshot(state: state, policyBytes: long, logger: quietLogger) }
+        #expect(error?.code == .issuerRefused)
+        #expect(error?.message.contains("issuer.crt expires at \(UTCTimeText.format(state.issuingCertificate.notAfter)), within the policy's admission lifetime (10800 s)") == true, "\(String(describing: error))")
+        document.admissionLifetimeSeconds = 3600
+        let snapshot = try PolicySnapshot(state: state, policyBytes: SignedPolicy.sign(document, key: certifier.policyKey).bytes, logger: quietLogger)
+        #expect(snapshot.issuer.issuingCertificate == state.issuingCertificate)
     }
 }

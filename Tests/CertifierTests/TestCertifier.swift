@@ -32,6 +32,8 @@ struct TestCertifier {
 
     let folder: String
     let state: CertifierState
+    /// The domain's policy key, read from the folder where `init` left it (a real domain keeps it offline).
+    let policyKey: ECPrivateKey
     let platformKey: ECPrivateKey
     let clock = TestClock()
     /// The policy it serves from the start.
@@ -44,6 +46,7 @@ struct TestCertifier {
     ) throws {
         folder = temporaryFolder("certifier")
         state = try CertifierState.initialize(directory: "\(folder)/state")
+        policyKey = try state.policyKeyInFolder()
         platformKey = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
         var policy = PolicyDocument(
             name: "test", roles: [
@@ -54,7 +57,7 @@ struct TestCertifier {
             channels: [ChannelRule(from: "device", to: "runtime")])
         edit(&policy)
         self.policy = policy
-        let signed = try SignedPolicy.sign(policy, key: state.policyKey)
+        let signed = try SignedPolicy.sign(policy, key: policyKey)
         let clock = self.clock
         service = try CertifierService(state: state, policyBytes: signed.bytes, logger: quietLogger, clock: { clock() })
         server = try service.makeServer(host: "127.0.0.1", port: 0, configuration: channel)

@@ -86,6 +86,39 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
     #expect(error?.message == "runtime refused the connection: your certificate expired on \(UTCTimeText.format(expired.certificate.notAfter))")
 }
 
+@Test func clientWhoseCertificateALeafSignedIsRefused() throws {
+    // An admitted provider signs itself a device certificate with its admission's key and sends the chain.
+    let domain = try TestDomain()
+    let forged = try TestDomain.forged(role: .device, under: try domain.identity(role: .provider))
+    let error = try refusal(of: forged, domain: domain)
+    #expect(error?.code == .notAuthorized)
+    #expect(error?.message == "runtime refused the connection: your certificate is issued by \"provider\", which is used as a CA but is not one")
+}
+
+@Test func clientWhoseIssuingCertificateAnotherDomainSignedIsRefused() throws {
+    // Another domain's issuing certificate under the same names: the chain does not reach this policy key.
+    let domain = try TestDomain()
+    let other = try TestDomain()
+    let error = try refusal(of: try other.identity(role: .device), domain: domain)
+    #expect(error?.code == .notAuthorized)
+    #expect(error?.message == "runtime refused the connection: your certificate is issued by \"cml-issuer\", which is not issued by this domain's policy key (\"cml-issuer\" is issued by another key named \"cml-policy\")")
+}
+
+@Test func anAdmissionThePolicyKeySignedDirectlyIsStillTrusted() throws {
+    // Certifiers before issuing keys signed admissions with the policy key: trusted until they expire.
+    let domain = try TestDomain()
+    let key = ECPrivateKey(generating: .p256)
+    let direct = try AdmissionCertificate.issue(
+        role: .device, measurement: nil, subjectKey: key.publicKey, notBefore: Date() - 60, notAfter: Date() + 3600,
+        issuerKey: domain.rootKey, issuerCertificate: domain.root)
+    let server = try startServer(context: try domain.serverContext(), configuration: .init(name: "runtime", allowedPeerRoles: [.device]))
+    defer { server.stop() }
+    let client = try ChannelClient.connect(
+        host: "127.0.0.1", port: server.port, context: try domain.clientContext(identity: TLSIdentity(certificate: direct, privateKey: key)),
+        expectedRoles: [.runtime])
+    #expect(try client.request(ping(1)).text("role") == "device")
+}
+
 @Test func clientInARoleThatMayNotConnectIsRefused() throws {
     let domain = try TestDomain()
     let error = try refusal(of: try domain.identity(role: .device), domain: domain, allowed: [.provider])
@@ -114,7 +147,7 @@ private func refusal(of identity: TLSIdentity?, domain: TestDomain, allowed: Set
             expectedRoles: [.runtime])
     }
     #expect(error?.kind == .refused)
-    #expect(error?.description == "refused runtime at 127.0.0.1:\(server.port): its certificate is not issued by this domain's policy key (\"runtime\" is issued by \"other-domain\")")
+    #expect(error?.description == "refused runtime at 127.0.0.1:\(server.port): its certificate is issued by \"cml-issuer\", which is not issued by this domain's policy key (\"cml-issuer\" is issued by \"other-domain\")")
     #expect(served.withLock { $0 } == 0)
 }
 

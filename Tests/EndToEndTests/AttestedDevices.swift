@@ -25,7 +25,7 @@ enum AttestedDevices {
                     attester: attester, key: key)
                 return try TLSContext(
                     side: .client, trustedRoot: policyCertificate, rootDescription: "this domain's policy key",
-                    identity: TLSIdentity(certificate: summary.certificate, privateKey: key))
+                    identity: TLSIdentity(certificate: summary.certificate, privateKey: key, chain: summary.chain))
             }
         }
         return batches.flatMap { $0 }

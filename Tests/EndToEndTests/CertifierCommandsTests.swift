@@ -217,7 +217,7 @@ import Testing
 
         let again = try Executables.run("cml-certifier", ["init", "--state", domain.state])
         #expect(again.status == 1)
-        #expect(again.standardError.contains("already holds a certifier state (policy.key); give --force"))
+        #expect(again.standardError.contains("already holds a certifier state (policy.crt); give --force"))
         #expect(try Executables.run("cml-certifier", ["init", "--state", domain.state, "--force", "--secret", "device:key"]).status == 0)
         #expect(FileBytes.permissions("\(domain.state)/secrets/device/key") == 0o600)
         #expect(try Executables.run("cml-certifier", ["init", "--state", domain.state, "--secret", "nocolon"]).status == 64)

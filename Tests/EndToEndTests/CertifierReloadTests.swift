@@ -73,6 +73,21 @@ import Testing
         return try FileBytes.read(output, limit: SignedPolicy.maximumFileSize)
     }
 
+    @Test func aPolicySignedOfflineIsReloadedByACertifierWithoutThePolicyKey() throws {
+        let domain = try Domain()
+        defer { try? FileManager.default.removeItem(atPath: domain.folder) }
+        let offline = try OfflinePolicyKeyProcessTests.moveOffline(domain)
+        let certifier = try Serving(domain)
+        // Signed "on the offline machine", carried over as policy.signed only.
+        let second = try Self.signed(domain, name: "confidential-ml, ML mode, signed offline", key: offline)
+        try FileBytes.writeAtomically(second, to: certifier.policy)
+        let loaded = try certifier.hangup(expecting: .policyLoaded, count: 1)
+        #expect(loaded.policy == "confidential-ml, ML mode, signed offline")
+        let after = try certifier.attestDevice()
+        #expect(try certifier.certifiedHash(after) == Digest.sha256.hash(second))
+        #expect(!FileManager.default.fileExists(atPath: "\(domain.state)/policy.key"))
+    }
+
     @Test func sighupLoadsANewPolicyAndTheNextAdmissionIsIssuedUnderIt() throws {
         let domain = try Domain()
         defer { try? FileManager.default.removeItem(atPath: domain.folder) }

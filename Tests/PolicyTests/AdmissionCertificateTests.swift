@@ -16,7 +16,7 @@ import Testing
         let serial: [UInt8] = [0x5a, 0x3f, 0x1c, 0x0b, 0x01, 0x02]
         let certificate = try AdmissionCertificate.issue(
             role: .device, measurement: measurement, subjectKey: subject.publicKey, notBefore: notBefore,
-            notAfter: notBefore + 3600, serial: serial, policyKey: policyKey, policyCertificate: root)
+            notAfter: notBefore + 3600, serial: serial, issuerKey: policyKey, issuerCertificate: root)
         #expect(certificate.subjectCommonName == "device")
         #expect(certificate.uriSubjectAlternativeNames == ["cml:role:device"])
         #expect(certificate.isExtensionCritical(oid: AdmissionCertificate.measurementOID) == false)
@@ -38,7 +38,7 @@ import Testing
     @Test func aCertificateWithoutMeasurementReadsAsNone() throws {
         let certificate = try AdmissionCertificate.issue(
             role: .certifier, measurement: nil, subjectKey: ECPrivateKey(generating: .p256).publicKey, notBefore: Date() - 60,
-            notAfter: Date() + 60, policyKey: policyKey, policyCertificate: root)
+            notAfter: Date() + 60, issuerKey: policyKey, issuerCertificate: root)
         #expect(certificate.extensionValue(oid: AdmissionCertificate.measurementOID) == nil)
         let admission = try AdmissionCertificate(trusted: certificate)
         #expect(admission.role == .certifier && admission.measurement == nil)
@@ -75,7 +75,7 @@ import Testing
         let certificate = try AdmissionCertificate.issue(
             role: .device, measurement: Array(repeating: 0x5e, count: 32), policyHash: hash, platformInstance: instance,
             subjectKey: ECPrivateKey(generating: .p256).publicKey, notBefore: Date() - 60, notAfter: Date() + 60,
-            policyKey: policyKey, policyCertificate: root)
+            issuerKey: policyKey, issuerCertificate: root)
         #expect(certificate.isExtensionCritical(oid: AdmissionCertificate.policyHashOID) == false)
         #expect(certificate.isExtensionCritical(oid: AdmissionCertificate.platformInstanceOID) == false)
         let admission = try AdmissionCertificate(trusted: certificate)
@@ -84,7 +84,7 @@ import Testing
         // Without them (the certifier's own certificate) both read as none.
         let bare = try AdmissionCertificate.issue(
             role: .certifier, measurement: nil, subjectKey: ECPrivateKey(generating: .p256).publicKey, notBefore: Date() - 60,
-            notAfter: Date() + 60, policyKey: policyKey, policyCertificate: root)
+            notAfter: Date() + 60, issuerKey: policyKey, issuerCertificate: root)
         #expect(try AdmissionCertificate(trusted: bare).policyHash == nil)
         #expect(try AdmissionCertificate(trusted: bare).platformInstance == nil)
     }

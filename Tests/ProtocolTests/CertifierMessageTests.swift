@@ -15,9 +15,13 @@ import Testing
         #expect(try roundTrip(nonce) == nonce)
         let evidence = EvidenceMessage(role: "device", token: [1, 2, 3], publicKey: [4, 5])
         #expect(try roundTrip(evidence) == evidence)
-        let admission = AdmissionMessage(certificate: [1], expires: 2, policy: [3], secrets: ["sealing": [4], "b": [5]])
+        let admission = AdmissionMessage(certificate: [1], issuer: [6], expires: 2, policy: [3], secrets: ["sealing": [4], "b": [5]])
         #expect(try roundTrip(admission) == admission)
-        #expect(AdmissionMessage(certificate: [], expires: 0, policy: [], secrets: [:]).frame["secrets"] == .map([:]))
+        // A certifier from before issuing keys sends no issuer; the field is left out, not sent empty.
+        let direct = AdmissionMessage(certificate: [1], issuer: nil, expires: 2, policy: [3], secrets: [:])
+        #expect(try roundTrip(direct) == direct)
+        #expect(direct.frame["issuer"] == nil)
+        #expect(AdmissionMessage(certificate: [], issuer: nil, expires: 0, policy: [], secrets: [:]).frame["secrets"] == .map([:]))
     }
 
     @Test func anchorMessagesRoundTripAndAnEmptyFromCreates() throws {
@@ -84,6 +88,11 @@ import Testing
         }
         #expect(throws: ChannelError(.badRequest, "\"role\" must be a text string, not a unsigned integer")) {
             try EvidenceMessage(fields: Message(type: "evidence", fields: ["role": 1, "token": .bytes([1]), "public-key": .bytes([1])]))
+        }
+        #expect(throws: ChannelError(.badRequest, "\"issuer\" must be a byte string, not a text string")) {
+            try AdmissionMessage(fields: Message(type: "admission", fields: [
+                "certificate": .bytes([1]), "issuer": "x", "expires": 1, "policy": .bytes([1]), "secrets": .map([:]),
+            ]))
         }
         #expect(throws: ChannelError(.badRequest, "\"secrets\".sealing must be a byte string, not a text string")) {
             try AdmissionMessage(fields: Message(type: "admission", fields: [

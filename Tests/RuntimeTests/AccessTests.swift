@@ -41,7 +41,7 @@ import Testing
             ),
             (
                 try TestDomain(name: "another-policy").identity(role: .device),
-                "runtime refused the connection: your certificate is not issued by this domain's policy key (\"device\" is issued by \"another-policy\")"
+                "runtime refused the connection: your certificate is issued by \"cml-issuer\", which is not issued by this domain's policy key (\"cml-issuer\" is issued by \"another-policy\")"
             ),
         ]
         for (identity, message) in cases {

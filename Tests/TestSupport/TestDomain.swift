@@ -4,8 +4,9 @@ public import Logging
 public import OpenSSLKit
 public import Policy
 
-/// A domain made at test time: a P-384 root (the policy certificate) issuing P-256 admission
-/// certificates exactly as the certifier does (CN and SAN URI naming the role, the measurement extension).
+/// A domain made at test time: a P-384 root (the policy certificate) certifying a P-256 issuing key that
+/// issues P-256 admission certificates exactly as the certifier does (CN and SAN URI naming the role, the
+/// measurement extension); each identity presents the issuing certificate with its own.
 public struct TestDomain: Sendable {
     /// How refusals name the root.
     public static let rootDescription = "this domain's policy key"
@@ -14,6 +15,10 @@ public struct TestDomain: Sendable {
     public let rootKey: ECPrivateKey
     /// The policy certificate, the only trust anchor.
     public let root: Certificate
+    /// The issuing key, which signs the admission certificates.
+    public let issuingKey: ECPrivateKey
+    /// The issuing certificate, signed by `rootKey`.
+    public let issuing: Certificate
 
     /// A new domain whose root certificate has the common name `name`.
     public init(name: String = "cml-policy") throws {
@@ -22,6 +27,9 @@ public struct TestDomain: Sendable {
             subjectCommonName: name, subjectPublicKey: rootKey.publicKey, notBefore: Date() - 3600,
             notAfter: Date() + 86400, isCertificateAuthority: true
         ).selfSigned(with: rootKey)
+        issuingKey = ECPrivateKey(generating: .p256)
+        issuing = try IssuingCertificate.issue(
+            for: issuingKey.publicKey, policyKey: rootKey, policyCertificate: root, lifetime: 86400, now: Date() - 3600)
     }
 
     /// An admission certificate for `role`, as the certifier issues it; unless told otherwise, each names
@@ -33,8 +41,8 @@ public struct TestDomain: Sendable {
         let key = ECPrivateKey(generating: .p256)
         let certificate = try AdmissionCertificate.issue(
             role: role, measurement: measurement, platformInstance: platformInstance, subjectKey: key.publicKey,
-            notBefore: notBefore, notAfter: notAfter, policyKey: rootKey, policyCertificate: root)
-        return TLSIdentity(certificate: certificate, privateKey: key)
+            notBefore: notBefore, notAfter: notAfter, issuerKey: issuingKey, issuerCertificate: issuing)
+        return TLSIdentity(certificate: certificate, privateKey: key, chain: [issuing])
     }
 
     /// A random CCA platform instance ID: 0x01 and 32 random bytes.
@@ -49,6 +57,22 @@ public struct TestDomain: Sendable {
             subjectCommonName: commonName ?? role.rawValue, subjectPublicKey: key.publicKey, notAfter: Date() + 3600)
         builder.uriSubjectAlternativeNames = [AdmissionCertificate.roleURI(role)]
         return TLSIdentity(certificate: try builder.selfSigned(with: key), privateKey: key)
+    }
+
+    /// An admission certificate for `role` (for `subjectKey`, or a new key) that `holder`'s key signed, as
+    /// the holder of an admission would forge one, presented with `holder`'s certificate and chain.
+    /// CertificateBuilder refuses a leaf as issuer, so it signs under a stand-in CA certificate with the
+    /// holder's name and key (the same subject and key identifier as the holder's certificate).
+    public static func forged(role: Role, under holder: TLSIdentity, subjectKey: ECPrivateKey = ECPrivateKey(generating: .p256)) throws -> TLSIdentity {
+        let standIn = try CertificateBuilder(
+            subjectCommonName: holder.certificate.subjectCommonName ?? "", subjectPublicKey: holder.privateKey.publicKey,
+            notBefore: Date() - 60, notAfter: Date() + 3600, isCertificateAuthority: true
+        ).selfSigned(with: holder.privateKey)
+        var builder = CertificateBuilder(
+            subjectCommonName: role.rawValue, subjectPublicKey: subjectKey.publicKey, notBefore: Date() - 60, notAfter: Date() + 3600)
+        builder.uriSubjectAlternativeNames = [AdmissionCertificate.roleURI(role)]
+        let certificate = try builder.issued(by: standIn, issuerKey: holder.privateKey)
+        return TLSIdentity(certificate: certificate, privateKey: subjectKey, chain: [holder.certificate] + holder.chain)
     }
 
     /// A server context presenting a fresh `role` certificate (mutual TLS unless `mutual` is false).

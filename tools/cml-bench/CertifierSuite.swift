@@ -33,7 +33,7 @@ struct CertifierSuite: BenchSuite {
             platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
             channels: [])
         let service = try CertifierService(
-            state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKey).bytes,
+            state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKeyInFolder()).bytes,
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         let server = try service.makeServer(host: "127.0.0.1", port: 0)
         try server.start()

@@ -94,7 +94,7 @@ private final class FederationBench: @unchecked Sendable {
                     : nil,
                 oneUpdatePer: .certificate))
         let service = try CertifierService(
-            state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKey).bytes,
+            state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKeyInFolder()).bytes,
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         certifier = try service.makeServer(host: "127.0.0.1", port: 0)
         try certifier.start()
@@ -171,7 +171,7 @@ private final class FederationBench: @unchecked Sendable {
             role: role, certifierHost: "127.0.0.1", certifierPort: certifier.port, policyCertificate: certifier.root,
             attester: try SimulatedAttester(platformKey: certifier.platformKey, measurement: measurement), key: key)
         return try TLSContext(
-            side: .client, trustedRoot: certifier.root, identity: TLSIdentity(certificate: summary.certificate, privateKey: key))
+            side: .client, trustedRoot: certifier.root, identity: TLSIdentity(certificate: summary.certificate, privateKey: key, chain: summary.chain))
     }
 
     /// The runtime's peak resident memory (VmHWM) in MB.

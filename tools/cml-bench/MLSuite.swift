@@ -91,10 +91,11 @@ private struct LoopbackRuntime {
             platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
             channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")])
         let service = try CertifierService(
-            state: certifierState, policyBytes: SignedPolicy.sign(policy, key: certifierState.policyKey).bytes, logger: silent)
+            state: certifierState, policyBytes: SignedPolicy.sign(policy, key: certifierState.policyKeyInFolder()).bytes, logger: silent)
         certifier = try service.makeServer(host: "127.0.0.1", port: 0, channelLogger: silent)
         try certifier.start()
-        domain = BenchDomain(rootKey: certifierState.policyKey, root: certifierState.policyCertificate)
+        domain = BenchDomain(
+            root: certifierState.policyCertificate, issuingKey: certifierState.issuingKey, issuing: certifierState.issuingCertificate)
         let anchor = CertifierAnchor(host: "127.0.0.1", port: certifier.port, context: try domain.clientContext(.runtime))
         let store = try ModelStore(
             state: try AnchoredState(
