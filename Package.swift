@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "Protocol", dependencies: ["Channel", "Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit"]),
 
         // The certifier: state, nonces, admission certificates, audit log, the service.
-        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "CBORKit", "ByteKit", "PQKit", logging]),
 
         // What every role's `attest` does, and the credentials later tasks load from a role's state.
         .target(name: "Admission", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit", logging]),
@@ -141,7 +141,7 @@ let package = Package(
             name: "CertifierTests",
             dependencies: [
                 "Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "CBORKit", "ByteKit",
-                "TestSupport", logging,
+                "PQKit", "TestSupport", logging,
             ]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport", logging]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),

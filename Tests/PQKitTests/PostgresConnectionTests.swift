@@ -132,3 +132,27 @@ struct PostgresConnectionTests {
         #expect(error.message.contains("/nonexistent-cml-socket-folder"))
     }
 }
+
+/// Versioned schemas: migrations applied once, in order; other versions refused naming both.
+@Suite(.enabled(if: TestPostgres.enabled, "no PostgreSQL cluster could start"))
+struct PostgresSchemaTests {
+    private static let first = ["CREATE TABLE things (name text PRIMARY KEY)"]
+    private static let second = ["ALTER TABLE things ADD COLUMN size int8"]
+
+    @Test func migrationsRunOnceInOrder() throws {
+        let connection = try PostgresConnection(try TestPostgres.freshDatabase())
+        let one = PostgresSchema(component: "things", migrations: [Self.first], migrateCommand: "things migrate")
+        let two = PostgresSchema(component: "things", migrations: [Self.first, Self.second], migrateCommand: "things migrate")
+        #expect(try one.migrate(connection) == (0, 1))
+        #expect(try one.migrate(connection) == (1, 1))
+        let older = try #require(throws: PostgresError.self) { try two.check(connection) }
+        #expect(older.code == .schemaMismatch)
+        #expect(older.message.contains("holds things schema version 1, older than version 2, which this program uses: run `things migrate` first"))
+        #expect(try two.migrate(connection) == (1, 2))
+        #expect(try two.migrate(connection) == (2, 2))
+        try two.check(connection)
+        try connection.execute("INSERT INTO things (name, size) VALUES ($1, $2)", ["a", 1])
+        let newer = try #require(throws: PostgresError.self) { try one.check(connection) }
+        #expect(newer.message.contains("holds things schema version 2, newer than version 1, which this program knows"))
+    }
+}
