@@ -34,6 +34,10 @@ public enum CertifierSchema {
             "CREATE INDEX certifier_audit_time ON certifier_audit (time)",
             // The revocation list: one row, its JSON, replaced under a row lock.
             "CREATE TABLE certifier_revocations (id int PRIMARY KEY CHECK (id = 1), list bytea NOT NULL)",
-        ]
+        ],
+        // Version 2: runtimes' freshness anchors, one row per federation (the version's bits as int8).
+        [
+            "CREATE TABLE certifier_anchors (federation text PRIMARY KEY, version int8 NOT NULL, digest bytea NOT NULL)"
+        ],
     ]
 }

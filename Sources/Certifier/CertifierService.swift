@@ -36,8 +36,8 @@ public final class CertifierService: Sendable {
     private let repeatedRefusals: RepeatedRefusals
     /// Writes the lines of ended intervals of `repeatedRefusals` while no refusal comes to do it.
     private let ticker: Mutex<any DispatchSourceTimer>
-    /// The runtimes' freshness anchors.
-    public let anchors: AnchorStore
+    /// The runtimes' freshness anchors, in the store.
+    public var anchors: any FederationAnchors { store.anchors }
     /// The list in force and its signed form, as the `revocations` request serves it.
     private let revocations: Mutex<(list: RevocationList, signed: [UInt8])>
     /// Reads the list again every few seconds, so a `cml-certifier revoke` takes effect without a signal.
@@ -64,7 +64,6 @@ public final class CertifierService: Sendable {
             self.store = try DirectoryStore(directory: state.directory, nonceLifetime: lifetime, auditRotation: auditRotation)
         }
         self.repeatedRefusals = RepeatedRefusals(interval: repeatInterval)
-        self.anchors = AnchorStore(directory: state.path(CertifierState.Files.anchors))
         self.logger = logger
         self.clock = clock
         let list = try self.store.revocations()

@@ -38,6 +38,9 @@ public protocol CertifierStore: Sendable {
     @discardableResult
     func revoke(_ entries: [RevocationList.Entry], now: Date) throws(CertifierError) -> RevocationList
 
+    /// The runtimes' freshness anchors.
+    var anchors: any FederationAnchors { get }
+
     /// Starts a new audit file after an outside rotation (SIGHUP); nothing to do for a database.
     func reopenAuditLog() throws(CertifierError)
 }

@@ -2,7 +2,8 @@ public import Foundation
 public import Policy
 
 /// The certifier's store in its state folder, for one certifier process (the folder lock keeps it one):
-/// nonces in memory, the audit log `DIR/audit.jsonl`, the revocation list `DIR/revocations.json`.
+/// nonces in memory, the audit log `DIR/audit.jsonl`, the revocation list `DIR/revocations.json`, the
+/// anchors `DIR/anchors/`.
 public final class DirectoryStore: CertifierStore {
     /// The nonces issued to connections, in this process only.
     public let nonces: NonceStore
@@ -10,12 +11,15 @@ public final class DirectoryStore: CertifierStore {
     public let auditLog: AuditLog
     /// The revocation list file.
     public let revocationStore: RevocationStore
+    /// The anchor files, `DIR/anchors/FED.anchor`.
+    public let anchors: any FederationAnchors
 
     /// The store of the state folder `directory`; nonces live `nonceLifetime` seconds unless issued with another.
     public init(directory: String, nonceLifetime: TimeInterval = 60, auditRotation: AuditLog.Rotation = .standard) throws(CertifierError) {
         nonces = NonceStore(lifetime: nonceLifetime)
         auditLog = try AuditLog(path: "\(directory)/\(CertifierState.Files.auditLog)", rotation: auditRotation)
         revocationStore = RevocationStore(directory: directory)
+        anchors = AnchorStore(directory: "\(directory)/\(CertifierState.Files.anchors)")
     }
 
     /// "audit log PATH".

@@ -4,7 +4,8 @@ import PQKit
 public import Policy
 
 /// The certifier's store in a PostgreSQL database that any number of replicas of one domain share
-/// (docs/scale.md): nonces, admissions and their released secret ids, the audit log, the revocation list.
+/// (docs/scale.md): nonces, admissions and their released secret ids, the audit log, the revocation list,
+/// the runtimes' freshness anchors.
 ///
 /// A nonce is single-use across replicas because the database decides: the redemption is one UPDATE
 /// that sets `redeemed` only where it is still NULL, so of two replicas redeeming the same nonce exactly
@@ -14,6 +15,8 @@ public final class PostgresStore: CertifierStore {
     private let pool: PostgresPool
     /// This replica's connections and the nonce each was issued (the database holds the nonces themselves).
     private let issued: NonceStore
+    /// The runtimes' freshness anchors, in the same database.
+    public let anchors: any FederationAnchors
 
     /// Opens the store at `connectionString`: connects, and checks that the schema is the version this
     /// certifier knows (run `cml-certifier migrate` first); throws naming the server, never the password.
@@ -22,6 +25,7 @@ public final class PostgresStore: CertifierStore {
         // Every nonce is issued with the policy's lifetime; this one only says how long past its expiry
         // this replica remembers which connection had it.
         issued = NonceStore(lifetime: 300)
+        anchors = PostgresAnchorStore(pool: pool)
         try Self.storeCall { () throws(PostgresError) in
             try pool.withConnection { connection throws(PostgresError) in try CertifierSchema.schema.check(connection) }
         }

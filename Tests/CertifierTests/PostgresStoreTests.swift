@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import PQKit
 import Policy
+import Protocol
 import Synchronization
 import TestSupport
 import Testing
@@ -110,5 +111,31 @@ struct PostgresStoreTests {
         try first.append(AuditEntry(date: start + 20, event: .stop, policy: policy))
         #expect(try second.auditEntries(since: nil).count == 3)
         #expect(try first.auditEntries(since: start + 10).map(\.event) == [.start, .stop])
+    }
+
+    @Test func anAnchorAdvancedThroughOneReplicaIsTheOthersAndRacesHaveOneWinner() throws {
+        let (_, first, second) = try replicas()
+        let one = AnchorState(version: 1, digest: [UInt8](repeating: 1, count: 32))
+        #expect(try first.anchors.advance(federation: "fed", from: nil, to: one) == true)
+        #expect(try second.anchors.read(federation: "fed") == one)
+        // A repeated advance whose answer was lost: already there.
+        #expect(try second.anchors.advance(federation: "fed", from: nil, to: one) == false)
+        #expect(throws: AnchorStore.AdvanceError.self) {
+            try second.anchors.advance(federation: "fed", from: nil, to: AnchorState(version: 1, digest: [UInt8](repeating: 9, count: 32)))
+        }
+        // Twenty advances from version 1 to different version 2 anchors at once: exactly one wins.
+        let wins = Atomic(0)
+        DispatchQueue.concurrentPerform(iterations: 20) { index in
+            let store = index % 2 == 0 ? first : second
+            let two = AnchorState(version: 2, digest: [UInt8](repeating: UInt8(index + 10), count: 32))
+            if (try? store.anchors.advance(federation: "fed", from: one, to: two)) != nil { wins.add(1, ordering: .relaxed) }
+        }
+        #expect(wins.load(ordering: .relaxed) == 1)
+        #expect(try first.anchors.read(federation: "fed")?.version == 2)
+        #expect(try first.anchors.read(federation: "other") == nil)
+        // The counter's top half survives the int8 column.
+        let high = AnchorState(version: UInt64.max - 1, digest: [UInt8](repeating: 3, count: 32))
+        #expect(try first.anchors.advance(federation: "high", from: nil, to: high) == true)
+        #expect(try second.anchors.read(federation: "high") == high)
     }
 }
