@@ -52,6 +52,9 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(fresh)
             throw PostgresError(.connectFailed, "cannot connect to PostgreSQL \(target): \(reason)")
         }
+        // libpq prints the server's notices (e.g. "relation ... already exists, skipping") on standard
+        // error by default; a statement's outcome is in its result, so they are dropped.
+        PQsetNoticeProcessor(fresh, { _, _ in }, nil)
         handle = fresh
     }
 
