@@ -46,6 +46,8 @@ struct Audit: ParsableCommand {
                 guard FileBytes.exists("\(state)/\(CertifierState.Files.policyKey)") else {
                     throw CertifierError(.stateMissing, "\(state) holds no certifier state (no \(CertifierState.Files.policyKey)); give the folder of `cml-certifier init`")
                 }
+                // A read must not create the log: no file, no entries.
+                guard FileBytes.exists("\(state)/\(CertifierState.Files.auditLog)") else { return }
                 certifierStore = try DirectoryStore(directory: state)
             case .postgres(let connectionString):
                 certifierStore = try PostgresStore(connectionString: connectionString)
