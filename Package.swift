@@ -33,6 +33,9 @@ let package = Package(
         .systemLibrary(
             name: "CCBOR", path: "CSupport/CCBOR", pkgConfig: "libcbor",
             providers: [.apt(["libcbor-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "CSupport/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
         // Linux's epoll (in libc; Swift's Glibc module does not export its header).
         .systemLibrary(name: "CEpoll", path: "CSupport/CEpoll"),
 
@@ -43,6 +46,8 @@ let package = Package(
         .target(name: "BLASKit", dependencies: ["COpenBLAS"]),
         .target(name: "CBORKit", dependencies: ["CCBOR", "ByteKit"]),
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "ByteKit"]),
+        // PostgreSQL through libpq: connections, parameterised statements, transactions, a pool.
+        .target(name: "PQKit", dependencies: ["CLibPQ"]),
 
         // Differential privacy: exact noise and Poisson sampling from the CSPRNG, and the privacy accountant.
         .target(name: "Privacy", dependencies: ["OpenSSLKit"]),
@@ -63,7 +68,7 @@ let package = Package(
         .target(name: "Protocol", dependencies: ["Channel", "Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit"]),
 
         // The certifier: state, nonces, admission certificates, audit log, the service.
-        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "CBORKit", "ByteKit", "PQKit", logging]),
 
         // What every role's `attest` does, and the credentials later tasks load from a role's state.
         .target(name: "Admission", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit", logging]),
@@ -114,12 +119,13 @@ let package = Package(
             path: "tools/cml-bench"),
 
         // Certificates and domains made at test time, shared by the test targets that need them.
-        .target(name: "TestSupport", dependencies: ["Channel", "OpenSSLKit", "Policy", "ByteKit", logging], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Channel", "OpenSSLKit", "Policy", "PQKit", "ByteKit", logging], path: "Tests/TestSupport"),
 
         // One test target per library, plus end-to-end tests of the real executables.
         .testTarget(name: "ByteKitTests", dependencies: ["ByteKit"]),
         // CBORKitTests also calls libcbor directly, to pin the 0.8 behaviour that CBORKit works around.
         .testTarget(name: "CBORKitTests", dependencies: ["CBORKit", "ByteKit", "CCBOR"], resources: [.copy("Vectors")]),
+        .testTarget(name: "PQKitTests", dependencies: ["PQKit", "TestSupport"]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "ByteKit"], resources: [.copy("Vectors")]),
         .testTarget(name: "WordModelTests", dependencies: ["WordModel", "Privacy", "BLASKit", "CBORKit"], resources: [.copy("Vectors")]),
         .testTarget(
@@ -135,7 +141,7 @@ let package = Package(
             name: "CertifierTests",
             dependencies: [
                 "Certifier", "Admission", "Policy", "Attestation", "Channel", "Protocol", "OpenSSLKit", "CBORKit", "ByteKit",
-                "TestSupport", logging,
+                "PQKit", "TestSupport", logging,
             ]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport", logging]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
@@ -151,7 +157,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "cml-provider", "cml-device", "cml-token", "cml-certifier", "cml-policy", "cml-runtime", "WordModel", "Privacy", "Attestation",
-                "Certifier", "Admission", "Channel", "Protocol", "Policy", "OpenSSLKit", "ByteKit", "TestSupport", logging,
+                "Certifier", "Admission", "Channel", "Protocol", "Policy", "OpenSSLKit", "ByteKit", "PQKit", "TestSupport", logging,
             ]),
     ]
 )

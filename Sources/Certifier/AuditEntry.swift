@@ -120,6 +120,22 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         self.policySHA256 = policy?.sha256
     }
 
+    /// The entry as one JSON object (keys sorted, no newline): the audit log's line, the store's row.
+    public func jsonBytes() throws(CertifierError) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return Array(try encoder.encode(self))
+        } catch {
+            throw CertifierError(.auditLogFailed, "cannot encode an audit entry: \(error)", cause: error)
+        }
+    }
+
+    /// `time` as a date, or nil if it is not an ISO 8601 timestamp.
+    public var date: Date? {
+        try? Date(time, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
     /// `2026-11-25T13:05:12.345Z`.
     public static func timestamp(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))

@@ -64,14 +64,7 @@ public final class AuditLog: Sendable {
 
     /// Appends `entry` as one line, synced to disk; throws if the line could not be written whole.
     public func append(_ entry: AuditEntry) throws(CertifierError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let line: [UInt8]
-        do {
-            line = Array(try encoder.encode(entry)) + [UInt8(ascii: "\n")]
-        } catch {
-            throw CertifierError(.auditLogFailed, "cannot encode an audit entry: \(error)", cause: error)
-        }
+        let line = try entry.jsonBytes() + [UInt8(ascii: "\n")]
         let failure: CertifierError? = descriptor.withLock { descriptor in
             do throws(CertifierError) {
                 try rotateIfFull(&descriptor, adding: line.count)

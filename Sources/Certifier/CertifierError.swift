@@ -32,6 +32,10 @@ public struct CertifierError: Error, Sendable, Equatable, CustomStringConvertibl
         case anchorStoreFailed = "anchor-store-failed"
         /// The revocation list cannot be read, written, locked or signed.
         case revocationListFailed = "revocation-list-failed"
+        /// The shared store (PostgreSQL) cannot be reached, logged into, read or written.
+        case storeFailed = "store-failed"
+        /// The shared store's schema is older or newer than this certifier knows.
+        case storeSchema = "store-schema"
     }
 
     /// What kind of failure it is.

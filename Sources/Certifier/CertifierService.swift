@@ -27,20 +27,17 @@ import Synchronization
 public final class CertifierService: Sendable {
     /// The state: keys, certificates, secrets.
     public let state: CertifierState
-    /// The nonces issued to connections; they outlive a policy reload, so no attestation in flight is lost.
-    public let nonces: NonceStore
-    /// Where decisions and events go.
-    public let auditLog: AuditLog
+    /// Where nonces, decisions and events, and the revocation list are kept: the state folder, or a
+    /// database shared by replicas. Nonces outlive a policy reload, so no attestation in flight is lost.
+    public let store: any CertifierStore
     /// The policy in force and all derived from it, swapped whole by `reload`.
     private let current: Mutex<PolicySnapshot>
     /// Identical refusals folded into one line per interval.
     private let repeatedRefusals: RepeatedRefusals
     /// Writes the lines of ended intervals of `repeatedRefusals` while no refusal comes to do it.
     private let ticker: Mutex<any DispatchSourceTimer>
-    /// The runtimes' freshness anchors.
-    public let anchors: AnchorStore
-    /// The revocation list on disk.
-    public let revocationStore: RevocationStore
+    /// The runtimes' freshness anchors, in the store.
+    public var anchors: any FederationAnchors { store.anchors }
     /// The list in force and its signed form, as the `revocations` request serves it.
     private let revocations: Mutex<(list: RevocationList, signed: [UInt8])>
     /// Reads the list again every few seconds, so a `cml-certifier revoke` takes effect without a signal.
@@ -51,22 +48,25 @@ public final class CertifierService: Sendable {
     /// A certifier for `state` under the signed policy `policyBytes`, which must verify under the
     /// state's policy certificate. Secrets the policy names but the state lacks are made (and logged).
     /// The audit log rotates as `auditRotation` says; identical refusals from one source within
-    /// `repeatInterval` seconds are written as one line and a count.
+    /// `repeatInterval` seconds are written as one line and a count. `store` is where it keeps what
+    /// changes; by default the state folder's `DirectoryStore`.
     public init(
         state: CertifierState, policyBytes: [UInt8], logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
-        auditRotation: AuditLog.Rotation = .standard, repeatInterval: TimeInterval = 10
+        auditRotation: AuditLog.Rotation = .standard, repeatInterval: TimeInterval = 10, store: (any CertifierStore)? = nil
     ) throws(CertifierError) {
         let snapshot = try PolicySnapshot(state: state, policyBytes: policyBytes, logger: logger, now: clock())
         self.state = state
         self.current = Mutex(snapshot)
-        self.nonces = NonceStore(lifetime: TimeInterval(snapshot.policy.document.nonceLifetimeSeconds))
-        self.auditLog = try AuditLog(path: state.auditLogPath, rotation: auditRotation)
+        let lifetime = TimeInterval(snapshot.policy.document.nonceLifetimeSeconds)
+        if let store {
+            self.store = store
+        } else {
+            self.store = try DirectoryStore(directory: state.directory, nonceLifetime: lifetime, auditRotation: auditRotation)
+        }
         self.repeatedRefusals = RepeatedRefusals(interval: repeatInterval)
-        self.anchors = AnchorStore(directory: state.path(CertifierState.Files.anchors))
         self.logger = logger
         self.clock = clock
-        self.revocationStore = RevocationStore(directory: state.directory)
-        let list = try revocationStore.load()
+        let list = try self.store.revocations()
         self.revocations = Mutex((list, try Self.sign(list, state: state)))
         let revocationTimer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "certifier-revocations"))
         revocationTimer.schedule(deadline: .now() + Self.revocationCheckInterval, repeating: Self.revocationCheckInterval)
@@ -100,7 +100,7 @@ public final class CertifierService: Sendable {
     /// changed; a list that cannot be read leaves the one in force, logged.
     public func reloadRevocations() {
         do {
-            let list = try revocationStore.load()
+            let list = try store.revocations()
             guard list.version != revocationList.version else { return }
             let signed = try Self.sign(list, state: state)
             revocations.withLock { $0 = (list, signed) }
@@ -131,7 +131,7 @@ public final class CertifierService: Sendable {
         }
         guard !dropped.isEmpty else { return }
         do {
-            let issued = try IssuedAdmissions(auditLogPath: auditLog.path)
+            let issued = try store.issuedAdmissions()
             var entries: [RevocationList.Entry] = []
             var admissions: [AuditEntry] = []
             for (role, measurement) in dropped {
@@ -144,7 +144,7 @@ public final class CertifierService: Sendable {
             }
             guard !entries.isEmpty else { return }
             let before = revocationList
-            try revocationStore.revoke(entries, now: now)
+            try store.revoke(entries, now: now)
             for (entry, admission) in zip(entries, admissions) where !before.isRevoked(serialHex: entry.serial) {
                 record(AuditEntry(date: now, revoked: entry.serial, admission: admission, reason: entry.reason, policy: policy))
             }
@@ -204,8 +204,8 @@ public final class CertifierService: Sendable {
     /// SIGHUP); if it cannot be opened, the old file stays in use and the error is logged.
     public func reopenAuditLog() {
         do {
-            try auditLog.reopen()
-            logger.info("reopened the audit log \(auditLog.path)")
+            try store.reopenAuditLog()
+            logger.info("reopened the \(store.description)")
         } catch {
             logger.error("\(error.message); still writing to the file open before")
         }
@@ -230,7 +230,7 @@ public final class CertifierService: Sendable {
     /// Appends an event line; one that cannot be written is logged.
     private func record(_ entry: AuditEntry) {
         do {
-            try auditLog.append(entry)
+            try store.append(entry)
         } catch {
             logger.error("\(error.message)")
         }
@@ -297,7 +297,13 @@ public final class CertifierService: Sendable {
             return try advance(request.decode(as: AnchorAdvanceRequest.self), peer: peer, identity: identity).frame
         case NonceRequest.type:
             let lifetime = TimeInterval(snapshot.policy.document.nonceLifetimeSeconds)
-            let issued = nonces.issue(to: connection, now: clock(), lifetime: lifetime)
+            let issued: NonceStore.Issued
+            do throws(CertifierError) {
+                issued = try store.issueNonce(to: connection, now: clock(), lifetime: lifetime)
+            } catch {
+                logger.error("\(error.message)")
+                throw ChannelError(.internal, "the certifier cannot store a nonce now; try again", cause: error)
+            }
             return NonceMessage(nonce: issued.nonce, expires: UInt64(issued.expires.timeIntervalSince1970.rounded(.down))).frame
         case EvidenceMessage.type:
             return try admit(request, connection: connection, peer: peer).frame
@@ -325,7 +331,7 @@ public final class CertifierService: Sendable {
                     date: clock(), peer: peer, role: Role.runtime.rawValue, measurement: identity?.measurement.map { Hex.encode($0) },
                     decision: .anchored, reasons: ["created the anchor of federation \"\(advance.federation)\" at \(advance.to)"], serial: serial)
                 do {
-                    try auditLog.append(entry)
+                    try store.append(entry)
                 } catch {
                     logger.error("\(error.message)")
                 }
@@ -345,7 +351,7 @@ public final class CertifierService: Sendable {
                     date: clock(), peer: peer, role: Role.runtime.rawValue, measurement: identity?.measurement.map { Hex.encode($0) },
                     decision: .refused, code: error.code.rawValue, reasons: [error.message], serial: serial)
                 do {
-                    try auditLog.append(entry)
+                    try store.append(entry)
                 } catch {
                     logger.error("\(error.message)")
                 }
@@ -395,14 +401,23 @@ public final class CertifierService: Sendable {
         } catch {
             throw refuse(&decision, error)
         }
+        let redemption: Result<[UInt8], NonceRefusal>
+        do throws(CertifierError) {
+            redemption = try store.redeemNonce(for: connection, presented: evidence.nonce, now: now)
+        } catch {
+            logger.error("\(error.message)")
+            throw refuse(&decision, ChannelError(.internal, "the certifier cannot redeem the nonce now; ask for a new one", cause: error))
+        }
         let nonce: [UInt8]
-        switch nonces.redeem(for: connection, now: now) {
+        switch redemption {
         case .success(let value):
             nonce = value
         case .failure(.unknown):
-            throw refuse(&decision, ChannelError(.nonceUnknown, "no nonce was issued on this connection; send \"nonce-request\" first"))
+            let what = evidence.nonce == nil ? "no nonce was issued on this connection" : "the nonce the evidence names was never issued"
+            throw refuse(&decision, ChannelError(.nonceUnknown, "\(what); send \"nonce-request\" first"))
         case .failure(.reused):
-            throw refuse(&decision, ChannelError(.nonceReused, "the nonce issued on this connection was already used; ask for a new one"))
+            let what = evidence.nonce == nil ? "the nonce issued on this connection" : "the nonce the evidence names"
+            throw refuse(&decision, ChannelError(.nonceReused, "\(what) was already used; ask for a new one"))
         case .failure(.expired(let expiry)):
             throw refuse(
                 &decision,
@@ -455,14 +470,15 @@ public final class CertifierService: Sendable {
         let entry = AuditEntry(
             date: now, peer: peer, role: evidence.role, measurement: decision.measurement, decision: .admitted,
             serial: certificate.serialNumberHex, expires: certificate.notAfter, policy: snapshot.auditName)
+        let released = snapshot.secrets[evidence.role] ?? [:]
         do {
-            try auditLog.append(entry)
+            let ids = released.keys.sorted().compactMap { name in try? SecretID(role: evidence.role, name: name) }
+            try store.recordAdmission(entry, released: ids)
         } catch {
             // An admission that cannot be recorded is not made.
             logger.error("\(error.message); refusing \(evidence.role) from \(peer)")
             throw ChannelError(.internal, "the certifier cannot record its decision", cause: error)
         }
-        let released = snapshot.secrets[evidence.role] ?? [:]
         let names = released.isEmpty ? "" : ", secrets " + released.keys.sorted().joined(separator: ", ")
         let serial = Hex.short(Hex.decode(certificate.serialNumberHex) ?? [])
         logger.info(

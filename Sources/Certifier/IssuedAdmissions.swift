@@ -8,6 +8,11 @@ public struct IssuedAdmissions: Sendable {
     /// Every `admitted` line, oldest file first.
     public let entries: [AuditEntry]
 
+    /// The admissions among `entries` (audit entries, oldest first): its `admitted` lines with a serial.
+    public init(entries: [AuditEntry]) {
+        self.entries = entries.filter { $0.decision == .admitted && $0.serial != nil }
+    }
+
     /// Reads the audit log at `auditLogPath` and its rotated files (`PATH.1`, `PATH.2`, ...).
     public init(auditLogPath: String) throws(CertifierError) {
         var paths: [String] = []

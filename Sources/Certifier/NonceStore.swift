@@ -85,6 +85,11 @@ public final class NonceStore: Sendable {
         }
     }
 
+    /// The nonce last issued to `owner`, used or not, or nil if none is remembered.
+    public func nonce(of owner: UInt64) -> [UInt8]? {
+        state.withLock { $0.entries[owner]?.nonce }
+    }
+
     /// How many entries the store holds now.
     public var count: Int { state.withLock { $0.entries.count } }
 

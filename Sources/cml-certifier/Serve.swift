@@ -18,7 +18,9 @@ struct Serve: ParsableCommand {
             within the policy's admission lifetime; warns when it expires within 30 days. The policy key is not \
             needed (keep it offline: docs/operations.md). \
             Prints "listening on HOST:PORT" on standard output once it accepts connections (port 0 lets the OS \
-            pick); decisions are logged on standard error and appended to DIR/audit.jsonl. On SIGHUP it reopens \
+            pick); decisions are logged on standard error and appended to DIR/audit.jsonl (with --store \
+            postgresql://..., to the database that replicas of the domain share, whose schema must be the one this \
+            certifier knows: run `cml-certifier migrate --store URL` first). On SIGHUP it reopens \
             the audit log (after an outside rotation) and reloads the policy file, checked as at start; a refused \
             one is logged and the policy in force keeps serving.
             """)
@@ -28,6 +30,11 @@ struct Serve: ParsableCommand {
 
     @Option(help: ArgumentHelp("The signed policy (from `cml-policy sign`).", valueName: "FILE"))
     var policy: String
+
+    @Option(help: ArgumentHelp(
+        "Where nonces, the audit log and the revocation list are kept: dir (the state folder) or a PostgreSQL connection string that replicas share (see docs/scale.md).",
+        valueName: "dir|postgresql://..."))
+    var store: StoreLocation = .directory
 
     @Option(help: ArgumentHelp("Where to listen.", valueName: "HOST:PORT"))
     var listen = HostPort(host: "127.0.0.1", port: 8123)
@@ -72,7 +79,12 @@ struct Serve: ParsableCommand {
                 throw CertifierError(.policyUnreadable, "policy \(error)", cause: error)
             }
             let rotation = try AuditLog.Rotation(maximumBytes: auditMaxBytes, keep: auditKeep)
-            service = try CertifierService(state: loaded, policyBytes: bytes, logger: logger, auditRotation: rotation)
+            let shared: (any CertifierStore)?
+            switch store {
+            case .directory: shared = nil
+            case .postgres(let connectionString): shared = try PostgresStore(connectionString: connectionString)
+            }
+            service = try CertifierService(state: loaded, policyBytes: bytes, logger: logger, auditRotation: rotation, store: shared)
             // The service logs every decision; the channel layer would repeat each refusal, so it speaks
             // only of its own failures unless asked for more.
             var channelLogger = Logger(label: "certifier")
@@ -96,7 +108,7 @@ struct Serve: ParsableCommand {
         }
         let document = service.policy.document
         logger.info(
-            "serving \(document.displayName): \(document.roles.keys.sorted().joined(separator: ", ")); audit log \(service.auditLog.path)")
+            "serving \(document.displayName): \(document.roles.keys.sorted().joined(separator: ", ")); \(service.store.description)")
         let trap = SignalTrap { _ in server.stop() }
         // The log first, so that the reload's own line goes to the new file.
         let hangup = HangupTrap { [policy] in

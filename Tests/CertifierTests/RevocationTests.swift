@@ -47,7 +47,7 @@ import Testing
         ) { list in seen.add(list.version) }
         #expect(try watch.refresh().version == 0)
 
-        let store = certifier.service.revocationStore
+        let store = RevocationStore(directory: certifier.state.directory)
         try store.revoke([RevocationList.Entry(serial: revoked.certificate.serialNumberHex, reason: "test", revoked: 1)], now: Date())
         certifier.service.reloadRevocations()
         #expect(try watch.refresh().version == 1)

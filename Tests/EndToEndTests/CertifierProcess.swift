@@ -66,10 +66,11 @@ final class CertifierProcess {
     let port: UInt16
     private let errors: BackgroundRead
 
-    init(_ domain: Domain, policy: String? = nil) throws {
+    /// Serves `domain` from its state folder, or from `state` (a replica's copy) with `extra` arguments (e.g. `--store URL`).
+    init(_ domain: Domain, policy: String? = nil, state: String? = nil, extra: [String] = []) throws {
         let (process, output, error) = try Executables.start(
             program: URL(fileURLWithPath: try Executables.path("cml-certifier")),
-            ["serve", "--state", domain.state, "--policy", policy ?? domain.signedPolicy, "--listen", "127.0.0.1:0"])
+            ["serve", "--state", state ?? domain.state, "--policy", policy ?? domain.signedPolicy, "--listen", "127.0.0.1:0"] + extra)
         self.process = process
         errors = BackgroundRead(error.fileHandleForReading)
         // The first line says where it listens: "listening on 127.0.0.1:PORT".

@@ -1,0 +1,150 @@
+internal import CLibPQ
+
+/// One connection to a PostgreSQL server (libpq's PGconn, closed in deinit), running parameterised
+/// statements only.
+///
+/// A lost connection is noticed (PQstatus) and the statement fails with `.connectionLost`; the next use
+/// outside a transaction connects again with the same string. Calls block the calling thread, which
+/// suits the servers' worker threads.
+///
+/// `@unchecked Sendable`: it may move between threads (a `PostgresPool` hands it to one thread at a
+/// time), which libpq allows; it must never be used by two threads at once, which the pool ensures.
+public final class PostgresConnection: @unchecked Sendable {
+    /// Where it connects, for messages (never the password).
+    public let target: PostgresTarget
+    private let connectionString: String
+    private var handle: OpaquePointer?
+    /// True between BEGIN and COMMIT or ROLLBACK: a connection lost then is not silently replaced, or
+    /// the rest of the transaction would run outside one.
+    private var inTransaction = false
+
+    /// Connects to the server `connectionString` names; throws naming the server (never the password)
+    /// if the string is not valid, the server cannot be reached, or it refuses the login.
+    public init(_ connectionString: String) throws(PostgresError) {
+        self.target = try PostgresTarget(connectionString)
+        self.connectionString = connectionString
+        try connect()
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Whether the connection is open and usable as far as libpq knows.
+    public var isConnected: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// The server process serving this connection (for `pg_terminate_backend` in tests and logs).
+    public var backendProcessID: Int32 {
+        handle.map { PQbackendPID($0) } ?? 0
+    }
+
+    private func connect() throws(PostgresError) {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        guard let fresh = PQconnectdb(connectionString) else {
+            throw PostgresError(.connectFailed, "cannot connect to PostgreSQL \(target): out of memory")
+        }
+        guard PQstatus(fresh) == CONNECTION_OK else {
+            let reason = target.redacting(String(cString: PQerrorMessage(fresh)).trimmingTrailingNewlines)
+            PQfinish(fresh)
+            throw PostgresError(.connectFailed, "cannot connect to PostgreSQL \(target): \(reason)")
+        }
+        // libpq prints the server's notices (e.g. "relation ... already exists, skipping") on standard
+        // error by default; a statement's outcome is in its result, so they are dropped.
+        PQsetNoticeProcessor(fresh, { _, _ in }, nil)
+        handle = fresh
+    }
+
+    /// The open handle, connecting again first if the connection was lost (outside a transaction).
+    private func usableHandle() throws(PostgresError) -> OpaquePointer {
+        if let handle, PQstatus(handle) == CONNECTION_OK { return handle }
+        guard !inTransaction else {
+            throw PostgresError(.connectionLost, "the connection to PostgreSQL \(target) was lost in the middle of a transaction")
+        }
+        try connect()
+        guard let handle else { throw PostgresError(.connectFailed, "cannot connect to PostgreSQL \(target)") }
+        return handle
+    }
+
+    /// Runs `sql` with `parameters` bound to `$1`, `$2`, ... (never spliced into the text) and returns its rows.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws(PostgresError) -> PostgresResult {
+        let handle = try usableHandle()
+        let wire = parameters.map(\.binary)
+        let types = parameters.map { Oid($0.typeOID) }
+        let lengths = wire.map { Int32($0?.count ?? 0) }
+        let formats = [Int32](repeating: 1, count: parameters.count)
+        // Each parameter's bytes must stay valid during the call: copy them into buffers freed after it.
+        let buffers: [UnsafeMutablePointer<CChar>?] = wire.map { bytes in
+            guard let bytes else { return nil }
+            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
+            bytes.withUnsafeBufferPointer { source in
+                if let base = source.baseAddress { UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: bytes.count) }
+            }
+            return buffer
+        }
+        defer { for buffer in buffers { buffer?.deallocate() } }
+        let result = buffers.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
+            PQexecParams(handle, sql, Int32(parameters.count), types, values.baseAddress, lengths, formats, 1)
+        }
+        guard let result else {
+            throw failure(nil, handle: handle)
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return PostgresResult(takingOwnership: result)
+        default:
+            defer { PQclear(result) }
+            throw failure(result, handle: handle)
+        }
+    }
+
+    /// The error for a failed statement: a lost connection, or the server's message and SQLSTATE.
+    private func failure(_ result: OpaquePointer?, handle: OpaquePointer) -> PostgresError {
+        let sqlState = result.flatMap { PQresultErrorField($0, CLibPQ_PG_DIAG_SQLSTATE()) }.map { String(cString: $0) }
+        let message = result.map { String(cString: PQresultErrorMessage($0)) } ?? String(cString: PQerrorMessage(handle))
+        let reason = target.redacting(message.trimmingTrailingNewlines)
+        if PQstatus(handle) != CONNECTION_OK {
+            return PostgresError(.connectionLost, "the connection to PostgreSQL \(target) was lost: \(reason)", sqlState: sqlState)
+        }
+        return PostgresError(.statementFailed, "PostgreSQL \(target): \(reason)", sqlState: sqlState)
+    }
+
+    /// How a transaction sees concurrent ones.
+    public enum Isolation: String, Sendable {
+        /// Each statement sees what was committed before it began.
+        case readCommitted = "READ COMMITTED"
+        /// As if transactions ran one after another; a conflict fails one with SQLSTATE 40001.
+        case serializable = "SERIALIZABLE"
+    }
+
+    /// Runs `body` in a transaction at `isolation` and commits; rolls back if `body` throws. A
+    /// serialization failure or deadlock runs the whole transaction again, up to `attempts` times in all,
+    /// so `body` must do nothing outside the database that it cannot repeat.
+    public func transaction<T>(
+        _ isolation: Isolation = .readCommitted, attempts: Int = 5, _ body: (PostgresConnection) throws(PostgresError) -> T
+    ) throws(PostgresError) -> T {
+        var attempt = 1
+        while true {
+            do {
+                try execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+                inTransaction = true
+                let value = try body(self)
+                try execute("COMMIT")
+                inTransaction = false
+                return value
+            } catch {
+                if inTransaction {
+                    inTransaction = false
+                    // A lost connection rolled back by itself; otherwise end the failed transaction here.
+                    if isConnected { _ = try? execute("ROLLBACK") }
+                }
+                guard error.isRetryable, attempt < attempts else { throw error }
+                attempt += 1
+            }
+        }
+    }
+}
