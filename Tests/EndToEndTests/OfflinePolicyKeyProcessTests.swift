@@ -26,9 +26,9 @@ struct OfflinePolicyKeyProcessTests {
         let certifier = try CertifierProcess(domain)
         defer { certifier.stop() }
         let admitted = try AdmittedRoles(domain: domain, certifier: certifier)
-        for role in ["runtime", "provider", "device"] { try admitted.admit(role) }
+        for role in ["provider", "device"] { try admitted.admit(role) }
 
-        // Each role stores its certificate followed by the issuing certificate, and presents both.
+        // Each role that keeps a folder stores its certificate followed by the issuing certificate, and presents both.
         let issuing = try Certificate(pem: PEMFile.read("\(domain.state)/issuer.crt"))
         let device = try RoleCredentials.load(stateDirectory: admitted.state("device"), role: .device)
         #expect(device.chain == [issuing])
@@ -38,7 +38,11 @@ struct OfflinePolicyKeyProcessTests {
 
         // The device talks to the runtime, each checking the other's chain.
         let runtime = try RunningProcess(
-            "cml-runtime", ["serve", "--state", admitted.state("runtime"), "--listen", "127.0.0.1:0", "--mode", "ml", "--certifier", "127.0.0.1:\(certifier.port)"])
+            "cml-runtime",
+            [
+                "serve", "--state", admitted.state("runtime"), "--listen", "127.0.0.1:0", "--mode", "ml", "--certifier", "127.0.0.1:\(certifier.port)",
+                "--policy-cert", domain.policyCertificate, "--attester", "sim", "--platform", domain.platform,
+            ])
         defer { runtime.stop() }
         let port = try runtime.waitForPort { $0.hasPrefix("serving ML mode on ") }
         let model = "\(domain.folder)/initial.cmlm"
