@@ -133,8 +133,9 @@ public struct DeviceSession {
         /// The device predicts with `model` from now on: the runtime's trained model (ML) or the next
         /// round's global model (FL).
         case newModel(DeviceModel)
-        /// The device still predicts with the model it had; `reason` is the line the console was told.
-        case unchanged(reason: String)
+        /// The device still predicts with the model it had; `reason` is the line the console was told,
+        /// `error` what failed (its kind says whether the device refused the runtime).
+        case unchanged(reason: String, error: ChannelError)
     }
 
     /// Trains on `word` (checked with `checkAnswer`) as the mode says, telling the console what happens:
@@ -156,7 +157,7 @@ public struct DeviceSession {
             return .newModel(model)
         } catch {
             let current = device.model.map { " model \($0.shortID)" } ?? ""
-            return unchanged("the runtime did not train on \"\(word)\": \(error); predictions still use\(current)")
+            return unchanged("the runtime did not train on \"\(word)\": \(error); predictions still use\(current)", error)
         }
     }
 
@@ -181,13 +182,13 @@ public struct DeviceSession {
             return .newModel(global)
         } catch {
             let current = device.model.map { " model \($0.shortID)" } ?? ""
-            return unchanged("the round did not complete for \"\(word)\": \(error); predictions still use\(current)")
+            return unchanged("the round did not complete for \"\(word)\": \(error); predictions still use\(current)", error)
         }
     }
 
-    /// Tells the console `reason` and returns it as the outcome.
-    private func unchanged(_ reason: String) -> Outcome {
+    /// Tells the console `reason` and returns it, with the `error` behind it, as the outcome.
+    private func unchanged(_ reason: String, _ error: ChannelError) -> Outcome {
         console.write(reason)
-        return .unchanged(reason: reason)
+        return .unchanged(reason: reason, error: error)
     }
 }

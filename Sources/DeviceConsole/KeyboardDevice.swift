@@ -62,8 +62,11 @@ public final class KeyboardDevice: @unchecked Sendable {
             case .newModel:
                 self.adopted()
                 return self.shared.read()
-            case .unchanged(let reason):
-                throw KeyboardFailure(.failed, reason)
+            case .unchanged(let reason, let error):
+                guard error.kind == .refused else { throw KeyboardFailure(.failed, reason) }
+                // The runtime was fine when the page connected, but is refused now (revoked, expired).
+                self.refused(error)
+                throw KeyboardFailure(.refused, error.description)
             }
         }
     }
@@ -89,17 +92,22 @@ public final class KeyboardDevice: @unchecked Sendable {
             }
             try session.start()
             adopted()
+        } catch where error.kind == .refused {
+            refused(error)
         } catch {
             shared.update {
-                if error.kind == .refused {
-                    $0.admitted = false
-                    $0.refused = error.description
-                    $0.status = "refused the runtime: \(error.description)"
-                } else {
-                    $0.problem = error.description
-                    $0.status = error.description
-                }
+                $0.problem = error.description
+                $0.status = error.description
             }
+        }
+    }
+
+    /// Records that the device refused the runtime, and why, for the page's banner.
+    private func refused(_ error: ChannelError) {
+        shared.update {
+            $0.admitted = false
+            $0.refused = error.description
+            $0.status = "refused the runtime: \(error.description)"
         }
     }
 
