@@ -127,6 +127,7 @@ enum KeyboardPage {
             if (ok) { show(data); say(data.status, false); } else { say(data.error, true); }
           } finally {
             training = false;
+            $("train").disabled = !shownModel;
           }
         }
 

@@ -22,7 +22,7 @@ MISSING = 3
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-WINDOW = (1000, 800)
+WINDOW = (1000, 900)
 
 
 def missing():
