@@ -57,8 +57,9 @@ public final class KeyboardDevice: @unchecked Sendable {
                 $0.busy = true
                 $0.status = self.mode == .ml ? "sending \"\(word)\" to the runtime to train on ..." : "training on \"\(word)\" on this device ..."
             }
-            defer { self.shared.update { $0.busy = false } }
-            switch self.session.train(word) {
+            let outcome = self.session.train(word)
+            self.shared.update { $0.busy = false }
+            switch outcome {
             case .newModel:
                 self.adopted()
                 return self.shared.read()

@@ -52,6 +52,7 @@ struct KeyboardPageTests {
         let newID = try #require(trained.json["shortID"] as? String)
         #expect(newID != ModelBlob.shortID(of: initial))
         #expect(trained.json["round"] as? Int == 1)
+        #expect(trained.json["busy"] as? Bool == false)
         #expect((trained.json["status"] as? String)?.hasPrefix("received model \(newID) (trained 100 epochs on 1 word") == true)
         #expect(try page.get("/state").json["shortID"] as? String == newID)
 
@@ -129,6 +130,7 @@ struct KeyboardPageTests {
         let trained = try page.post("/train", #"{"word": "about"}"#)
         #expect(trained.status == 200, "\(trained.body)")
         #expect(trained.json["round"] as? Int == 1)
+        #expect(trained.json["busy"] as? Bool == false)
         let global = try #require(trained.json["shortID"] as? String)
         #expect((trained.json["status"] as? String) == "received global model \(global) of round 1 (2 samples)")
         #expect(try page.post("/predict", #"{"prefix": "abo"}"#).json["word"] as? String == "about")
