@@ -3,6 +3,7 @@ import PackageDescription
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 
 // Dependencies point one way: C wrappers <- privacy <- model and attestation <- policy
 // <- channel <- protocol <- roles <- command-line tools.
@@ -21,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // C libraries, each behind a module map and a header of shims.
@@ -80,6 +82,9 @@ let package = Package(
         .target(name: "Provider", dependencies: ["Channel", "Protocol", "Policy", "WordModel"]),
         .target(name: "Device", dependencies: ["Channel", "Protocol", "Policy", "WordModel"]),
 
+        // The device's keyboard page: the device session served over HTTP to a browser on this machine.
+        .target(name: "DeviceConsole", dependencies: ["Device", "Channel", hummingbird, logging]),
+
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: ["ByteKit", argumentParser, logging]),
 
@@ -103,7 +108,7 @@ let package = Package(
             dependencies: ["Provider", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser]),
         .executableTarget(
             name: "cml-device",
-            dependencies: ["Device", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser, logging]),
+            dependencies: ["Device", "DeviceConsole", "RoleCommands", "Admission", "Channel", "Protocol", "Policy", "WordModel", "ByteKit", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "cml-token", dependencies: ["Attestation", "CBORKit", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser],
             path: "tools/cml-token"),

@@ -55,25 +55,59 @@ public struct DeviceSession {
 
     /// Downloads the model, then runs rounds until the input ends. Throws only if the first download fails.
     public func run() throws(ChannelError) {
-        let model = try device.download()
-        console.write(
-            "downloaded model \(model.shortID) (\(model.size) bytes, round \(device.round)) from the runtime at \(device.runtime.endpoint)")
+        try start()
         while let prefix = console.read(prompt: Self.prefixPrompt) {
-            guard let prediction = predict(prefix) else { continue }
+            let prediction: String
+            do {
+                prediction = try predict(prefix)
+            } catch {
+                console.write(error.message)
+                continue
+            }
             console.write("Prediction: \(prediction)")
             guard let word = answer() else { return }
             if !word.isEmpty { train(word) }
         }
     }
 
-    /// The completion of `prefix`, or nil after saying what is wrong with it.
-    private func predict(_ prefix: String) -> String? {
-        guard let model = device.model else { return nil }
+    /// Downloads the runtime's model and says so on the console: the session's first step, which
+    /// `run` and the keyboard page (DeviceConsole) both take.
+    public func start() throws(ChannelError) {
+        let model = try device.download()
+        console.write(
+            "downloaded model \(model.shortID) (\(model.size) bytes, round \(device.round)) from the runtime at \(device.runtime.endpoint)")
+    }
+
+    /// The completion of `prefix` by the device's model. Throws `bad-request` saying what is wrong with
+    /// the prefix (its length or a symbol outside the alphabet), `no-model` before `start`.
+    public func predict(_ prefix: String) throws(ChannelError) -> String {
+        guard let model = device.model else {
+            throw ChannelError(.noModel, "the device has no model yet: it downloads one from the runtime first")
+        }
         do {
             return try model.complete(prefix)
         } catch {
-            console.write("\(error)")
-            return nil
+            throw ChannelError(.badRequest, error.description, cause: error)
+        }
+    }
+
+    /// Checks that `prefix` is one to complete: three alphabet symbols. Throws `bad-request` saying
+    /// what is wrong with it.
+    public static func checkPrefix(_ prefix: String) throws(ChannelError) {
+        try check(prefix, as: .prefix)
+    }
+
+    /// Checks that `word` is an answer to train on: five alphabet symbols. Throws `bad-request` saying
+    /// what is wrong with it.
+    public static func checkAnswer(_ word: String) throws(ChannelError) {
+        try check(word, as: .word)
+    }
+
+    private static func check(_ text: String, as kind: TextKind) throws(ChannelError) {
+        do {
+            _ = try Alphabet.indices(of: text, as: kind)
+        } catch {
+            throw ChannelError(.badRequest, error.description, cause: error)
         }
     }
 
@@ -85,34 +119,49 @@ public struct DeviceSession {
                 return word
             }
             do {
-                _ = try Alphabet.indices(of: word, as: .word)
+                try Self.checkAnswer(word)
                 return word
             } catch {
-                console.write("\(error) (or nothing, to skip)")
+                console.write("\(error.message) (or nothing, to skip)")
             }
         }
         return nil
     }
 
-    private func train(_ word: String) {
+    /// What training on an answer came to.
+    public enum Outcome {
+        /// The device predicts with `model` from now on: the runtime's trained model (ML) or the next
+        /// round's global model (FL).
+        case newModel(DeviceModel)
+        /// The device still predicts with the model it had; `reason` is the line the console was told,
+        /// `error` what failed (its kind says whether the device refused the runtime).
+        case unchanged(reason: String, error: ChannelError)
+    }
+
+    /// Trains on `word` (checked with `checkAnswer`) as the mode says, telling the console what happens:
+    /// in ML mode the runtime trains on it; in FL mode the device trains on it, uploads the result and
+    /// waits for the round's global model.
+    @discardableResult
+    public func train(_ word: String) -> Outcome {
         switch mode {
         case .ml: trainOnRuntime(word)
         case .fl(let epochs): trainLocally(word, epochs: epochs)
         }
     }
 
-    private func trainOnRuntime(_ word: String) {
+    private func trainOnRuntime(_ word: String) -> Outcome {
         do {
             let (model, reply) = try device.train(words: [word])
             console.write(
                 "received model \(model.shortID) (trained \(reply.epochs) epochs on 1 word, loss \(String(format: "%.3f", reply.loss)))")
+            return .newModel(model)
         } catch {
             let current = device.model.map { " model \($0.shortID)" } ?? ""
-            console.write("the runtime did not train on \"\(word)\": \(error); predictions still use\(current)")
+            return unchanged("the runtime did not train on \"\(word)\": \(error); predictions still use\(current)", error)
         }
     }
 
-    private func trainLocally(_ word: String, epochs: Int) {
+    private func trainLocally(_ word: String, epochs: Int) -> Outcome {
         do {
             let update = try device.trainLocally(words: [word], epochs: epochs) { report in
                 if let line = report.lossLine { console.write(line) }
@@ -124,15 +173,22 @@ public struct DeviceSession {
                 console.write("the runtime did not sample this device for round \(update.round) (not-sampled); waiting for the global model of round \(update.round + 1) ...")
                 let global = try device.awaitGlobal(round: update.round + 1)
                 console.write("received global model \(global.shortID) of round \(device.round) (\(global.model.samples) samples)")
-                return
+                return .newModel(global)
             }
             console.write("sent update \(update.shortID) for round \(update.round) (\(update.samples) samples); the runtime acknowledged it")
             console.write("waiting for the global model of round \(update.round + 1) ...")
             let global = try device.awaitGlobal(round: update.round + 1)
             console.write("received global model \(global.shortID) of round \(device.round) (\(global.model.samples) samples)")
+            return .newModel(global)
         } catch {
             let current = device.model.map { " model \($0.shortID)" } ?? ""
-            console.write("the round did not complete for \"\(word)\": \(error); predictions still use\(current)")
+            return unchanged("the round did not complete for \"\(word)\": \(error); predictions still use\(current)", error)
         }
+    }
+
+    /// Tells the console `reason` and returns it, with the `error` behind it, as the outcome.
+    private func unchanged(_ reason: String, _ error: ChannelError) -> Outcome {
+        console.write(reason)
+        return .unchanged(reason: reason, error: error)
     }
 }

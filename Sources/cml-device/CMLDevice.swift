@@ -10,7 +10,7 @@ struct CMLDevice: ParsableCommand {
         abstract: "The data owner's device: on-device prediction; training on the runtime (ML mode) or here, aggregated in rounds (FL mode).",
         discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
         version: ToolVersion.text,
-        subcommands: [AttestCommand<CMLDevice>.self, Run.self, TrainWords.self, Predict.self, Federate.self])
+        subcommands: [AttestCommand<CMLDevice>.self, Run.self, Console.self, TrainWords.self, Predict.self, Federate.self])
 }
 
 extension CMLDevice: AttestingProgram {

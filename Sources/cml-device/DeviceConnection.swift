@@ -1,9 +1,11 @@
 import Admission
+import ByteKit
 import Channel
 import CommandSupport
 import Device
 import Policy
 import Protocol
+import RoleCommands
 
 extension RuntimeOptions {
     /// A device of the runtime at `--runtime`, presenting the admission that `--state` holds; when the
@@ -24,5 +26,18 @@ extension RuntimeOptions {
         } catch {
             throw CommandFailure(error.description, cause: error)
         }
+    }
+
+    /// Runs `body` with a device of the runtime at `--runtime` while it holds the lock of `--state` and
+    /// keeps its admission renewed and the runtime checked against revocations (DeviceUpkeep): what the
+    /// long sessions (`run`, `console`) share.
+    func withKeptDevice(renewal: RenewalOptions, _ body: (Device) throws -> Void) throws {
+        let lock = try StateFolderLock.forCommand(folder: state)
+        defer { withExtendedLifetime(lock) {} }
+        let device = try device()
+        defer { device.runtime.close() }
+        let upkeep = try DeviceUpkeep(device: device, state: state, renewal: renewal)
+        defer { upkeep.stop() }
+        try body(device)
     }
 }

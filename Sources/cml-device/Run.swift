@@ -19,41 +19,23 @@ struct Run: ParsableCommand {
             Needs the state of `cml-device attest`.
             """)
 
-    /// Where the answer is trained on.
-    enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case ml, fl
-    }
-
     @OptionGroup var connection: RuntimeOptions
 
     @OptionGroup var renewal: RenewalOptions
 
-    @Option(help: "ml: the runtime trains on the answer; fl: this device trains on it, the runtime aggregates the round.")
-    var mode: Mode = .ml
-
-    @Option(help: "Epochs of local training on each answer (FL mode).")
-    var epochs = Device.defaultLocalEpochs
-
-    func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-    }
+    @OptionGroup var session: SessionOptions
 
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
         logging.bootstrap()
-        let lock = try StateFolderLock.forCommand(folder: connection.state)
-        defer { withExtendedLifetime(lock) {} }
-        let device = try connection.device()
-        defer { device.runtime.close() }
-        let upkeep = try DeviceUpkeep(device: device, state: connection.state, renewal: renewal)
-        defer { upkeep.stop() }
-        try requireRuntimeMode(of: device)
-        do {
-            let sessionMode: DeviceSession.Mode = mode == .ml ? .ml : .fl(epochs: epochs)
-            try DeviceSession(device: device, console: TerminalConsole(), mode: sessionMode).run()
-        } catch {
-            throw CommandFailure(error.description, cause: error)
+        try connection.withKeptDevice(renewal: renewal) { device in
+            try requireRuntimeMode(of: device)
+            do throws(ChannelError) {
+                try DeviceSession(device: device, console: TerminalConsole(), mode: session.session).run()
+            } catch {
+                throw CommandFailure(error.description, cause: error)
+            }
         }
     }
 
@@ -66,6 +48,7 @@ struct Run: ParsableCommand {
         } catch {
             throw CommandFailure(error.description, cause: error)
         }
+        let mode = session.mode
         guard servesFL != (mode == .fl) else { return }
         let served = servesFL ? "FL" : "ML"
         throw CommandFailure(

@@ -89,6 +89,40 @@ private final class ScriptedConsole: SessionConsole {
         #expect(device.model?.blob.id == initialModel.id)
     }
 
+    /// The steps the keyboard page drives one request at a time, and what each says when it cannot.
+    @Test func theSessionStepByStep() throws {
+        let runtime = try RuntimeFixture()
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: .provider).putModel(initialModel)
+        let device = try Device(runtime: try runtime.client(role: .device), policy: runtime.policy)
+        let console = ScriptedConsole([])
+        let session = DeviceSession(device: device, console: console)
+        #expect(throws: ChannelError(.noModel, "the device has no model yet: it downloads one from the runtime first")) {
+            try session.predict("abo")
+        }
+        try session.start()
+        #expect(throws: ChannelError(.badRequest, "prefix \"ab\" has 2 symbols, expected 3")) { try DeviceSession.checkPrefix("ab") }
+        #expect(throws: ChannelError(.badRequest, "word \"abou\" has 4 symbols, expected 5")) { try DeviceSession.checkAnswer("abou") }
+        guard case .newModel(let trained) = session.train("about") else {
+            Issue.record("no new model: \(console.transcript)")
+            return
+        }
+        #expect(try session.predict("abo") == "about")
+        #expect(console.transcript.last?.hasPrefix("received model \(trained.shortID) ") == true)
+
+        // A runtime the device refuses on its next connection (as a revoked one): the outcome says so.
+        device.runtime.refusal = { _ in "its admission certificate is revoked in this domain" }
+        device.runtime.close()
+        guard case .unchanged(let reason, let error) = session.train("white") else {
+            Issue.record("trained on a refused runtime: \(console.transcript)")
+            return
+        }
+        #expect(error.kind == .refused)
+        #expect(error.message == "refused runtime at 127.0.0.1:\(runtime.server.port): its admission certificate is revoked in this domain")
+        #expect(reason == console.transcript.last)
+        #expect(device.model?.blob.id == trained.blob.id)
+    }
+
     @Test func theFLSessionTrainsHereUploadsAndPredictsWithTheGlobalModel() throws {
         let runtime = try RuntimeFixture(policy: TestDomain.flPolicy(minUpdates: 1), configuration: .init(mode: .fl))
         defer { runtime.cleanUp() }

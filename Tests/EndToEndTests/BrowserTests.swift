@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import WordModel
+
+/// The keyboard page in a real browser: headless chromium driven through chromium-driver by selenium
+/// (tools/browser/keyboard_check.py), as a person would use it, against real certifier, runtime,
+/// provider and `cml-device console` processes.
+@Suite(.serialized)
+struct BrowserTests {
+    @Test(.enabled(if: BrowserCheck.shouldRun, BrowserCheck.skipNote))
+    func typeAboTrainAboutAndSeeTheNewModelPredictIt() throws {
+        let (domain, runtime, port, initial) = try MLProcessTests().servingDomain()
+        defer { runtime.stop() }
+        let (console, page) = try KeyboardConsole.start(domain, runtimePort: port)
+        defer { console.stop() }
+        let shots = domain.path("screenshots")
+
+        let seen = try BrowserCheck.run(["http://127.0.0.1:\(page.port)/", "--screenshot", shots])
+        let before = try #require(seen["before"] as? [String: Any])
+        let after = try #require(seen["after"] as? [String: Any])
+        #expect(before["model"] as? String == ModelBlob.shortID(of: initial))
+        #expect(before["round"] as? String == "0")
+        #expect((before["prediction"] as? String)?.hasPrefix("abo") == true)
+        #expect(after["model"] as? String != before["model"] as? String)
+        #expect(after["round"] as? String == "1")
+        #expect(after["prediction"] as? String == "about")
+        #expect((seen["status"] as? String)?.hasPrefix("received model \(after["model"] as? String ?? "?")") == true)
+        #expect(seen["refusedShown"] as? Bool == false)
+        // The runtime's model is the one the page shows.
+        #expect(try page.get("/state").json["shortID"] as? String == after["model"] as? String)
+        try BrowserCheck.requirePNG(seen["screenshot"])
+    }
+
+    @Test(.enabled(if: BrowserCheck.shouldRun, BrowserCheck.skipNote))
+    func aRuntimeWithoutAdmissionShowsTheRedBanner() throws {
+        let (domain, impostor, port, console, page) = try KeyboardConsole.startAgainstImpostor()
+        defer { console.stop(); impostor.stop() }
+
+        let seen = try BrowserCheck.run(["http://127.0.0.1:\(page.port)/", "--expect", "refused", "--screenshot", domain.path("screenshots")])
+        #expect((seen["banner"] as? String)?.hasPrefix("Runtime refused: it is not admitted in this domain") == true)
+        #expect(seen["reason"] as? String
+            == "refused runtime at 127.0.0.1:\(port): its certificate is not issued by this domain's policy key (self-signed \"cml-runtime\")")
+        #expect(seen["trainEnabled"] as? Bool == false)
+        try BrowserCheck.requirePNG(seen["screenshot"])
+    }
+}
+
+/// tools/browser/keyboard_check.py, and whether this machine can run it.
+enum BrowserCheck {
+    static let script = Executables.repositoryRoot.appendingPathComponent("tools/browser/keyboard_check.py").path
+    static let env = URL(fileURLWithPath: "/usr/bin/env")
+
+    /// Whether selenium, chromium and chromium-driver are installed (the script's own check).
+    static let isInstalled =
+        (try? Executables.run(
+            program: env, ["python3", "-c", "import sys; sys.path.insert(0, sys.argv[1]); import browser; sys.exit(browser.missing() is not None)",
+                           Executables.repositoryRoot.appendingPathComponent("tools/browser").path]).status) == 0
+
+    /// tools/test sets CML_REQUIRE_BROWSER=1, so that a missing browser fails these tests instead of skipping them.
+    static let isRequired = ProcessInfo.processInfo.environment["CML_REQUIRE_BROWSER"] == "1"
+
+    static var shouldRun: Bool { isInstalled || isRequired }
+
+    static let skipNote: Comment =
+        "chromium, chromium-driver or selenium is missing (run tools/setup); set CML_REQUIRE_BROWSER=1 to make this a failure"
+
+    /// Runs the script with `arguments` and returns the JSON it printed; fails with it unless it succeeded.
+    static func run(_ arguments: [String]) throws -> [String: Any] {
+        let result = try Executables.run(program: env, ["python3", script] + arguments)
+        try #require(result.status != 3, "the browser is missing but CML_REQUIRE_BROWSER=1: \(result.standardOutput)")
+        try #require(result.status == 0, "the page did not do what it should:\n\(result.standardOutput)\n\(result.standardError)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))
+        return try #require(json as? [String: Any], "not a JSON object: \(result.standardOutput)")
+    }
+
+    /// Requires `path` to name a PNG file.
+    static func requirePNG(_ path: Any?) throws {
+        let path = try #require(path as? String, "no screenshot")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)).prefix(8))
+        #expect(bytes == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(path) is not a PNG")
+    }
+}
