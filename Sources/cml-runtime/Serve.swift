@@ -60,6 +60,8 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    @OptionGroup(title: "Server caps") var caps: ConnectionCapOptions
+
     /// The secret the certifier releases to the runtime for its sealed state.
     static let sealingSecretName = "sealing"
 
@@ -104,7 +106,7 @@ struct Serve: ParsableCommand {
                     sealed: sealed, federation: credentials.policy.federationID, anchor: anchor, logger: logger, patience: .seconds(300)))
             server = try RuntimeServer(
                 host: listen.host, port: listen.port, context: try credentials.serverContext(), policy: credentials.policy,
-                store: store, configuration: .init(mode: mode, epochs: epochs), logger: logger)
+                store: store, configuration: .init(mode: mode, epochs: epochs, channel: caps.applied(to: .init())), logger: logger)
         } catch let error as RuntimeError {
             throw CommandFailure(error.message, cause: error)
         } catch let error as AdmissionError {
