@@ -19,6 +19,7 @@ final class FloodDomain {
     let runtime: ServerProcess
     private let root: Certificate
     private let platformKey: ECPrivateKey
+    /// The attacker's platform.
     private let platformDirectory: String
     private let deviceMeasurement = SecureRandom.bytes(32)
     private let device: TLSContext
@@ -27,10 +28,13 @@ final class FloodDomain {
     init(binaries: String, raised: Bool) throws {
         bench = "\(binaries)/cml-bench"
         let runtimeExecutable = "\(binaries)/cml-runtime"
-        let state = try CertifierState.initialize(directory: "\(folder)/certifier")
+        // Two platforms: the legitimate parties on the first, the attacker's devices on the second, so that
+        // the runtime's limit per platform counts the attacker's connections, not the legitimate device's.
+        let state = try CertifierState.initialize(directory: "\(folder)/certifier", platforms: 2)
         root = state.policyCertificate
         platformKey = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
-        platformDirectory = state.platformDirectory
+        platformDirectory = state.platformDirectory(2)
+        let attackerPlatform = try SimulatedPlatformFiles.privateKey(in: platformDirectory)
         let providerMeasurement = SecureRandom.bytes(32)
         let policy = PolicyDocument(
             name: "bench, flood",
@@ -39,9 +43,11 @@ final class FloodDomain {
                 "provider": RolePolicy(initialMeasurements: [HexBytes(providerMeasurement)]),
                 "device": RolePolicy(initialMeasurements: [HexBytes(deviceMeasurement)]),
             ],
-            platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
+            platforms: [platformKey, attackerPlatform].map { key in
+                TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: key.publicKey)), publicKey: key.publicKey.pem)
+            },
             channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")],
-            limits: raised ? PolicyLimits(connectionsPerAddress: 1_000_000, connectionsPerCertificate: 1_000_000) : nil)
+            limits: raised ? PolicyLimits(connectionsPerAddress: 1_000_000, connectionsPerCertificate: 1_000_000, connectionsPerPlatform: 1_000_000) : nil)
         let policyFile = "\(folder)/policy.signed"
         guard FileManager.default.createFile(atPath: policyFile, contents: Data(try SignedPolicy.sign(policy, key: state.policyKey).bytes)) else {
             throw CommandFailure("flood: cannot write \(policyFile)")
@@ -96,7 +102,7 @@ final class FloodDomain {
     }
 
     /// The arguments of `cml-bench flood-attacker` for `count` connections of `kind` to `port` from
-    /// `source`; against the runtime the TLS kinds admit a device of their own first.
+    /// `source`; against the runtime the TLS kinds admit a device of their own first, on the second platform.
     func attackerArguments(kind: String, port: UInt16, count: Int, source: String, runtime: Bool) -> [String] {
         var arguments = [bench, "flood-attacker", "--kind", kind, "--port", "\(port)", "--count", "\(count)", "--source", source, "--seconds", "600"]
         if kind != "tcp" { arguments += ["--root", "\(folder)/certifier/policy.crt"] }

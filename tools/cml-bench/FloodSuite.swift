@@ -14,10 +14,10 @@ import Protocol
 /// (`FloodAttacker`) on loopback, each from its own source address (127.0.0.2 and up).
 ///
 /// For each server in turn, and for two settings of the server's limits (`defaults`: every limit as
-/// shipped; `raised`: the policy's per-address and per-certificate limits at 1,000,000 and the total caps
+/// shipped; `raised`: the policy's limits per address, certificate and platform at 1,000,000 and the total caps
 /// at 19,000, so that the server holds as many as its 20,000 descriptors allow): 50,000 idle plain-TCP
-/// connections (three processes), then 5,000 idle TLS connections (the runtime's with an admitted device's
-/// certificate: it serves no other), then 1,000 connections that each send all of a 1 MiB frame but its
+/// connections (three processes), then 5,000 idle TLS connections (five processes; the runtime's with
+/// admitted devices' certificates, one per process, on a platform of the attacker's: it serves no other), then 1,000 connections that each send all of a 1 MiB frame but its
 /// last byte. Meanwhile, from 127.0.0.1, the legitimate request: a whole attestation (nonce, evidence,
 /// certificate) at the certifier, a new connection and a `get-model` at the runtime.
 ///
