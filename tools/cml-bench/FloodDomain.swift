@@ -124,7 +124,10 @@ final class FloodDomain {
 
 /// One `cml-bench flood-attacker` process: started, awaited until it holds its connections, stopped by
 /// closing its standard input (and terminated if it does not end within 10 s).
-final class AttackerProcess {
+///
+/// `@unchecked Sendable`: one thread reads its output at a time (`awaitReady` once, on any thread); `stop`
+/// runs after that.
+final class AttackerProcess: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()

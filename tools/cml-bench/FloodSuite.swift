@@ -8,6 +8,7 @@ import Logging
 import OpenSSLKit
 import Policy
 import Protocol
+import Synchronization
 
 /// The issue's flood at full size against real `cml-certifier serve` and `cml-runtime serve` processes
 /// (built beside this bench, with state it makes itself), from attacking processes of its own
@@ -24,8 +25,9 @@ import Protocol
 /// Figures, with parameters `server` (0 certifier, 1 runtime) and `raised` (0, 1):
 /// - `legit_latency_p50_ms`, `legit_latency_p99_ms` with `phase` 0 before, 1 during, 2 after the flood;
 ///   `legit_failures` during it.
-/// - `held_descriptors` after each stage (`stage` 1 TCP, 2 TLS, 3 frames): the server's open descriptors.
-/// - `rss_per_held_connection_kib` for stages 1 and 2: growth of VmRSS over growth of descriptors.
+/// - `held_descriptors` for each stage (`stage` 1 TCP, 2 TLS, 3 frames): the most descriptors the server
+///   held while the attackers opened theirs (sampled every 250 ms).
+/// - `rss_per_held_connection_kib` for stages 1 and 2: growth of VmRSS to that moment over growth of descriptors.
 /// - `server_rss_mb` (VmRSS during the whole flood) and `server_peak_rss_mb` (VmHWM at its end).
 struct FloodSuite: BenchSuite {
     let name = "flood"
@@ -84,19 +86,18 @@ struct FloodSuite: BenchSuite {
                 source += 1
             }
             attackers += started
-            let opened = try started.map { try $0.awaitReady() }
-            let nowRSS = try server.memoryMegabytes("VmRSS")
+            let (opened, peak) = try awaitReady(started, sampling: server)
             let nowDescriptors = server.openDescriptors()
-            let perConnection = nowDescriptors > descriptors ? (nowRSS - rss) * 1024 / Double(nowDescriptors - descriptors) : 0
+            let perConnection = peak.descriptors > descriptors ? (peak.rss - rss) * 1024 / Double(peak.descriptors - descriptors) : 0
             StandardError.line(
-                "flood: \(label): \(stage.kind) x \(stage.count * stage.processes): attackers opened \(opened.map(\.opened).reduce(0, +)) "
-                    + "(\(opened.map(\.failed).reduce(0, +)) failed); server holds \(nowDescriptors) descriptors, VmRSS \(String(format: "%.1f", nowRSS)) MB"
+                "flood: \(label): \(stage.kind) x \(stage.count * stage.processes): attackers opened \(opened.opened) (\(opened.failed) failed); "
+                    + "server held at most \(peak.descriptors) descriptors (VmRSS then \(String(format: "%.1f", peak.rss)) MB), \(nowDescriptors) now"
                     + (stage.stage < 3 ? ", \(String(format: "%.1f", perConnection)) KiB per added descriptor" : ""))
-            reporter.figure("held_descriptors", value: Double(nowDescriptors), unit: "descriptors", pairs: parameters(["stage": stage.stage]))
+            reporter.figure("held_descriptors", value: Double(peak.descriptors), unit: "descriptors", pairs: parameters(["stage": stage.stage]))
             if stage.stage < 3 {
                 reporter.figure("rss_per_held_connection_kib", value: perConnection, unit: "KiB", pairs: parameters(["stage": stage.stage]))
             }
-            rss = nowRSS
+            rss = try server.memoryMegabytes("VmRSS")
             descriptors = nowDescriptors
         }
         let during = latencies(legit)
@@ -110,6 +111,29 @@ struct FloodSuite: BenchSuite {
         reporter.figure("server_peak_rss_mb", value: peak, unit: "MB", pairs: parameters([:]))
         let after = latencies(legit)
         report(after, label: "\(label), after the flood", phase: 2, parameters, reporter)
+    }
+
+    /// Waits for each attacker's `ready`, sampling the server every 250 ms meanwhile (it closes connections
+    /// at their deadlines, so what it held at the end of the opening is less than at its most): the
+    /// attackers' totals, and the most descriptors the server held with its VmRSS at that moment.
+    private func awaitReady(
+        _ attackers: [AttackerProcess], sampling server: ServerProcess
+    ) throws -> (opened: (opened: Int, failed: Int), peak: (descriptors: Int, rss: Double)) {
+        let results = Mutex<[Result<(opened: Int, failed: Int), any Error>]>([])
+        let group = DispatchGroup()
+        for attacker in attackers {
+            DispatchQueue.global().async(group: group) {
+                let result = Result { try attacker.awaitReady() }
+                results.withLock { $0.append(result) }
+            }
+        }
+        var peak = (descriptors: 0, rss: 0.0)
+        repeat {
+            let descriptors = server.openDescriptors()
+            if descriptors > peak.descriptors { peak = (descriptors, try server.memoryMegabytes("VmRSS")) }
+        } while group.wait(timeout: .now() + .milliseconds(250)) == .timedOut
+        let opened = try results.withLock { $0 }.map { try $0.get() }
+        return ((opened.map(\.opened).reduce(0, +), opened.map(\.failed).reduce(0, +)), peak)
     }
 
     /// Seconds of each of `samples` legitimate requests that succeeded (sorted), and how many failed;
