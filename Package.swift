@@ -91,13 +91,15 @@ let package = Package(
         // Subcommands that several role executables share (`attest`).
         .target(
             name: "RoleCommands",
-            dependencies: ["Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
+            dependencies: ["Admission", "Attestation", "Channel", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
 
         // Thin executables.
         .executableTarget(
             name: "cml-certifier",
             dependencies: [
-                "Certifier", "Channel", "Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
+                "Certifier", "Channel", "RoleCommands", "Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser,
+                logging,
+            ]),
         .executableTarget(
             name: "cml-runtime",
             dependencies: [

@@ -16,6 +16,8 @@ public final class ServedConnection: Sendable {
     public let peer: PeerIdentity?
     private let codec: FrameCodec
     private let post: @Sendable (@escaping @Sendable (ServerLoop) -> Void) -> Void
+    /// Queues a job for the server's worker pool.
+    let submit: @Sendable (@escaping @Sendable () -> Void) -> Void
     private let state = Mutex(State())
 
     private struct State {
@@ -26,13 +28,15 @@ public final class ServedConnection: Sendable {
 
     init(
         id: UInt64, peerAddress: String, peer: PeerIdentity?, codec: FrameCodec,
-        post: @escaping @Sendable (@escaping @Sendable (ServerLoop) -> Void) -> Void
+        post: @escaping @Sendable (@escaping @Sendable (ServerLoop) -> Void) -> Void,
+        submit: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void
     ) {
         self.id = id
         self.peerAddress = peerAddress
         self.peer = peer
         self.codec = codec
         self.post = post
+        self.submit = submit
     }
 
     /// Whether the connection has closed (the peer went away, or the server closed it).
@@ -106,6 +110,19 @@ public final class DeferredAnswer: Sendable {
             connection.finish(nil)
         } catch {
             connection.finish(error)
+        }
+    }
+
+    /// Sends the message `answer` returns, computed on one of the server's worker threads when one is free,
+    /// or fails with what it throws: for the last step of a request that waited without a thread and must
+    /// still block briefly (the runtime's training waits for its anchoring at the certifier).
+    public func sendOnWorker(_ answer: @escaping @Sendable () throws -> Message) {
+        connection.submit { [self] in
+            do {
+                send(try answer())
+            } catch {
+                fail(error)
+            }
         }
     }
 

@@ -310,7 +310,8 @@ final class ServerLoop: @unchecked Sendable {
         connection.peer = peer
         connection.served = ServedConnection(
             id: connection.id, peerAddress: connection.address, peer: peer,
-            codec: FrameCodec(maxFrameSize: configuration.maxFrameSize), post: { [weak self] work in self?.post(work) })
+            codec: FrameCodec(maxFrameSize: configuration.maxFrameSize), post: { [weak self] work in self?.post(work) },
+            submit: { [pool] job in pool.submit(job) })
         connection.stage = .idle
         connection.deadline = now + (peer == nil ? configuration.firstRequestTimeout : configuration.readTimeout)
         logger.debug("connected", metadata: metadata(of: connection).merging(["tls.negotiated": "\(connection.tls.negotiated)"]) { $1 })

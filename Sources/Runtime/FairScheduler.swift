@@ -7,14 +7,15 @@ import Synchronization
 /// devices): each key's work runs in the order submitted, and the keys take turns round-robin, so one
 /// key's backlog delays another key's single item by at most the item running when it arrived.
 ///
-/// A key with nothing waiting or running goes ahead of the keys that already have a backlog; a key that
-/// still has an item running joins the end of the round. It bounds nothing itself: the caller limits
+/// A key with nothing waiting or running goes ahead of the keys that already have a backlog, until it
+/// submits a second item; a key that still has an item running joins the end of the round. It bounds nothing itself: the caller limits
 /// what each key may submit (`TrainingQueue`).
 final class FairScheduler: Sendable {
     private struct State: ~Copyable {
         /// The work waiting per key, oldest first.
         var waiting: [String: [@Sendable () -> Void]] = [:]
-        /// Keys that had nothing waiting or running when their work arrived: their turn comes first.
+        /// Keys that had nothing waiting or running when their work arrived and have one item waiting:
+        /// their turn comes first.
         var newcomers: [String] = []
         /// Keys with a backlog, in the order of their next turn.
         var round: [String] = []
@@ -45,18 +46,34 @@ final class FairScheduler: Sendable {
     func outstanding(_ key: String) -> Int { state.withLock { $0.outstanding[key] ?? 0 } }
 
     /// Runs `work` for `key` in its turn and returns its result; throws `internal` if the scheduler is
-    /// stopping.
+    /// stopping. The calling thread waits: a server's handler uses `submit` instead.
     func perform<Value: Sendable>(
         key: String, _ work: @escaping @Sendable () throws(ChannelError) -> Value
     ) throws(ChannelError) -> Value {
         let outcome = Mutex<Result<Value, ChannelError>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        let job: @Sendable () -> Void = { [self] in
-            let result = Result { () throws(ChannelError) -> Value in try work() }
-            // Before the submitter wakes, so that its next item is not counted against it.
-            finish(key)
+        try submit(key: key, work) { result in
             outcome.withLock { $0 = result }
             done.signal()
+        }
+        done.wait()
+        // `then` stored a result before it signalled.
+        guard let result = outcome.withLock({ $0 }) else { throw ChannelError(.internal, "the \(name) lost a result") }
+        return try result.get()
+    }
+
+    /// Queues `work` for `key` and returns at once; in its turn, `work` runs on the scheduler's thread and
+    /// `then` gets its result there, so a request waiting for its turn holds no other thread. Throws
+    /// `internal` if the scheduler is stopping.
+    func submit<Value: Sendable>(
+        key: String, _ work: @escaping @Sendable () throws(ChannelError) -> Value,
+        then: @escaping @Sendable (Result<Value, ChannelError>) -> Void
+    ) throws(ChannelError) {
+        let job: @Sendable () -> Void = { [self] in
+            let result = Result { () throws(ChannelError) -> Value in try work() }
+            // Before the submitter hears, so that its next item is not counted against it.
+            finish(key)
+            then(result)
         }
         let accepted = state.withLock { state -> Bool in
             guard !state.stopping else { return false }
@@ -64,16 +81,16 @@ final class FairScheduler: Sendable {
             state.outstanding[key] = count + 1
             if state.waiting[key, default: []].isEmpty {
                 if count == 0 { state.newcomers.append(key) } else { state.round.append(key) }
+            } else if let index = state.newcomers.firstIndex(of: key) {
+                // A newcomer with a second item has a backlog now: it must not go ahead of another key's single item.
+                state.newcomers.remove(at: index)
+                state.round.append(key)
             }
             state.waiting[key, default: []].append(job)
             return true
         }
         guard accepted else { throw ChannelError(.internal, "the \(name) is stopping") }
         available.signal()
-        done.wait()
-        // The job stored a result before it signalled.
-        guard let result = outcome.withLock({ $0 }) else { throw ChannelError(.internal, "the \(name) lost a result") }
-        return try result.get()
     }
 
     /// Refuses new work, lets the thread finish what was submitted, and waits for it (at most `timeout`).

@@ -24,6 +24,10 @@ struct Requests: Sendable {
             try awaitGlobal(request, federation: federation, on: connection)
             return
         }
+        if federation == nil, request.type == TrainRequest.type || request.type == PutModelRequest.type {
+            try queue(request, from: peer, on: connection)
+            return
+        }
         let sent = Result { () throws(ChannelError) in try connection.send(try self.answer(request, from: peer, on: connection)) }
         if request.type == UpdateRequest.type { federation?.closeIfDue() }
         try sent.get()
@@ -46,6 +50,28 @@ struct Requests: Sendable {
         waitID.value.withLock { $0 = id }
         // Gone before the id was known: the wait is dropped here instead.
         if let id, connection.isGone { federation.cancelWait(id) }
+    }
+
+    /// Queues a model change of ML mode (a device's training, a provider's upload) in the training queue,
+    /// holding no thread while it waits for its turn: eight devices at their queue limit would otherwise
+    /// hold every worker, and another device's single request (or a peer's `get-model`) would wait.
+    private func queue(_ request: Message, from peer: PeerIdentity, on connection: ServedConnection) throws {
+        let later = connection.answerLater(whenGone: {})
+        if request.type == TrainRequest.type {
+            let train = try request.decode(as: TrainRequest.self)
+            try queue.train(words: train.words, device: RuntimeServer.shortSerial(peer), key: Hex.encode(peer.serialNumber), answer: later)
+            return
+        }
+        let upload = try request.decode(as: PutModelRequest.self)
+        let list = try Self.validationList(upload.validation)
+        let (logger, queue, store) = (logger, queue, store)
+        try queue.upload(upload.model, validation: list, answer: later) { stored in
+            logger.info(
+                "received model \(stored.shortID) (\(stored.size) bytes, round \(stored.model.round)) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the current model\(Self.validationNote(list))")
+            // Measured once its reception is logged, so the log reads in order.
+            queue.validation.measure(stored, on: store.validation)
+            return ModelAck(id: stored.id, size: UInt64(stored.size), validationWords: list.map { UInt64($0.words.count) }).frame
+        }
     }
 
     /// The `error` frame a peer sent instead of a request (a client that refused the runtime's
@@ -73,30 +99,19 @@ struct Requests: Sendable {
                 "received model \(stored.shortID) (\(stored.size) bytes) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the global model of round 0\(Self.validationNote(list))")
             federation.validation.measure(stored, on: federation.validationList)
             return ModelAck(id: stored.id, size: UInt64(stored.size), validationWords: list.map { UInt64($0.words.count) }).frame
-        case (PutModelRequest.type, nil):
-            let upload = try request.decode(as: PutModelRequest.self)
-            let list = try Self.validationList(upload.validation)
-            let stored = try queue.upload(upload.model, validation: list)
-            logger.info(
-                "received model \(stored.shortID) (\(stored.size) bytes, round \(stored.model.round)) from \(peer.role) \(RuntimeServer.shortSerial(peer)); it is the current model\(Self.validationNote(list))")
-            queue.validation.measure(stored, on: store.validation)
-            return ModelAck(id: stored.id, size: UInt64(stored.size), validationWords: list.map { UInt64($0.words.count) }).frame
         case (GetModelRequest.type, let federation?):
             return try federation.currentGlobal().frame
         case (GetModelRequest.type, nil):
             guard let current = store.current else { throw ChannelError.noModelYet }
             logger.debug("handing out model \(current.shortID) to \(peer.role) \(RuntimeServer.shortSerial(peer))")
             return ModelReply(blob: current, round: current.model.round).frame
-        case (TrainRequest.type, _):
-            let train = try request.decode(as: TrainRequest.self)
-            return try queue.train(words: train.words, device: RuntimeServer.shortSerial(peer), key: Hex.encode(peer.serialNumber)).frame
         case (JoinRequest.type, let federation?):
             let join = try request.decode(as: JoinRequest.self)
             return try federation.join(round: join.round, from: Hex.encode(peer.serialNumber), platform: peer.platformInstance).frame
         case (UpdateRequest.type, let federation?):
             return try federation.update(request.decode(as: UpdateRequest.self), from: Hex.encode(peer.serialNumber), platform: peer.platformInstance).frame
         default:
-            // RequestPermissions admits only the types above for each mode.
+            // RequestPermissions admits only the types above for each mode, and `queue` takes ML mode's changes.
             throw ChannelError(.unknownType, "the runtime does not serve \"\(request.type)\" in \(mode)")
         }
     }

@@ -63,13 +63,15 @@ public final class TrainingQueue: Sendable {
     }
 
     /// Trains the current model on `words` for device `device` (a short id for the log), makes the result
-    /// the current model, seals it, and returns it. `key` (by default `device`) is whose turn and queue
-    /// limit it counts under: the device's whole certificate serial.
+    /// the current model, seals it, and sends it on `answer` once anchored. `key` (by default `device`) is
+    /// whose turn and queue limit it counts under: the device's whole certificate serial.
     ///
-    /// Throws `bad-request` naming a word that is not five alphabet symbols (before queueing), `busy` with
-    /// a `retry-after` if the device already has its most requests unanswered, `no-model` if
-    /// nothing was uploaded yet, `internal` if the result cannot be sealed (the model stays as it was).
-    public func train(words: [String], device: String, key: String? = nil) throws(ChannelError) -> TrainedReply {
+    /// Returns at once: the request waits for its turn in the queue, holding no thread, and only the
+    /// wait for its anchoring takes one of the server's workers. Throws `bad-request` naming a word that is
+    /// not five alphabet symbols and `busy` with a `retry-after` if the device already has its most
+    /// requests unanswered (both before queueing); `answer` fails with `no-model` if nothing was uploaded
+    /// yet, `internal` if the result cannot be sealed (the model stays as it was).
+    public func train(words: [String], device: String, key: String? = nil, answer: DeferredAnswer) throws(ChannelError) {
         guard !words.isEmpty else { throw ChannelError(.badRequest, "\"words\" is empty: send at least one word to train on") }
         guard words.count <= maxWords else {
             throw ChannelError(.badRequest, "\"words\" has \(words.count) words, at most \(maxWords) are served per request")
@@ -82,30 +84,49 @@ public final class TrainingQueue: Sendable {
         }
         let key = key ?? device
         try admit(key, device: device)
-        defer { release(key) }
-        let (reply, version) = try worker.perform(key: key) { [self] () throws(ChannelError) in
-            try trainNow(set, wordCount: words.count, device: device)
+        do {
+            try enqueue(key: key, answer: answer, { [self] () throws(ChannelError) in
+                try trainNow(set, wordCount: words.count, device: device)
+            }, reply: { $0.frame }, whenAnswered: { [self] in release(key) })
+        } catch {
+            release(key)
+            throw error
         }
-        // Outside the worker, so that the next request trains while this one is anchored (group commit).
-        try awaitAnchored(version)
-        return reply
     }
 
     /// Makes the model in `blob` the current one, once sealed with the validation list `validation` (nil:
-    /// the one held so far), and records it in the history; throws `invalid-model` naming the field. The
-    /// caller measures it (`validation`) once it has said so, so the log reads in order.
-    public func upload(_ blob: [UInt8], validation list: ValidationSet? = nil) throws(ChannelError) -> ModelBlob {
+    /// the one held so far), records it in the history, and sends on `answer` what `reply` makes of it once
+    /// anchored; throws `invalid-model` naming the field. Returns at once, as `train` does. `reply` measures
+    /// it (`validation`) once it has said so, so the log reads in order.
+    public func upload(
+        _ blob: [UInt8], validation list: ValidationSet? = nil, answer: DeferredAnswer, reply: @escaping @Sendable (ModelBlob) -> Message
+    ) throws(ChannelError) {
         let stored = try ModelBlob(received: blob)
-        let version = try worker.perform(key: Self.uploadKey) { [self] () throws(ChannelError) in
+        try enqueue(key: Self.uploadKey, answer: answer, { [self] () throws(ChannelError) in
             let version = try replace(with: stored, validation: list, what: "the uploaded model")
             history.append(
                 ModelRecord(
                     round: stored.model.round, modelID: stored.shortID, updates: 0, samples: stored.model.samples, rule: "upload",
                     milliseconds: 0))
-            return version
+            return (stored, version)
+        }, reply: reply)
+    }
+
+    /// Runs `work` in `key`'s turn on the queue's thread; the wait for the anchoring of the version it
+    /// wrote and the answer `reply` makes happen on a server worker, so that the next request trains
+    /// meanwhile (group commit). `whenAnswered` runs however the request ends.
+    private func enqueue<Value: Sendable>(
+        key: String, answer: DeferredAnswer, _ work: @escaping @Sendable () throws(ChannelError) -> (Value, UInt64?),
+        reply: @escaping @Sendable (Value) -> Message, whenAnswered: @escaping @Sendable () -> Void = {}
+    ) throws(ChannelError) {
+        try worker.submit(key: key, work) { [self] result in
+            answer.sendOnWorker { [self] in
+                defer { whenAnswered() }
+                let (value, version) = try result.get()
+                try awaitAnchored(version)
+                return reply(value)
+            }
         }
-        try awaitAnchored(version)
-        return stored
     }
 
     /// Finishes the requests already queued, refuses new ones, and ends the worker thread.

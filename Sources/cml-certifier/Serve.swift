@@ -7,6 +7,7 @@ import Dispatch
 import Foundation
 import Logging
 import Policy
+import RoleCommands
 
 /// `cml-certifier serve --state DIR --policy policy.signed --listen 127.0.0.1:8123`.
 struct Serve: ParsableCommand {
@@ -43,6 +44,8 @@ struct Serve: ParsableCommand {
     var verbose = false
 
     @OptionGroup var logging: LoggingOptions
+
+    @OptionGroup(title: "Server caps") var caps: ConnectionCapOptions
 
     @Option(help: ArgumentHelp("Rotate the audit log before it grows beyond this many bytes.", valueName: "BYTES"))
     var auditMaxBytes = AuditLog.Rotation.standard.maximumBytes
@@ -89,7 +92,9 @@ struct Serve: ParsableCommand {
             // only of its own failures unless asked for more.
             var channelLogger = Logger(label: "certifier")
             channelLogger.logLevel = level <= .debug ? level : max(level, .error)
-            server = try service.makeServer(host: listen.host, port: listen.port, channelLogger: channelLogger)
+            server = try service.makeServer(
+                host: listen.host, port: listen.port, channelLogger: channelLogger,
+                configuration: caps.applied(to: CertifierService.channelConfiguration))
         } catch let error as CertifierError {
             throw CommandFailure(error.message, cause: error)
         } catch let error as ChannelError {

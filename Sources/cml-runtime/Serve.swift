@@ -68,6 +68,8 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    @OptionGroup(title: "Server caps") var caps: ConnectionCapOptions
+
     /// The secret the certifier releases to the runtime for its sealed state.
     static let sealingSecretName = "sealing"
 
@@ -143,7 +145,7 @@ struct Serve: ParsableCommand {
                     conflicted: { reason in conflict.stop(reason: reason) }))
             server = try RuntimeServer(
                 host: listen.host, port: listen.port, context: try credentials.serverContext(), policy: credentials.policy,
-                store: store, configuration: .init(mode: mode, epochs: epochs), logger: logger)
+                store: store, configuration: .init(mode: mode, epochs: epochs, channel: caps.applied(to: .init())), logger: logger)
         } catch let error as RuntimeError {
             throw CommandFailure(error.message, cause: error)
         } catch let error as AdmissionError {

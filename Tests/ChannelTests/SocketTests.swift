@@ -15,6 +15,18 @@ import Testing
     #expect(throws: ChannelError.self) { try listener.accept() }
 }
 
+@Test func aConnectionLeavesFromTheSourceAddressAsked() throws {
+    let listener = try TCPListener(host: "127.0.0.1", port: 0)
+    defer { listener.shutdown() }
+    let client = try TCPConnector.connect(host: "127.0.0.1", port: listener.port, timeout: .seconds(5), from: "127.0.0.3")
+    let accepted = try listener.accept()
+    #expect(accepted.remoteAddress == "127.0.0.3:\(client.localPort)")
+    let error = #expect(throws: ChannelError.self) {
+        try TCPConnector.connect(host: "127.0.0.1", port: listener.port, timeout: .seconds(5), from: "192.0.2.1")
+    }
+    #expect(error?.message.contains("binding to 192.0.2.1:0: ") == true)
+}
+
 @Test func connectingWhereNobodyListensSaysWhy() throws {
     let port = try TCPListener(host: "127.0.0.1", port: 0).port  // closed again at once
     let error = #expect(throws: ChannelError.self) {

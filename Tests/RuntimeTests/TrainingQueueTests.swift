@@ -121,9 +121,49 @@ import Testing
         gate.signal()
         group.wait()
         #expect(answers.failures.isEmpty && answers.replies.count == 5)
-        // The order of the trainings, from the runtime's log: B's comes right after A's first.
+        // The order of the trainings, from the runtime's log: B's single request goes ahead of A's backlog,
+        // which waited as B's did behind the test's item.
         let started = runtime.logs.messages.filter { $0.hasPrefix("---- training on ") }.map { $0.hasPrefix("---- training on 1 word ") ? "B" : "A" }
-        #expect(started == ["A", "B", "A", "A", "A"])
+        #expect(started == ["B", "A", "A", "A", "A"])
+    }
+
+    /// Queued trainings hold no worker thread: with 2 workers, 4 devices at their limit of 2 queued
+    /// requests (8 requests, four times the workers) leave room for another device's single request,
+    /// which is trained after at most one other training.
+    @Test func queuedTrainingsLeaveTheWorkersFree() throws {
+        var configuration = RuntimeServer.Configuration(epochs: 2)
+        configuration.channel.workerThreads = 2
+        let runtime = try RuntimeFixture(policy: Self.policy(PolicyLimits(queuedTrainingsPerDevice: 2)), configuration: configuration)
+        defer { runtime.cleanUp() }
+        _ = try runtime.client(role: .provider).putModel(initialModel)
+        let worker = runtime.server.queue.worker
+        let gate = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        #expect(Self.hold(runtime, gate: gate, group: group))
+
+        let answers = Answers()
+        for _ in 1...4 {
+            let device = try runtime.domain.identity(role: .device)
+            let key = Hex.encode(device.certificate.serialNumber)
+            for count in 1...2 {
+                Self.train(runtime, identity: device, words: ["about", "which"], group: group, into: answers)
+                #expect(eventually { worker.outstanding(key) == count })
+            }
+        }
+        // A request that needs a worker but not the queue is answered while the queue is held.
+        #expect(try runtime.client(role: .device).getModel().blob.model.round == 0)
+        let single = try runtime.domain.identity(role: .device)
+        Self.train(runtime, identity: single, words: ["there"], group: group, into: answers)
+        #expect(eventually { worker.outstanding(Hex.encode(single.certificate.serialNumber)) == 1 })
+        gate.signal()
+        group.wait()
+        #expect(answers.failures.isEmpty && answers.replies.count == 9)
+        // Counted in trainings: the single one goes ahead of every backlog, so it waits for at most the
+        // training running when it arrived (none here: the queue was held).
+        let started = runtime.logs.messages.filter { $0.hasPrefix("---- training on ") }
+        #expect(started.count == 9)
+        let position = try #require(started.firstIndex { $0.hasPrefix("---- training on 1 word ") })
+        #expect(position == 0)
     }
 
     @Test func thePolicySetsTheWordsPerTraining() throws {

@@ -13,6 +13,16 @@ struct CMLBench: ParsableCommand {
             """,
         version: ToolVersion.text)
 
+    /// `cml-bench flood-attacker ...` is one attacking process of the flood suite; anything else names a suite.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == FloodAttacker.configuration.commandName {
+            FloodAttacker.main(Array(arguments.dropFirst()))
+        } else {
+            main(arguments)
+        }
+    }
+
     @Argument(help: "The suite to run.")
     var suite: String
 

@@ -110,7 +110,8 @@ private final class FederationBench: @unchecked Sendable {
             let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
             self.admission = admission
             let admit = { @Sendable (role: Role, measurement: [UInt8]) throws -> TLSContext in
-                try FederationBench.admit(role: role, measurement: measurement, at: admission)
+                try BenchAdmission.admit(
+                    role: role, measurement: measurement, port: admission.port, root: admission.root, platformKey: admission.platformKey)
             }
             let trainer = try Trainer(weights: ModelWeights(seed: 42))
             try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
@@ -160,18 +161,6 @@ private final class FederationBench: @unchecked Sendable {
         try runConcurrently(workers, label: "fl connect") { [self] worker in
             for index in stride(from: worker, to: clients.count, by: workers) { try clients[index].connect() }
         }
-    }
-
-    /// A new TLS key for `role`, attested with a simulated token stating `measurement`: its client context.
-    private static func admit(
-        role: Role, measurement: [UInt8], at certifier: (port: UInt16, root: Certificate, platformKey: ECPrivateKey)
-    ) throws -> TLSContext {
-        let key = AdmissionClient.makeTLSKey()
-        let summary = try AdmissionClient(configuration: .init(connectTimeout: .seconds(60), readTimeout: .seconds(60))).requestAdmission(
-            role: role, certifierHost: "127.0.0.1", certifierPort: certifier.port, policyCertificate: certifier.root,
-            attester: try SimulatedAttester(platformKey: certifier.platformKey, measurement: measurement), key: key)
-        return try TLSContext(
-            side: .client, trustedRoot: certifier.root, identity: TLSIdentity(certificate: summary.certificate, privateKey: key, chain: summary.chain))
     }
 
     /// The runtime's peak resident memory (VmHWM) in MB.

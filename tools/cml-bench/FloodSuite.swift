@@ -1,148 +1,173 @@
+import Attestation
 import ByteKit
+import Certifier
 import Channel
 import CommandSupport
 import Foundation
 import Logging
 import OpenSSLKit
 import Policy
+import Protocol
+import Synchronization
 
-/// What idle connections cost the event-loop server, and what a flood of them does to a real client,
-/// on loopback in this process (docs/server.md). The flood's client side keeps only its sockets (its TLS
-/// state is freed once the handshake is done), so the growth of this process's memory is the server's.
+/// The issue's flood at full size against real `cml-certifier serve` and `cml-runtime serve` processes
+/// (built beside this bench, with state it makes itself), from attacking processes of its own
+/// (`FloodAttacker`) on loopback, each from its own source address (127.0.0.2 and up).
 ///
-/// - `rss_per_idle_tcp_kib`, `rss_per_idle_tls_kib`: resident memory per idle connection (plain TCP that
-///   never starts TLS; mutual TLS with the handshake done), over `floodSize` connections.
-/// - `request_latency_ms` p50 and p99: a new connection, one request and answer, without and with the flood.
-/// - `partial_frames_held`, `rss_per_partial_frame_kib` and the latency again: `partialFrames` connections
-///   that each announce the largest frame (1 MiB) and send all of it but the last byte; the server's
-///   partial-frame budget (64 MiB) closes the connections holding the most, so what it keeps stays bounded.
+/// For each server in turn, and for two settings of the server's limits (`defaults`: every limit as
+/// shipped; `raised`: the policy's limits per address, certificate and platform at 1,000,000 and the total caps
+/// at 19,000, so that the server holds as many as its 20,000 descriptors allow): 50,000 idle plain-TCP
+/// connections (three processes), then 5,000 idle TLS connections (five processes; the runtime's with
+/// admitted devices' certificates, one per process, on a platform of the attacker's: it serves no other), then 1,000 connections that each send all of a 1 MiB frame but its
+/// last byte. Meanwhile, from 127.0.0.1, the legitimate request: a whole attestation (nonce, evidence,
+/// certificate) at the certifier, a new connection and a `get-model` at the runtime.
+///
+/// Figures, with parameters `server` (0 certifier, 1 runtime) and `raised` (0, 1):
+/// - `legit_latency_p50_ms`, `legit_latency_p99_ms` with `phase` 0 before, 1 during, 2 after the flood;
+///   `legit_failures` during it.
+/// - `held_descriptors` for each stage (`stage` 1 TCP, 2 TLS, 3 frames): the most descriptors the server
+///   held while the attackers opened theirs (sampled every 250 ms).
+/// - `rss_per_held_connection_kib` for stages 1 and 2: growth of VmRSS to that moment over growth of descriptors.
+/// - `server_rss_mb` (VmRSS during the whole flood) and `server_peak_rss_mb` (VmHWM at its end).
 struct FloodSuite: BenchSuite {
     let name = "flood"
-    static let floodSize = 2000
-    static let samples = 200
-    static let partialFrames = 1000
+    static let tcpConnections = 50_000
+    static let tcpProcesses = 3
+    static let tlsConnections = 5_000
+    static let tlsProcesses = 5
+    static let partialFrames = 1_000
+    static let frameProcesses = 2
+    static let samples = 100
+    /// The raised total caps: under the servers' hard limit of 20,000 open files, with room for their files.
+    static let raisedCap = 19_000
 
     func run(_ settings: BenchSettings, _ reporter: JSONLinesReporter) throws {
-        let domain = try BenchDomain()
-        let clientContext = try domain.clientContext(.device)
-        let server = try ChannelServer(
-            host: "127.0.0.1", port: 0, context: try domain.serverContext(.runtime),
-            configuration: .init(
-                name: "runtime", allowedPeerRoles: [.device], handshakeTimeout: .seconds(600), readTimeout: .seconds(600),
-                maxConnections: 3 * Self.floodSize, maxHandshakes: 3 * Self.floodSize, maxConnectionsPerAddress: 3 * Self.floodSize,
-                maxConnectionsPerCertificate: 3 * Self.floodSize),
-            logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }),
-            handler: ChannelServer.answering { _, request in Message(type: "pong", fields: request.fields) })
-        try server.start()
-        defer { server.stop() }
-
-        let quiet = try latencies(server, clientContext)
-        report(quiet, flood: 0, reporter)
-
-        let beforeTCP = try residentBytes()
-        let tcp = try (0..<Self.floodSize).map { _ in try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10)) }
-        try waitFor { server.activeConnections >= Self.floodSize }
-        let perTCP = Double(try residentBytes() - beforeTCP) / Double(Self.floodSize) / 1024
-        StandardError.line("flood: \(Self.floodSize) idle TCP connections: \(String(format: "%.1f", perTCP)) KiB each")
-        reporter.figure("rss_per_idle_tcp_kib", value: perTCP, unit: "KiB", parameters: ["connections": Self.floodSize])
-        withExtendedLifetime(tcp) {}
-        drop(tcp)
-        try waitFor { server.activeConnections == 0 }
-
-        let beforeTLS = try residentBytes()
-        var tls: [Socket] = []
-        for _ in 0..<Self.floodSize {
-            let socket = try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10))
-            try socket.setTimeouts(receive: .seconds(30), send: .seconds(30))
-            // The client's TLS state goes at the end of this iteration; the server's stays.
-            try TLSConnection(context: clientContext, fileDescriptor: socket.fileDescriptor).handshake()
-            tls.append(socket)
+        _ = OpenFileLimit.raiseToHardLimit()
+        let folder = Bundle.main.executableURL?.deletingLastPathComponent().path ?? "."
+        for raised in [false, true] {
+            let domain = try FloodDomain(binaries: folder, raised: raised)
+            defer { domain.stop() }
+            StandardError.line(
+                "flood: \(raised ? "raised" : "default") limits: certifier pid \(domain.certifier.pid), runtime pid \(domain.runtime.pid)")
+            try measure(domain.certifier, server: 0, raised: raised, domain: domain, reporter) { try domain.attest() }
+            try measure(domain.runtime, server: 1, raised: raised, domain: domain, reporter) { try domain.getModel() }
         }
-        try waitFor { server.activeConnections >= Self.floodSize }
-        let perTLS = Double(try residentBytes() - beforeTLS) / Double(Self.floodSize) / 1024
-        StandardError.line("flood: \(Self.floodSize) idle TLS connections: \(String(format: "%.1f", perTLS)) KiB each")
-        reporter.figure("rss_per_idle_tls_kib", value: perTLS, unit: "KiB", parameters: ["connections": Self.floodSize])
-
-        let flooded = try latencies(server, clientContext)
-        report(flooded, flood: Self.floodSize, reporter)
-        try partialFrameFlood(server, clientContext, reporter)
-        withExtendedLifetime(tls) {}
     }
 
-    /// Connections that each send all of a largest frame but its last byte, on top of the idle flood.
-    private func partialFrameFlood(_ server: ChannelServer, _ context: TLSContext, _ reporter: JSONLinesReporter) throws {
-        let size = FrameCodec.defaultMaxFrameSize
-        let frame = withUnsafeBytes(of: UInt32(size).bigEndian, Array.init) + [UInt8](repeating: 0xA5, count: size - 1)
-        let before = try residentBytes()
-        let idle = server.activeConnections
-        var sockets: [Socket] = []
-        var refused = 0
-        for _ in 0..<Self.partialFrames {
-            let socket = try TCPConnector.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(10))
-            try socket.setTimeouts(receive: .seconds(30), send: .seconds(30))
-            do {
-                let tls = try TLSConnection(context: context, fileDescriptor: socket.fileDescriptor)
-                try tls.handshake()
-                try tls.write(frame)
-            } catch {
-                // The budget closed it while it sent: what the server does once it holds 64 MiB.
-                refused += 1
+    private func measure(
+        _ server: ServerProcess, server index: Int, raised: Bool, domain: FloodDomain, _ reporter: JSONLinesReporter,
+        legit: () throws -> Void
+    ) throws {
+        let label = "\(index == 0 ? "certifier" : "runtime") (\(raised ? "raised" : "default") limits)"
+        let parameters = { (extra: KeyValuePairs<String, Int>) -> [(String, Int)] in [("server", index), ("raised", raised ? 1 : 0)] + extra.map { ($0.key, $0.value) } }
+        let before = latencies(legit)
+        report(before, label: "\(label), before the flood", phase: 0, parameters, reporter)
+
+        var attackers: [AttackerProcess] = []
+        defer { for attacker in attackers { attacker.stop() } }
+        var rss = try server.memoryMegabytes("VmRSS")
+        var descriptors = server.openDescriptors()
+        // Each process opens its share, one connection after another; the TLS ones wait for each handshake,
+        // so more processes share them. Reopening what the server closes is rate-limited (per process), so
+        // that what is measured is the places held, not how fast loopback churns connections.
+        let stages: [(stage: Int, kind: String, processes: Int, count: Int, reconnects: Int)] = [
+            (1, "tcp", Self.tcpProcesses, Self.tcpConnections / Self.tcpProcesses, 100),
+            (2, "tls", Self.tlsProcesses, Self.tlsConnections / Self.tlsProcesses, 20),
+            (3, "frame", Self.frameProcesses, Self.partialFrames / Self.frameProcesses, 0),
+        ]
+        var source = 2
+        for stage in stages {
+            var started: [AttackerProcess] = []
+            for _ in 0..<stage.processes {
+                started.append(
+                    try AttackerProcess(
+                        arguments: domain.attackerArguments(kind: stage.kind, port: server.port, count: stage.count, source: "127.0.0.\(source)", runtime: index == 1)
+                            + ["--reconnects", "\(stage.reconnects)"]))
+                source += 1
             }
-            sockets.append(socket)
+            attackers += started
+            let (opened, peak) = try awaitReady(started, sampling: server)
+            let nowDescriptors = server.openDescriptors()
+            let perConnection = peak.descriptors > descriptors ? (peak.rss - rss) * 1024 / Double(peak.descriptors - descriptors) : 0
+            StandardError.line(
+                "flood: \(label): \(stage.kind) x \(stage.count * stage.processes): attackers opened \(opened.opened) (\(opened.failed) failed); "
+                    + "server held at most \(peak.descriptors) descriptors (VmRSS then \(String(format: "%.1f", peak.rss)) MB), \(nowDescriptors) now"
+                    + (stage.stage < 3 ? ", \(String(format: "%.1f", perConnection)) KiB per added descriptor" : ""))
+            reporter.figure("held_descriptors", value: Double(peak.descriptors), unit: "descriptors", pairs: parameters(["stage": stage.stage]))
+            if stage.stage < 3 {
+                reporter.figure("rss_per_held_connection_kib", value: perConnection, unit: "KiB", pairs: parameters(["stage": stage.stage]))
+            }
+            rss = try server.memoryMegabytes("VmRSS")
+            descriptors = nowDescriptors
         }
-        let held = server.activeConnections - idle
-        let grown = Double(try residentBytes() - before) / 1024
-        StandardError.line(
-            "flood: \(Self.partialFrames) nearly complete 1 MiB frames: \(held) connections kept, \(refused) closed while sending; "
-                + "memory grew \(String(format: "%.0f", grown / 1024)) MiB")
-        reporter.figure("partial_frames_held", value: Double(held), unit: "connections", parameters: ["sent": Self.partialFrames])
-        reporter.figure("rss_growth_partial_frames_mib", value: grown / 1024, unit: "MiB", parameters: ["sent": Self.partialFrames])
-        let during = try latencies(server, context)
-        report(during, flood: Self.floodSize, partialFrames: Self.partialFrames, reporter)
-        drop(sockets)
+        let during = latencies(legit)
+        report(during, label: "\(label), during the flood", phase: 1, parameters, reporter)
+        let duringRSS = try server.memoryMegabytes("VmRSS")
+        for attacker in attackers { attacker.stop() }
+        attackers = []
+        let peak = try server.memoryMegabytes("VmHWM")
+        StandardError.line("flood: \(label): VmRSS during the flood \(String(format: "%.1f", duringRSS)) MB, peak (VmHWM) \(String(format: "%.1f", peak)) MB")
+        reporter.figure("server_rss_mb", value: duringRSS, unit: "MB", pairs: parameters([:]))
+        reporter.figure("server_peak_rss_mb", value: peak, unit: "MB", pairs: parameters([:]))
+        let after = latencies(legit)
+        report(after, label: "\(label), after the flood", phase: 2, parameters, reporter)
     }
 
-    private func drop(_ sockets: [Socket]) {
-        for socket in sockets { socket.shutdown() }
+    /// Waits for each attacker's `ready`, sampling the server every 250 ms meanwhile (it closes connections
+    /// at their deadlines, so what it held at the end of the opening is less than at its most): the
+    /// attackers' totals, and the most descriptors the server held with its VmRSS at that moment.
+    private func awaitReady(
+        _ attackers: [AttackerProcess], sampling server: ServerProcess
+    ) throws -> (opened: (opened: Int, failed: Int), peak: (descriptors: Int, rss: Double)) {
+        let results = Mutex<[Result<(opened: Int, failed: Int), any Error>]>([])
+        let group = DispatchGroup()
+        for attacker in attackers {
+            DispatchQueue.global().async(group: group) {
+                let result = Result { try attacker.awaitReady() }
+                results.withLock { $0.append(result) }
+            }
+        }
+        var peak = (descriptors: 0, rss: 0.0)
+        repeat {
+            let descriptors = server.openDescriptors()
+            if descriptors > peak.descriptors { peak = (descriptors, try server.memoryMegabytes("VmRSS")) }
+        } while group.wait(timeout: .now() + .milliseconds(250)) == .timedOut
+        let opened = try results.withLock { $0 }.map { try $0.get() }
+        return ((opened.map(\.opened).reduce(0, +), opened.map(\.failed).reduce(0, +)), peak)
     }
 
-    /// Seconds of each of `samples` connect-request-close exchanges, sorted.
-    private func latencies(_ server: ChannelServer, _ context: TLSContext) throws -> [Double] {
-        try (0..<Self.samples).map { _ in
-            let start = ContinuousClock.now
-            let client = try ChannelClient.connect(
-                host: "127.0.0.1", port: server.port, context: context, expectedRoles: [.runtime],
-                configuration: .init(connectTimeout: .seconds(30)))
-            _ = try client.request(Message(type: "ping"))
-            client.close()
-            return (ContinuousClock.now - start).inSeconds
-        }.sorted()
-    }
-
-    private func report(_ sorted: [Double], flood: Int, partialFrames: Int = 0, _ reporter: JSONLinesReporter) {
-        let p50 = sorted[sorted.count / 2] * 1e3
-        let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)] * 1e3
-        let frames = partialFrames > 0 ? " and \(partialFrames) partial frames" : ""
-        StandardError.line(
-            "flood: with \(flood) idle TLS connections\(frames): request latency p50 \(String(format: "%.2f", p50)) ms, p99 \(String(format: "%.2f", p99)) ms")
-        let parameters: KeyValuePairs<String, Int> =
-            partialFrames > 0 ? ["idle_connections": flood, "partial_frames": partialFrames] : ["idle_connections": flood]
-        reporter.figure("request_latency_p50_ms", value: p50, unit: "ms", parameters: parameters)
-        reporter.figure("request_latency_p99_ms", value: p99, unit: "ms", parameters: parameters)
-    }
-
-    /// This process's resident memory, from /proc/self/statm.
-    private func residentBytes() throws -> Int {
-        let text = try FileBytes.readText("/proc/self/statm", limit: FileSizeLimit(bytes: 4096, kind: "a /proc statm file"))
-        guard let pages = Int(text.split(separator: " ").dropFirst().first ?? "") else { throw CommandFailure("flood: cannot read /proc/self/statm") }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-
-    private func waitFor(_ condition: () -> Bool) throws {
+    /// Seconds of each of `samples` legitimate requests that succeeded (sorted), and how many failed;
+    /// at most 60 s in all.
+    private func latencies(_ legit: () throws -> Void) -> (seconds: [Double], failures: Int, lastError: String?) {
+        var seconds: [Double] = []
+        var failures = 0
+        var lastError: String?
         let deadline = ContinuousClock.now + .seconds(60)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw CommandFailure("flood: the server did not take the connections within 60 s") }
-            usleep(10_000)
+        for _ in 0..<Self.samples where ContinuousClock.now < deadline {
+            let start = ContinuousClock.now
+            do {
+                try legit()
+                seconds.append((ContinuousClock.now - start).inSeconds)
+            } catch {
+                failures += 1
+                lastError = "\(error)"
+            }
         }
+        return (seconds.sorted(), failures, lastError)
+    }
+
+    private func report(
+        _ run: (seconds: [Double], failures: Int, lastError: String?), label: String, phase: Int,
+        _ parameters: (KeyValuePairs<String, Int>) -> [(String, Int)], _ reporter: JSONLinesReporter
+    ) {
+        let sorted = run.seconds
+        let p50 = sorted.isEmpty ? 0 : sorted[sorted.count / 2] * 1e3
+        let p99 = sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)] * 1e3
+        StandardError.line(
+            "flood: \(label): legitimate requests p50 \(String(format: "%.2f", p50)) ms, p99 \(String(format: "%.2f", p99)) ms, "
+                + "\(sorted.count) served, \(run.failures) failed" + (run.lastError.map { " (last: \($0))" } ?? ""))
+        reporter.figure("legit_latency_p50_ms", value: p50, unit: "ms", pairs: parameters(["phase": phase]))
+        reporter.figure("legit_latency_p99_ms", value: p99, unit: "ms", pairs: parameters(["phase": phase]))
+        reporter.figure("legit_failures", value: Double(run.failures), unit: "requests", pairs: parameters(["phase": phase]))
     }
 }

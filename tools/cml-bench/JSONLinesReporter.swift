@@ -8,8 +8,13 @@ struct JSONLinesReporter {
 
     /// Reports one figure; `parameters` are the keys it depends on (`batch`, `clients`, ...), in order.
     func figure(_ name: String, value: Double, unit: String, parameters: KeyValuePairs<String, Int> = [:]) {
+        figure(name, value: value, unit: unit, pairs: parameters.map { ($0.key, $0.value) })
+    }
+
+    /// The same, with the parameters made at run time.
+    func figure(_ name: String, value: Double, unit: String, pairs parameters: [(String, Int)]) {
         var fields = ["\"bench\":\(Self.quoted(bench))", "\"name\":\(Self.quoted(name))"]
-        fields += parameters.map { "\(Self.quoted($0.key)):\($0.value)" }
+        fields += parameters.map { "\(Self.quoted($0.0)):\($0.1)" }
         fields += ["\"value\":\(Self.number(value))", "\"unit\":\(Self.quoted(unit))"]
         StandardOutput.line("{" + fields.joined(separator: ",") + "}")
     }
