@@ -73,6 +73,8 @@ public final class Federation: Sendable {
                 privateRounds: global.privateRounds, notSampled: recovered.notSampled)
         }
         state = GuardedState(Live(rounds: rounds))
+        RuntimeMetrics.federationRules(minUpdates: rules.minUpdates, quorum: rules.quorum)
+        RuntimeMetrics.openRound(rounds.round, deadline: rounds.deadline, updates: rounds.updates.count)
         logger.info("federated rounds under the policy's rule: \(rules)")
         if let global = recovered.global {
             let count = recovered.updates.count
@@ -132,6 +134,7 @@ public final class Federation: Sendable {
             return (next.deadline, version)
         }
         scheduleDeadline(of: 0, at: deadline)
+        RuntimeMetrics.openRound(0, deadline: deadline, updates: 0)
         try files.state.awaitAnchored(version)
         return stored
     }
@@ -201,6 +204,7 @@ public final class Federation: Sendable {
         }
         // Counted (memory follows the disk), but acknowledged only once anchored: a rollback of the folder
         // could otherwise erase an acknowledged update.
+        RuntimeMetrics.roundUpdates(counted)
         try files.state.awaitAnchored(version)
         logger.info(
             "update \(stored.shortID) from device \(device) for round \(update.round) (\(update.samples) samples): \(counted) of \(rules.minUpdates)")
@@ -401,10 +405,13 @@ public final class Federation: Sendable {
             ModelRecord(
                 round: round + 1, modelID: next.shortID, updates: updates, samples: next.model.samples, rule: "\(rules.rule)",
                 milliseconds: elapsed.inSeconds * 1e3, madeAt: openedAt))
-        let deadline = state.changeAndBroadcast { live in
+        let (deadline, opened) = state.changeAndBroadcast { live in
+            let opened = live.rounds.openedAt
             live.rounds.publish(next, openedAt: openedAt)
-            return live.rounds.deadline
+            return (live.rounds.deadline, opened)
         }
+        RuntimeMetrics.roundClosed(latency: openedAt.timeIntervalSince(opened), aggregation: elapsed, devices: updates)
+        RuntimeMetrics.openRound(round + 1, deadline: deadline, updates: 0)
         answerWaiters()
         if let budget = rules.privacy {
             let released = snapshot.privateRounds

@@ -1,3 +1,4 @@
+import Admin
 import ArgumentParser
 import ByteKit
 import Certifier
@@ -34,6 +35,8 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    @OptionGroup(title: "Admin endpoint") var admin: AdminOptions
+
     @Option(help: ArgumentHelp("Rotate the audit log before it grows beyond this many bytes.", valueName: "BYTES"))
     var auditMaxBytes = AuditLog.Rotation.standard.maximumBytes
 
@@ -53,6 +56,7 @@ struct Serve: ParsableCommand {
         let lock = try StateFolderLock.forCommand(folder: state)
         defer { withExtendedLifetime(lock) {} }
         logging.bootstrap(verbose: verbose)
+        admin.bootstrapMetrics()
         let level = logging.level(verbose: verbose)
         let logger = Logger(label: "certifier")
         let server: ChannelServer
@@ -90,8 +94,10 @@ struct Serve: ParsableCommand {
             service.reloadRevocations()
         }
         service.recordStart()
+        let adminEndpoint = try admin.start(status: { CertifierStatus(service: service, version: ToolVersion.text) }, logger: logger)
         StandardOutput.line("listening on \(server.address)")
         server.run()
+        adminEndpoint?.stop()
         withExtendedLifetime((trap, hangup)) {}
         service.recordStop()
         logger.info("stopped")

@@ -1,3 +1,4 @@
+import Admin
 import Admission
 import Attestation
 public import ArgumentParser
@@ -60,6 +61,8 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    @OptionGroup(title: "Admin endpoint") var admin: AdminOptions
+
     /// The secret the certifier releases to the runtime for its sealed state.
     static let sealingSecretName = "sealing"
 
@@ -78,6 +81,7 @@ struct Serve: ParsableCommand {
         let lock = try StateFolderLock.forCommand(folder: state)
         defer { withExtendedLifetime(lock) {} }
         logging.bootstrap(verbose: verbose)
+        admin.bootstrapMetrics()
         let logger = Logger(label: "runtime")
         let credentials = try RoleCredentials.load(stateDirectory: state, role: .runtime)
         guard let secret = credentials.secret(named: Self.sealingSecretName) else {
@@ -115,6 +119,7 @@ struct Serve: ParsableCommand {
         }
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
         let expiry = credentials.certificate.notAfter
+        server.noteAdmission(credentials.certificate)
         logger.info("admitted as runtime until \(UTCTimeText.format(expiry)); the policy lets \(roles) connect")
         let revocations = try startRevocationWatch(credentials: credentials, server: server, logger: logger)
         defer { revocations?.stop() }
@@ -131,9 +136,11 @@ struct Serve: ParsableCommand {
             server.stop()
             stopped.signal()
         }
+        let adminEndpoint = try admin.start(status: { RuntimeStatus(server: server, version: ToolVersion.text) }, logger: logger)
         StandardOutput.line("serving \(mode) on \(server.address)")
         server.run()
         stopped.wait()
+        adminEndpoint?.stop()
         withExtendedLifetime(trap) {}
         logger.info("stopped")
     }
@@ -164,6 +171,7 @@ extension Serve {
         ) { fresh in
             do {
                 try server.renew(context: try fresh.serverContext(), policy: fresh.policy)
+                server.noteAdmission(fresh.certificate)
                 let client = try fresh.clientContext()
                 anchor?.use(context: client)
                 revocations?.use(context: client)

@@ -5,10 +5,13 @@ import Foundation
 /// `{"bench":"train","name":"samples_per_s","batch":256,"value":2100000,"unit":"samples/s"}`.
 struct JSONLinesReporter {
     let bench: String
+    /// With `--admin`: every figure says `"admin":1` (measured with the admin endpoint on and polled).
+    var admin = false
 
     /// Reports one figure; `parameters` are the keys it depends on (`batch`, `clients`, ...), in order.
     func figure(_ name: String, value: Double, unit: String, parameters: KeyValuePairs<String, Int> = [:]) {
         var fields = ["\"bench\":\(Self.quoted(bench))", "\"name\":\(Self.quoted(name))"]
+        if admin { fields.append("\"admin\":1") }
         fields += parameters.map { "\(Self.quoted($0.key)):\($0.value)" }
         fields += ["\"value\":\(Self.number(value))", "\"unit\":\(Self.quoted(unit))"]
         StandardOutput.line("{" + fields.joined(separator: ",") + "}")
