@@ -149,6 +149,7 @@ let package = Package(
                 "TestSupport", logging,
             ]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport", logging]),
+        .testTarget(name: "AdminTests", dependencies: ["Admin"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),
         .testTarget(

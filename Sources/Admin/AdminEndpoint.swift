@@ -30,7 +30,7 @@ public final class AdminEndpoint: Sendable {
     /// Throws `AdminError` if it cannot listen (the port is taken, the host is not an address here).
     public init(host: String, port: Int, status: @escaping StatusSource, logger: Logger) throws(AdminError) {
         let registry = AdminMetrics.bootstrap()
-        let router = Router()
+        let router = Router(options: .autoGenerateHeadEndpoints)
         router.add(middleware: ReadOnlyMiddleware())
         router.get("/") { _, _ in
             Response(

@@ -29,6 +29,7 @@ enum ConsolePage {
   .big { font-size: 28px; font-weight: 600; }
   .muted { color: var(--muted); }
   code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: 12px; word-break: break-all; }
+  .nowrap { word-break: keep-all; }
   table { border-collapse: collapse; width: 100%; }
   td, th { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
   th { color: var(--muted); font-weight: 500; }
@@ -122,10 +123,10 @@ function renderDecisions(id, list, admitted) {
   const body = el(id); clear(body);
   for (const d of list.slice().reverse()) {
     const row = document.createElement("tr");
-    cell(row, d.time);
+    cell(row, d.time.replace("T", " "), "nowrap");
     cell(row, d.role || "(none)", admitted ? "admitted" : "refused");
-    if (admitted) { cell(row, d.measurement || "-", "mono"); cell(row, d.serial || "-", "mono"); }
-    else { cell(row, d.code || "-", "mono"); cell(row, (d.reasons || []).join("; ")); }
+    if (admitted) { cell(row, d.measurement || "-", "mono nowrap"); cell(row, d.serial || "-", "mono nowrap"); }
+    else { cell(row, d.code || "-", "mono nowrap"); cell(row, (d.reasons || []).join("; ")); }
     body.appendChild(row);
   }
   if (!list.length) { const row = document.createElement("tr"); cell(row, "none yet", "muted").colSpan = 4; body.appendChild(row); }
@@ -173,7 +174,7 @@ function drawChart(rounds) {
   const line = (x1, y1, x2, y2) => { const l = document.createElementNS(SVG, "line"); l.setAttribute("x1", x1); l.setAttribute("y1", y1); l.setAttribute("x2", x2); l.setAttribute("y2", y2); l.setAttribute("stroke", "#d7dde4"); axes.appendChild(l); };
   const label = (x0, y0, value, anchor) => { const t = document.createElementNS(SVG, "text"); t.setAttribute("x", x0); t.setAttribute("y", y0); t.setAttribute("text-anchor", anchor); t.textContent = value; axes.appendChild(t); };
   line(L, H - B, W - R, H - B); line(L, T, L, H - B); line(W - R, T, W - R, H - B);
-  label(L - 4, T + 8, maxLoss.toFixed(2), "end"); label(L - 4, H - B, "0", "end");
+  label(L - 4, T + 8, losses.length ? maxLoss.toFixed(2) : "", "end"); label(L - 4, H - B, "0", "end");
   label(W - R + 4, T + 8, "1.0", "start"); label(W - R + 4, H - B, "0", "start");
   const lossPoints = [], accPoints = [];
   rounds.forEach((r, i) => {
@@ -184,6 +185,7 @@ function drawChart(rounds) {
   el("chart-loss-line").setAttribute("points", lossPoints.join(" "));
   el("chart-accuracy-line").setAttribute("points", accPoints.join(" "));
   if (!rounds.length) label(W / 2, H / 2, "no rounds yet", "middle");
+  else if (!lossPoints.length && !accPoints.length) label(W / 2, H / 2, "no loss or accuracy reported yet", "middle");
 }
 
 function dot(group, cx, cy, round, value) {

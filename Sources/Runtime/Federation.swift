@@ -74,7 +74,8 @@ public final class Federation: Sendable {
         }
         state = GuardedState(Live(rounds: rounds))
         RuntimeMetrics.federationRules(minUpdates: rules.minUpdates, quorum: rules.quorum)
-        RuntimeMetrics.openRound(rounds.round, deadline: rounds.deadline, updates: rounds.updates.count)
+        // Before the provider's model no round is open: its deadline reads 0.
+        RuntimeMetrics.openRound(rounds.round, deadline: rounds.global == nil ? Date(timeIntervalSince1970: 0) : rounds.deadline, updates: rounds.updates.count)
         logger.info("federated rounds under the policy's rule: \(rules)")
         if let global = recovered.global {
             let count = recovered.updates.count

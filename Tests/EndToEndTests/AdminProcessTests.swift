@@ -136,6 +136,8 @@ struct AdminProcessTests {
         defer { runtime.stop() }
         #expect(try AdminHTTP.get("/healthz", port: admin).status == 200)
         #expect(try AdminHTTP.get("/nothing-here", port: admin).status == 404)
+        let head = try AdminHTTP.exchange("HEAD /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: admin)
+        #expect(head.status == 200 && head.body.isEmpty)
         for method in ["POST", "PUT", "DELETE"] {
             let answer = try AdminHTTP.exchange("\(method) /status HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", port: admin)
             #expect(answer.status == 405, "\(method)")
