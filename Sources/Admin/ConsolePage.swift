@@ -154,8 +154,9 @@ function renderRuntime(s) {
     li.value = r.round;
     li.dataset.round = String(r.round);
     li.dataset.id = r.id;
-    li.textContent = "round " + r.round + ": " + r.id + " (" + r.rule + ", " + r.updates + " update" + (r.updates === 1 ? "" : "s") + ", "
-      + r.samples + " samples, " + fixed(r.milliseconds, 1) + " ms, loss " + fixed(r.meanLoss, 4) + ", accuracy " + fixed(r.validationAccuracy, 3) + ")";
+    const plural = r.updates === 1 ? "" : "s";
+    li.textContent = `round ${r.round}: ${r.id} (${r.rule}, ${r.updates} update${plural}, ${r.samples} samples, `
+      + `${fixed(r.milliseconds, 1)} ms, loss ${fixed(r.meanLoss, 4)}, accuracy ${fixed(r.validationAccuracy, 3)})`;
     lineage.appendChild(li);
   }
   if (!s.rounds.length) { const li = document.createElement("li"); li.textContent = "no model made since start"; li.className = "muted"; lineage.appendChild(li); }

@@ -406,13 +406,13 @@ public final class Federation: Sendable {
             ModelRecord(
                 round: round + 1, modelID: next.shortID, updates: updates, samples: next.model.samples, rule: "\(rules.rule)",
                 milliseconds: elapsed.inSeconds * 1e3, madeAt: openedAt))
-        let (deadline, opened) = state.changeAndBroadcast { live in
+        let (deadline, opened, open) = state.changeAndBroadcast { live in
             let opened = live.rounds.openedAt
             live.rounds.publish(next, openedAt: openedAt)
-            return (live.rounds.deadline, opened)
+            return (live.rounds.deadline, opened, live.rounds.round)
         }
         RuntimeMetrics.roundClosed(latency: openedAt.timeIntervalSince(opened), aggregation: elapsed, devices: updates)
-        RuntimeMetrics.openRound(round + 1, deadline: deadline, updates: 0)
+        RuntimeMetrics.openRound(open, deadline: deadline, updates: 0)
         answerWaiters()
         if let budget = rules.privacy {
             let released = snapshot.privateRounds
