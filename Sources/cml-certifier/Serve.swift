@@ -93,8 +93,8 @@ struct Serve: ParsableCommand {
             service.reloadPolicy(file: policy)
             service.reloadRevocations()
         }
-        service.recordStart()
         let adminEndpoint = try admin.start(status: { CertifierStatus(service: service, version: ToolVersion.text) }, logger: logger)
+        service.recordStart()
         StandardOutput.line("listening on \(server.address)")
         server.run()
         adminEndpoint?.stop()
