@@ -3,6 +3,9 @@ import PackageDescription
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 
 // Dependencies point one way: C wrappers <- privacy <- model and attestation <- policy
@@ -22,6 +25,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
@@ -63,14 +68,14 @@ let package = Package(
 
         // The transport: framed CBOR messages over TLS 1.3, peer identities from admission certificates,
         // servers and clients, and the error frames the transport sends itself.
-        .target(name: "Channel", dependencies: ["CEpoll", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+        .target(name: "Channel", dependencies: ["CEpoll", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", logging, coreMetrics]),
 
         // The application protocol over Channel: the certifier's and the runtime's messages, their error
         // codes, and the runtime's client.
         .target(name: "Protocol", dependencies: ["Channel", "Policy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit"]),
 
         // The certifier: state, nonces, admission certificates, audit log, the service.
-        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "CBORKit", "ByteKit", "PQKit", logging]),
+        .target(name: "Certifier", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "CBORKit", "ByteKit", "PQKit", logging, metrics]),
 
         // What every role's `attest` does, and the credentials later tasks load from a role's state.
         .target(name: "Admission", dependencies: ["Policy", "Channel", "Protocol", "Attestation", "OpenSSLKit", "ByteKit", logging]),
@@ -78,12 +83,16 @@ let package = Package(
         // Each role's logic, so tests can run it in-process; the executables are thin.
         .target(
             name: "Runtime",
-            dependencies: ["Channel", "Protocol", "Policy", "Privacy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging]),
+            dependencies: ["Channel", "Protocol", "Policy", "Privacy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging, metrics]),
         .target(name: "Provider", dependencies: ["Channel", "Protocol", "Policy", "WordModel"]),
         .target(name: "Device", dependencies: ["Channel", "Protocol", "Policy", "WordModel"]),
 
         // The device's keyboard page: the device session served over HTTP to a browser on this machine.
         .target(name: "DeviceConsole", dependencies: ["Device", "Channel", hummingbird, logging]),
+
+        // The admin endpoint of a serving role: Prometheus metrics, the role's status as JSON and the console
+        // page over plain HTTP (Hummingbird), and the blocking client of the `status` commands.
+        .target(name: "Admin", dependencies: ["Channel", "CommandSupport", argumentParser, hummingbird, prometheus, metrics, logging]),
 
         // What every command-line tool shares: exit codes, output, common options.
         .target(name: "CommandSupport", dependencies: ["ByteKit", argumentParser, logging]),
@@ -97,13 +106,13 @@ let package = Package(
         .executableTarget(
             name: "cml-certifier",
             dependencies: [
-                "Certifier", "Channel", "RoleCommands", "Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser,
+                "Certifier", "Admin", "Channel", "RoleCommands", "Policy", "Attestation", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser,
                 logging,
             ]),
         .executableTarget(
             name: "cml-runtime",
             dependencies: [
-                "Runtime", "RoleCommands", "Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging,
+                "Runtime", "Admin", "RoleCommands", "Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging,
             ]),
         .executableTarget(
             name: "cml-provider",
@@ -120,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "cml-bench",
             dependencies: [
-                "WordModel", "Privacy", "BLASKit", "Attestation", "Channel", "Protocol", "OpenSSLKit", "Policy", "Certifier", "Admission", "ByteKit",
+                "WordModel", "Privacy", "BLASKit", "Attestation", "Channel", "Protocol", "OpenSSLKit", "Policy", "Certifier", "Admin", "Admission", "ByteKit",
                 "Runtime", "CommandSupport", argumentParser, logging,
             ],
             path: "tools/cml-bench"),
@@ -151,6 +160,7 @@ let package = Package(
                 "PQKit", "TestSupport", logging,
             ]),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport", logging]),
+        .testTarget(name: "AdminTests", dependencies: ["Admin"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Policy", "OpenSSLKit", "CBORKit", "ByteKit", "TestSupport", logging]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Channel", "CBORKit", "TestSupport"]),
         .testTarget(

@@ -30,6 +30,8 @@ public final class CertifierService: Sendable {
     /// Where nonces, decisions and events, and the revocation list are kept: the state folder, or a
     /// database shared by replicas. Nonces outlive a policy reload, so no attestation in flight is lost.
     public let store: any CertifierStore
+    /// The last admissions and refusals, for the status.
+    public let recent = RecentDecisions()
     /// The policy in force and all derived from it, swapped whole by `reload`.
     private let current: Mutex<PolicySnapshot>
     /// Identical refusals folded into one line per interval.
@@ -304,6 +306,7 @@ public final class CertifierService: Sendable {
                 logger.error("\(error.message)")
                 throw ChannelError(.internal, "the certifier cannot store a nonce now; try again", cause: error)
             }
+            CertifierMetrics.nonceIssued()
             return NonceMessage(nonce: issued.nonce, expires: UInt64(issued.expires.timeIntervalSince1970.rounded(.down))).frame
         case EvidenceMessage.type:
             return try admit(request, connection: connection, peer: peer).frame
@@ -419,6 +422,7 @@ public final class CertifierService: Sendable {
             let what = evidence.nonce == nil ? "the nonce issued on this connection" : "the nonce the evidence names"
             throw refuse(&decision, ChannelError(.nonceReused, "\(what) was already used; ask for a new one"))
         case .failure(.expired(let expiry)):
+            CertifierMetrics.nonceExpired()
             throw refuse(
                 &decision,
                 ChannelError(.nonceExpired, "the nonce expired at \(AuditEntry.timestamp(expiry)) (nonces live \(policy.document.nonceLifetimeSeconds) s); ask for a new one"))
@@ -481,6 +485,11 @@ public final class CertifierService: Sendable {
         }
         let names = released.isEmpty ? "" : ", secrets " + released.keys.sorted().joined(separator: ", ")
         let serial = Hex.short(Hex.decode(certificate.serialNumberHex) ?? [])
+        recent.append(
+            DecisionRecord(
+                time: AuditEntry.timestamp(now), decision: "admitted", role: evidence.role, peer: peer, code: nil, reasons: [],
+                measurement: decision.measurement.map { String($0.prefix(8)) }, serial: String(certificate.serialNumberHex.prefix(8))))
+        CertifierMetrics.admitted(role: evidence.role, policy: policy.document, duration: .now - decision.started)
         logger.info(
             "admitted \(evidence.role) from \(peer): measurement \(Hex.short(measurement ?? [])), serial \(serial), until \(AuditEntry.timestamp(certificate.notAfter))\(names)")
         return AdmissionMessage(
@@ -495,6 +504,8 @@ public final class CertifierService: Sendable {
         let date: Date
         let policy: AuditEntry.PolicyName
         var measurement: String?
+        /// When the decision began, for the attestation latency.
+        var started = ContinuousClock.now
     }
 
     /// The claimed role as the audit log and the log lines show it: a role name as it is; anything else
@@ -517,6 +528,11 @@ public final class CertifierService: Sendable {
         let entry = AuditEntry(
             date: decision.date, peer: decision.peer, role: decision.role, measurement: decision.measurement, decision: .refused,
             code: error.code.rawValue, reasons: reasons ?? [error.message], policy: decision.policy)
+        recent.append(
+            DecisionRecord(
+                time: AuditEntry.timestamp(decision.date), decision: "refused", role: decision.role, peer: decision.peer,
+                code: error.code.rawValue, reasons: entry.reasons, measurement: decision.measurement.map { String($0.prefix(8)) }, serial: nil))
+        CertifierMetrics.refused(role: decision.role, code: error.code.rawValue, policy: snapshot.policy.document, duration: .now - decision.started)
         var written = false
         for line in repeatedRefusals.lines(for: entry, now: decision.date) {
             if line == entry {

@@ -174,6 +174,9 @@ public final class ChannelServer: Sendable {
     /// How many connections are open now.
     public var activeConnections: Int { loop.counters.withLock { $0.connections } }
 
+    /// The admitted peers connected now, the longest connected first.
+    public var connectedPeers: [ConnectedPeer] { loop.peers.withLock { $0.values.sorted { $0.since < $1.since } } }
+
     /// How many bytes of partial frames the open connections hold now (at most the configured budget).
     public var heldFrameBytes: Int { loop.counters.withLock { $0.heldBytes } }
 

@@ -28,6 +28,8 @@ final class ServerLoop: @unchecked Sendable {
     private let posted = Mutex<[@Sendable (ServerLoop) -> Void]>([])
     /// Figures other threads read: open connections, bytes held in partial frames, whether the loop runs.
     let counters = Mutex((connections: 0, heldBytes: 0, running: false, stopping: false))
+    /// The admitted peers connected now, by connection id, for the status; other threads read it.
+    let peers = Mutex([UInt64: ConnectedPeer]())
 
     private var connections: [UInt64: ServerConnection] = [:]
     private var handshakes = 0
@@ -37,6 +39,8 @@ final class ServerLoop: @unchecked Sendable {
     private var heldBytes = 0
     private var atLimit = false
     private let refusals: RefusalLog
+    private let metrics: ServerMetrics
+    private var publishedConnections = -1
     private var scratch = [UInt8](repeating: 0, count: FrameAssembler.chunk)
     private static let listenerToken = UInt64.max - 1
     private static let nextID = Atomic<UInt64>(0)
@@ -53,6 +57,7 @@ final class ServerLoop: @unchecked Sendable {
         poll = try EventPoll()
         pool = try WorkerPool(threads: configuration.workerThreads, stackSize: configuration.threadStackSize)
         refusals = RefusalLog(interval: configuration.refusalLogInterval)
+        metrics = ServerMetrics(server: configuration.name)
         try listener.setNonBlocking()
         guard poll.add(listener.fileDescriptor, token: Self.listenerToken, interest: .read) else {
             throw ChannelError(kind: .transport, code: .internal, message: "could not watch the listening socket: \(SocketDescriptor.lastError())")
@@ -163,6 +168,7 @@ final class ServerLoop: @unchecked Sendable {
         let now = ContinuousClock.now
         let host = ServerConnection.host(of: socket.remoteAddress)
         if perAddress[host, default: 0] >= configuration.maxConnectionsPerAddress {
+            metrics.refused(.addressLimit)
             refusals.note(
                 "address " + host, "connection refused: too many connections from this address", level: .warning,
                 metadata: ["peer.address": "\(host)", "connections.max": "\(configuration.maxConnectionsPerAddress)"], to: logger)
@@ -186,6 +192,7 @@ final class ServerLoop: @unchecked Sendable {
                     metadata: ["connections.max": "\(configuration.maxConnections)"])
             }
             atLimit = true
+            metrics.refused(.serverFull)
             return
         }
         atLimit = false
@@ -225,6 +232,7 @@ final class ServerLoop: @unchecked Sendable {
     }
 
     private func evict(_ connection: ServerConnection, _ reason: String) {
+        metrics.refused(.evicted)
         refusals.note(
             "handshake " + connection.host, "TLS handshake failed", level: .info,
             metadata: metadata(of: connection).merging(["error": "TLS handshake with \(connection.address): evicted: \(reason)"]) { $1 },
@@ -272,6 +280,7 @@ final class ServerLoop: @unchecked Sendable {
         } catch {
             let failure = FramedConnection.channelError(
                 error, "TLS handshake with \(connection.address)", timeout: configuration.handshakeTimeout, pastDeadline: false)
+            metrics.refused(.tlsFailed)
             refusals.note(
                 "handshake " + connection.host, "TLS handshake failed", level: .info,
                 metadata: metadata(of: connection).merging(["error": "\(failure.message)"]) { $1 }, to: logger)
@@ -294,12 +303,14 @@ final class ServerLoop: @unchecked Sendable {
         do {
             peer = try checkPeer(connection)
         } catch {
+            metrics.refused(.notAuthorized)
             logger.warning("refused peer", metadata: metadata(of: connection).merging(["error.code": "\(error.code)", "error": "\(error.message)"]) { $1 })
             close(connection, error: ErrorMessage(error.code, "\(configuration.name) refused the connection: \(error.message)"))
             return
         }
         if let peer {
             if let refusal = countPeer(peer, of: connection) {
+                metrics.refused(.peerLimit)
                 refusals.note(
                     "certificate " + Hex.encode(peer.serialNumber), "connection refused: \(refusal)", level: .warning,
                     metadata: metadata(of: connection), to: logger)
@@ -308,6 +319,10 @@ final class ServerLoop: @unchecked Sendable {
             }
         }
         connection.peer = peer
+        if let peer {
+            let shown = ConnectedPeer(role: peer.role, shortID: Hex.encode(peer.serialNumber.prefix(4)), since: Date())
+            peers.withLock { $0[connection.id] = shown }
+        }
         connection.served = ServedConnection(
             id: connection.id, peerAddress: connection.address, peer: peer,
             codec: FrameCodec(maxFrameSize: configuration.maxFrameSize), post: { [weak self] work in self?.post(work) },
@@ -608,6 +623,7 @@ final class ServerLoop: @unchecked Sendable {
         heldBytes -= connection.heldBytes
         connection.heldBytes = 0
         connection.served?.markGone()
+        if connection.peer != nil { _ = peers.withLock { $0.removeValue(forKey: connection.id) } }
         publishCounts()
     }
 
@@ -623,6 +639,10 @@ final class ServerLoop: @unchecked Sendable {
 
     private func publishCounts() {
         let (count, held) = (connections.count, heldBytes)
+        if count != publishedConnections {
+            publishedConnections = count
+            metrics.connections(count)
+        }
         counters.withLock {
             $0.connections = count
             $0.heldBytes = held
@@ -649,6 +669,7 @@ final class ServerLoop: @unchecked Sendable {
             guard let deadline = connection.deadline, now >= deadline else { continue }
             switch connection.stage {
             case .handshake:
+                metrics.refused(.timeout)
                 refusals.note(
                     "handshake " + connection.host, "TLS handshake failed", level: .info,
                     metadata: metadata(of: connection).merging([

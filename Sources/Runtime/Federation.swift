@@ -78,6 +78,9 @@ public final class Federation: Sendable {
                 privateRounds: global.privateRounds, notSampled: recovered.notSampled)
         }
         state = GuardedState(Live(rounds: rounds, validation: recovered.global?.validation))
+        RuntimeMetrics.federationRules(minUpdates: rules.minUpdates, quorum: rules.quorum)
+        // Before the provider's model no round is open: its deadline reads 0.
+        RuntimeMetrics.openRound(rounds.round, deadline: rounds.global == nil ? Date(timeIntervalSince1970: 0) : rounds.deadline, updates: rounds.updates.count)
         logger.info("federated rounds under the policy's rule: \(rules)")
         if let global = recovered.global {
             let count = recovered.updates.count
@@ -147,6 +150,7 @@ public final class Federation: Sendable {
         history.append(
             ModelRecord(round: 0, modelID: stored.shortID, updates: 0, samples: stored.model.samples, rule: "upload", milliseconds: 0, madeAt: now))
         scheduleDeadline(of: 0, at: deadline)
+        RuntimeMetrics.openRound(0, deadline: deadline, updates: 0)
         try files.state.awaitAnchored(version)
         return stored
     }
@@ -221,6 +225,7 @@ public final class Federation: Sendable {
         }
         // Counted (memory follows the disk), but acknowledged only once anchored: a rollback of the folder
         // could otherwise erase an acknowledged update.
+        RuntimeMetrics.roundUpdates(counted)
         try files.state.awaitAnchored(version)
         logger.info(
             "update \(stored.shortID) from device \(device) for round \(update.round) (\(update.samples) samples): \(counted) of \(rules.minUpdates)")
@@ -443,10 +448,13 @@ public final class Federation: Sendable {
                 round: round + 1, modelID: next.shortID, updates: outcome.updates, samples: next.model.samples, rule: "\(rules.rule)",
                 milliseconds: elapsed.inSeconds * 1e3, meanLoss: outcome.meanLoss, madeAt: openedAt))
         validation.measure(next, on: outcome.validation)
-        let deadline = state.changeAndBroadcast { live in
+        let (deadline, opened, open) = state.changeAndBroadcast { live in
+            let opened = live.rounds.openedAt
             live.rounds.publish(next, openedAt: openedAt)
-            return live.rounds.deadline
+            return (live.rounds.deadline, opened, live.rounds.round)
         }
+        RuntimeMetrics.roundClosed(latency: openedAt.timeIntervalSince(opened), aggregation: elapsed, devices: outcome.updates)
+        RuntimeMetrics.openRound(open, deadline: deadline, updates: 0)
         answerWaiters()
         if let budget = rules.privacy {
             let released = snapshot.privateRounds

@@ -17,6 +17,25 @@ struct Requests: Sendable {
     /// that happens after the answer is sent, also if sending it failed, and also if the answer was
     /// `unavailable` (the update counts, only its acknowledgement waits for the anchor).
     func serve(_ request: Message, from peer: PeerIdentity?, on connection: ServedConnection) throws {
+        let start = ContinuousClock.now
+        do {
+            try answerAndClose(request, from: peer, on: connection)
+            RuntimeMetrics.request(type: metricType(request), outcome: "ok", duration: .now - start)
+        } catch {
+            let code = (error as? ChannelError)?.code ?? .internal
+            RuntimeMetrics.request(type: metricType(request), outcome: code.rawValue, duration: .now - start)
+            throw error
+        }
+    }
+
+    /// The request's type as a metric label: a type this mode serves, or "other" (any peer may send any
+    /// text, and a label value must come from a short fixed list).
+    private func metricType(_ request: Message) -> String {
+        let served = mode == .ml ? RequestPermissions.ml : RequestPermissions.fl
+        return served.contains { $0.type == request.type } ? request.type : "other"
+    }
+
+    private func answerAndClose(_ request: Message, from peer: PeerIdentity?, on connection: ServedConnection) throws {
         if request.type == ErrorMessage.type { throw Self.peerError(request, from: peer) }
         guard let peer else { throw ChannelError(.notAuthorized, "the runtime serves only peers with an admission certificate") }
         try RequestPermissions.check(role: peer.role, type: request.type, mode: mode)

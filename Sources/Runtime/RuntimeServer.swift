@@ -49,10 +49,17 @@ public final class RuntimeServer: Sendable {
     public let federation: Federation?
     /// The models made since start (ML trainings or FL rounds), for status and metrics.
     public let history: ModelHistory
+    /// The runtime's admission as `noteAdmission` last heard of it, for status and metrics.
+    public var admission: AdmissionNote? { admitted.withLock { $0 } }
+    /// The policy in force for new connections.
+    public var policyInForce: PolicyDocument { policy.withLock { $0 } }
+    /// The admitted peers connected now, the longest connected first.
+    public var connectedPeers: [ConnectedPeer] { server.connectedPeers }
     /// The roles the policy in force lets connect.
     public var allowedRoles: Set<Role> { policy.withLock { $0.rolesAllowedToConnect(to: .runtime) } }
     /// The policy whose channels apply to new connections; its `fl` rules are the ones of the start.
     private let policy: Mutex<PolicyDocument>
+    private let admitted = Mutex<AdmissionNote?>(nil)
     private let logger: Logger
     private let revoked: RevokedPeers
     /// Internal for tests, which hold its worker to queue requests behind.
@@ -144,6 +151,20 @@ public final class RuntimeServer: Sendable {
             logger.notice(
                 "the renewed policy lets \(allowed.sorted().map(\.rawValue).joined(separator: ", ")) connect from now on")
         }
+    }
+
+    /// Records the admission certificate the runtime serves with now (at start, and after each renewal):
+    /// its serial, expiry and the policy hash it records, for the status and the
+    /// `cml_runtime_admission_expiry_seconds` gauge; every one after the first counts as a renewal.
+    public func noteAdmission(_ certificate: Certificate) {
+        let policyHash = (try? AdmissionCertificate(trusted: certificate))?.policyHash ?? []
+        let note = AdmissionNote(
+            serial: String(certificate.serialNumberHex.prefix(8)), expiry: certificate.notAfter, policyHash: policyHash)
+        let previous = admitted.withLock { current in
+            defer { current = note }
+            return current
+        }
+        RuntimeMetrics.admission(expiry: note.expiry, renewed: previous != nil)
     }
 
     /// Enforces `list` from now on: requests of peers it revokes are refused, and their open connections closed.

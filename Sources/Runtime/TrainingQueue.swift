@@ -190,6 +190,7 @@ public final class TrainingQueue: Sendable {
             throw ChannelError(.internal, "training failed: \(error)", cause: error)
         }
         let elapsed = clock.now - start
+        RuntimeMetrics.training(duration: elapsed)
         secondsPerTraining.withLock { $0 = 0.8 * $0 + 0.2 * elapsed.inSeconds }
         let next: UInt64
         do {

@@ -1,3 +1,4 @@
+import Admin
 import ArgumentParser
 import ByteKit
 import Certifier
@@ -47,6 +48,8 @@ struct Serve: ParsableCommand {
 
     @OptionGroup(title: "Server caps") var caps: ConnectionCapOptions
 
+    @OptionGroup(title: "Admin endpoint") var admin: AdminOptions
+
     @Option(help: ArgumentHelp("Rotate the audit log before it grows beyond this many bytes.", valueName: "BYTES"))
     var auditMaxBytes = AuditLog.Rotation.standard.maximumBytes
 
@@ -69,6 +72,7 @@ struct Serve: ParsableCommand {
         let lock = try StateFolderLock.forCommand(folder: state)
         defer { withExtendedLifetime(lock) {} }
         logging.bootstrap(verbose: verbose)
+        admin.bootstrapMetrics()
         let level = logging.level(verbose: verbose)
         let logger = Logger(label: "certifier")
         let server: ChannelServer
@@ -121,9 +125,11 @@ struct Serve: ParsableCommand {
             service.reloadPolicy(file: policy)
             service.reloadRevocations()
         }
+        let adminEndpoint = try admin.start(status: { CertifierStatus(service: service, version: ToolVersion.text) }, logger: logger)
         service.recordStart()
         StandardOutput.line("listening on \(server.address)")
         server.run()
+        adminEndpoint?.stop()
         withExtendedLifetime((trap, hangup)) {}
         service.recordStop()
         logger.info("stopped")

@@ -1,3 +1,4 @@
+import Admin
 import Admission
 import Attestation
 public import ArgumentParser
@@ -70,6 +71,8 @@ struct Serve: ParsableCommand {
 
     @OptionGroup(title: "Server caps") var caps: ConnectionCapOptions
 
+    @OptionGroup(title: "Admin endpoint") var admin: AdminOptions
+
     /// The secret the certifier releases to the runtime for its sealed state.
     static let sealingSecretName = "sealing"
 
@@ -97,6 +100,7 @@ struct Serve: ParsableCommand {
         let lock = try StateFolderLock.forCommand(folder: state)
         defer { withExtendedLifetime(lock) {} }
         logging.bootstrap(verbose: verbose)
+        admin.bootstrapMetrics()
         let logger = Logger(label: "runtime")
         try LeftoverSecrets.refuse(in: state)
         guard let certifier, let policyCert else { throw CommandFailure("--certifier and --policy-cert are needed") }
@@ -155,6 +159,7 @@ struct Serve: ParsableCommand {
             logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
         }
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
+        server.noteAdmission(credentials.certificate)
         logger.info("the policy lets \(roles) connect")
         let revocations = try startRevocationWatch(credentials: credentials, certifier: certifier, server: server, logger: logger)
         defer { revocations.stop() }
@@ -172,9 +177,11 @@ struct Serve: ParsableCommand {
         } catch {
             throw CommandFailure(error.message, cause: error)
         }
+        let adminEndpoint = try admin.start(status: { RuntimeStatus(server: server, version: ToolVersion.text) }, logger: logger)
         StandardOutput.line("serving \(mode) on \(server.address)")
         stopped.wait()
         server.stop()
+        adminEndpoint?.stop()
         withExtendedLifetime(trap) {}
         if let reason = conflict.reason {
             throw CommandFailure(
@@ -199,6 +206,7 @@ extension Serve {
         ) { fresh in
             do {
                 try server.renew(context: try fresh.serverContext(), policy: fresh.policy)
+                server.noteAdmission(fresh.certificate)
                 let client = try fresh.clientContext()
                 anchor?.use(context: client)
                 revocations.use(context: client, interval: fresh.policy.revocationPoll)

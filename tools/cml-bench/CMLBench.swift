@@ -38,6 +38,9 @@ struct CMLBench: ParsableCommand {
     @Option(help: ArgumentHelp("Where the privacy suite writes its accuracy chart (SVG).", valueName: "FILE"))
     var chart: String?
 
+    @Flag(help: "Run the ml and fl suites' runtime with the admin endpoint on (metrics recorded), its /status and /metrics fetched every second.")
+    var admin = false
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
@@ -45,9 +48,9 @@ struct CMLBench: ParsableCommand {
     }
 
     func run() throws {
-        let settings = BenchSettings(runs: runs, seconds: seconds, words: words, chart: chart)
+        let settings = BenchSettings(runs: runs, seconds: seconds, words: words, chart: chart, admin: admin)
         for suite in try Suites.resolve(suite) {
-            try suite.run(settings, JSONLinesReporter(bench: suite.name))
+            try suite.run(settings, JSONLinesReporter(bench: suite.name, admin: admin))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Admin
 import Admission
 import Attestation
 import ByteKit
@@ -36,8 +37,10 @@ struct FLSuite: BenchSuite {
         // Plain FedAvg, then DP-FedAvg (sampling rate 1, so every device is admitted and the round closes at
         // the same count): the difference is what DP costs a round.
         for (dp, devices) in [false, true].flatMap({ dp in Self.deviceCounts.map { (dp, $0) } }) {
-            let bench = try FederationBench(devices: devices, runtimeExecutable: runtime, dp: dp)
+            let bench = try FederationBench(devices: devices, runtimeExecutable: runtime, dp: dp, admin: settings.admin)
             defer { bench.stop() }
+            let poller = bench.adminPort.map { AdminPoller(port: $0) }
+            defer { poller?.stop() }
             let rule = dp ? "DP-FedAvg" : "FedAvg"
             StandardError.line("fl: \(devices) devices attested and connected (\(rule)); runtime pid \(bench.pid) on port \(bench.port)")
             var latencies: [Double] = []
@@ -64,6 +67,8 @@ private final class FederationBench: @unchecked Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cml-bench-fl-\(UUID().uuidString)").path
     let process = Process()
     let port: UInt16
+    /// The runtime's admin endpoint's port, when it serves one.
+    let adminPort: UInt16?
     private let certifier: ChannelServer
     private let clients: [RuntimeClient]
     private var updates: [ModelBlob] = []
@@ -73,7 +78,7 @@ private final class FederationBench: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     /// With `dp`, the policy sets fl.privacy (Z = 1, Q = 1, D = devices), so rounds aggregate with DP-FedAvg.
-    init(devices: Int, runtimeExecutable: String, dp: Bool = false) throws {
+    init(devices: Int, runtimeExecutable: String, dp: Bool = false, admin: Bool = false) throws {
         let state = try CertifierState.initialize(directory: "\(folder)/certifier")
         let platformKey = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
         let deviceMeasurement = SecureRandom.bytes(32), providerMeasurement = SecureRandom.bytes(32)
@@ -102,10 +107,12 @@ private final class FederationBench: @unchecked Sendable {
         // From here on a runtime process may be running: a failure must not leave it behind.
         do {
             // The runtime attests at its start (in memory), as in production.
-            let port = try Self.serve(
+            let (port, adminPort) = try Self.serve(
                 process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log", certifier: certifier.port,
-                attestation: ["--policy-cert", "\(folder)/certifier/policy.crt", "--attester", "sim", "--platform", state.platformDirectory])
+                attestation: ["--policy-cert", "\(folder)/certifier/policy.crt", "--attester", "sim", "--platform", state.platformDirectory],
+                admin: admin)
             self.port = port
+            self.adminPort = adminPort
 
             let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
             self.admission = admission
@@ -197,24 +204,35 @@ private final class FederationBench: @unchecked Sendable {
     }
 
     /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`), attesting (with the options
-    /// `attestation`) to and anchored at the certifier on port `certifier`, and returns the port it serves on.
+    /// `attestation`) to and anchored at the certifier on port `certifier`, with the admin endpoint on an
+    /// OS-picked port if `admin`; returns the port it serves on and the admin endpoint's.
     private static func serve(
-        _ process: Process, _ executable: String, state: String, log: String, certifier: UInt16, attestation: [String]
-    ) throws -> UInt16 {
+        _ process: Process, _ executable: String, state: String, log: String, certifier: UInt16, attestation: [String], admin: Bool
+    ) throws -> (port: UInt16, admin: UInt16?) {
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl", "--certifier", "127.0.0.1:\(certifier)"] + attestation
+        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl", "--certifier", "127.0.0.1:\(certifier)"]
+            + attestation + (admin ? ["--admin-listen", "127.0.0.1:0"] : [])
         guard FileManager.default.createFile(atPath: log, contents: nil) else { throw CommandFailure("fl: cannot create \(log)") }
         process.standardError = FileHandle(forWritingAtPath: log)
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("serving FL mode on "), let port = UInt16(text.split(separator: ":").last ?? "") else {
+        func nextLine() throws -> String {
+            var line = Data()
+            while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+            return String(decoding: line, as: UTF8.self)
+        }
+        var adminPort: UInt16?
+        var text = try nextLine()
+        // With --admin-listen, "admin on http://HOST:PORT" comes first.
+        if admin, text.hasPrefix("admin on http://") {
+            adminPort = UInt16(text.split(separator: ":").last ?? "")
+            text = try nextLine()
+        }
+        guard text.hasPrefix("serving FL mode on "), let port = UInt16(text.split(separator: ":").last ?? ""), admin == (adminPort != nil) else {
             throw CommandFailure("fl: the runtime did not start: \"\(text)\" (log: \(log))")
         }
-        return port
+        return (port, adminPort)
     }
 }
 

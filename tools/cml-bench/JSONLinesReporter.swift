@@ -5,6 +5,8 @@ import Foundation
 /// `{"bench":"train","name":"samples_per_s","batch":256,"value":2100000,"unit":"samples/s"}`.
 struct JSONLinesReporter {
     let bench: String
+    /// With `--admin`: every figure says `"admin":1` (measured with the admin endpoint on and polled).
+    var admin = false
 
     /// Reports one figure; `parameters` are the keys it depends on (`batch`, `clients`, ...), in order.
     func figure(_ name: String, value: Double, unit: String, parameters: KeyValuePairs<String, Int> = [:]) {
@@ -14,6 +16,7 @@ struct JSONLinesReporter {
     /// The same, with the parameters made at run time.
     func figure(_ name: String, value: Double, unit: String, pairs parameters: [(String, Int)]) {
         var fields = ["\"bench\":\(Self.quoted(bench))", "\"name\":\(Self.quoted(name))"]
+        if admin { fields.append("\"admin\":1") }
         fields += parameters.map { "\(Self.quoted($0.0)):\($0.1)" }
         fields += ["\"value\":\(Self.number(value))", "\"unit\":\(Self.quoted(unit))"]
         StandardOutput.line("{" + fields.joined(separator: ",") + "}")

@@ -1,3 +1,4 @@
+import Admin
 import Attestation
 import Certifier
 import Channel
@@ -26,8 +27,25 @@ struct MLSuite: BenchSuite {
     static let epochs = 100
 
     func run(_ settings: BenchSettings, _ reporter: JSONLinesReporter) throws {
+        // Before the runtime is made, so that it reports to the registry from its start.
+        if settings.admin { AdminMetrics.bootstrap() }
         let bench = try LoopbackRuntime()
         defer { bench.stop() }
+        var endpoint: AdminEndpoint?
+        var poller: AdminPoller?
+        if settings.admin {
+            let server = bench.server
+            let started = try AdminEndpoint(
+                host: "127.0.0.1", port: 0, status: { RuntimeStatus(server: server, version: ToolVersion.text) },
+                logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+            endpoint = started
+            poller = AdminPoller(port: UInt16(started.port))
+            StandardError.line("ml: admin endpoint on http://\(started.address), polled every second")
+        }
+        defer {
+            poller?.stop()
+            endpoint?.stop()
+        }
         StandardError.line("ml: runtime on \(bench.server.address), \(Self.epochs) epochs per train, sealed in \(bench.folder.path)")
 
         let device = try bench.device()

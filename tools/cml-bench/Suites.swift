@@ -7,6 +7,8 @@ struct BenchSettings {
     let words: String
     /// Where the privacy suite writes its SVG chart; nil for none.
     var chart: String? = nil
+    /// Whether the ml and fl suites run the runtime with its admin endpoint on.
+    var admin = false
 }
 
 /// One benchmark suite: a name for the command line and a run that reports figures.
