@@ -15,8 +15,8 @@ public struct CertifierStatus: Encodable, Sendable {
     public let admissions: [DecisionRecord]
     /// The last refusals, oldest first.
     public let refusals: [DecisionRecord]
-    /// Nonces issued and not yet forgotten.
-    public let nonces: Int
+    /// Nonces issued and not yet forgotten; nil with a database store, where the replicas share them.
+    public let nonces: Int?
     /// The version of the revocation list served.
     public let revocationListVersion: UInt64
     /// When this status was taken.
@@ -30,7 +30,7 @@ public struct CertifierStatus: Encodable, Sendable {
         policy = PolicySummary(document: snapshot.policy.document, sha256: snapshot.hash)
         admissions = service.recent.admissions
         refusals = service.recent.refusals
-        nonces = service.nonces.count
+        nonces = service.store.noncesHeld
         revocationListVersion = service.revocationList.version
         time = UTCTimeText.format(now)
     }

@@ -10,6 +10,10 @@ public protocol CertifierStore: Sendable {
     /// What the store is, for logs: the folder or the database (never a password).
     var description: String { get }
 
+    /// The nonces this process holds, issued and not yet forgotten, for the status; nil where replicas
+    /// share them in a database (counting them there would cost a query per status poll).
+    var noncesHeld: Int? { get }
+
     /// Issues a fresh nonce to connection `owner`, replacing any it had, valid for `lifetime` seconds.
     func issueNonce(to owner: UInt64, now: Date, lifetime: TimeInterval) throws(CertifierError) -> NonceStore.Issued
 

@@ -25,6 +25,8 @@ public final class DirectoryStore: CertifierStore {
     /// "audit log PATH".
     public var description: String { "audit log \(auditLog.path)" }
 
+    public var noncesHeld: Int? { nonces.count }
+
     /// Issues from memory.
     public func issueNonce(to owner: UInt64, now: Date, lifetime: TimeInterval) -> NonceStore.Issued {
         nonces.issue(to: owner, now: now, lifetime: lifetime)

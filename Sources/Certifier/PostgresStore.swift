@@ -42,6 +42,8 @@ public final class PostgresStore: CertifierStore {
     /// "PostgreSQL database D as user U on HOST".
     public var description: String { "PostgreSQL \(pool.target)" }
 
+    public var noncesHeld: Int? { nil }
+
     /// Issues a nonce and stores it, purging nonces that expired more than a lifetime ago.
     public func issueNonce(to owner: UInt64, now: Date, lifetime: TimeInterval) throws(CertifierError) -> NonceStore.Issued {
         let nonce = issued.issue(to: owner, now: now, lifetime: lifetime)
