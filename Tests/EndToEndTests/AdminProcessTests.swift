@@ -16,16 +16,26 @@ struct AdminProcessTests {
 
     /// `cml-runtime serve` in `mode` with the admin endpoint on an OS-picked port: the process, the
     /// runtime's port and the admin port.
-    func startRuntime(_ domain: AdmittedDomain, mode: String) throws -> (RunningProcess, port: UInt16, admin: UInt16) {
-        let runtime = try RunningProcess(
-            "cml-runtime",
-            [
-                "serve", "--state", domain.state("runtime"), "--listen", "127.0.0.1:0", "--mode", mode, "--certifier", domain.certifierAddress,
-                "--admin-listen", "127.0.0.1:0",
-            ])
+    func startRuntime(_ domain: AdmittedDomain, mode: String) throws -> (RunningProcess, port: UInt16, admin: UInt16, admission: Admission) {
+        let runtime = try RunningProcess("cml-runtime", domain.serveArguments(mode: mode) + ["--admin-listen", "127.0.0.1:0"])
         let admin = try runtime.waitForPort { $0.hasPrefix("admin on http://127.0.0.1:") }
         let port = try runtime.waitForPort { $0.hasPrefix("serving \(mode.uppercased()) mode on ") }
-        return (runtime, port, admin)
+        // The runtime's admission is in its memory only: its serial and expiry are in its log.
+        let admitted = try runtime.waitForLine { $0.contains("admitted as runtime (") }
+        let serial = try #require(admitted.range(of: "certificate serial ").map { String(admitted[$0.upperBound...].prefix(while: \.isHexDigit)) })
+        let until = try #require(admitted.range(of: ") until ").map { String(admitted[$0.upperBound...].prefix { $0 != ";" }) })
+        return (runtime, port, admin, Admission(serial: serial, expiry: try #require(UTCTimeText.parse(until), "\(until)")))
+    }
+
+    /// What the runtime's log says of its admission.
+    struct Admission {
+        let serial: String
+        let expiry: Date
+    }
+
+    /// The domain's sealing secret, as the certifier keeps it.
+    func sealingSecret(_ domain: AdmittedDomain) throws -> [UInt8] {
+        try FileBytes.read("\(domain.domain.state)/secrets/runtime/sealing", limit: FileSizeLimit(bytes: 64, kind: "a secret"))
     }
 
     /// Sends the provider's initial model (seed 42, 5 epochs on data/words-short.txt) to the runtime on `port`.
@@ -39,8 +49,8 @@ struct AdminProcessTests {
 
     @Test func anFLRoundMovesTheMetricsAndShowsInTheStatus() throws {
         let domain = try AdmittedDomain(template: "fl") { $0.replacingOccurrences(of: "\"min-updates\": 2", with: "\"min-updates\": 1") }
-        for role in ["runtime", "provider", "device"] { try domain.admit(role) }
-        let (runtime, port, admin) = try startRuntime(domain, mode: "fl")
+        for role in ["provider", "device"] { try domain.admit(role) }
+        let (runtime, port, admin, admission) = try startRuntime(domain, mode: "fl")
         defer { runtime.stop() }
         let before = try AdminHTTP.metrics(port: admin)
         #expect(before.value("cml_fl_round") == 0)
@@ -64,8 +74,7 @@ struct AdminProcessTests {
         #expect(metrics.value("cml_runtime_requests_total", ["type": "update", "outcome": "ok"]) == 1)
         #expect(metrics.value("cml_runtime_requests_total", ["type": "put-model", "outcome": "ok"]) == 1)
         #expect(metrics.value("cml_runtime_request_duration_seconds_count", ["type": "update"]) == 1)
-        let credentials = try RoleCredentials.load(stateDirectory: domain.state("runtime"), role: .runtime)
-        #expect(metrics.value("cml_runtime_admission_expiry_seconds") == credentials.certificate.notAfter.timeIntervalSince1970)
+        #expect(metrics.value("cml_runtime_admission_expiry_seconds") == admission.expiry.timeIntervalSince1970)
         #expect(metrics.value("cml_runtime_trainings_total") == nil)
 
         let status = try JSONDecoder().decode(StatusShape.self, from: Data(try AdminHTTP.get("/status", port: admin).body))
@@ -76,13 +85,13 @@ struct AdminProcessTests {
         #expect(status.rounds.map(\.round) == [1])
         #expect(status.rounds.first?.updates == 1 && status.rounds.first?.samples == 2 && status.rounds.first?.id == status.model?.id)
         #expect(status.policy.sha256.count == 64 && status.policy.roles.map(\.role).contains("device"))
-        #expect(status.admission?.serial == String(credentials.certificate.serialNumberHex.prefix(8)))
+        #expect(status.admission?.serial == String(admission.serial.prefix(8)))
     }
 
     @Test func anMLTrainingMovesTheMetricsAndNothingServedHoldsAWordOrTheSecret() throws {
         let domain = try AdmittedDomain()
-        for role in ["runtime", "provider", "device"] { try domain.admit(role) }
-        let (runtime, port, admin) = try startRuntime(domain, mode: "ml")
+        for role in ["provider", "device"] { try domain.admit(role) }
+        let (runtime, port, admin, _) = try startRuntime(domain, mode: "ml")
         defer { runtime.stop() }
         try sendInitialModel(domain, port: port)
         let train = try Executables.run("cml-device", ["train", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("device"), "about", "white"])
@@ -111,8 +120,7 @@ struct AdminProcessTests {
         #expect(try JSONDecoder().decode(StatusShape.self, from: Data(json.standardOutput.utf8)).model?.id == status.model?.id)
 
         // Every endpoint, and the commands' output: no training word, no sealing secret in any form.
-        let credentials = try RoleCredentials.load(stateDirectory: domain.state("runtime"), role: .runtime)
-        let secret = try #require(credentials.secret(named: "sealing"))
+        let secret = try sealingSecret(domain)
         var served: [(String, [UInt8])] = []
         for path in ["/", "/status", "/metrics", "/healthz"] {
             let answer = try AdminHTTP.get(path, port: admin)
@@ -132,7 +140,7 @@ struct AdminProcessTests {
     @Test func theEndpointRefusesWhatItDoesNotServeAndGoesOn() throws {
         let domain = try AdmittedDomain()
         try domain.admit("runtime")
-        let (runtime, _, admin) = try startRuntime(domain, mode: "ml")
+        let (runtime, _, admin, _) = try startRuntime(domain, mode: "ml")
         defer { runtime.stop() }
         #expect(try AdminHTTP.get("/healthz", port: admin).status == 200)
         #expect(try AdminHTTP.get("/nothing-here", port: admin).status == 404)
