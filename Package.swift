@@ -81,7 +81,7 @@ let package = Package(
         // Subcommands that several role executables share (`attest`).
         .target(
             name: "RoleCommands",
-            dependencies: ["Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
+            dependencies: ["Admission", "Attestation", "Policy", "Protocol", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
 
         // Thin executables.
         .executableTarget(

@@ -4,6 +4,7 @@ import CommandSupport
 import Device
 import Policy
 import Protocol
+import RoleCommands
 
 extension RuntimeOptions {
     /// A device of the runtime at `--runtime`, presenting the admission that `--state` holds; when the
@@ -13,7 +14,10 @@ extension RuntimeOptions {
     func device(checkingPolicy check: (PolicyDocument) throws -> Void = { _ in }) throws -> Device {
         let credentials = try RoleCredentials.load(stateDirectory: state, role: .device)
         try check(credentials.policy)
-        let client = RuntimeClient(host: runtime.host, port: runtime.port, context: try credentials.clientContext())
+        let client = RuntimeClient(addresses: runtime.serverAddresses, context: try credentials.clientContext())
+        client.failover.onMove = { from, to, reason, wait in
+            StandardError.line("the runtime at \(from) failed (\(reason)); moving on to \(to) in \(Int(wait / .milliseconds(1))) ms")
+        }
         do {
             let device = try Device(runtime: client, policy: credentials.policy)
             let retries = device.busyRetries
