@@ -16,7 +16,7 @@ extension RuntimeOptions {
         try check(credentials.policy)
         let client = RuntimeClient(addresses: runtime.serverAddresses, context: try credentials.clientContext())
         client.failover.onMove = { from, to, reason, wait in
-            StandardError.line("the runtime at \(from) failed (\(reason)); moving on to \(to) in \(Int(wait / .milliseconds(1))) ms")
+            StandardError.line("the runtime at \(from) failed (\(reason)); moving on to \(to) in \(wait.readable)")
         }
         do {
             let device = try Device(runtime: client, policy: credentials.policy)
