@@ -100,7 +100,7 @@ let package = Package(
         // Subcommands that several role executables share (`attest`).
         .target(
             name: "RoleCommands",
-            dependencies: ["Admission", "Attestation", "Channel", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
+            dependencies: ["Admission", "Attestation", "Channel", "Policy", "Protocol", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging]),
 
         // Thin executables.
         .executableTarget(

@@ -4,6 +4,7 @@ public import Foundation
 public import Logging
 public import OpenSSLKit
 public import Policy
+public import Protocol
 import Synchronization
 
 /// Keeps a long-running role admitted: when two thirds of its admission certificate's lifetime have
@@ -30,10 +31,23 @@ public final class AdmissionRenewal: Sendable {
         stateDirectory: String, client: AdmissionClient = AdmissionClient(), clock: any RenewalClock = SystemRenewalClock(),
         logger: Logger, renewed: @escaping @Sendable (RoleCredentials) -> Void
     ) {
+        self.init(
+            role: role, certifiers: [ServerAddress(host: certifierHost, port: certifierPort)], policyCertificate: policyCertificate,
+            attester: attester, stateDirectory: stateDirectory, client: client, clock: clock, logger: logger, renewed: renewed)
+    }
+
+    /// A renewal as above at the certifier replicas `certifiers`, tried in order (`CertifierFailover`).
+    public convenience init(
+        role: Role, certifiers: [ServerAddress], policyCertificate: Certificate, attester: any Attester,
+        stateDirectory: String, client: AdmissionClient = AdmissionClient(), clock: any RenewalClock = SystemRenewalClock(),
+        logger: Logger, renewed: @escaping @Sendable (RoleCredentials) -> Void
+    ) {
         self.init(role: role, clock: clock, logger: logger, renewed: renewed) { () throws(AdmissionError) -> RoleCredentials in
-            _ = try client.attest(
-                role: role, certifierHost: certifierHost, certifierPort: certifierPort, policyCertificate: policyCertificate,
-                attester: attester, stateDirectory: stateDirectory)
+            _ = try CertifierFailover.first(of: certifiers) { (certifier) throws(AdmissionError) in
+                try client.attest(
+                    role: role, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                    attester: attester, stateDirectory: stateDirectory)
+            }
             // Loaded back with every check of a start.
             return try RoleCredentials.load(stateDirectory: stateDirectory, role: role)
         }
@@ -46,10 +60,23 @@ public final class AdmissionRenewal: Sendable {
         client: AdmissionClient = AdmissionClient(), clock: any RenewalClock = SystemRenewalClock(), logger: Logger,
         renewed: @escaping @Sendable (RoleCredentials) -> Void
     ) {
+        self.init(
+            role: role, certifiers: [ServerAddress(host: certifierHost, port: certifierPort)], policyCertificate: policyCertificate,
+            attester: attester, client: client, clock: clock, logger: logger, renewed: renewed)
+    }
+
+    /// An in-memory renewal as above at the certifier replicas `certifiers`, tried in order (`CertifierFailover`).
+    public convenience init(
+        role: Role, certifiers: [ServerAddress], policyCertificate: Certificate, attester: any Attester,
+        client: AdmissionClient = AdmissionClient(), clock: any RenewalClock = SystemRenewalClock(), logger: Logger,
+        renewed: @escaping @Sendable (RoleCredentials) -> Void
+    ) {
         self.init(role: role, clock: clock, logger: logger, renewed: renewed) { () throws(AdmissionError) -> RoleCredentials in
-            try client.admit(
-                role: role, certifierHost: certifierHost, certifierPort: certifierPort, policyCertificate: policyCertificate, attester: attester,
-                now: clock.now)
+            try CertifierFailover.first(of: certifiers) { (certifier) throws(AdmissionError) in
+                try client.admit(
+                    role: role, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                    attester: attester, now: clock.now)
+            }
         }
     }
 

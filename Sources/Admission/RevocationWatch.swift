@@ -4,7 +4,7 @@ public import Foundation
 public import Logging
 public import OpenSSLKit
 public import Policy
-import Protocol
+public import Protocol
 import Synchronization
 
 /// A role's view of the domain's revocation list: fetched from the certifier (`revocations`, over TLS
@@ -14,8 +14,7 @@ import Synchronization
 /// Polled every `interval` seconds in the background (`start`), and on demand (`refresh`, e.g. with
 /// every renewal); each new version goes to `changed`.
 public final class RevocationWatch: Sendable {
-    private let certifierHost: String
-    private let certifierPort: UInt16
+    private let certifiers: [ServerAddress]
     private let policyCertificate: Certificate
     private let context: Mutex<TLSContext>
     private let seconds: Mutex<Int>
@@ -28,12 +27,21 @@ public final class RevocationWatch: Sendable {
 
     /// A watch of the certifier at `certifierHost:certifierPort`, reached with `context` (the role's
     /// mutual-TLS client context), lists checked under `policyCertificate`, polled every `interval` seconds.
-    public init(
+    public convenience init(
         certifierHost: String, certifierPort: UInt16, policyCertificate: Certificate, context: TLSContext, interval: Int,
         logger: Logger, changed: @escaping @Sendable (RevocationList) -> Void
     ) {
-        self.certifierHost = certifierHost
-        self.certifierPort = certifierPort
+        self.init(
+            certifiers: [ServerAddress(host: certifierHost, port: certifierPort)], policyCertificate: policyCertificate, context: context,
+            interval: interval, logger: logger, changed: changed)
+    }
+
+    /// A watch of the certifier replicas at `certifiers`, tried in order at each fetch (`CertifierFailover`).
+    public init(
+        certifiers: [ServerAddress], policyCertificate: Certificate, context: TLSContext, interval: Int,
+        logger: Logger, changed: @escaping @Sendable (RevocationList) -> Void
+    ) {
+        self.certifiers = certifiers
         self.policyCertificate = policyCertificate
         self.context = Mutex(context)
         seconds = Mutex(Self.pollInterval(interval))
@@ -73,16 +81,17 @@ public final class RevocationWatch: Sendable {
     /// Fetches the list once; a newer version is kept and passed to `changed`, an older one is refused.
     @discardableResult
     public func refresh() throws(AdmissionError) -> RevocationList {
-        let endpoint = hostPortText(host: certifierHost, port: certifierPort)
-        let signed: [UInt8]
-        do throws(ChannelError) {
-            let client = try ChannelClient.connect(
-                host: certifierHost, port: certifierPort, context: context.withLock { $0 }, expectedRoles: [.certifier],
-                peerName: "the certifier", configuration: .init(connectTimeout: .seconds(10), readTimeout: .seconds(10)))
-            defer { client.close() }
-            signed = try client.request(RevocationsRequest(), expecting: RevocationsMessage.self).list
-        } catch {
-            throw AdmissionError(.unreachable, "cannot fetch the revocation list from the certifier at \(endpoint): \(error.message)", cause: error)
+        let (signed, endpoint) = try CertifierFailover.first(of: certifiers) { (certifier) throws(AdmissionError) -> ([UInt8], String) in
+            do throws(ChannelError) {
+                let client = try ChannelClient.connect(
+                    host: certifier.host, port: certifier.port, context: context.withLock { $0 }, expectedRoles: [.certifier],
+                    peerName: "the certifier", configuration: .init(connectTimeout: .seconds(10), readTimeout: .seconds(10)))
+                defer { client.close() }
+                return (try client.request(RevocationsRequest(), expecting: RevocationsMessage.self).list, certifier.description)
+            } catch {
+                throw AdmissionError(
+                    .unreachable, "cannot fetch the revocation list from the certifier at \(certifier): \(error.message)", cause: error)
+            }
         }
         let fetched: RevocationList
         do {

@@ -48,8 +48,10 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
                     """)
     }
 
-    @Option(help: ArgumentHelp("The certifier's address.", valueName: "HOST:PORT"))
-    var certifier = HostPort(host: "127.0.0.1", port: 8123)
+    @Option(
+        help: ArgumentHelp("The certifier's address, or its replicas' addresses separated by commas (tried in order; default: 127.0.0.1:8123).", valueName: "HOST:PORT[,HOST:PORT...]"),
+        transform: { try HostPortList.parse($0) })
+    var certifier = HostPortList(HostPort(host: "127.0.0.1", port: 8123))
 
     @Option(name: .customLong("policy-cert"), help: ArgumentHelp("The domain's policy certificate (PEM), pinned as the only root.", valueName: "FILE"))
     var policyCert: String
@@ -88,13 +90,17 @@ public struct AttestCommand<Program: AttestingProgram>: ParsableCommand {
         do {
             let attester = try attesterOptions.makeAttester()
             if let state, Program.keepsAdmission {
-                summary = try AdmissionClient().attest(
-                    role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
-                    attester: attester, stateDirectory: state)
+                summary = try CertifierFailover.first(of: certifier.serverAddresses) { (certifier) throws(AdmissionError) in
+                    try AdmissionClient().attest(
+                        role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                        attester: attester, stateDirectory: state)
+                }
             } else {
-                summary = try AdmissionClient().requestAdmission(
-                    role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
-                    attester: attester, key: AdmissionClient.makeTLSKey())
+                summary = try CertifierFailover.first(of: certifier.serverAddresses) { (certifier) throws(AdmissionError) in
+                    try AdmissionClient().requestAdmission(
+                        role: claimedRole, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                        attester: attester, key: AdmissionClient.makeTLSKey())
+                }
             }
         } catch let error as AdmissionError {
             throw CommandFailure(error.message, cause: error)

@@ -7,14 +7,15 @@ import Logging
 public import OpenSSLKit
 public import Policy
 
-/// `--certifier HOST:PORT` and the attester options, for a long-running client session that renews its
+/// `--certifier HOST:PORT[,HOST:PORT...]` and the attester options, for a long-running client session that renews its
 /// admission as `cml-runtime serve` does (`cml-device run`, `cml-device fl`).
 public struct RenewalOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "The certifier to renew the admission at, when two thirds of its lifetime have passed (with the attester options).",
-            valueName: "HOST:PORT"))
-    var certifier: HostPort?
+            valueName: "HOST:PORT[,HOST:PORT...]"),
+        transform: { try HostPortList.parse($0) })
+    var certifier: HostPortList?
 
     @OptionGroup(title: "Renewal (with --certifier)") var attester: AttesterOptions
 
@@ -36,7 +37,7 @@ public struct RenewalOptions: ParsableArguments {
         let credentials = try RoleCredentials.load(stateDirectory: state, role: role)
         let logger = Logger(label: role.rawValue, factory: { LineLogHandler(label: $0) })
         let renewal = AdmissionRenewal(
-            role: role, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: credentials.policyCertificate,
+            role: role, certifiers: certifier.serverAddresses, policyCertificate: credentials.policyCertificate,
             attester: try attester.makeAttester(), stateDirectory: state, logger: logger
         ) { fresh in
             do {
@@ -56,7 +57,7 @@ public struct RenewalOptions: ParsableArguments {
         let credentials = try RoleCredentials.load(stateDirectory: state, role: role)
         let logger = Logger(label: role.rawValue, factory: { LineLogHandler(label: $0) })
         let watch = RevocationWatch(
-            certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: credentials.policyCertificate,
+            certifiers: certifier.serverAddresses, policyCertificate: credentials.policyCertificate,
             context: try credentials.clientContext(), interval: credentials.policy.revocationPoll, logger: logger) { _ in }
         do {
             try watch.refresh()

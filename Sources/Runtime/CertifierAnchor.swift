@@ -7,29 +7,27 @@ import Synchronization
 /// (`anchor-read`, `anchor-advance`; docs/protocol.md). One connection, used by one request at a time.
 public final class CertifierAnchor: FreshnessAnchor {
     private let client: Mutex<AnchorClient>
-    private let endpoint: String
-    private let host: String
-    private let port: UInt16
-    private let configuration: ChannelClient.Configuration
+    private let addresses: [ServerAddress]
 
     /// The anchor at the certifier at `host:port`; `context` is the runtime's mutual-TLS client context.
-    public init(host: String, port: UInt16, context: TLSContext, configuration: ChannelClient.Configuration = .init(readTimeout: .seconds(10))) {
-        let client = AnchorClient(host: host, port: port, context: context, configuration: configuration)
-        endpoint = client.endpoint
-        self.client = Mutex(client)
-        self.host = host
-        self.port = port
-        self.configuration = configuration
+    public convenience init(host: String, port: UInt16, context: TLSContext, configuration: ChannelClient.Configuration = .init(readTimeout: .seconds(10))) {
+        self.init(addresses: [ServerAddress(host: host, port: port)], context: context, configuration: configuration)
+    }
+
+    /// The anchor at the certifier replicas at `addresses`, tried in order (`AnchorClient`).
+    public init(addresses: [ServerAddress], context: TLSContext, configuration: ChannelClient.Configuration = .init(readTimeout: .seconds(10))) {
+        self.client = Mutex(AnchorClient(addresses: addresses, context: context, configuration: configuration))
+        self.addresses = addresses
     }
 
     /// Reaches the certifier with `context` from the next request on (a renewed admission certificate):
     /// the connection made with the old one closes once the request in progress is done.
     public func use(context: TLSContext) {
-        client.withLock { $0 = AnchorClient(host: host, port: port, context: context, configuration: configuration) }
+        client.withLock { $0.use(context: context) }
     }
 
-    /// "the certifier at 127.0.0.1:8123".
-    public var location: String { "the certifier at \(endpoint)" }
+    /// "the certifier at 127.0.0.1:8123" (or "at 127.0.0.1:8123, 127.0.0.2:8123" for replicas).
+    public var location: String { "the certifier at \(addresses.map(\.description).joined(separator: ", "))" }
 
     public func read(federation: String) throws(AnchorFailure) -> AnchorState? {
         try client.withLock { (client) throws(AnchorFailure) -> AnchorState? in

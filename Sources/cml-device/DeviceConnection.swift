@@ -15,7 +15,10 @@ extension RuntimeOptions {
     func device(checkingPolicy check: (PolicyDocument) throws -> Void = { _ in }) throws -> Device {
         let credentials = try RoleCredentials.load(stateDirectory: state, role: .device)
         try check(credentials.policy)
-        let client = RuntimeClient(host: runtime.host, port: runtime.port, context: try credentials.clientContext())
+        let client = RuntimeClient(addresses: runtime.serverAddresses, context: try credentials.clientContext())
+        client.failover.onMove = { from, to, reason, wait in
+            StandardError.line("the runtime at \(from) failed (\(reason)); moving on to \(to) in \(wait.readable)")
+        }
         do {
             let device = try Device(runtime: client, policy: credentials.policy)
             let retries = device.busyRetries

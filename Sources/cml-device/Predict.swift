@@ -15,8 +15,10 @@ struct Predict: ParsableCommand {
     @Option(help: ArgumentHelp("The model blob.", valueName: "MODEL"))
     var model: String?
 
-    @Option(help: ArgumentHelp("The runtime's address, to predict with its model.", valueName: "HOST:PORT"))
-    var runtime: HostPort?
+    @Option(
+        help: ArgumentHelp("The runtime's address (or its replicas', separated by commas), to predict with its model.", valueName: "HOST:PORT[,HOST:PORT...]"),
+        transform: { try HostPortList.parse($0) })
+    var runtime: HostPortList?
 
     @Option(help: ArgumentHelp("The device's state folder (with --runtime).", valueName: "DIR"))
     var state: String?

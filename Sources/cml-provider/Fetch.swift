@@ -2,6 +2,7 @@ import Admission
 import ArgumentParser
 import CommandSupport
 import Protocol
+import RoleCommands
 import Provider
 import WordModel
 
@@ -27,8 +28,7 @@ struct Fetch: ParsableCommand {
 
     func run() throws {
         let credentials = try RoleCredentials.load(stateDirectory: connection.state, role: .provider)
-        let runtime = RuntimeClient(
-            host: connection.runtime.host, port: connection.runtime.port, context: try credentials.clientContext())
+        let runtime = RuntimeClient(addresses: connection.runtime.serverAddresses, context: try credentials.clientContext())
         defer { runtime.close() }
         let reply: ModelReply
         do {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Channel
 import CommandSupport
 import Protocol
+import RoleCommands
 import Provider
 import WordModel
 
@@ -34,8 +35,7 @@ struct Send: ParsableCommand {
         // Checked before connecting: a bad word is named here and never sent.
         let list = try validation.map(Self.validationList(inFile:))
         let credentials = try RoleCredentials.load(stateDirectory: connection.state, role: .provider)
-        let runtime = RuntimeClient(
-            host: connection.runtime.host, port: connection.runtime.port, context: try credentials.clientContext())
+        let runtime = RuntimeClient(addresses: connection.runtime.serverAddresses, context: try credentials.clientContext())
         defer { runtime.close() }
         do {
             // Said only after the acknowledgement: a model the runtime refused was not "sent" for any purpose.

@@ -47,8 +47,9 @@ struct Serve: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "The certifier the runtime attests to at every start and renewal, and that anchors the freshness of the sealed state.",
-            valueName: "HOST:PORT"))
-    var certifier: HostPort?
+            valueName: "HOST:PORT[,HOST:PORT...]"),
+        transform: { try HostPortList.parse($0) })
+    var certifier: HostPortList?
 
     @Option(name: .customLong("policy-cert"), help: ArgumentHelp("The domain's policy certificate (PEM), pinned as the only root.", valueName: "FILE"))
     var policyCert: String?
@@ -113,9 +114,11 @@ struct Serve: ParsableCommand {
         }
         let credentials: RoleCredentials
         do {
-            credentials = try AdmissionClient().admit(
-                role: .runtime, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
-                attester: attester)
+            credentials = try CertifierFailover.first(of: certifier.serverAddresses) { (certifier) throws(AdmissionError) in
+                try AdmissionClient().admit(
+                    role: .runtime, certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: policyCertificate,
+                    attester: attester)
+            }
         } catch {
             throw CommandFailure(error.message, cause: error)
         }
@@ -139,7 +142,7 @@ struct Serve: ParsableCommand {
                 logger.warning(
                     "--unanchored: the sealed state is not anchored at the certifier, so a rollback, deletion or replacement of its files WILL NOT BE DETECTED; for development only")
             } else {
-                anchor = CertifierAnchor(host: certifier.host, port: certifier.port, context: try credentials.clientContext())
+                anchor = CertifierAnchor(addresses: certifier.serverAddresses, context: try credentials.clientContext())
             }
             certifierAnchor = anchor
             let sealed = try SealedStore(directory: "\(state)/sealed", sealingSecret: secret)
@@ -197,11 +200,11 @@ extension Serve {
     /// handshakes), to the anchor's connection and to the revocation watch, each new policy's channels
     /// to new connections and its poll interval to the watch. Nothing is written.
     func startRenewal(
-        credentials: RoleCredentials, certifier: HostPort, attester: any Attester, server: RuntimeServer, anchor: CertifierAnchor?,
+        credentials: RoleCredentials, certifier: HostPortList, attester: any Attester, server: RuntimeServer, anchor: CertifierAnchor?,
         revocations: RevocationWatch, logger: Logger
     ) -> AdmissionRenewal {
         let renewal = AdmissionRenewal(
-            role: .runtime, certifierHost: certifier.host, certifierPort: certifier.port,
+            role: .runtime, certifiers: certifier.serverAddresses,
             policyCertificate: credentials.policyCertificate, attester: attester, logger: logger
         ) { fresh in
             do {
@@ -228,7 +231,7 @@ extension Serve {
 
     /// Fetches the revocation list now and every `revocation-poll-seconds` of the policy, each new
     /// version enforced by the server (revoked peers refused, their connections closed).
-    func startRevocationWatch(credentials: RoleCredentials, certifier: HostPort, server: RuntimeServer, logger: Logger) throws -> RevocationWatch {
+    func startRevocationWatch(credentials: RoleCredentials, certifier: HostPortList, server: RuntimeServer, logger: Logger) throws -> RevocationWatch {
         let context: TLSContext
         do {
             context = try credentials.clientContext()
@@ -236,7 +239,7 @@ extension Serve {
             throw CommandFailure(error.message, cause: error)
         }
         let watch = RevocationWatch(
-            certifierHost: certifier.host, certifierPort: certifier.port, policyCertificate: credentials.policyCertificate,
+            certifiers: certifier.serverAddresses, policyCertificate: credentials.policyCertificate,
             context: context, interval: credentials.policy.revocationPoll,
             logger: logger
         ) { list in
