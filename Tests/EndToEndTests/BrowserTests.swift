@@ -45,9 +45,43 @@ struct BrowserTests {
     }
 }
 
+/// The runtime's console page in a real browser (tools/browser/console_check.py): open on the admin
+/// endpoint of a real FL runtime while a device takes part in a round, it shows the next round, one
+/// more model in the lineage and one more loss point on the chart, without a reload.
+@Suite(.serialized)
+struct ConsoleBrowserTests {
+    @Test(.enabled(if: BrowserCheck.shouldRun, BrowserCheck.skipNote))
+    func theRoundAdvancesAndTheChartGainsAPointAfterAnFLRound() throws {
+        let domain = try AdmittedDomain(template: "fl") { $0.replacingOccurrences(of: "\"min-updates\": 2", with: "\"min-updates\": 1") }
+        for role in ["provider", "device"] { try domain.admit(role) }
+        let admin = AdminProcessTests()
+        let (runtime, port, adminPort, _) = try admin.startRuntime(domain, mode: "fl")
+        defer { runtime.stop() }
+        try admin.sendInitialModel(domain, port: port)
+        try "about\n".write(toFile: domain.path("about.txt"), atomically: true, encoding: .utf8)
+        let device = [
+            try Executables.path("cml-device"), "fl", "--runtime", "127.0.0.1:\(port)", "--state", domain.state("device"),
+            "--words", domain.path("about.txt"),
+        ]
+
+        let seen = try BrowserCheck.run(
+            ["http://127.0.0.1:\(adminPort)/", "--screenshot", domain.path("screenshots"), "--then"] + device, script: BrowserCheck.consoleScript)
+        let before = try #require(seen["before"] as? [String: Any])
+        let after = try #require(seen["after"] as? [String: Any])
+        #expect(before["round"] as? String == "0")
+        #expect(after["round"] as? String == "1")
+        #expect(after["model"] as? String != before["model"] as? String)
+        #expect((after["lineage"] as? Int ?? 0) == (before["lineage"] as? Int ?? 0) + 1)
+        #expect((after["lossPoints"] as? Int ?? 0) == (before["lossPoints"] as? Int ?? 0) + 1)
+        try BrowserCheck.requirePNG(seen["screenshot"])
+    }
+}
+
 /// tools/browser/keyboard_check.py, and whether this machine can run it.
 enum BrowserCheck {
     static let script = Executables.repositoryRoot.appendingPathComponent("tools/browser/keyboard_check.py").path
+    /// tools/browser/console_check.py, the runtime's console page.
+    static let consoleScript = Executables.repositoryRoot.appendingPathComponent("tools/browser/console_check.py").path
     static let env = URL(fileURLWithPath: "/usr/bin/env")
 
     /// Whether selenium, chromium and chromium-driver are installed (the script's own check).
@@ -65,7 +99,7 @@ enum BrowserCheck {
         "chromium, chromium-driver or selenium is missing (run tools/setup); set CML_REQUIRE_BROWSER=1 to make this a failure"
 
     /// Runs the script with `arguments` and returns the JSON it printed; fails with it unless it succeeded.
-    static func run(_ arguments: [String]) throws -> [String: Any] {
+    static func run(_ arguments: [String], script: String = script) throws -> [String: Any] {
         let result = try Executables.run(program: env, ["python3", script] + arguments)
         try #require(result.status != 3, "the browser is missing but CML_REQUIRE_BROWSER=1: \(result.standardOutput)")
         try #require(result.status == 0, "the page did not do what it should:\n\(result.standardOutput)\n\(result.standardError)")
