@@ -90,19 +90,34 @@ public final class ECPrivateKey: @unchecked Sendable {
 
     private func encodedPEM(structure: StaticString) -> String {
         let operation = "writing a PEM private key (\(structure))"
-        guard let encoder = OSSL_ENCODER_CTX_new_for_pkey(pkey, COpenSSL_EVP_PKEY_KEYPAIR(), "PEM", structure.cString, nil),
-            OSSL_ENCODER_CTX_get_num_encoders(encoder) > 0
-        else {
-            fatalError("no OpenSSL encoder for \(operation): \(OpenSSLError.draining(operation))")
+        // Once, in a full test run with many threads encoding and decoding keys, an encoding of a key held
+        // here failed with nothing on the error queue; a new encoder then succeeds, so it is tried again
+        // (a few times) before the failure is taken for what it otherwise is: memory running out.
+        var failure: OpenSSLError?
+        for _ in 0..<3 {
+            OpenSSLError.clearQueue()
+            switch encodeOnce(structure: structure, operation) {
+            case .success(let text): return text
+            case .failure(let error): failure = error
+            }
+        }
+        fatalError("\(failure.map { "\($0)" } ?? operation)")
+    }
+
+    private func encodeOnce(structure: StaticString, _ operation: String) -> Result<String, OpenSSLError> {
+        guard let encoder = OSSL_ENCODER_CTX_new_for_pkey(pkey, COpenSSL_EVP_PKEY_KEYPAIR(), "PEM", structure.cString, nil) else {
+            return .failure(OpenSSLError.draining("no OpenSSL encoder for \(operation)"))
         }
         defer { OSSL_ENCODER_CTX_free(encoder) }
+        guard OSSL_ENCODER_CTX_get_num_encoders(encoder) > 0 else {
+            return .failure(OpenSSLError.draining("no OpenSSL encoder for \(operation)"))
+        }
         var data: UnsafeMutablePointer<UInt8>?
         var length = 0
         guard OSSL_ENCODER_to_data(encoder, &data, &length) == 1, let data else {
-            // Encoding a key we hold only fails when memory runs out.
-            fatalError("\(OpenSSLError.draining(operation))")
+            return .failure(OpenSSLError.draining(operation))
         }
         defer { COpenSSL_free(data) }
-        return String(decoding: UnsafeBufferPointer(start: data, count: length), as: UTF8.self)
+        return .success(String(decoding: UnsafeBufferPointer(start: data, count: length), as: UTF8.self))
     }
 }
