@@ -15,7 +15,7 @@ struct BrowserTests {
         defer { console.stop() }
         let shots = domain.path("screenshots")
 
-        let seen = try BrowserCheck.run(["http://127.0.0.1:\(page.port)/", "--screenshot", shots])
+        let seen = try BrowserCheck.run(["http://127.0.0.1:\(page.port)/", "--screenshot", BrowserCheck.screenshots(shots)])
         let before = try #require(seen["before"] as? [String: Any])
         let after = try #require(seen["after"] as? [String: Any])
         #expect(before["model"] as? String == ModelBlob.shortID(of: initial))
@@ -36,7 +36,7 @@ struct BrowserTests {
         let (domain, impostor, port, console, page) = try KeyboardConsole.startAgainstImpostor()
         defer { console.stop(); impostor.stop() }
 
-        let seen = try BrowserCheck.run(["http://127.0.0.1:\(page.port)/", "--expect", "refused", "--screenshot", domain.path("screenshots")])
+        let seen = try BrowserCheck.run(["http://127.0.0.1:\(page.port)/", "--expect", "refused", "--screenshot", BrowserCheck.screenshots(domain.path("screenshots"))])
         #expect((seen["banner"] as? String)?.hasPrefix("Runtime refused: it is not admitted in this domain") == true)
         #expect(seen["reason"] as? String
             == "refused runtime at 127.0.0.1:\(port): its certificate is not issued by this domain's policy key (self-signed \"cml-runtime\")")
@@ -65,7 +65,8 @@ struct ConsoleBrowserTests {
         ]
 
         let seen = try BrowserCheck.run(
-            ["http://127.0.0.1:\(adminPort)/", "--screenshot", domain.path("screenshots"), "--then"] + device, script: BrowserCheck.consoleScript)
+            ["http://127.0.0.1:\(adminPort)/", "--screenshot", BrowserCheck.screenshots(domain.path("screenshots")), "--then"] + device,
+            script: BrowserCheck.consoleScript)
         let before = try #require(seen["before"] as? [String: Any])
         let after = try #require(seen["after"] as? [String: Any])
         #expect(before["round"] as? String == "0")
@@ -105,6 +106,12 @@ enum BrowserCheck {
         try #require(result.status == 0, "the page did not do what it should:\n\(result.standardOutput)\n\(result.standardError)")
         let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))
         return try #require(json as? [String: Any], "not a JSON object: \(result.standardOutput)")
+    }
+
+    /// Where the screenshots go: `CML_SCREENSHOTS` when set (`CML_SCREENSHOTS=$PWD/docs/screenshots swift test
+    /// --filter BrowserTests` retakes the README's), `scratch` otherwise.
+    static func screenshots(_ scratch: String) -> String {
+        ProcessInfo.processInfo.environment["CML_SCREENSHOTS"] ?? scratch
     }
 
     /// Requires `path` to name a PNG file.
