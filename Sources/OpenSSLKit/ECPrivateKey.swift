@@ -61,10 +61,14 @@ public final class ECPrivateKey: @unchecked Sendable {
     }
 
     /// The key as PKCS#8 PEM ("BEGIN PRIVATE KEY").
-    public var pkcs8PEM: String { encodedPEM(structure: "PrivateKeyInfo") }
+    public var pkcs8PEM: String {
+        get throws(OpenSSLError) { try encodedPEM(structure: "PrivateKeyInfo") }
+    }
 
     /// The key as SEC1 PEM ("BEGIN EC PRIVATE KEY").
-    public var sec1PEM: String { encodedPEM(structure: "type-specific") }
+    public var sec1PEM: String {
+        get throws(OpenSSLError) { try encodedPEM(structure: "type-specific") }
+    }
 
     /// A raw `r||s` signature of `message` hashed with `digest`.
     public func signature(for message: [UInt8], digest: Digest) throws(OpenSSLError) -> [UInt8] {
@@ -88,12 +92,12 @@ public final class ECPrivateKey: @unchecked Sendable {
         return raw
     }
 
-    private func encodedPEM(structure: StaticString) -> String {
+    private func encodedPEM(structure: StaticString) throws(OpenSSLError) -> String {
         let operation = "writing a PEM private key (\(structure))"
         // Once, in a full test run with many threads encoding and decoding keys, an encoding of a key held
-        // here failed with nothing on the error queue; a new encoder then succeeds, so it is tried again
-        // (a few times) before the failure is taken for what it otherwise is: memory running out.
-        var failure: OpenSSLError?
+        // here failed with nothing on the error queue; a new encoder then succeeded, so it is tried again
+        // (a few times) before the failure is thrown.
+        var failure = OpenSSLError(operation, reason: "not attempted")
         for _ in 0..<3 {
             OpenSSLError.clearQueue()
             switch encodeOnce(structure: structure, operation) {
@@ -101,7 +105,7 @@ public final class ECPrivateKey: @unchecked Sendable {
             case .failure(let error): failure = error
             }
         }
-        fatalError("\(failure.map { "\($0)" } ?? operation)")
+        throw failure
     }
 
     private func encodeOnce(structure: StaticString, _ operation: String) -> Result<String, OpenSSLError> {

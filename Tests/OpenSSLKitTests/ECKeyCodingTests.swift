@@ -25,14 +25,14 @@ func publicKeyRoundTripsThroughEveryForm(curve: Curve) throws {
 @Test(arguments: Curve.allCases)
 func privateKeyRoundTripsThroughPKCS8AndSEC1(curve: Curve) throws {
     let key = ECPrivateKey(generating: curve)
-    #expect(key.pkcs8PEM.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
-    #expect(key.sec1PEM.hasPrefix("-----BEGIN EC PRIVATE KEY-----\n"))
+    #expect(try key.pkcs8PEM.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
+    #expect(try key.sec1PEM.hasPrefix("-----BEGIN EC PRIVATE KEY-----\n"))
     let message = Array("round trip".utf8)
-    for pem in [key.pkcs8PEM, key.sec1PEM] {
+    for pem in [try key.pkcs8PEM, try key.sec1PEM] {
         let loaded = try ECPrivateKey(pem: pem)
         #expect(loaded.curve == curve)
         #expect(loaded.publicKey == key.publicKey)
-        #expect(loaded.pkcs8PEM == key.pkcs8PEM)
+        #expect(try loaded.pkcs8PEM == key.pkcs8PEM)
         let signature = try loaded.signature(for: message, digest: curve.digest)
         #expect(key.publicKey.isValidSignature(signature, for: message, digest: curve.digest))
     }
