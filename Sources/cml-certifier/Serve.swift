@@ -133,5 +133,6 @@ struct Serve: ParsableCommand {
         withExtendedLifetime((trap, hangup)) {}
         service.recordStop()
         logger.info("stopped")
+        CleanExit.now()
     }
 }

@@ -192,6 +192,7 @@ struct Serve: ParsableCommand {
                     + "\"\(credentials.policy.federationID)\"; restart to check \(state) against the anchor")
         }
         logger.info("stopped")
+        CleanExit.now()
     }
 }
 
