@@ -177,16 +177,7 @@ public final class Federation: Sendable {
             // A mean of cross-entropies is a finite number, 0 or more: anything else would poison the round's mean.
             throw ChannelError(.badRequest, "\"loss\" is \(loss): a loss must be a finite number, 0 or more (the mean loss of the last local epoch)")
         }
-        guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
-            throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
-        }
-        if rules.oneUpdatePer == .platform, platform == nil {
-            throw ChannelError(
-                .notAuthorized,
-                "the device certificate (serial \(serial.prefix(8))...) names no platform instance, and the policy counts one update "
-                    + "per platform (fl.one-update-per); attest again with this domain's certifier")
-        }
-        let platformHex = platform.map { Hex.encode($0) }
+        let platformHex = try countedPlatform(serial: serial, platform: platform)
         let stored = try ModelBlob(received: update.model)
         let reservation = try state.withLock { (live) throws(ChannelError) in
             try live.rounds.reserve(round: update.round, serial: serial, platform: platformHex, id: stored.id) {
@@ -232,10 +223,10 @@ public final class Federation: Sendable {
         return ack
     }
 
-    /// Answers a device's `join` for `round` before it trains: `join-ack` if it takes part, `not-sampled`
-    /// (sealed first) if Poisson sampling left it out under `fl.privacy`; `budget-exhausted`,
-    /// `wrong-round`, `no-model`, and `not-authorized` as `update` refuses them.
-    public func join(round: UInt64, from serial: String, platform: [UInt8]? = nil) throws(ChannelError) -> JoinAck {
+    /// The platform instance (hex) a device's update or join counts under, once its certificate's serial is
+    /// checked: `not-authorized` if the serial is not hexadecimal, or if the policy counts one update per
+    /// platform and the certificate names none.
+    private func countedPlatform(serial: String, platform: [UInt8]?) throws(ChannelError) -> String? {
         guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
             throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
         }
@@ -245,7 +236,14 @@ public final class Federation: Sendable {
                 "the device certificate (serial \(serial.prefix(8))...) names no platform instance, and the policy counts one update "
                     + "per platform (fl.one-update-per); attest again with this domain's certifier")
         }
-        let platformHex = platform.map { Hex.encode($0) }
+        return platform.map { Hex.encode($0) }
+    }
+
+    /// Answers a device's `join` for `round` before it trains: `join-ack` if it takes part, `not-sampled`
+    /// (sealed first) if Poisson sampling left it out under `fl.privacy`; `budget-exhausted`,
+    /// `wrong-round`, `no-model`, and `not-authorized` as `update` refuses them.
+    public func join(round: UInt64, from serial: String, platform: [UInt8]? = nil) throws(ChannelError) -> JoinAck {
+        let platformHex = try countedPlatform(serial: serial, platform: platform)
         let decision = try state.withLock { (live) throws(ChannelError) in
             try live.rounds.join(round: round, serial: serial, platform: platformHex) { rules.privacy?.sampler.admits() ?? true }
         }
