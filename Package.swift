@@ -83,7 +83,7 @@ let package = Package(
         // Each role's logic, so tests can run it in-process; the executables are thin.
         .target(
             name: "Runtime",
-            dependencies: ["Channel", "Protocol", "Policy", "Privacy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit", logging, metrics]),
+            dependencies: ["Channel", "Protocol", "Policy", "Privacy", "WordModel", "OpenSSLKit", "CBORKit", "ByteKit", "PQKit", logging, metrics]),
         .target(name: "Provider", dependencies: ["Channel", "Protocol", "Policy", "WordModel"]),
         .target(name: "Device", dependencies: ["Channel", "Protocol", "Policy", "WordModel"]),
 
