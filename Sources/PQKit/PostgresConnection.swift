@@ -17,6 +17,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// True between BEGIN and COMMIT or ROLLBACK: a connection lost then is not silently replaced, or
     /// the rest of the transaction would run outside one.
     private var inTransaction = false
+    /// Set when the server said it is ending this session (shutting down, crashed): the handle may still
+    /// read as connected, but the next use must connect again.
+    private var ended = false
 
     /// Connects to the server `connectionString` names; throws naming the server (never the password)
     /// if the string is not valid, the server cannot be reached, or it refuses the login.
@@ -44,6 +47,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private func connect() throws(PostgresError) {
         if let handle { PQfinish(handle) }
         handle = nil
+        ended = false
         guard let fresh = PQconnectdb(connectionString) else {
             throw PostgresError(.connectFailed, "cannot connect to PostgreSQL \(target): out of memory")
         }
@@ -60,7 +64,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// The open handle, connecting again first if the connection was lost (outside a transaction).
     private func usableHandle() throws(PostgresError) -> OpaquePointer {
-        if let handle, PQstatus(handle) == CONNECTION_OK { return handle }
+        if let handle, PQstatus(handle) == CONNECTION_OK, !ended { return handle }
         guard !inTransaction else {
             throw PostgresError(.connectionLost, "the connection to PostgreSQL \(target) was lost in the middle of a transaction")
         }
@@ -107,7 +111,10 @@ public final class PostgresConnection: @unchecked Sendable {
         let sqlState = result.flatMap { PQresultErrorField($0, CLibPQ_PG_DIAG_SQLSTATE()) }.map { String(cString: $0) }
         let message = result.map { String(cString: PQresultErrorMessage($0)) } ?? String(cString: PQerrorMessage(handle))
         let reason = target.redacting(message.trimmingTrailingNewlines)
-        if PQstatus(handle) != CONNECTION_OK {
+        // A failure with no SQLSTATE is libpq's own: the server went away mid-statement ("server closed the
+        // connection unexpectedly"), sometimes while the handle still reads as connected.
+        if PQstatus(handle) != CONNECTION_OK || sqlState == nil || PostgresError.endsSession(sqlState) {
+            ended = true
             return PostgresError(.connectionLost, "the connection to PostgreSQL \(target) was lost: \(reason)", sqlState: sqlState)
         }
         return PostgresError(.statementFailed, "PostgreSQL \(target): \(reason)", sqlState: sqlState)

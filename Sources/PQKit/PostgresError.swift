@@ -43,6 +43,17 @@ public struct PostgresError: Error, Sendable, Equatable, CustomStringConvertible
     /// SQLSTATE 23505, a unique constraint that a row broke.
     public static let uniqueViolation = "23505"
 
+    /// Whether the server is out of reach for now (it could not be reached, or the connection broke): a
+    /// caller answers "unavailable, try again" rather than a wrong answer, and the next use connects again.
+    public var isUnavailable: Bool { code == .connectFailed || code == .connectionLost }
+
+    /// Whether a statement's SQLSTATE says the server ended the session: class 08 (connection exception),
+    /// 57P01 to 57P03 (shut down by the administrator, after a crash, or not accepting connections yet).
+    static func endsSession(_ sqlState: String?) -> Bool {
+        guard let sqlState else { return false }
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState)
+    }
+
     /// Whether running the whole transaction again may succeed: a serialization failure or a deadlock.
     public var isRetryable: Bool {
         sqlState == Self.serializationFailure || sqlState == Self.deadlockDetected

@@ -88,6 +88,23 @@ struct PostgresConnectionTests {
         #expect(connection.backendProcessID != before)
     }
 
+    @Test func aStoppedServerFailsEachStatementUntilItIsBackThenTheConnectionResumes() throws {
+        let cluster = try TestPostgres.dedicated()
+        defer { cluster.remove() }
+        let connection = try PostgresConnection(try cluster.freshDatabase())
+        #expect(try connection.execute("SELECT 1::int8 AS one").rows.first?.int("one") == 1)
+        try cluster.stopServer()
+        let lost = try #require(throws: PostgresError.self) { try connection.execute("SELECT 1") }
+        #expect(lost.code == .connectionLost)
+        #expect(lost.isUnavailable)
+        // While it is down, each use tries to connect again and says the server is unreachable.
+        let down = try #require(throws: PostgresError.self) { try connection.execute("SELECT 1") }
+        #expect(down.code == .connectFailed)
+        #expect(down.isUnavailable)
+        try cluster.startServer()
+        #expect(try connection.execute("SELECT 3::int8 AS three").rows.first?.int("three") == 3)
+    }
+
     @Test func aPoolGivesEachThreadItsOwnConnection() throws {
         let pool = try PostgresPool(try TestPostgres.freshDatabase(), maximumIdle: 2)
         try pool.withConnection { connection throws(PostgresError) in

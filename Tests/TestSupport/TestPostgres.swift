@@ -15,6 +15,8 @@ public final class TestPostgres: Sendable {
     public let password: String
     private let binaries: String
     private let asPostgres: Bool
+    /// The server's settings: its socket folder, and a TCP address only when one was asked for.
+    private let options: String
 
     /// The superuser's name.
     public static let user = "postgres"
@@ -50,14 +52,45 @@ public final class TestPostgres: Sendable {
         try started.get()
     }
 
-    /// A connection string for a new, empty database on the shared cluster.
-    public static func freshDatabase() throws -> String {
-        let cluster = try shared()
+    /// A cluster of the caller's own, for a test that stops and starts the server (never stop the shared
+    /// one: other tests use it at the same time); `remove()` it at the end.
+    public static func dedicated(listen address: String? = nil) throws -> TestPostgres {
+        try TestPostgres(listen: address)
+    }
+
+    /// Stops the server at once (as a crash or a pulled cable would); the data stays.
+    public func stopServer() throws {
+        try run("pg_ctl", ["-D", "\(folder)/data", "-m", "immediate", "-w", "stop"])
+    }
+
+    /// Starts the stopped server again, on the same socket (and address) as before.
+    public func startServer() throws {
+        try run("pg_ctl", ["-D", "\(folder)/data", "-l", "\(folder)/log", "-w", "-t", "60", "start", "-o", options])
+    }
+
+    /// Stops a dedicated cluster and removes its folder.
+    public func remove() {
+        try? run("pg_ctl", ["-D", "\(folder)/data", "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// A connection string for a new, empty database on this cluster.
+    public func freshDatabase() throws -> String {
         let name = "test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_"))"
-        let admin = try PostgresConnection(cluster.connectionString(database: "postgres"))
+        let admin = try PostgresConnection(connectionString(database: "postgres"))
         // CREATE DATABASE takes no parameters; the name is made here of [a-z0-9_] only.
         try admin.execute("CREATE DATABASE \(name)")
-        return cluster.connectionString(database: name)
+        return connectionString(database: name)
+    }
+
+    /// A connection string for a new, empty database on the shared cluster.
+    public static func freshDatabase() throws -> String {
+        try shared().freshDatabase()
+    }
+
+    /// The libpq connection string of `database` on this cluster over TCP at `host` (an address it listens on).
+    public func connectionString(database: String, host: String, port: Int = 5432) -> String {
+        "postgresql://\(Self.user):\(password)@\(host):\(port)/\(database)"
     }
 
     /// The libpq connection string of `database` on this cluster, in URL form.
@@ -66,7 +99,7 @@ public final class TestPostgres: Sendable {
         return "postgresql://\(Self.user):\(password ?? self.password)@/\(database)?host=\(encodedFolder)"
     }
 
-    private init() throws {
+    private init(listen address: String? = nil) throws {
         guard let binaries = Self.findBinaries() else {
             throw TestPostgresError(message: "no initdb under /usr/lib/postgresql/*/bin (install Debian's postgresql: tools/setup does)")
         }
@@ -77,6 +110,7 @@ public final class TestPostgres: Sendable {
         guard let made = mkdtemp(&bytes) else { throw TestPostgresError(message: "cannot make a temporary folder: errno \(errno)") }
         folder = String(cString: made)
         password = UUID().uuidString
+        options = "-c listen_addresses='\(address ?? "")' -c unix_socket_directories='\(folder)' -c fsync=off -c max_connections=200"
         if asPostgres {
             guard let entry = getpwnam(Self.user) else {
                 throw TestPostgresError(message: "running as root, but there is no \(Self.user) user to run PostgreSQL as")
@@ -91,12 +125,14 @@ public final class TestPostgres: Sendable {
         try run(
             "initdb", ["-D", "\(folder)/data", "-U", Self.user, "--auth=scram-sha-256", "--pwfile=\(passwordFile)", "--no-sync", "-E", "UTF8"])
         unlink(passwordFile)
-        try run(
-            "pg_ctl",
-            [
-                "-D", "\(folder)/data", "-l", "\(folder)/log", "-w", "-t", "60", "start", "-o",
-                "-c listen_addresses='' -c unix_socket_directories='\(folder)' -c fsync=off -c max_connections=200",
-            ])
+        if address != nil {
+            // initdb's pg_hba.conf lets in loopback only; a cluster asked to listen on an address is for other hosts (namespaces).
+            let hba = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(folder)/data/pg_hba.conf"))
+            try hba.seekToEnd()
+            try hba.write(contentsOf: Data("host all all 0.0.0.0/0 scram-sha-256\n".utf8))
+            try hba.close()
+        }
+        try startServer()
     }
 
     /// Stops the shared cluster at once and removes its folder (at process exit).
