@@ -130,7 +130,7 @@ let package = Package(
             name: "cml-bench",
             dependencies: [
                 "WordModel", "Privacy", "BLASKit", "Attestation", "Channel", "Protocol", "OpenSSLKit", "Policy", "Certifier", "Admin", "Admission", "ByteKit",
-                "Runtime", "CommandSupport", argumentParser, logging,
+                "Runtime", "CommandSupport", "PQKit", "TestSupport", argumentParser, logging,
             ],
             path: "tools/cml-bench"),
 
