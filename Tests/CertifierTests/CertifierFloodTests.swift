@@ -9,6 +9,10 @@ import Testing
     var channel = CertifierService.channelConfiguration
     channel.maxConnections = 200
     channel.maxConnectionsPerAddress = 100
+    // Only the limit may free a place: under load the 300 handshakes can take longer than the 5 s a
+    // connection has for its first request, and the first ones, closed for idling, let more than 100 in.
+    channel.firstRequestTimeout = .seconds(600)
+    channel.unauthenticatedLifetime = .seconds(600)
     let certifier = try TestCertifier(channel: channel)
     defer { certifier.stop() }
     let flood = Flood()
