@@ -8,13 +8,17 @@ final class BenchDatabase: Sendable {
     let cluster: TestPostgres
     /// A fresh database's libpq connection string (unix socket in the cluster's folder).
     let connectionString: String
+    private let cleanup: Int
 
     /// Starts a cluster and makes a fresh database on it.
     init() throws {
-        cluster = try TestPostgres.dedicated()
+        let cluster = try TestPostgres.dedicated()
+        self.cluster = cluster
+        cleanup = BenchChildren.onSignal { cluster.remove() }
         do {
             connectionString = try cluster.freshDatabase()
         } catch {
+            BenchChildren.forget(cleanup)
             cluster.remove()
             throw error
         }
@@ -32,6 +36,7 @@ final class BenchDatabase: Sendable {
 
     /// Stops the cluster and removes its folder.
     func stop() {
+        BenchChildren.forget(cleanup)
         cluster.remove()
     }
 }

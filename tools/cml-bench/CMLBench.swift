@@ -48,6 +48,8 @@ struct CMLBench: ParsableCommand {
     }
 
     func run() throws {
+        let trap = BenchChildren.trapSignals()
+        defer { withExtendedLifetime(trap) {} }
         let settings = BenchSettings(runs: runs, seconds: seconds, words: words, chart: chart, admin: admin)
         for suite in try Suites.resolve(suite) {
             try suite.run(settings, JSONLinesReporter(bench: suite.name, admin: admin))

@@ -216,7 +216,7 @@ private final class FederationBench: @unchecked Sendable {
         process.standardError = FileHandle(forWritingAtPath: log)
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try BenchChildren.run(process)
         func nextLine() throws -> String {
             var line = Data()
             while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }

@@ -137,7 +137,7 @@ final class AttackerProcess: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try BenchChildren.run(process)
     }
 
     /// Waits for its `ready OPENED FAILED` line.

@@ -13,7 +13,7 @@ enum ProgramRun {
         process.standardOutput = output
         process.standardError = includeErrors ? output : FileHandle.nullDevice
         do {
-            try process.run()
+            try BenchChildren.run(process)
         } catch {
             throw CommandFailure("cannot run \(executable): \(error.localizedDescription)", cause: error)
         }

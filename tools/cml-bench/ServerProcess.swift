@@ -20,7 +20,7 @@ final class ServerProcess {
         process.standardError = FileHandle(forWritingAtPath: log)
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try BenchChildren.run(process)
         var line = Data()
         while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
         let text = String(decoding: line, as: UTF8.self)
