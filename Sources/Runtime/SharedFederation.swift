@@ -653,6 +653,9 @@ public final class SharedFederation: RoundService {
         }
         guard published else { return }
         RuntimeMetrics.openRound(global.round, deadline: global.openedAt + rules.deadline.inSeconds, updates: 0)
+        if global.round == 0, global.replica != replica {
+            logger.info("serving the initial global model \(global.model.shortID) of round 0, received by replica \(global.replica)")
+        }
         if global.round > 0 {
             if global.replica != replica {
                 logger.info("serving the global model \(global.model.shortID) of round \(global.round), closed by replica \(global.replica)")

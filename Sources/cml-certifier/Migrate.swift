@@ -16,22 +16,17 @@ struct Migrate: ParsableCommand {
     var store: StoreLocation
 
     func validate() throws {
-        guard case .postgres = store else {
-            throw ValidationError("--store dir needs no migration (the state folder has no schema); give a PostgreSQL connection string")
-        }
+        _ = try StoreMigration.connectionString(store)
     }
 
     func run() throws {
-        guard case .postgres(let connectionString) = store else { return }
-        do {
-            let (from, to) = try PostgresStore.migrate(connectionString: connectionString)
-            if from == to {
-                StandardOutput.line("the certifier schema is at version \(to) already; nothing to do")
-            } else {
-                StandardOutput.line("migrated the certifier schema from version \(from) to \(to)")
+        let connectionString = try StoreMigration.connectionString(store)
+        try StoreMigration.run(component: "certifier") {
+            do throws(CertifierError) {
+                return try PostgresStore.migrate(connectionString: connectionString)
+            } catch {
+                throw CommandFailure(error.message, cause: error)
             }
-        } catch {
-            throw CommandFailure(error.message, cause: error)
         }
     }
 }
