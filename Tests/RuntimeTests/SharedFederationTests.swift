@@ -217,6 +217,26 @@ struct SharedFederationTests {
             ).isEmpty, "\(database.logs.messages)")
     }
 
+    @Test func aGlobalModelClosedElsewhereWithoutAnUpdateThisReplicaAcknowledgedIsNotServed() throws {
+        let database = try Database()
+        let a = try database.replica("a", minUpdates: 2)
+        let b = try database.replica("b", minUpdates: 2)
+        defer { a.stop(); b.stop() }
+        _ = try a.setInitial(initialModel.bytes, validation: nil)
+        #expect(eventually { (try? b.currentGlobal()) != nil })
+        _ = try a.update(try Self.update(round: 0, scale: 0.5), from: "0a")
+        try database.sql("DELETE FROM runtime_updates")
+        // Replica b never saw the update a acknowledged: it closes the round without it.
+        _ = try b.update(try Self.update(round: 0), from: "0b")
+        _ = try b.update(try Self.update(round: 0, scale: 2), from: "0c")
+        b.closeIfDue()
+        #expect(b.round == 1)
+        #expect(eventually { database.logged("leaves out 1 update this replica acknowledged (device 0a: rows deleted or rolled back)").count == 1 })
+        let refused = #expect(throws: ChannelError.self) { try a.currentGlobal() }
+        #expect(refused?.code == .unavailable)
+        #expect(a.round == 0, "a still serves nothing newer than round 0")
+    }
+
     @Test func twoFederationsInOneDatabaseCloseTheirRoundsWithTheirOwnUpdatesOnly() throws {
         let database = try Database()
         let alpha = try database.replica("a", federation: "alpha", minUpdates: 2)
