@@ -6,7 +6,6 @@ import OpenSSLKit
 import PQKit
 import Policy
 import Protocol
-import Runtime
 import TestSupport
 import Testing
 import WordModel
@@ -15,6 +14,9 @@ import WordModel
 /// federation through a database of the tests' own PostgreSQL cluster (docs/scale.md).
 @Suite(.serialized, .enabled(if: TestPostgres.enabled, "no PostgreSQL cluster could start"))
 struct RuntimeReplicaTests {
+    /// The runtime's schema version (RuntimeSchema), as the programs print it.
+    static let schemaVersion = 1
+
     /// Runs `cml-runtime migrate --store store` and requires it to print `line`.
     func migrate(_ store: String, prints line: String) throws {
         let migrated = try Executables.run("cml-runtime", ["migrate", "--store", store])
@@ -36,8 +38,8 @@ struct RuntimeReplicaTests {
         let domain = try AdmittedDomain(template: "fl", platforms: 2)
         try domain.admit("provider")
         let store = try TestPostgres.freshDatabase()
-        try migrate(store, prints: "migrated the runtime schema from version 0 to \(RuntimeSchema.schema.version)")
-        try migrate(store, prints: "the runtime schema is at version \(RuntimeSchema.schema.version) already; nothing to do")
+        try migrate(store, prints: "migrated the runtime schema from version 0 to \(Self.schemaVersion)")
+        try migrate(store, prints: "the runtime schema is at version \(Self.schemaVersion) already; nothing to do")
         let (first, firstPort) = try domain.startRuntime(mode: "fl", store: store, replica: "one")
         defer { first.stop() }
         let (second, secondPort) = try domain.startRuntime(mode: "fl", store: store, replica: "two")
@@ -82,7 +84,7 @@ struct RuntimeReplicaTests {
         let cluster = try TestPostgres.dedicated()
         defer { cluster.remove() }
         let store = try cluster.freshDatabase()
-        try migrate(store, prints: "migrated the runtime schema from version 0 to \(RuntimeSchema.schema.version)")
+        try migrate(store, prints: "migrated the runtime schema from version 0 to \(Self.schemaVersion)")
         let domain = try AdmittedDomain(template: "fl") { $0.replacingOccurrences(of: "\"min-updates\": 2", with: "\"min-updates\": 5,\n    \"one-update-per\": \"certificate\"") }
         try domain.admit("provider")
         let (runtime, port) = try domain.startRuntime(mode: "fl", store: store)
@@ -115,14 +117,14 @@ struct RuntimeReplicaTests {
         let unmigrated = try serve(store)
         #expect(unmigrated.status == 1)
         #expect(unmigrated.standardError.contains("holds no runtime schema, which this program uses: run `cml-runtime migrate --store URL` first"), "\(unmigrated.standardError)")
-        try migrate(store, prints: "migrated the runtime schema from version 0 to \(RuntimeSchema.schema.version)")
+        try migrate(store, prints: "migrated the runtime schema from version 0 to \(Self.schemaVersion)")
         let connection = try PostgresConnection(store)
         try connection.execute("UPDATE schema_version SET version = version + 1 WHERE component = 'runtime'")
         let newer = try serve(store)
         #expect(newer.status == 1)
         #expect(
             newer.standardError.contains(
-                "holds runtime schema version \(RuntimeSchema.schema.version + 1), newer than version \(RuntimeSchema.schema.version), which this program knows"),
+                "holds runtime schema version \(Self.schemaVersion + 1), newer than version \(Self.schemaVersion), which this program knows"),
             "\(newer.standardError)")
         let migrateNewer = try Executables.run("cml-runtime", ["migrate", "--store", store])
         #expect(migrateNewer.status == 1)
