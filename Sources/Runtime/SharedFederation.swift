@@ -85,8 +85,9 @@ public final class SharedFederation: RoundService {
     private let state = Mutex(Live())
     /// One refresh at a time (the poller, an update that found a newer row, a lost close).
     private let refreshing = Mutex(())
-    /// One close attempt at a time in this replica; replicas serialize on the row lock.
-    private let closing = Mutex(false)
+    /// One close attempt at a time in this replica (a second caller checks again after the first, so a
+    /// round made due meanwhile is not missed); replicas serialize on the row lock.
+    private let closing = Mutex(())
     /// The last error logged by `complain`, so a poll does not repeat it every 200 ms.
     private let lastComplaint = Mutex<String?>(nil)
     private let poller = DispatchQueue(label: "shared rounds poller")
@@ -136,7 +137,10 @@ public final class SharedFederation: RoundService {
                 try anchorCheck(found)
                 break
             } catch {
-                if case .conflict = error, attempt < 3 { continue }
+                guard case .conflict = error else {
+                    throw RuntimeError(.anchorUnavailable, "federation \"\(federation)\": the anchor cannot be read or advanced: \(error)", cause: error)
+                }
+                if attempt < 3 { continue }
                 throw RuntimeError(.staleState, "federation \"\(federation)\": \(error)", cause: error)
             }
         }
@@ -423,13 +427,10 @@ public final class SharedFederation: RoundService {
     /// Closes the served round if the database holds enough of its updates (or its deadline passed with the
     /// quorum), as `RoundState.closeReason` rules; any replica may call it, one wins (docs/scale.md).
     public func closeIfDue() {
-        let begun = closing.withLock { busy -> Bool in
-            guard !busy else { return false }
-            busy = true
-            return true
-        }
-        guard begun else { return }
-        defer { closing.withLock { $0 = false } }
+        closing.withLock { _ in closeIfDueNow() }
+    }
+
+    private func closeIfDueNow() {
         let (verified, refused, stopping) = state.withLock { ($0.verified, $0.refusal != nil, $0.stopping) }
         guard let verified, !refused, !stopping else { return }
         let count: Int
