@@ -181,9 +181,13 @@ public final class SharedFederation: RoundService {
     /// The newest global model this replica verified and anchored; `unavailable` while it refuses the
     /// database's row (a rollback), `no-model` before the provider sent one.
     public func currentGlobal() throws(ChannelError) -> ModelReply {
-        try state.withLock { (live) throws(ChannelError) -> ModelReply in
+        readFirstModel()
+        return try state.withLock { (live) throws(ChannelError) -> ModelReply in
             if let refusal = live.refusal { throw Self.unavailable(refusal) }
-            guard let published = live.published else { throw ChannelError.noModelYet }
+            guard let published = live.published else {
+                if live.verified != nil { throw Self.unavailable("the initial global model is stored but not anchored yet") }
+                throw ChannelError.noModelYet
+            }
             return ModelReply(blob: published.model, round: published.round)
         }
     }
@@ -255,6 +259,7 @@ public final class SharedFederation: RoundService {
             throw ChannelError(.internal, "the runtime could not seal the update: \(error.message)", cause: error)
         }
         let device = String(serial.prefix(8))
+        readFirstModel()
         for attempt in 1...2 {
             guard let expected = state.withLock({ $0.verified }) else { throw ChannelError.noModelYet }
             let outcome = try database { connection throws(PostgresError) -> UpdateOutcome in
@@ -645,6 +650,12 @@ public final class SharedFederation: RoundService {
             clearRefusal()
             try? publishIfAnchored(next)
         }
+    }
+
+    /// Before this replica has read any global model, reads the row now rather than at the next poll:
+    /// the provider's upload at another replica may have just committed.
+    private func readFirstModel() {
+        if state.withLock({ $0.verified == nil }) { refresh() }
     }
 
     /// Takes `next`, the global model this replica just committed, as verified, anchors and serves it.
