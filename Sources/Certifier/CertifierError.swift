@@ -34,6 +34,9 @@ public struct CertifierError: Error, Sendable, Equatable, CustomStringConvertibl
         case revocationListFailed = "revocation-list-failed"
         /// The shared store (PostgreSQL) cannot be reached, logged into, read or written.
         case storeFailed = "store-failed"
+        /// The shared store (PostgreSQL) is out of reach for now (it cannot be reached, or the connection
+        /// broke): the request is answered `unavailable`, and the next one connects again.
+        case storeUnavailable = "store-unavailable"
         /// The shared store's schema is older or newer than this certifier knows.
         case storeSchema = "store-schema"
     }

@@ -36,6 +36,10 @@ public final class CertifierService: Sendable {
     private let current: Mutex<PolicySnapshot>
     /// Identical refusals folded into one line per interval.
     private let repeatedRefusals: RepeatedRefusals
+    /// Audit lines kept while the store is out of reach, written when it answers again.
+    private let auditBacklog = AuditBacklog()
+    /// Whether the revocation poll last found the store out of reach, so an outage is logged once.
+    private let revocationsUnreachable = Mutex(false)
     /// Writes the lines of ended intervals of `repeatedRefusals` while no refusal comes to do it.
     private let ticker: Mutex<any DispatchSourceTimer>
     /// The runtimes' freshness anchors, in the store.
@@ -78,7 +82,10 @@ public final class CertifierService: Sendable {
         ticker.schedule(deadline: .now(), repeating: .milliseconds(max(100, Int(repeatInterval * 100))))
         self.ticker = Mutex(ticker)
         self.ticker.withLock { ticker in
-            ticker.setEventHandler { [weak self] in self?.writeRepeatedRefusals() }
+            ticker.setEventHandler { [weak self] in
+                self?.writeHeldAuditLines()
+                self?.writeRepeatedRefusals()
+            }
             ticker.resume()
         }
         self.revocationTimer.withLock { timer in
@@ -99,11 +106,36 @@ public final class CertifierService: Sendable {
     public var revocationList: RevocationList { revocations.withLock { $0.list } }
 
     /// Reads the revocation list again (on SIGHUP, and every few seconds) and serves it if its version
-    /// changed; a list that cannot be read leaves the one in force, logged.
+    /// changed; a list that cannot be read leaves the one in force, logged. A store out of reach is
+    /// logged when the outage begins and when it ends, not at every poll.
     public func reloadRevocations() {
+        let list: RevocationList
         do {
-            let list = try store.revocations()
-            guard list.version != revocationList.version else { return }
+            list = try store.revocations()
+        } catch {
+            let version = revocationList.version
+            guard error.code == .storeUnavailable else {
+                logger.error("\(error.message); still serving revocation list version \(version)")
+                return
+            }
+            let began = revocationsUnreachable.withLock { unreachable in
+                defer { unreachable = true }
+                return !unreachable
+            }
+            if began {
+                logger.error("\(error.message); still serving revocation list version \(version) until the database answers again")
+            }
+            return
+        }
+        let ended = revocationsUnreachable.withLock { unreachable in
+            defer { unreachable = false }
+            return unreachable
+        }
+        if ended {
+            logger.notice("the \(store.description) answers again; reading the revocation list from it")
+        }
+        guard list.version != revocationList.version else { return }
+        do {
             let signed = try Self.sign(list, state: state)
             revocations.withLock { $0 = (list, signed) }
             logger.notice("serving revocation list version \(list.version): \(quantity(list.entries.count, "certificate")) revoked")
@@ -218,10 +250,17 @@ public final class CertifierService: Sendable {
         record(AuditEntry(date: clock(), event: .start, policy: snapshot.auditName))
     }
 
-    /// Audits the end of serving, after the counts of refusals still being folded.
+    /// Audits the end of serving, after the counts of refusals still being folded. Lines held while the
+    /// store is out of reach are written if it answers now, or else logged whole (the process log is
+    /// then their only record).
     public func recordStop() {
         for line in repeatedRefusals.due(now: nil) { writeRepeated(line) }
         record(AuditEntry(date: clock(), event: .stop, policy: snapshot.auditName))
+        writeHeldAuditLines()
+        let unwritten = auditBacklog.drain()
+        guard !unwritten.isEmpty else { return }
+        logger.critical("stopping with \(quantity(unwritten.count, "audit line")) the \(store.description) never took; here they are")
+        for entry in unwritten { logUnwritten(entry) }
     }
 
     /// Writes the summary line of each interval of identical refusals that has ended.
@@ -229,13 +268,60 @@ public final class CertifierService: Sendable {
         for line in repeatedRefusals.due(now: clock()) { writeRepeated(line) }
     }
 
-    /// Appends an event line; one that cannot be written is logged.
+    /// Appends an event or refusal line; one that cannot be written is logged. While the store is out
+    /// of reach the line is held and written, in order, when it answers again (`AuditBacklog`).
     private func record(_ entry: AuditEntry) {
+        switch auditBacklog.holdIfPending(entry) {
+        case .notPending:
+            break
+        case .held:
+            writeHeldAuditLines()
+            return
+        case .full:
+            logUnwritten(entry)
+            return
+        }
         do {
             try store.append(entry)
         } catch {
-            logger.error("\(error.message)")
+            guard error.code == .storeUnavailable else {
+                logger.error("\(error.message)")
+                return
+            }
+            switch auditBacklog.hold(entry) {
+            case .held(first: true):
+                logger.error(
+                    "\(error.message); keeping audit lines in memory (at most \(auditBacklog.capacity)) until the database answers again")
+            case .held, .notPending:
+                break
+            case .full:
+                logUnwritten(entry)
+            }
         }
+    }
+
+    /// Writes the audit lines held during a store outage, if the store answers now (each tick, and
+    /// before any newer line).
+    public func writeHeldAuditLines() {
+        let (written, _) = auditBacklog.flush { entry throws(CertifierError) in
+            do throws(CertifierError) {
+                try store.append(entry)
+            } catch {
+                guard error.code != .storeUnavailable else { throw error }
+                // Not the outage: this line would fail again and hold back the rest; the log keeps it.
+                logger.error("\(error.message)")
+                logUnwritten(entry)
+            }
+        }
+        guard written > 0 else { return }
+        logger.notice("the \(store.description) answers again: wrote \(quantity(written, "audit line")) held while it was out of reach")
+    }
+
+    /// Logs an audit line that cannot be kept for the store (the backlog is full, or serving ends), whole,
+    /// so that the process log holds it.
+    private func logUnwritten(_ entry: AuditEntry) {
+        let line = (try? entry.jsonBytes()).map { String(decoding: $0, as: UTF8.self) } ?? "\(entry)"
+        logger.error("audit line not written to the \(store.description): \(line)")
     }
 
     /// Appends and logs the line summing up repeated refusals.
@@ -289,7 +375,7 @@ public final class CertifierService: Sendable {
                 anchor = try anchors.read(federation: read.federation)
             } catch {
                 logger.error("\(error.message)")
-                throw ChannelError(.internal, error.message, cause: error)
+                throw Self.storeRefusal(error, cannot: "read the anchor", otherwise: error.message)
             }
             guard let anchor else {
                 throw ChannelError(.noAnchor, "the certifier holds no anchor for federation \"\(read.federation)\"")
@@ -304,7 +390,7 @@ public final class CertifierService: Sendable {
                 issued = try store.issueNonce(to: connection, now: clock(), lifetime: lifetime)
             } catch {
                 logger.error("\(error.message)")
-                throw ChannelError(.internal, "the certifier cannot store a nonce now; try again", cause: error)
+                throw Self.storeRefusal(error, cannot: "store a nonce", otherwise: "the certifier cannot store a nonce now; try again")
             }
             CertifierMetrics.nonceIssued()
             return NonceMessage(nonce: issued.nonce, expires: UInt64(issued.expires.timeIntervalSince1970.rounded(.down))).frame
@@ -333,11 +419,7 @@ public final class CertifierService: Sendable {
                 let entry = AuditEntry(
                     date: clock(), peer: peer, role: Role.runtime.rawValue, measurement: identity?.measurement.map { Hex.encode($0) },
                     decision: .anchored, reasons: ["created the anchor of federation \"\(advance.federation)\" at \(advance.to)"], serial: serial)
-                do {
-                    try store.append(entry)
-                } catch {
-                    logger.error("\(error.message)")
-                }
+                record(entry)
                 logger.info("created the anchor of federation \"\(advance.federation)\" at \(advance.to) for runtime \(peer)")
             } else {
                 logger.debug("anchored federation \"\(advance.federation)\" at \(advance.to)")
@@ -347,21 +429,30 @@ public final class CertifierService: Sendable {
             switch error {
             case .failed(let failure):
                 logger.error("\(failure.message)")
-                throw ChannelError(.internal, failure.message, cause: failure)
+                throw Self.storeRefusal(failure, cannot: "advance the anchor", otherwise: failure.message)
             case .conflict(let reason):
                 let error = ChannelError(.anchorConflict, "federation \"\(advance.federation)\": \(reason)")
                 let entry = AuditEntry(
                     date: clock(), peer: peer, role: Role.runtime.rawValue, measurement: identity?.measurement.map { Hex.encode($0) },
                     decision: .refused, code: error.code.rawValue, reasons: [error.message], serial: serial)
-                do {
-                    try store.append(entry)
-                } catch {
-                    logger.error("\(error.message)")
-                }
+                record(entry)
                 logger.warning("refused an anchor advance from runtime \(peer): \(error.message)")
                 throw error
             }
         }
+    }
+
+    /// How long a client is told to wait when the database is out of reach (`retry-after`).
+    public static let storeOutageRetryAfterSeconds = 5
+
+    /// The answer to a request the store failed: `unavailable` with a `retry-after` when the database is
+    /// out of reach for now (it names the database, never its address), else `internal` saying `otherwise`.
+    static func storeRefusal(_ error: CertifierError, cannot what: String, otherwise: String) -> ChannelError {
+        guard error.code == .storeUnavailable else { return ChannelError(.internal, otherwise, cause: error) }
+        let seconds = storeOutageRetryAfterSeconds
+        return ChannelError(
+            .unavailable, "the certifier's database is out of reach, so it cannot \(what) now; try again in \(seconds) s or at another replica",
+            cause: error, retryAfterSeconds: seconds)
     }
 
     /// Throws `not-authorized`, in the peer check's words, unless `identity` is admitted as runtime.
@@ -409,7 +500,8 @@ public final class CertifierService: Sendable {
             redemption = try store.redeemNonce(for: connection, presented: evidence.nonce, now: now)
         } catch {
             logger.error("\(error.message)")
-            throw refuse(&decision, ChannelError(.internal, "the certifier cannot redeem the nonce now; ask for a new one", cause: error))
+            throw refuse(
+                &decision, Self.storeRefusal(error, cannot: "redeem the nonce", otherwise: "the certifier cannot redeem the nonce now; ask for a new one"))
         }
         let nonce: [UInt8]
         switch redemption {
@@ -479,9 +571,9 @@ public final class CertifierService: Sendable {
             let ids = released.keys.sorted().compactMap { name in try? SecretID(role: evidence.role, name: name) }
             try store.recordAdmission(entry, released: ids)
         } catch {
-            // An admission that cannot be recorded is not made.
+            // An admission that cannot be recorded is not made: its certificate is dropped unsent.
             logger.error("\(error.message); refusing \(evidence.role) from \(peer)")
-            throw ChannelError(.internal, "the certifier cannot record its decision", cause: error)
+            throw refuse(&decision, Self.storeRefusal(error, cannot: "record the admission", otherwise: "the certifier cannot record its decision"))
         }
         let names = released.isEmpty ? "" : ", secrets " + released.keys.sorted().joined(separator: ", ")
         let serial = Hex.short(Hex.decode(certificate.serialNumberHex) ?? [])

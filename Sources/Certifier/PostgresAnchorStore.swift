@@ -22,7 +22,7 @@ public final class PostgresAnchorStore: FederationAnchors {
                 try Self.load(federation, connection)
             }
         } catch {
-            throw CertifierError(.anchorStoreFailed, "cannot read the anchor of federation \"\(federation)\": \(error)", cause: error)
+            throw CertifierError(Self.code(error), "cannot read the anchor of federation \"\(federation)\": \(error)", cause: error)
         }
     }
 
@@ -47,9 +47,14 @@ public final class PostgresAnchorStore: FederationAnchors {
                 }
             }
         } catch {
-            throw .failed(CertifierError(.anchorStoreFailed, "cannot write the anchor of federation \"\(federation)\": \(error)", cause: error))
+            throw .failed(CertifierError(Self.code(error), "cannot write the anchor of federation \"\(federation)\": \(error)", cause: error))
         }
         return try outcome.get()
+    }
+
+    /// `storeUnavailable` when the database is out of reach for now (answered `unavailable`), else `anchorStoreFailed`.
+    private static func code(_ error: PostgresError) -> CertifierError.Code {
+        error.isUnavailable ? .storeUnavailable : .anchorStoreFailed
     }
 
     private static func load(_ federation: String, _ connection: PostgresConnection) throws(PostgresError) -> AnchorState? {

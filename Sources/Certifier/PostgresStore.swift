@@ -211,7 +211,15 @@ public final class PostgresStore: CertifierStore {
         }
     }
 
+    /// The certifier error for `error`: `storeUnavailable` when the database is out of reach for now (it
+    /// cannot be reached, or the connection broke), so that the request is answered `unavailable`.
     private static func wrap(_ error: PostgresError) -> CertifierError {
-        CertifierError(error.code == .schemaMismatch ? .storeSchema : .storeFailed, error.description, cause: error)
+        let code: CertifierError.Code
+        if error.isUnavailable {
+            code = .storeUnavailable
+        } else {
+            code = error.code == .schemaMismatch ? .storeSchema : .storeFailed
+        }
+        return CertifierError(code, error.description, cause: error)
     }
 }

@@ -73,6 +73,15 @@ public final class PostgresConnection: @unchecked Sendable {
         return handle
     }
 
+    /// Marks an idle connection for a new one at its next use if the server closed it meanwhile (it was
+    /// stopped or restarted): reads what waits on the socket without blocking (libpq's socket is
+    /// non-blocking). A pool calls it before lending a connection it kept, so that the first statement
+    /// after a database restart does not fail on a connection that was dead before it was sent.
+    func noticeClosedByServer() {
+        guard let handle, !inTransaction, !ended else { return }
+        if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK { ended = true }
+    }
+
     /// Runs `sql` with `parameters` bound to `$1`, `$2`, ... (never spliced into the text) and returns its rows.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws(PostgresError) -> PostgresResult {

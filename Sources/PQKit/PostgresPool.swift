@@ -23,6 +23,7 @@ public final class PostgresPool: Sendable {
     public func withConnection<T>(_ body: (PostgresConnection) throws(PostgresError) -> T) throws(PostgresError) -> T {
         let connection: PostgresConnection
         if let borrowed = idle.withLock({ $0.popLast() }) {
+            borrowed.noticeClosedByServer()
             connection = borrowed
         } else {
             connection = try PostgresConnection(connectionString)

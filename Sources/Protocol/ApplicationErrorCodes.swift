@@ -21,7 +21,8 @@ extension ErrorCode {
     /// names what it holds.
     public static let anchorConflict = ErrorCode(rawValue: "anchor-conflict")
     /// Runtime: the change was not acknowledged because its sealed state could not be anchored at the
-    /// certifier now; send it again later.
+    /// certifier now; send it again later. Certifier: its database is out of reach for now (`retry-after`
+    /// says when to ask again); ask again, or at another replica.
     public static let unavailable = ErrorCode(rawValue: "unavailable")
     /// Runtime: this device already has the policy's most training requests unanswered; the
     /// error's `retry-after` says after how many seconds to send it again.

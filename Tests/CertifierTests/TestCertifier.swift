@@ -42,7 +42,8 @@ struct TestCertifier {
     let server: ChannelServer
 
     init(
-        channel: ChannelServer.Configuration = CertifierService.channelConfiguration, edit: (inout PolicyDocument) -> Void = { _ in }
+        channel: ChannelServer.Configuration = CertifierService.channelConfiguration, store: (any CertifierStore)? = nil,
+        edit: (inout PolicyDocument) -> Void = { _ in }
     ) throws {
         folder = temporaryFolder("certifier")
         state = try CertifierState.initialize(directory: "\(folder)/state")
@@ -59,7 +60,7 @@ struct TestCertifier {
         self.policy = policy
         let signed = try SignedPolicy.sign(policy, key: policyKey)
         let clock = self.clock
-        service = try CertifierService(state: state, policyBytes: signed.bytes, logger: quietLogger, clock: { clock() })
+        service = try CertifierService(state: state, policyBytes: signed.bytes, logger: quietLogger, clock: { clock() }, store: store)
         server = try service.makeServer(host: "127.0.0.1", port: 0, configuration: channel)
         try server.start()
     }

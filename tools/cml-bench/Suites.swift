@@ -21,9 +21,9 @@ protocol BenchSuite: Sendable {
 
 /// The suites DESIGN.md plans, and the ones built so far.
 enum Suites {
-    static let planned = ["train", "aggregation", "tls", "token", "certifier", "ml", "fl", "flood", "privacy"]
+    static let planned = ["train", "aggregation", "tls", "token", "certifier", "certifier-replicas", "ml", "fl", "flood", "privacy"]
     static let built: [any BenchSuite] = [
-        TrainSuite(), AggregationSuite(), TLSSuite(), TokenSuite(), CertifierSuite(), MLSuite(), FLSuite(), FloodSuite(), PrivacySuite(),
+        TrainSuite(), AggregationSuite(), TLSSuite(), TokenSuite(), CertifierSuite(), CertifierReplicasSuite(), MLSuite(), FLSuite(), FloodSuite(), PrivacySuite(),
     ]
 
     /// The suites `name` stands for; a clear usage error for unknown and unbuilt ones.
