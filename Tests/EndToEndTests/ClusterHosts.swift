@@ -1,3 +1,4 @@
+import ByteKit
 import Foundation
 import Glibc
 import Testing
@@ -160,7 +161,10 @@ final class ClusterHosts {
     /// The established TCP connections of the network namespace `pid` lives in (its /proc/PID/net/tcp),
     /// as (local, remote) "ADDRESS:PORT" pairs.
     static func establishedConnections(of pid: Int32) -> [(local: String, remote: String)] {
-        guard let table = try? String(contentsOfFile: "/proc/\(pid)/net/tcp", encoding: .utf8) else { return [] }
+        // Read to the end (FileBytes): a /proc file says its size is 0, and the machine's table has hundreds of lines.
+        guard let table = try? FileBytes.readText("/proc/\(pid)/net/tcp", limit: FileSizeLimit(bytes: 16 << 20, kind: "a TCP socket table")) else {
+            return []
+        }
         return table.split(separator: "\n").dropFirst().compactMap { line in
             let fields = line.split(separator: " ")
             // State 01 is ESTABLISHED.
