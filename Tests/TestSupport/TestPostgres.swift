@@ -17,6 +17,8 @@ public final class TestPostgres: Sendable {
     private let asPostgres: Bool
     /// The server's settings: its socket folder, and a TCP address only when one was asked for.
     private let options: String
+    /// What every cluster command runs under (e.g. `ip netns exec HOST`, for a server in a network namespace).
+    private let commandPrefix: [String]
 
     /// The superuser's name.
     public static let user = "postgres"
@@ -53,9 +55,11 @@ public final class TestPostgres: Sendable {
     }
 
     /// A cluster of the caller's own, for a test that stops and starts the server (never stop the shared
-    /// one: other tests use it at the same time); `remove()` it at the end.
-    public static func dedicated(listen address: String? = nil) throws -> TestPostgres {
-        try TestPostgres(listen: address)
+    /// one: other tests use it at the same time); `remove()` it at the end. `commandPrefix` (an absolute
+    /// program path first) runs every cluster command under another, e.g. `/usr/sbin/ip netns exec db` so
+    /// that the server lives in that network namespace and listens on its `address`.
+    public static func dedicated(listen address: String? = nil, commandPrefix: [String] = []) throws -> TestPostgres {
+        try TestPostgres(listen: address, commandPrefix: commandPrefix)
     }
 
     /// Stops the server at once (as a crash or a pulled cable would); the data stays.
@@ -99,12 +103,13 @@ public final class TestPostgres: Sendable {
         return "postgresql://\(Self.user):\(password ?? self.password)@/\(database)?host=\(encodedFolder)"
     }
 
-    private init(listen address: String? = nil) throws {
+    private init(listen address: String? = nil, commandPrefix: [String] = []) throws {
         guard let binaries = Self.findBinaries() else {
             throw TestPostgresError(message: "no initdb under /usr/lib/postgresql/*/bin (install Debian's postgresql: tools/setup does)")
         }
         self.binaries = binaries
         asPostgres = geteuid() == 0
+        self.commandPrefix = commandPrefix
         let template = "/tmp/cml-pg-XXXXXX"
         var bytes = Array(template.utf8CString)
         guard let made = mkdtemp(&bytes) else { throw TestPostgresError(message: "cannot make a temporary folder: errno \(errno)") }
@@ -147,7 +152,8 @@ public final class TestPostgres: Sendable {
     /// posix_spawn and waitpid rather than Foundation's Process: the server that `pg_ctl start` leaves
     /// running inherits the descriptor Process watches for the child's end, so Process never sees it.
     private func run(_ tool: String, _ arguments: [String]) throws {
-        let command = asPostgres ? ["/usr/sbin/runuser", "-u", Self.user, "--", "\(binaries)/\(tool)"] + arguments : ["\(binaries)/\(tool)"] + arguments
+        let command = commandPrefix
+            + (asPostgres ? ["/usr/sbin/runuser", "-u", Self.user, "--", "\(binaries)/\(tool)"] + arguments : ["\(binaries)/\(tool)"] + arguments)
         let outputPath = "\(folder)/\(tool).out"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
