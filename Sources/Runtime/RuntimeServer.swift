@@ -41,8 +41,8 @@ public final class RuntimeServer: Sendable {
         }
     }
 
-    /// The model the runtime holds now.
-    public let store: ModelStore
+    /// The model the runtime holds now (ML mode), in its folder or shared by replicas.
+    public let store: any ModelKeeper
     /// The mode it serves.
     public let mode: RuntimeMode
     /// The federated rounds, in FL mode.
@@ -69,7 +69,7 @@ public final class RuntimeServer: Sendable {
     /// Listens on `host:port` (0: the OS picks) with `context` (a mutual-TLS server context presenting the
     /// runtime's admission certificate), admitting the roles that `policy` lets connect to the runtime.
     public init(
-        host: String, port: UInt16, context: TLSContext, policy: PolicyDocument, store: ModelStore,
+        host: String, port: UInt16, context: TLSContext, policy: PolicyDocument, store: any ModelKeeper,
         configuration: Configuration = Configuration(), logger: Logger
     ) throws(RuntimeError) {
         guard context.side == .server, context.requestsPeerCertificate else {
@@ -92,7 +92,7 @@ public final class RuntimeServer: Sendable {
         let history = ModelHistory()
         var federation: Federation?
         if mode == .fl {
-            guard let state = store.state else {
+            guard let state = (store as? ModelStore)?.state else {
                 throw RuntimeError(.misconfigured, "FL mode needs sealed state: acknowledged updates must survive a restart")
             }
             federation = try Federation(state: state, rules: FederationRules(policy: policy), logger: logger, history: history)

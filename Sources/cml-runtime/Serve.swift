@@ -62,6 +62,16 @@ struct Serve: ParsableCommand {
     @Option(help: "What to serve: ml (devices send words, the runtime trains) or fl (devices train, the runtime aggregates rounds).")
     var mode: RuntimeMode = .ml
 
+    @Option(
+        name: .customLong("store"),
+        help: ArgumentHelp(
+            "Where the runtime keeps its model: dir (its sealed folder, one runtime) or a PostgreSQL connection string that replicas of the federation share (ML mode; run `cml-runtime migrate --store URL` first).",
+            valueName: "URL"))
+    var storeLocation = "dir"
+
+    @Option(help: ArgumentHelp("This replica's name, bound into the database rows it writes (default: the host name).", valueName: "NAME"))
+    var replica: String?
+
     @Option(help: "Epochs per train request (ML mode).")
     var epochs = TrainingQueue.defaultEpochs
 
@@ -132,7 +142,7 @@ struct Serve: ParsableCommand {
             "admitted as runtime (\(measurement)certificate serial \(credentials.certificate.serialNumberHex.lowercased())) until \(UTCTimeText.format(credentials.certificate.notAfter)); key, certificate, policy and secrets held in memory only")
         let stopped = DispatchSemaphore(value: 0)
         let conflict = AnchorConflictStop(logger: logger, stopped: stopped)
-        let store: ModelStore
+        let store: any ModelKeeper
         let server: RuntimeServer
         let certifierAnchor: CertifierAnchor?
         do {
@@ -145,11 +155,15 @@ struct Serve: ParsableCommand {
                 anchor = CertifierAnchor(addresses: certifier.serverAddresses, context: try credentials.clientContext())
             }
             certifierAnchor = anchor
-            let sealed = try SealedStore(directory: "\(state)/sealed", sealingSecret: secret)
-            store = try ModelStore(
-                state: try AnchoredState(
-                    sealed: sealed, federation: credentials.policy.federationID, anchor: anchor, logger: logger, patience: .seconds(300),
-                    conflicted: { reason in conflict.stop(reason: reason) }))
+            if storeLocation == "dir" {
+                let sealed = try SealedStore(directory: "\(state)/sealed", sealingSecret: secret)
+                store = try ModelStore(
+                    state: try AnchoredState(
+                        sealed: sealed, federation: credentials.policy.federationID, anchor: anchor, logger: logger, patience: .seconds(300),
+                        conflicted: { reason in conflict.stop(reason: reason) }))
+            } else {
+                store = try makeSharedModelStore(federation: credentials.policy.federationID, secret: secret, anchor: anchor, logger: logger)
+            }
             server = try RuntimeServer(
                 host: listen.host, port: listen.port, context: try credentials.serverContext(), policy: credentials.policy,
                 store: store, configuration: .init(mode: mode, epochs: epochs, channel: caps.applied(to: .init())), logger: logger)
@@ -159,7 +173,8 @@ struct Serve: ParsableCommand {
             throw CommandFailure("\(error)", cause: error)
         }
         if mode == .ml, let current = store.current {
-            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
+            let place = store is SharedModelStore ? "the database" : "\(state)/sealed"
+            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(place)\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
         }
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
         server.noteAdmission(credentials.certificate)
@@ -197,6 +212,21 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
+    /// ML mode's model shared by replicas in the database `--store` names, for `federation`, sealed under
+    /// `secret` and checked against `anchor` (nil: `--unanchored`). FL mode on the database is not served yet.
+    func makeSharedModelStore(federation: String, secret: [UInt8], anchor: (any FreshnessAnchor)?, logger: Logger) throws(RuntimeError) -> SharedModelStore {
+        guard mode == .ml else {
+            throw RuntimeError(
+                .misconfigured, "--store with a database serves ML mode only for now; FL mode keeps its rounds in the state folder (--store dir)")
+        }
+        let name = replica ?? ProcessInfo.processInfo.hostName
+        let shared = try SharedModelStore(
+            connectionString: storeLocation, federation: federation, replica: name, sealingSecret: secret, anchor: anchor, logger: logger,
+            patience: .seconds(300))
+        logger.info("the model of federation \"\(federation)\" is shared through \(shared.location) as replica \(name): serial \(shared.serial)")
+        return shared
+    }
+
     /// Renews the admission in memory in the background: each new certificate goes to the server (new
     /// handshakes), to the anchor's connection and to the revocation watch, each new policy's channels
     /// to new connections and its poll interval to the watch. Nothing is written.
