@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "cml-runtime",
             dependencies: [
-                "Runtime", "Admin", "RoleCommands", "Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging,
+                "Runtime", "Admin", "RoleCommands", "Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", "PQKit", argumentParser, logging,
             ]),
         .executableTarget(
             name: "cml-provider",
@@ -167,7 +167,7 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Runtime", "Provider", "Device", "Channel", "Protocol", "Policy", "Privacy", "WordModel", "OpenSSLKit", "CBORKit",
-                "ByteKit", "PQKit", "TestSupport", logging,
+                "ByteKit", "TestSupport", "PQKit", logging,
             ]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(

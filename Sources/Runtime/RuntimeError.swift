@@ -24,7 +24,7 @@ public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible 
         case misconfigured
         /// The channel server cannot listen or start.
         case serverFailed = "server-failed"
-        /// The shared database cannot be reached, refuses the login, or holds another schema version.
+        /// The shared database cannot be reached, refuses the login or a statement, or holds another schema version.
         case storeFailed = "store-failed"
     }
 

@@ -8,6 +8,7 @@ import Dispatch
 import Foundation
 import Logging
 import OpenSSLKit
+import PQKit
 import RoleCommands
 import Runtime
 
@@ -23,7 +24,8 @@ struct Serve: ParsableCommand {
             certificate, policy and secret are held in memory only: DIR is the host's disk, and holds nothing \
             but the sealed state and the lock (docs/freshness.md). A DIR that still holds tls.key or secrets/ \
             from an older version is refused until they are removed. \
-            ML mode: devices send words, the runtime trains on them; restores the sealed model at start. FL mode: \
+            ML mode: devices send words, the runtime trains on them; restores the sealed model at start (with \
+            --store postgresql://..., replicas share the model and train one at a time: docs/scale.md). FL mode: \
             devices train locally and send updates, the runtime aggregates each round with the policy's rule; \
             resumes the sealed round at start (docs/fl.md). \
             Prints `serving ML mode on HOST:PORT` (or FL mode) on standard output once it listens (with --listen \
@@ -38,8 +40,18 @@ struct Serve: ParsableCommand {
             connection, again in memory only (docs/operations.md, "Renewal").
             """)
 
-    @Option(help: ArgumentHelp("The runtime's state folder: its sealed state and lock, nothing secret.", valueName: "DIR"))
-    var state: String
+    @Option(help: ArgumentHelp(
+        "The runtime's state folder: its sealed state and lock, nothing secret. Needed with --store dir; with a database store it is only locked, if given.",
+        valueName: "DIR"))
+    var state: String?
+
+    @Option(help: ArgumentHelp(
+        "Where ML mode keeps its model and FL mode its rounds: dir (the state folder) or a PostgreSQL connection string that runtime replicas of the federation share (docs/scale.md).",
+        valueName: "dir|postgresql://..."))
+    var store: StoreLocation = .directory
+
+    @Option(help: ArgumentHelp("This replica's name in logs and in the rows it writes (default: the host name and the listening port).", valueName: "NAME"))
+    var replica: String?
 
     @Option(help: ArgumentHelp("Where to listen (port 0: the system picks one).", valueName: "HOST:PORT"))
     var listen = HostPort(host: "127.0.0.1", port: 8124)
@@ -62,16 +74,6 @@ struct Serve: ParsableCommand {
     @Option(help: "What to serve: ml (devices send words, the runtime trains) or fl (devices train, the runtime aggregates rounds).")
     var mode: RuntimeMode = .ml
 
-    @Option(
-        name: .customLong("store"),
-        help: ArgumentHelp(
-            "Where the runtime keeps its model: dir (its sealed folder, one runtime) or a PostgreSQL connection string that replicas of the federation share (ML mode; run `cml-runtime migrate --store URL` first).",
-            valueName: "URL"))
-    var storeLocation = "dir"
-
-    @Option(help: ArgumentHelp("This replica's name, bound into the database rows it writes (default: the host name).", valueName: "NAME"))
-    var replica: String?
-
     @Option(help: "Epochs per train request (ML mode).")
     var epochs = TrainingQueue.defaultEpochs
 
@@ -89,6 +91,12 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if store == .directory, state == nil {
+            throw ValidationError("--state DIR is needed with --store dir (the default): the folder that keeps the runtime's sealed state")
+        }
+        if let replica, replica.isEmpty || replica.count > 200 {
+            throw ValidationError("--replica must be 1 to 200 characters")
+        }
         guard certifier != nil else {
             throw ValidationError(
                 "--certifier HOST:PORT is needed: the runtime attests to the certifier at every start (its key and secrets are never stored), "
@@ -102,18 +110,23 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         // The folder is made here now that no `attest` makes it, so that the lock below holds from the first start.
-        do {
-            try FileBytes.makeDirectory(state, mode: 0o700)
-        } catch {
-            throw CommandFailure("cannot make the state folder: \(error)", cause: error)
+        var lock: StateFolderLock?
+        if let state {
+            do {
+                try FileBytes.makeDirectory(state, mode: 0o700)
+            } catch {
+                throw CommandFailure("cannot make the state folder: \(error)", cause: error)
+            }
+            // First of all: a second server on this folder must fail before it recovers or rewrites anything.
+            lock = try StateFolderLock.forCommand(folder: state)
         }
-        // First of all: a second server on this folder must fail before it recovers or rewrites anything.
-        let lock = try StateFolderLock.forCommand(folder: state)
         defer { withExtendedLifetime(lock) {} }
         logging.bootstrap(verbose: verbose)
         admin.bootstrapMetrics()
         let logger = Logger(label: "runtime")
-        try LeftoverSecrets.refuse(in: state)
+        if let state { try LeftoverSecrets.refuse(in: state) }
+        // Before attesting: a wrong connection string or an old schema is the operator's to fix, not the certifier's to hear of.
+        let database = try SharedStoreChoice.open(store)
         guard let certifier, let policyCert else { throw CommandFailure("--certifier and --policy-cert are needed") }
         let policyCertificate = try PolicyCertificateFile.read(policyCert)
         let attester: any Attester
@@ -155,25 +168,35 @@ struct Serve: ParsableCommand {
                 anchor = CertifierAnchor(addresses: certifier.serverAddresses, context: try credentials.clientContext())
             }
             certifierAnchor = anchor
-            if storeLocation == "dir" {
-                let sealed = try SealedStore(directory: "\(state)/sealed", sealingSecret: secret)
+            var shared: SharedFederation?
+            if let database {
+                let replicaName = replica ?? SharedStoreChoice.defaultReplica(listen: listen)
+                if mode == .ml {
+                    store = try makeSharedModelStore(
+                        pool: database, federation: credentials.policy.federationID, replica: replicaName, secret: secret, anchor: anchor, logger: logger)
+                } else {
+                    store = try ModelStore(state: nil)
+                    shared = try SharedFederation(
+                        pool: database, federation: credentials.policy.federationID, replica: replicaName,
+                        sealingSecret: secret, rules: FederationRules(policy: credentials.policy), anchor: anchor, logger: logger)
+                }
+            } else {
+                let sealed = try SealedStore(directory: "\(state ?? ".")/sealed", sealingSecret: secret)
                 store = try ModelStore(
                     state: try AnchoredState(
                         sealed: sealed, federation: credentials.policy.federationID, anchor: anchor, logger: logger, patience: .seconds(300),
                         conflicted: { reason in conflict.stop(reason: reason) }))
-            } else {
-                store = try makeSharedModelStore(federation: credentials.policy.federationID, secret: secret, anchor: anchor, logger: logger)
             }
             server = try RuntimeServer(
                 host: listen.host, port: listen.port, context: try credentials.serverContext(), policy: credentials.policy,
-                store: store, configuration: .init(mode: mode, epochs: epochs, channel: caps.applied(to: .init())), logger: logger)
+                store: store, configuration: .init(mode: mode, epochs: epochs, channel: caps.applied(to: .init())), shared: shared, logger: logger)
         } catch let error as RuntimeError {
             throw CommandFailure(error.message, cause: error)
         } catch let error as AdmissionError {
             throw CommandFailure("\(error)", cause: error)
         }
         if mode == .ml, let current = store.current {
-            let place = store is SharedModelStore ? "the database" : "\(state)/sealed"
+            let place = store is SharedModelStore ? "the database" : "\(state ?? ".")/sealed"
             logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(place)\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
         }
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
@@ -204,7 +227,7 @@ struct Serve: ParsableCommand {
         if let reason = conflict.reason {
             throw CommandFailure(
                 "stopped: the certifier refused to anchor this runtime's sealed state (\(reason)): another runtime advanced the anchor of federation "
-                    + "\"\(credentials.policy.federationID)\"; restart to check \(state) against the anchor")
+                    + "\"\(credentials.policy.federationID)\"; restart to check \(state ?? "the state") against the anchor")
         }
         logger.info("stopped")
         CleanExit.now()
@@ -212,18 +235,14 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
-    /// ML mode's model shared by replicas in the database `--store` names, for `federation`, sealed under
-    /// `secret` and checked against `anchor` (nil: `--unanchored`). FL mode on the database is not served yet.
-    func makeSharedModelStore(federation: String, secret: [UInt8], anchor: (any FreshnessAnchor)?, logger: Logger) throws(RuntimeError) -> SharedModelStore {
-        guard mode == .ml else {
-            throw RuntimeError(
-                .misconfigured, "--store with a database serves ML mode only for now; FL mode keeps its rounds in the state folder (--store dir)")
-        }
-        let name = replica ?? ProcessInfo.processInfo.hostName
+    /// ML mode's model shared by replicas in `database` (`--store`), for `federation`, written as `replica`,
+    /// sealed under `secret` and checked against `anchor` (nil: `--unanchored`).
+    func makeSharedModelStore(
+        pool database: PostgresPool, federation: String, replica: String, secret: [UInt8], anchor: (any FreshnessAnchor)?, logger: Logger
+    ) throws(RuntimeError) -> SharedModelStore {
         let shared = try SharedModelStore(
-            connectionString: storeLocation, federation: federation, replica: name, sealingSecret: secret, anchor: anchor, logger: logger,
-            patience: .seconds(300))
-        logger.info("the model of federation \"\(federation)\" is shared through \(shared.location) as replica \(name): serial \(shared.serial)")
+            pool: database, federation: federation, replica: replica, sealingSecret: secret, anchor: anchor, logger: logger, patience: .seconds(300))
+        logger.info("the model of federation \"\(federation)\" is shared through \(shared.location) as replica \(replica): serial \(shared.serial)")
         return shared
     }
 
