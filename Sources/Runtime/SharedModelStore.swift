@@ -29,7 +29,7 @@ public final class SharedModelStore: ModelKeeper {
     /// This replica's name, bound into the rows it writes.
     public let replica: String
     private let pool: PostgresPool
-    private let key: [UInt8]
+    private let rows: SealedRow
     private let anchor: (any FreshnessAnchor)?
     private let logger: Logger
     /// The advisory lock of this federation's changes.
@@ -66,7 +66,7 @@ public final class SharedModelStore: ModelKeeper {
         pool: PostgresPool, federation: String, replica: String, sealingSecret: [UInt8], anchor: (any FreshnessAnchor)?, logger: Logger,
         patience: Duration = .zero
     ) throws(RuntimeError) {
-        let key = try SealedModelRow.key(sealingSecret: sealingSecret)
+        let rows = try SealedRow(sealingSecret: sealingSecret)
         let peek: Peek?
         do {
             peek = try pool.withConnection { connection throws(PostgresError) in
@@ -78,7 +78,7 @@ public final class SharedModelStore: ModelKeeper {
         }
         var held = Held(serial: 0, digest: SealedModelRow.emptyDigest(federation: federation), previous: [])
         if let peek {
-            let opened = try Self.open(peek, key: key)
+            let opened = try Self.open(peek, rows: rows)
             held = Held(serial: peek.serial, digest: peek.digest, previous: opened.previous, model: opened.model, validation: opened.validation)
         }
         if let anchor {
@@ -88,7 +88,7 @@ public final class SharedModelStore: ModelKeeper {
         self.federation = federation
         self.replica = replica
         self.pool = pool
-        self.key = key
+        self.rows = rows
         self.anchor = anchor
         self.logger = logger
         self.lockKey = Self.lockKey(federation: federation)
@@ -157,7 +157,7 @@ public final class SharedModelStore: ModelKeeper {
             do throws(RuntimeError) {
                 row = try SealedModelRow(
                     model: made.model, validation: list, federation: federation, serial: base.serial + 1, replica: replica, previous: base.digest,
-                    key: key)
+                    rows: rows)
             } catch {
                 throw ChannelError(.internal, "the runtime could not store \(what): \(error.message)", cause: error)
             }
@@ -199,7 +199,7 @@ public final class SharedModelStore: ModelKeeper {
         var opened: (model: ModelBlob, validation: ValidationSet?, previous: [UInt8])?
         if peek.row != nil {
             do {
-                opened = try Self.open(peek, key: key)
+                opened = try Self.open(peek, rows: rows)
             } catch {
                 throw refuse(error.message)
             }
@@ -352,16 +352,16 @@ public final class SharedModelStore: ModelKeeper {
 
     /// The model in the row of `peek`, refused (naming the row) unless its digest column is the digest of
     /// its sealed bytes and it opens.
-    private static func open(_ peek: Peek, key: [UInt8]) throws(RuntimeError) -> (model: ModelBlob, validation: ValidationSet?, previous: [UInt8]) {
+    private static func open(_ peek: Peek, rows: SealedRow) throws(RuntimeError) -> (model: ModelBlob, validation: ValidationSet?, previous: [UInt8]) {
         guard let row = peek.row else {
             throw RuntimeError(.sealedFileCorrupt, "serial \(peek.serial) was read without its model")
         }
         guard row.digest == peek.digest else {
             throw RuntimeError(
-                .sealedFileCorrupt, "the database row of \(row.name) is refused: its digest column (\(Hex.short(peek.digest))) is not the digest of "
+                .sealedFileCorrupt, "\(row.place): refused: its digest column (\(Hex.short(peek.digest))) is not the digest of "
                     + "its sealed model (\(Hex.short(row.digest))), so it was altered in the database; not using it")
         }
-        let opened = try row.open(key: key)
+        let opened = try row.open(rows)
         return (opened.model, opened.validation, row.previous)
     }
 

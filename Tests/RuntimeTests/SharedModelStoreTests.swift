@@ -161,7 +161,7 @@ struct SharedModelStoreTests {
         try Self.sql(url, "UPDATE runtime_models SET digest = sha256(sealed) WHERE federation = $1", [.text(federation)])
         let fresh = #expect(throws: RuntimeError.self) { try Self.store(url, replica: "c", anchor: nil) }
         #expect(fresh?.code == .sealedFileCorrupt)
-        #expect(fresh?.message.hasPrefix("the database row of federation \"\(federation)\" serial 1 (written by replica a) is refused: it does not authenticate") == true)
+        #expect(fresh?.message.hasPrefix("the model row of federation \"\(federation)\", serial 1, written by replica a: refused: it does not open") == true)
         // A live replica that holds serial 1 refuses the other digest, and still refuses to serve it.
         let live = #expect(throws: ChannelError.self) { try a.newest() }
         #expect(live?.code == .unavailable)
@@ -172,14 +172,21 @@ struct SharedModelStoreTests {
         // Moved to another serial, the seal no longer opens either: the serial is bound into it.
         try Self.sql(url, "UPDATE runtime_models SET serial = 5 WHERE federation = $1", [.text(federation)])
         let moved = #expect(throws: ChannelError.self) { try a.newest() }
-        #expect(moved?.message.hasPrefix("the database row of federation \"\(federation)\" serial 5 (written by replica a) is refused") == true)
+        #expect(moved?.message.hasPrefix("the model row of federation \"\(federation)\", serial 5, written by replica a: refused") == true)
 
         // Only the sealed column altered: its digest column gives it away.
         let other = try Self.database()
         try Self.put(initialModel, into: try Self.store(other, replica: "a", anchor: nil))
         try Self.sql(other, "UPDATE runtime_models SET sealed = set_byte(sealed, 40, get_byte(sealed, 40) # 1)")
         let digest = #expect(throws: RuntimeError.self) { try Self.store(other, replica: "c", anchor: nil) }
-        #expect(digest?.message.contains("is refused: its digest column") == true)
+        #expect(digest?.message.contains("refused: its digest column") == true)
+
+        // Only the previous column altered: the previous digest sealed inside gives it away.
+        let third = try Self.database()
+        try Self.put(initialModel, into: try Self.store(third, replica: "a", anchor: nil))
+        try Self.sql(third, "UPDATE runtime_models SET previous = sha256(previous)")
+        let previous = #expect(throws: RuntimeError.self) { try Self.store(third, replica: "c", anchor: nil) }
+        #expect(previous?.message.contains("refused: its previous digest column is not the one sealed in it") == true)
     }
 
     @Test func aRolledBackRowUnderLiveReplicasIsRefusedNotServed() throws {
@@ -245,7 +252,7 @@ struct SharedModelStoreTests {
             FROM runtime_models f WHERE m.federation = 'second' AND f.federation = 'first'
             """)
         let refused = #expect(throws: ChannelError.self) { try second.newest() }
-        #expect(refused?.message.hasPrefix("the database row of federation \"second\" serial 2") == true)
+        #expect(refused?.message.hasPrefix("the model row of federation \"second\", serial 2, written by replica a: refused") == true)
         #expect(try first.newest()?.id == initialModel.id)
     }
 
