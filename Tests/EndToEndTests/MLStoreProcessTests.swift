@@ -26,10 +26,7 @@ struct MLStoreProcessTests {
         let (a, b) = ("127.0.0.1:\(replicas[0].port)", "127.0.0.1:\(replicas[1].port)")
 
         // The provider sends the model to A.
-        let model = domain.path("initial.cmlm")
-        try AdmittedDomain.check(
-            try Executables.run("cml-provider", ["train", "--seed", "42", "--words", MLProcessTests.words, "--epochs", "5", "--out", model]))
-        try AdmittedDomain.check(try Executables.run("cml-provider", ["send", "--runtime", a, "--state", domain.state("provider"), model]))
+        try domain.sendInitialModel(to: a)
 
         // A device trains at B, on the model A received.
         let train = try Executables.run("cml-device", ["train", "--runtime", b, "--state", domain.state("device"), "about"])

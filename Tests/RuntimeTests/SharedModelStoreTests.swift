@@ -48,6 +48,16 @@ struct SharedModelStoreTests {
         return store.serial
     }
 
+    /// A migrated fresh database, its anchor, and replica "a" of the ML policy's federation, which holds
+    /// the initial model as serial 1.
+    static func uploaded() throws -> (url: String, anchor: MemoryAnchor, store: SharedModelStore) {
+        let url = try database()
+        let anchor = MemoryAnchor()
+        let store = try store(url, replica: "a", anchor: anchor)
+        try put(initialModel, into: store)
+        return (url, anchor, store)
+    }
+
     /// Runs `sql` with `parameters` on the database at `url`, as the database's host could.
     @discardableResult
     static func sql(_ url: String, _ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresResult {
@@ -150,11 +160,8 @@ struct SharedModelStoreTests {
     }
 
     @Test func anAlteredSealedColumnIsRefusedNamingTheRow() throws {
-        let url = try Self.database()
-        let anchor = MemoryAnchor()
-        let federation = TestDomain.mlPolicy().federationID
-        let a = try Self.store(url, replica: "a", anchor: anchor)
-        try Self.put(initialModel, into: a)
+        let (url, _, a) = try Self.uploaded()
+        let federation = a.federation
 
         // One bit of the sealed model flipped, and the digest column made to match it.
         try Self.sql(url, "UPDATE runtime_models SET sealed = set_byte(sealed, 40, get_byte(sealed, 40) # 1) WHERE federation = $1", [.text(federation)])
@@ -257,11 +264,8 @@ struct SharedModelStoreTests {
     }
 
     @Test func aChangeTheAnchorMissedIsTiedToItByTheNextStartAndChange() throws {
-        let url = try Self.database()
-        let anchor = MemoryAnchor()
-        let federation = TestDomain.mlPolicy().federationID
-        let a = try Self.store(url, replica: "a", anchor: anchor)
-        try Self.put(initialModel, into: a)
+        let (url, anchor, a) = try Self.uploaded()
+        let federation = a.federation
         anchor.isAvailable = false
         let unanchored = #expect(throws: ChannelError.self) { try Self.put(Self.model(round: 1), into: a) }
         #expect(unanchored?.code == .unavailable)
