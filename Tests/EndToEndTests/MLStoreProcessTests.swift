@@ -19,9 +19,7 @@ struct MLStoreProcessTests {
         var replicas: [(process: RunningProcess, port: UInt16)] = []
         defer { for replica in replicas { replica.process.stop() } }
         for name in ["a", "b"] {
-            let process = try RunningProcess(
-                "cml-runtime", domain.serveArguments(state: domain.state("runtime-\(name)")) + ["--store", url, "--replica", name])
-            replicas.append((process, try process.waitForPort { $0.hasPrefix("serving ML mode on ") }))
+            replicas.append(try domain.startRuntime(mode: "ml", store: url, replica: name))
         }
         let (a, b) = ("127.0.0.1:\(replicas[0].port)", "127.0.0.1:\(replicas[1].port)")
 

@@ -21,18 +21,34 @@ struct SharedFederationTests {
         let url: String
         let logs = LogRecords()
         let anchor = MemoryAnchor()
+        private let started = Mutex<[SharedFederation]>([])
 
         init() throws {
             url = try TestPostgres.freshDatabase()
             _ = try RuntimeDatabase.migrate(url)
         }
 
+        deinit {
+            for replica in started.withLock({ $0 }) { replica.stop() }
+        }
+
+        /// Replicas `names` of federation "test" (stopped with the database), the first given the initial
+        /// model, each serving it.
+        func serving(_ names: [String], minUpdates: Int = 3) throws -> [SharedFederation] {
+            let replicas = try names.map { try replica($0, minUpdates: minUpdates) }
+            _ = try replicas[0].setInitial(initialModel.bytes, validation: nil)
+            for replica in replicas { #expect(eventually { (try? replica.currentGlobal().blob.id) == initialModel.id }) }
+            return replicas
+        }
+
         /// Replica `name` of federation `federation`, counting one update per certificate.
         func replica(_ name: String, federation: String = "test", minUpdates: Int = 3) throws -> SharedFederation {
             let rules = try FederationRules(FederatedSettings(minUpdates: minUpdates, quorum: 1, roundDeadlineSeconds: 600, oneUpdatePer: .certificate))
-            return try SharedFederation(
+            let replica = try SharedFederation(
                 pool: RuntimeDatabase.open(url), federation: federation, replica: name, sealingSecret: Array(repeating: 9, count: 32), rules: rules,
                 anchor: anchor, logger: logs.logger(label: name, level: .info), pollInterval: .milliseconds(50))
+            started.withLock { $0.append(replica) }
+            return replica
         }
 
         /// Runs `sql` on the database, as its host can.
@@ -51,13 +67,19 @@ struct SharedFederationTests {
         return UpdateRequest(round: round, model: ModelBlob.encode(Model(weights: weights, round: round, samples: samples)), samples: samples)
     }
 
+    /// A replica "a" (min-updates 2) that acknowledged an update of device 0a, then `sql` run by the database's host.
+    static func acknowledged(thenRun sql: String) throws -> (Database, SharedFederation, UpdateRequest) {
+        let database = try Database()
+        let a = try database.serving(["a"], minUpdates: 2)[0]
+        let update = try Self.update(round: 0, scale: 0.5)
+        _ = try a.update(update, from: "0a")
+        try database.sql(sql)
+        return (database, a, update)
+    }
+
     @Test func updatesSentToEitherReplicaCountOncePerVoiceAndBothServeTheRoundsGlobal() throws {
         let database = try Database()
-        let a = try database.replica("a")
-        let b = try database.replica("b")
-        defer { a.stop(); b.stop() }
-        _ = try a.setInitial(initialModel.bytes, validation: nil)
-        #expect(eventually { (try? b.currentGlobal().blob.id) == initialModel.id })
+        let (a, b) = try database.serving(["a", "b"]).pair
         let first = try Self.update(round: 0, scale: 0.5)
         _ = try a.update(first, from: "0a")
         // A retry after a lost acknowledgement, at the other replica: acknowledged again, not counted again.
@@ -85,10 +107,7 @@ struct SharedFederationTests {
 
     @Test func manyThreadsAtTwoReplicasCloseEachRoundOnceWithEveryAcknowledgedUpdateInOneAggregate() throws {
         let database = try Database()
-        let replicas = [try database.replica("a", minUpdates: 10), try database.replica("b", minUpdates: 10)]
-        defer { for replica in replicas { replica.stop() } }
-        _ = try replicas[0].setInitial(initialModel.bytes, validation: nil)
-        #expect(eventually { replicas[1].round == 0 && (try? replicas[1].currentGlobal()) != nil })
+        let replicas = try database.serving(["a", "b"], minUpdates: 10)
         let acknowledged = Mutex(0)
         let voices = 200
         DispatchQueue.concurrentPerform(iterations: 8) { thread in
@@ -130,13 +149,7 @@ struct SharedFederationTests {
     }
 
     @Test func anUpdateRowWhoseSealedBytesWereChangedIsRefusedNamingItsRoundAndReplica() throws {
-        let database = try Database()
-        let a = try database.replica("a", minUpdates: 2)
-        defer { a.stop() }
-        _ = try a.setInitial(initialModel.bytes, validation: nil)
-        let first = try Self.update(round: 0, scale: 0.5)
-        _ = try a.update(first, from: "0a")
-        try database.sql("UPDATE runtime_updates SET sealed = set_byte(sealed, 40, (get_byte(sealed, 40) + 1) % 256)")
+        let (database, a, first) = try Self.acknowledged(thenRun: "UPDATE runtime_updates SET sealed = set_byte(sealed, 40, (get_byte(sealed, 40) + 1) % 256)")
         // The device's retry finds its row refused, never taken for its update.
         let retry = #expect(throws: ChannelError.self) { try a.update(first, from: "0a") }
         #expect(retry?.code == .internal)
@@ -151,9 +164,7 @@ struct SharedFederationTests {
 
     @Test func aGlobalRowCopiedToAnotherFederationIsRefused() throws {
         let database = try Database()
-        let a = try database.replica("a")
-        defer { a.stop() }
-        _ = try a.setInitial(initialModel.bytes, validation: nil)
+        _ = try database.serving(["a"])
         try database.sql(
             "INSERT INTO runtime_federations SELECT 'other', round, opened, global, digest, previous, replica FROM runtime_federations WHERE federation = 'test'")
         let refused = #expect(throws: RuntimeError.self) { try database.replica("b", federation: "other") }
@@ -163,11 +174,7 @@ struct SharedFederationTests {
 
     @Test func rowsRestoredFromAnOlderCopyUnderLiveReplicasAreRefusedNotServed() throws {
         let database = try Database()
-        let a = try database.replica("a", minUpdates: 1)
-        let b = try database.replica("b", minUpdates: 1)
-        defer { a.stop(); b.stop() }
-        _ = try a.setInitial(initialModel.bytes, validation: nil)
-        #expect(eventually { b.round == 0 && (try? b.currentGlobal()) != nil })
+        let (a, b) = try database.serving(["a", "b"], minUpdates: 1).pair
         // The host's older dump: the federation at round 0.
         try database.sql("CREATE TABLE saved_federations AS SELECT * FROM runtime_federations")
         try database.sql("CREATE TABLE saved_updates AS SELECT * FROM runtime_updates")
@@ -199,13 +206,7 @@ struct SharedFederationTests {
     }
 
     @Test func aDeletedAcknowledgedUpdateStopsTheCloseThatWouldLoseIt() throws {
-        let database = try Database()
-        let a = try database.replica("a", minUpdates: 2)
-        defer { a.stop() }
-        _ = try a.setInitial(initialModel.bytes, validation: nil)
-        let deleted = try Self.update(round: 0, scale: 0.5)
-        _ = try a.update(deleted, from: "0a")
-        try database.sql("DELETE FROM runtime_updates")
+        let (database, a, deleted) = try Self.acknowledged(thenRun: "DELETE FROM runtime_updates")
         _ = try a.update(try Self.update(round: 0), from: "0b")
         _ = try a.update(try Self.update(round: 0, scale: 2), from: "0c")
         a.closeIfDue()
@@ -217,11 +218,26 @@ struct SharedFederationTests {
             ).isEmpty, "\(database.logs.messages)")
     }
 
+    @Test func aGlobalModelClosedElsewhereWithoutAnUpdateThisReplicaAcknowledgedIsNotServed() throws {
+        let database = try Database()
+        let (a, b) = try database.serving(["a", "b"], minUpdates: 2).pair
+        _ = try a.update(try Self.update(round: 0, scale: 0.5), from: "0a")
+        try database.sql("DELETE FROM runtime_updates")
+        // Replica b never saw the update a acknowledged: it closes the round without it.
+        _ = try b.update(try Self.update(round: 0), from: "0b")
+        _ = try b.update(try Self.update(round: 0, scale: 2), from: "0c")
+        b.closeIfDue()
+        #expect(b.round == 1)
+        #expect(eventually { database.logged("leaves out 1 update this replica acknowledged (device 0a: rows deleted or rolled back)").count == 1 })
+        let refused = #expect(throws: ChannelError.self) { try a.currentGlobal() }
+        #expect(refused?.code == .unavailable)
+        #expect(a.round == 0, "a still serves nothing newer than round 0")
+    }
+
     @Test func twoFederationsInOneDatabaseCloseTheirRoundsWithTheirOwnUpdatesOnly() throws {
         let database = try Database()
         let alpha = try database.replica("a", federation: "alpha", minUpdates: 2)
         let beta = try database.replica("b", federation: "beta", minUpdates: 2)
-        defer { alpha.stop(); beta.stop() }
         _ = try alpha.setInitial(initialModel.bytes, validation: nil)
         let betaInitial = ModelBlob(model: Model(weights: try ModelWeights(parameters: initialModel.model.weights.parameters.map { $0 * 3 }), round: 0, samples: 1))
         _ = try beta.setInitial(betaInitial.bytes, validation: nil)
@@ -256,4 +272,9 @@ struct SharedFederationTests {
         #expect(refused?.code == .policyUnusable)
         #expect(refused?.message.contains("fl.privacy") == true)
     }
+}
+
+extension Array {
+    /// The first two elements.
+    fileprivate var pair: (Element, Element) { (self[0], self[1]) }
 }
