@@ -85,8 +85,9 @@ public final class SharedFederation: RoundService {
     private let state = Mutex(Live())
     /// One refresh at a time (the poller, an update that found a newer row, a lost close).
     private let refreshing = Mutex(())
-    /// One close attempt at a time in this replica; replicas serialize on the row lock.
-    private let closing = Mutex(false)
+    /// One close attempt at a time in this replica (a second caller checks again after the first, so a
+    /// round made due meanwhile is not missed); replicas serialize on the row lock.
+    private let closing = Mutex(())
     /// The last error logged by `complain`, so a poll does not repeat it every 200 ms.
     private let lastComplaint = Mutex<String?>(nil)
     private let poller = DispatchQueue(label: "shared rounds poller")
@@ -136,7 +137,10 @@ public final class SharedFederation: RoundService {
                 try anchorCheck(found)
                 break
             } catch {
-                if case .conflict = error, attempt < 3 { continue }
+                guard case .conflict = error else {
+                    throw RuntimeError(.anchorUnavailable, "federation \"\(federation)\": the anchor cannot be read or advanced: \(error)", cause: error)
+                }
+                if attempt < 3 { continue }
                 throw RuntimeError(.staleState, "federation \"\(federation)\": \(error)", cause: error)
             }
         }
@@ -177,9 +181,13 @@ public final class SharedFederation: RoundService {
     /// The newest global model this replica verified and anchored; `unavailable` while it refuses the
     /// database's row (a rollback), `no-model` before the provider sent one.
     public func currentGlobal() throws(ChannelError) -> ModelReply {
-        try state.withLock { (live) throws(ChannelError) -> ModelReply in
+        readFirstModel()
+        return try state.withLock { (live) throws(ChannelError) -> ModelReply in
             if let refusal = live.refusal { throw Self.unavailable(refusal) }
-            guard let published = live.published else { throw ChannelError.noModelYet }
+            guard let published = live.published else {
+                if live.verified != nil { throw Self.unavailable("the initial global model is stored but not anchored yet") }
+                throw ChannelError.noModelYet
+            }
             return ModelReply(blob: published.model, round: published.round)
         }
     }
@@ -251,6 +259,7 @@ public final class SharedFederation: RoundService {
             throw ChannelError(.internal, "the runtime could not seal the update: \(error.message)", cause: error)
         }
         let device = String(serial.prefix(8))
+        readFirstModel()
         for attempt in 1...2 {
             guard let expected = state.withLock({ $0.verified }) else { throw ChannelError.noModelYet }
             let outcome = try database { connection throws(PostgresError) -> UpdateOutcome in
@@ -423,13 +432,10 @@ public final class SharedFederation: RoundService {
     /// Closes the served round if the database holds enough of its updates (or its deadline passed with the
     /// quorum), as `RoundState.closeReason` rules; any replica may call it, one wins (docs/scale.md).
     public func closeIfDue() {
-        let begun = closing.withLock { busy -> Bool in
-            guard !busy else { return false }
-            busy = true
-            return true
-        }
-        guard begun else { return }
-        defer { closing.withLock { $0 = false } }
+        closing.withLock { _ in closeIfDueNow() }
+    }
+
+    private func closeIfDueNow() {
         let (verified, refused, stopping) = state.withLock { ($0.verified, $0.refusal != nil, $0.stopping) }
         guard let verified, !refused, !stopping else { return }
         let count: Int
@@ -644,6 +650,12 @@ public final class SharedFederation: RoundService {
             clearRefusal()
             try? publishIfAnchored(next)
         }
+    }
+
+    /// Before this replica has read any global model, reads the row now rather than at the next poll:
+    /// the provider's upload at another replica may have just committed.
+    private func readFirstModel() {
+        if state.withLock({ $0.verified == nil }) { refresh() }
     }
 
     /// Takes `next`, the global model this replica just committed, as verified, anchors and serves it.
