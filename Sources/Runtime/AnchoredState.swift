@@ -281,7 +281,8 @@ public final class AnchoredState: Sendable {
                 + "Restore the folder's latest state (docs/freshness.md)")
     }
 
-    private static func read(anchor: any FreshnessAnchor, federation: String, logger: Logger, patience: Duration) throws(RuntimeError) -> AnchorState? {
+    /// The anchor of `federation`, waiting for an unreachable anchor with backoff for at most `patience`.
+    static func read(anchor: any FreshnessAnchor, federation: String, logger: Logger, patience: Duration) throws(RuntimeError) -> AnchorState? {
         let deadline = ContinuousClock.now + patience
         var delay = Duration.milliseconds(500)
         while true {

@@ -1,3 +1,4 @@
+public import Channel
 public import Logging
 import Synchronization
 public import WordModel
@@ -9,11 +10,11 @@ public import WordModel
 /// the new one is anchored. The file holds the model blob itself, or, once the provider gave a validation
 /// list, the record `{"type": "ml-model", "model": blob, "validation": [text]}`: the list is sealed with
 /// every model, so it lives as long as the state does.
-public final class ModelStore: Sendable {
+public final class ModelStore: ModelKeeper {
     /// Where the model is sealed and anchored (nil: memory only); FL mode keeps its rounds there too.
     public let state: AnchoredState?
     private let held = Mutex<(model: ModelBlob?, validation: ValidationSet?)>((nil, nil))
-    private static let recordKind = "ml-model"
+    private static let recordKind = SealedModelRow.kind
 
     /// A store persisting to `sealed` without a freshness anchor (rollback goes undetected), restoring the
     /// model sealed there; nil: memory only.
@@ -70,5 +71,28 @@ public final class ModelStore: Sendable {
         let version = try state?.write(bytes, as: StateFileName.model(seq:))
         held.withLock { $0 = (stored, list) }
         return version
+    }
+}
+
+extension ModelStore {
+    /// The model held: the folder has one writer, so the one held is the newest.
+    public func newest() throws(ChannelError) -> ModelBlob? { current }
+
+    /// Runs `make` on the model held and seals what it makes (`replace`); the ticket is the anchor version.
+    public func change<Value>(
+        _ what: String, _ make: (_ current: ModelBlob?, _ validation: ValidationSet?) throws(ChannelError) -> ModelChange<Value>
+    ) throws(ChannelError) -> (value: Value, ticket: UInt64?) {
+        let made = try make(current, validation)
+        do {
+            return (made.value, try replace(with: made.model, validation: made.validation))
+        } catch {
+            throw ChannelError(.internal, "the runtime could not store \(what): \(error.message)", cause: error)
+        }
+    }
+
+    /// Waits for the anchor to hold version `ticket` (nil: memory only, nothing to wait for).
+    public func awaitAcknowledged(_ ticket: UInt64?) throws(ChannelError) {
+        guard let ticket, let state else { return }
+        try state.awaitAnchored(ticket)
     }
 }

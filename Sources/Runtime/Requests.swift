@@ -8,7 +8,7 @@ import WordModel
 /// How the runtime answers each request, once the peer's role may connect (docs/protocol.md, "Runtime").
 struct Requests: Sendable {
     let mode: RuntimeMode
-    let store: ModelStore
+    let store: any ModelKeeper
     let queue: TrainingQueue
     let federation: (any RoundService)?
     let logger: Logger
@@ -121,7 +121,7 @@ struct Requests: Sendable {
         case (GetModelRequest.type, let federation?):
             return try federation.currentGlobal().frame
         case (GetModelRequest.type, nil):
-            guard let current = store.current else { throw ChannelError.noModelYet }
+            guard let current = try store.newest() else { throw ChannelError.noModelYet }
             logger.debug("handing out model \(current.shortID) to \(peer.role) \(RuntimeServer.shortSerial(peer))")
             return ModelReply(blob: current, round: current.model.round).frame
         case (JoinRequest.type, let federation?):

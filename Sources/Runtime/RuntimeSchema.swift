@@ -32,10 +32,12 @@ public enum RuntimeSchema {
                 replica text NOT NULL, sealed bytea NOT NULL, PRIMARY KEY (federation, round, voice))
             """,
             // ML mode: the federation's current model and how many changes made it (its training serial).
+            // `digest` is the SHA-256 of `sealed`, `previous` the digest of the row it replaced (what ties a row one
+            // serial ahead of the freshness anchor to it); `replica` wrote it. All but `sealed` are bound into the seal.
             """
             CREATE TABLE runtime_models (
                 federation text PRIMARY KEY, serial int8 NOT NULL, sealed bytea NOT NULL, digest bytea NOT NULL,
-                replica text NOT NULL)
+                previous bytea NOT NULL, replica text NOT NULL)
             """,
         ]
     ]

@@ -41,8 +41,8 @@ public final class RuntimeServer: Sendable {
         }
     }
 
-    /// The model the runtime holds now.
-    public let store: ModelStore
+    /// The model the runtime holds now (ML mode), in its folder or shared by replicas.
+    public let store: any ModelKeeper
     /// The mode it serves.
     public let mode: RuntimeMode
     /// The federated rounds kept in the state folder, in FL mode with the folder store.
@@ -72,7 +72,7 @@ public final class RuntimeServer: Sendable {
     /// runtime's admission certificate), admitting the roles that `policy` lets connect to the runtime.
     /// In FL mode `shared` keeps the rounds in a database replicas share; nil: `store`'s sealed state does.
     public init(
-        host: String, port: UInt16, context: TLSContext, policy: PolicyDocument, store: ModelStore,
+        host: String, port: UInt16, context: TLSContext, policy: PolicyDocument, store: any ModelKeeper,
         configuration: Configuration = Configuration(), shared: (any RoundService)? = nil, logger: Logger
     ) throws(RuntimeError) {
         guard context.side == .server, context.requestsPeerCertificate else {
@@ -95,7 +95,7 @@ public final class RuntimeServer: Sendable {
         let history = ModelHistory()
         var federation: Federation?
         if mode == .fl, shared == nil {
-            guard let state = store.state else {
+            guard let state = (store as? ModelStore)?.state else {
                 throw RuntimeError(.misconfigured, "FL mode needs sealed state: acknowledged updates must survive a restart")
             }
             federation = try Federation(state: state, rules: FederationRules(policy: policy), logger: logger, history: history)

@@ -12,11 +12,12 @@ import OpenSSLKit
 /// fails to open and is refused, naming where it was found. The voice itself is stored as HMAC-SHA256
 /// under another key derived from the secret, so the host learns no device's certificate or platform.
 struct SealedRow: Sendable {
-    /// What a row holds: an update or not-sampled decision (`runtime_updates`) or a global model
-    /// (`runtime_federations`).
+    /// What a row holds: an update or not-sampled decision (`runtime_updates`), a global model
+    /// (`runtime_federations`), or ML mode's model (`runtime_models`, its `round` the training serial).
     enum Kind: String, Sendable {
         case update = "fl-update"
         case global = "fl-global"
+        case model = "ml-model"
     }
 
     /// Where a row is, as its columns say: what its associated data binds.
@@ -29,9 +30,10 @@ struct SealedRow: Sendable {
         /// The replica that wrote it.
         let replica: String
 
-        /// "the update row of federation F, round R, written by replica X".
+        /// "the update row of federation F, round R, written by replica X" ("serial N" for ML mode's model).
         var description: String {
-            "the \(kind == .update ? "update" : "global model") row of federation \"\(federation)\", round \(round), written by replica \(replica)"
+            if kind == .model { return "the model row of federation \"\(federation)\", serial \(round), written by replica \(replica)" }
+            return "the \(kind == .update ? "update" : "global model") row of federation \"\(federation)\", round \(round), written by replica \(replica)"
         }
     }
 

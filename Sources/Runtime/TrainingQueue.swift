@@ -31,7 +31,7 @@ public final class TrainingQueue: Sendable {
     /// The scheduler's key for provider uploads, which no device certificate's short id can take.
     private static let uploadKey = "upload"
 
-    private let store: ModelStore
+    private let store: any ModelKeeper
     private let epochs: Int
     private let maxWords: Int
     private let maxQueuedPerDevice: Int
@@ -50,7 +50,7 @@ public final class TrainingQueue: Sendable {
     /// A queue updating `store`, training `epochs` per request on at most `maxWords` words, with at most
     /// `maxQueuedPerDevice` requests of one device unanswered.
     public init(
-        store: ModelStore, epochs: Int = defaultEpochs, maxWords: Int = defaultMaxWords,
+        store: any ModelKeeper, epochs: Int = defaultEpochs, maxWords: Int = defaultMaxWords,
         maxQueuedPerDevice: Int = defaultMaxQueuedPerDevice, history: ModelHistory = ModelHistory(), logger: Logger
     ) {
         self.history = history
@@ -103,7 +103,7 @@ public final class TrainingQueue: Sendable {
     ) throws(ChannelError) {
         let stored = try ModelBlob(received: blob)
         try enqueue(key: Self.uploadKey, answer: answer, { [self] () throws(ChannelError) in
-            let version = try replace(with: stored, validation: list, what: "the uploaded model")
+            let (_, version) = try change("the uploaded model") { _, _ in ModelChange(value: (), model: stored, validation: list) }
             history.append(
                 ModelRecord(
                     round: stored.model.round, modelID: stored.shortID, updates: 0, samples: stored.model.samples, rule: "upload",
@@ -167,55 +167,67 @@ public final class TrainingQueue: Sendable {
     }
 
     private func awaitAnchored(_ version: UInt64?) throws(ChannelError) {
-        guard let version, let state = store.state else { return }
-        try state.awaitAnchored(version)
+        try store.awaitAcknowledged(version)
     }
 
     private func trainNow(_ set: TrainingSet, wordCount: Int, device: String) throws(ChannelError) -> (TrainedReply, UInt64?) {
-        guard let current = store.current else {
-            throw ChannelError.noModelYet
-        }
-        logger.info("---- training on \(wordCount) word\(wordCount == 1 ? "" : "s") from device \(device) ----")
         let clock = ContinuousClock()
-        let start = clock.now
-        var lastLoss: Float = 0
-        let trainer: Trainer
-        do {
-            trainer = try Trainer(weights: current.model.weights)
-            try trainer.train(set, epochs: epochs) { report in
-                lastLoss = report.meanLoss
-                if let line = report.lossLine { logger.info("\(line)") }
+        // Trained on the newest model under the store's change, so that replicas sharing the model train one at a time.
+        let (done, version) = try change("the trained model") { (current, _) throws(ChannelError) -> ModelChange<(Duration, Float)> in
+            guard let current else {
+                throw ChannelError.noModelYet
             }
-        } catch {
-            throw ChannelError(.internal, "training failed: \(error)", cause: error)
+            logger.info("---- training on \(wordCount) word\(wordCount == 1 ? "" : "s") from device \(device) ----")
+            let start = clock.now
+            var lastLoss: Float = 0
+            let trainer: Trainer
+            do {
+                trainer = try Trainer(weights: current.model.weights)
+                try trainer.train(set, epochs: epochs) { report in
+                    lastLoss = report.meanLoss
+                    if let line = report.lossLine { logger.info("\(line)") }
+                }
+            } catch {
+                throw ChannelError(.internal, "training failed: \(error)", cause: error)
+            }
+            let elapsed = clock.now - start
+            let next: UInt64
+            do {
+                next = try ModelBlob.nextRound(after: current.model.round)
+            } catch {
+                throw ChannelError(.badRequest, "cannot train the stored model further: \(error)", cause: error)
+            }
+            let trained = ModelBlob(model: Model(weights: trainer.weights, round: next, samples: UInt64(set.count)))
+            return ModelChange(value: (elapsed, lastLoss), model: trained)
         }
-        let elapsed = clock.now - start
+        let (elapsed, lastLoss) = done.value
+        let trained = done.model
         RuntimeMetrics.training(duration: elapsed)
         secondsPerTraining.withLock { $0 = 0.8 * $0 + 0.2 * elapsed.inSeconds }
-        let next: UInt64
-        do {
-            next = try ModelBlob.nextRound(after: current.model.round)
-        } catch {
-            throw ChannelError(.badRequest, "cannot train the stored model further: \(error)", cause: error)
-        }
-        let trained = ModelBlob(model: Model(weights: trainer.weights, round: next, samples: UInt64(set.count)))
-        let version = try replace(with: trained, what: "the trained model")
         let milliseconds = elapsed.inSeconds * 1e3
         history.append(
             ModelRecord(
-                round: next, modelID: trained.shortID, updates: 1, samples: UInt64(set.count), rule: "train", milliseconds: milliseconds,
-                meanLoss: Double(lastLoss)))
+                round: trained.model.round, modelID: trained.shortID, updates: 1, samples: UInt64(set.count), rule: "train",
+                milliseconds: milliseconds, meanLoss: Double(lastLoss)))
         logger.info("---- training done (\(epochs) epochs, \(String(format: "%.1f", milliseconds)) ms): model \(trained.shortID) ----")
         validation.measure(trained, on: store.validation)
         return (TrainedReply(blob: trained, epochs: UInt64(epochs), loss: Double(lastLoss)), version)
     }
 
-    private func replace(with stored: ModelBlob, validation list: ValidationSet? = nil, what: String) throws(ChannelError) -> UInt64? {
+    /// `store.change(what, make)`, logging a failure to store what `make` made.
+    private func change<Value>(
+        _ what: String, _ make: (ModelBlob?, ValidationSet?) throws(ChannelError) -> ModelChange<Value>
+    ) throws(ChannelError) -> (value: ModelChange<Value>, ticket: UInt64?) {
+        var made = false
         do {
-            return try store.replace(with: stored, validation: list)
+            return try store.change(what) { (current, list) throws(ChannelError) -> ModelChange<ModelChange<Value>> in
+                let change = try make(current, list)
+                made = true
+                return ModelChange(value: change, model: change.model, validation: change.validation)
+            }
         } catch {
-            logger.error("could not store \(what): \(error.message)")
-            throw ChannelError(.internal, "the runtime could not store \(what): \(error.message)", cause: error)
+            if made { logger.error("\(error.message)") }
+            throw error
         }
     }
 }

@@ -8,6 +8,7 @@ import Dispatch
 import Foundation
 import Logging
 import OpenSSLKit
+import PQKit
 import RoleCommands
 import Runtime
 
@@ -25,8 +26,9 @@ struct Serve: ParsableCommand {
             from an older version is refused until they are removed. \
             ML mode: devices send words, the runtime trains on them; restores the sealed model at start. FL mode: \
             devices train locally and send updates, the runtime aggregates each round with the policy's rule; \
-            resumes the sealed round at start (docs/fl.md). With --store postgresql://... (FL mode only) the rounds \
-            live in a PostgreSQL database that any number of replicas of the federation share, sealed under the \
+            resumes the sealed round at start (docs/fl.md). With --store postgresql://... the model (ML mode, one \
+            training at a time across replicas) or the rounds (FL mode) live in a PostgreSQL database that any \
+            number of replicas of the federation share, sealed under the \
             same secret, and DIR is not needed (if given, it is only locked); run `cml-runtime migrate --store URL` \
             first (docs/scale.md). \
             Prints `serving ML mode on HOST:PORT` (or FL mode) on standard output once it listens (with --listen \
@@ -47,7 +49,7 @@ struct Serve: ParsableCommand {
     var state: String?
 
     @Option(help: ArgumentHelp(
-        "Where FL mode keeps its rounds: dir (the state folder) or a PostgreSQL connection string that runtime replicas of the federation share (docs/scale.md).",
+        "Where ML mode keeps its model and FL mode its rounds: dir (the state folder) or a PostgreSQL connection string that runtime replicas of the federation share (docs/scale.md).",
         valueName: "dir|postgresql://..."))
     var store: StoreLocation = .directory
 
@@ -110,7 +112,6 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
-        try SharedStoreChoice.refuseUnsupported(mode: mode, store: store)
         // The folder is made here now that no `attest` makes it, so that the lock below holds from the first start.
         var lock: StateFolderLock?
         if let state {
@@ -157,7 +158,7 @@ struct Serve: ParsableCommand {
             "admitted as runtime (\(measurement)certificate serial \(credentials.certificate.serialNumberHex.lowercased())) until \(UTCTimeText.format(credentials.certificate.notAfter)); key, certificate, policy and secrets held in memory only")
         let stopped = DispatchSemaphore(value: 0)
         let conflict = AnchorConflictStop(logger: logger, stopped: stopped)
-        let store: ModelStore
+        let store: any ModelKeeper
         let server: RuntimeServer
         let certifierAnchor: CertifierAnchor?
         do {
@@ -172,10 +173,16 @@ struct Serve: ParsableCommand {
             certifierAnchor = anchor
             var shared: SharedFederation?
             if let database {
-                store = try ModelStore(state: nil)
-                shared = try SharedFederation(
-                    pool: database, federation: credentials.policy.federationID, replica: replica ?? SharedStoreChoice.defaultReplica(listen: listen),
-                    sealingSecret: secret, rules: FederationRules(policy: credentials.policy), anchor: anchor, logger: logger)
+                let replicaName = replica ?? SharedStoreChoice.defaultReplica(listen: listen)
+                if mode == .ml {
+                    store = try makeSharedModelStore(
+                        pool: database, federation: credentials.policy.federationID, replica: replicaName, secret: secret, anchor: anchor, logger: logger)
+                } else {
+                    store = try ModelStore(state: nil)
+                    shared = try SharedFederation(
+                        pool: database, federation: credentials.policy.federationID, replica: replicaName,
+                        sealingSecret: secret, rules: FederationRules(policy: credentials.policy), anchor: anchor, logger: logger)
+                }
             } else {
                 let sealed = try SealedStore(directory: "\(state ?? ".")/sealed", sealingSecret: secret)
                 store = try ModelStore(
@@ -192,7 +199,8 @@ struct Serve: ParsableCommand {
             throw CommandFailure("\(error)", cause: error)
         }
         if mode == .ml, let current = store.current {
-            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state ?? ".")/sealed\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
+            let place = store is SharedModelStore ? "the database" : "\(state ?? ".")/sealed"
+            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(place)\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
         }
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
         server.noteAdmission(credentials.certificate)
@@ -230,6 +238,17 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
+    /// ML mode's model shared by replicas in `database` (`--store`), for `federation`, written as `replica`,
+    /// sealed under `secret` and checked against `anchor` (nil: `--unanchored`).
+    func makeSharedModelStore(
+        pool database: PostgresPool, federation: String, replica: String, secret: [UInt8], anchor: (any FreshnessAnchor)?, logger: Logger
+    ) throws(RuntimeError) -> SharedModelStore {
+        let shared = try SharedModelStore(
+            pool: database, federation: federation, replica: replica, sealingSecret: secret, anchor: anchor, logger: logger, patience: .seconds(300))
+        logger.info("the model of federation \"\(federation)\" is shared through \(shared.location) as replica \(replica): serial \(shared.serial)")
+        return shared
+    }
+
     /// Renews the admission in memory in the background: each new certificate goes to the server (new
     /// handshakes), to the anchor's connection and to the revocation watch, each new policy's channels
     /// to new connections and its poll interval to the watch. Nothing is written.

@@ -57,6 +57,16 @@ final class AdmittedDomain {
         return (runtime, try runtime.waitForPort { $0.hasPrefix("serving \(mode.uppercased()) mode on ") })
     }
 
+    /// Trains the provider's initial model as the demo does (seed 42, 5 epochs on data/words-short.txt) into
+    /// `initial.cmlm` and sends it to the runtime at `endpoint` (HOST:PORT); returns the model's path.
+    @discardableResult
+    func sendInitialModel(to endpoint: String) throws -> String {
+        let model = path("initial.cmlm")
+        try Self.check(try Executables.run("cml-provider", ["train", "--seed", "42", "--words", MLProcessTests.words, "--epochs", "5", "--out", model]))
+        try Self.check(try Executables.run("cml-provider", ["send", "--runtime", endpoint, "--state", state("provider"), model]))
+        return model
+    }
+
     /// Requires `result` to be a success, showing its output otherwise.
     static func check(_ result: Executables.Result, sourceLocation: SourceLocation = #_sourceLocation) throws {
         try #require(result.status == 0, "\(result.standardOutput)\n\(result.standardError)", sourceLocation: sourceLocation)

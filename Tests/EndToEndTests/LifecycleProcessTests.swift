@@ -87,10 +87,7 @@ struct LifecycleProcessTests {
         #expect(empty.standardError.contains("no-model"))
         #expect(!FileBytes.exists(out))
 
-        let model = domain.path("initial.cmlm")
-        try AdmittedDomain.check(
-            try Executables.run("cml-provider", ["train", "--seed", "42", "--words", Self.words, "--epochs", "5", "--out", model]))
-        try AdmittedDomain.check(try Executables.run("cml-provider", ["send", "--runtime", endpoint, "--state", domain.state("provider"), model]))
+        try domain.sendInitialModel(to: endpoint)
         let trained = try Executables.run("cml-device", ["train", "--runtime", endpoint, "--state", domain.state("device"), "about"])
         try AdmittedDomain.check(trained)
 
