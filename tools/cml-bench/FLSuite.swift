@@ -29,6 +29,8 @@ struct FLSuite: BenchSuite {
     static let deviceCounts = [10, 100, 1000]
 
     func run(_ settings: BenchSettings, _ reporter: JSONLinesReporter) throws {
+        // The database store, replicas and device counts of one's choice are measured by FLStoreSuite.
+        if settings.store == "postgres" || settings.devices != nil { return try FLStoreSuite().run(settings, reporter) }
         _ = OpenFileLimit.raiseToHardLimit()
         let runtime = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("cml-runtime").path ?? "cml-runtime"
         guard FileManager.default.isExecutableFile(atPath: runtime) else {
@@ -134,7 +136,7 @@ private final class FederationBench: @unchecked Sendable {
                 RuntimeClient(
                     host: "127.0.0.1", port: port, context: context, configuration: .init(connectTimeout: .seconds(60), readTimeout: .seconds(600)))
             }
-            try connectAll()
+            try FLDevices.connect(count: clients.count) { [self] index in try clients[index].connect() }
             try prepareUpdates()
         } catch {
             if process.isRunning {
@@ -162,14 +164,6 @@ private final class FederationBench: @unchecked Sendable {
         return seconds
     }
 
-    /// Connects every device, 32 at a time.
-    private func connectAll() throws {
-        let workers = min(clients.count, 32)
-        try runConcurrently(workers, label: "fl connect") { [self] worker in
-            for index in stride(from: worker, to: clients.count, by: workers) { try clients[index].connect() }
-        }
-    }
-
     /// The runtime's peak resident memory (VmHWM) in MB.
     func peakResidentMegabytes() throws -> Double {
         // /proc reports size 0; the bounded read still stops at the limit.
@@ -192,15 +186,7 @@ private final class FederationBench: @unchecked Sendable {
 
     /// Each device's next update: the current global model, perturbed by the device's own noise.
     private func prepareUpdates() throws {
-        let global = try clients[0].getModel().blob.model
-        var random = SeededGenerator(seed: round)
-        updates = (0..<clients.count).map { _ in
-            var parameters = global.weights.parameters
-            for index in parameters.indices { parameters[index] += Float(random.nextUniform(-0.01, 0.01)) }
-            // Perturbing finite weights by at most 0.01 keeps them finite and the count right.
-            let weights = (try? ModelWeights(parameters: parameters)) ?? global.weights
-            return ModelBlob(model: Model(weights: weights, round: round, samples: 2))
-        }
+        updates = FLDevices.updates(from: try clients[0].getModel().blob.model, round: round, count: clients.count)
     }
 
     /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`), attesting (with the options
@@ -233,25 +219,5 @@ private final class FederationBench: @unchecked Sendable {
             throw CommandFailure("fl: the runtime did not start: \"\(text)\" (log: \(log))")
         }
         return (port, adminPort)
-    }
-}
-
-/// Device contexts filled in by several threads.
-private final class Contexts: Sendable {
-    private let contexts: Mutex<[TLSContext?]>
-
-    init(count: Int) {
-        contexts = Mutex(Array(repeating: nil, count: count))
-    }
-
-    func set(_ index: Int, _ context: TLSContext) {
-        contexts.withLock { $0[index] = context }
-    }
-
-    func all() throws -> [TLSContext] {
-        try contexts.withLock { $0 }.enumerated().map { index, context in
-            guard let context else { throw CommandFailure("fl: device \(index) was not admitted") }
-            return context
-        }
     }
 }
