@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "cml-runtime",
             dependencies: [
-                "Runtime", "Admin", "RoleCommands", "Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", argumentParser, logging,
+                "Runtime", "Admin", "RoleCommands", "Admission", "Attestation", "Policy", "OpenSSLKit", "ByteKit", "CommandSupport", "PQKit", argumentParser, logging,
             ]),
         .executableTarget(
             name: "cml-provider",

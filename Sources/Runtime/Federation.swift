@@ -165,19 +165,8 @@ public final class Federation: Sendable {
     ///
     /// It does not close the round: call `closeIfDue()` once the acknowledgement is sent.
     public func update(_ update: UpdateRequest, from serial: String, platform: [UInt8]? = nil) throws(ChannelError) -> UpdateAck {
-        guard update.samples >= 1 else {
-            throw ChannelError(.badRequest, "\"samples\" is 0: an update must say how many samples (at least 1) it was trained on")
-        }
-        guard update.samples <= rules.maxSamplesPerUpdate else {
-            throw ChannelError(
-                .badRequest,
-                "\"samples\" is \(update.samples), over the policy's cap of \(rules.maxSamplesPerUpdate) samples per update (fl.max-samples-per-update)")
-        }
-        if let loss = update.loss, !(loss.isFinite && loss >= 0) {
-            // A mean of cross-entropies is a finite number, 0 or more: anything else would poison the round's mean.
-            throw ChannelError(.badRequest, "\"loss\" is \(loss): a loss must be a finite number, 0 or more (the mean loss of the last local epoch)")
-        }
-        let platformHex = try countedPlatform(serial: serial, platform: platform)
+        try rules.check(update)
+        let platformHex = try rules.countedPlatform(serial: serial, platform: platform)
         let stored = try ModelBlob(received: update.model)
         let reservation = try state.withLock { (live) throws(ChannelError) in
             try live.rounds.reserve(round: update.round, serial: serial, platform: platformHex, id: stored.id) {
@@ -223,27 +212,11 @@ public final class Federation: Sendable {
         return ack
     }
 
-    /// The platform instance (hex) a device's update or join counts under, once its certificate's serial is
-    /// checked: `not-authorized` if the serial is not hexadecimal, or if the policy counts one update per
-    /// platform and the certificate names none.
-    private func countedPlatform(serial: String, platform: [UInt8]?) throws(ChannelError) -> String? {
-        guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
-            throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
-        }
-        if rules.oneUpdatePer == .platform, platform == nil {
-            throw ChannelError(
-                .notAuthorized,
-                "the device certificate (serial \(serial.prefix(8))...) names no platform instance, and the policy counts one update "
-                    + "per platform (fl.one-update-per); attest again with this domain's certifier")
-        }
-        return platform.map { Hex.encode($0) }
-    }
-
     /// Answers a device's `join` for `round` before it trains: `join-ack` if it takes part, `not-sampled`
     /// (sealed first) if Poisson sampling left it out under `fl.privacy`; `budget-exhausted`,
     /// `wrong-round`, `no-model`, and `not-authorized` as `update` refuses them.
     public func join(round: UInt64, from serial: String, platform: [UInt8]? = nil) throws(ChannelError) -> JoinAck {
-        let platformHex = try countedPlatform(serial: serial, platform: platform)
+        let platformHex = try rules.countedPlatform(serial: serial, platform: platform)
         let decision = try state.withLock { (live) throws(ChannelError) in
             try live.rounds.join(round: round, serial: serial, platform: platformHex) { rules.privacy?.sampler.admits() ?? true }
         }
@@ -373,17 +346,7 @@ public final class Federation: Sendable {
         let start = ContinuousClock.now
         let next: ModelBlob
         do {
-            let weights = try rules.rule.aggregate(
-                closing.updates.map(\.blob.model.weights), weights: closing.updates.map { Double($0.samples) },
-                global: closing.global.model.weights)
-            // Saturating: a device may claim any count, and the sum only labels the model.
-            let samples = closing.updates.reduce(UInt64(0)) { total, update in
-                let (sum, overflow) = total.addingReportingOverflow(update.samples)
-                return overflow ? .max : sum
-            }
-            // Released under DP-FedAvg: the blob says what everyone's privacy cost up to it.
-            let privacy = rules.privacy?.record(released: closing.privateRounds + 1)
-            next = ModelBlob(model: Model(weights: weights, round: round + 1, samples: samples, privacy: privacy))
+            next = try closing.aggregate(with: rules)
         } catch {
             logger.error("round \(round) could not be aggregated: \(error); it stays open")
             reopen(round)

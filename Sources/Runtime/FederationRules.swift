@@ -1,5 +1,7 @@
 import ByteKit
+public import Channel
 public import Policy
+public import Protocol
 public import WordModel
 
 /// The terms of federated rounds, from the signed policy's `fl` settings: the aggregation rule every
@@ -85,5 +87,40 @@ public struct FederationRules: Sendable, CustomStringConvertible {
         return "\(rule); a round closes at \(minUpdates) update\(minUpdates == 1 ? "" : "s"), "
             + "or at its \(shown) s deadline with at least \(quorum); one update per \(oneUpdatePer.rawValue)"
             + (privacy.map { "; devices sampled with probability \($0.settings.samplingRate), at most \($0.maxRounds) rounds within epsilon \($0.settings.maxEpsilon)" } ?? "")
+    }
+}
+
+extension FederationRules {
+    /// Checks what an update claims, whichever store keeps the rounds: `bad-request` for no samples, more
+    /// than the policy's cap, or a loss that is NaN, infinite or negative.
+    public func check(_ update: UpdateRequest) throws(ChannelError) {
+        guard update.samples >= 1 else {
+            throw ChannelError(.badRequest, "\"samples\" is 0: an update must say how many samples (at least 1) it was trained on")
+        }
+        guard update.samples <= maxSamplesPerUpdate else {
+            throw ChannelError(
+                .badRequest,
+                "\"samples\" is \(update.samples), over the policy's cap of \(maxSamplesPerUpdate) samples per update (fl.max-samples-per-update)")
+        }
+        if let loss = update.loss, !(loss.isFinite && loss >= 0) {
+            // A mean of cross-entropies is a finite number, 0 or more: anything else would poison the round's mean.
+            throw ChannelError(.badRequest, "\"loss\" is \(loss): a loss must be a finite number, 0 or more (the mean loss of the last local epoch)")
+        }
+    }
+
+    /// The platform instance (hex) a device's update or join counts under, once its certificate's serial is
+    /// checked: `not-authorized` if the serial is not hexadecimal, or if the policy counts one update per
+    /// platform and the certificate names none.
+    public func countedPlatform(serial: String, platform: [UInt8]?) throws(ChannelError) -> String? {
+        guard !serial.isEmpty, serial.allSatisfy(\.isHexDigit) else {
+            throw ChannelError(.notAuthorized, "the device certificate's serial \"\(serial)\" is not hexadecimal")
+        }
+        if oneUpdatePer == .platform, platform == nil {
+            throw ChannelError(
+                .notAuthorized,
+                "the device certificate (serial \(serial.prefix(8))...) names no platform instance, and the policy counts one update "
+                    + "per platform (fl.one-update-per); attest again with this domain's certifier")
+        }
+        return platform.map { Hex.encode($0) }
     }
 }

@@ -10,7 +10,7 @@ struct Requests: Sendable {
     let mode: RuntimeMode
     let store: ModelStore
     let queue: TrainingQueue
-    let federation: Federation?
+    let federation: (any RoundService)?
     let logger: Logger
 
     /// Answers `request` from `peer` on `connection`. In FL mode a counted update may close its round:
@@ -54,7 +54,7 @@ struct Requests: Sendable {
 
     /// Answers an `await-global` once its model is published, holding no thread while it waits (a round
     /// may take an hour); a device that goes away stops waiting.
-    private func awaitGlobal(_ request: Message, federation: Federation, on connection: ServedConnection) throws {
+    private func awaitGlobal(_ request: Message, federation: any RoundService, on connection: ServedConnection) throws {
         let wait = try request.decode(as: AwaitGlobalRequest.self)
         let waitID = WaitID()
         let later = connection.answerLater(whenGone: {

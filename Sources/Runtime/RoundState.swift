@@ -80,6 +80,22 @@ public struct RoundState: Sendable {
         public let reason: CloseReason
         /// The rounds released under DP-FedAvg before this one.
         public let privateRounds: UInt64
+
+        /// The global model of the next round: the updates aggregated with `rules`' rule, weighted by
+        /// their samples, labelled with round + 1, the samples' sum and (under `fl.privacy`) the privacy
+        /// spent. Throws what the rule throws.
+        public func aggregate(with rules: FederationRules) throws -> ModelBlob {
+            let weights = try rules.rule.aggregate(
+                updates.map(\.blob.model.weights), weights: updates.map { Double($0.samples) }, global: global.model.weights)
+            // Saturating: a device may claim any count, and the sum only labels the model.
+            let samples = updates.reduce(UInt64(0)) { total, update in
+                let (sum, overflow) = total.addingReportingOverflow(update.samples)
+                return overflow ? .max : sum
+            }
+            // Released under DP-FedAvg: the blob says what everyone's privacy cost up to it.
+            let privacy = rules.privacy?.record(released: privateRounds + 1)
+            return ModelBlob(model: Model(weights: weights, round: round + 1, samples: samples, privacy: privacy))
+        }
     }
 
     /// The terms of the rounds.
@@ -292,8 +308,14 @@ public struct RoundState: Sendable {
     /// Why the open round should close at `now`, or nil if it should stay open.
     public func closeReason(now: Date) -> CloseReason? {
         guard global != nil, !isClosing, !isExhausted else { return nil }
-        if accepted.count >= rules.minUpdates { return .enoughUpdates(accepted.count) }
-        if now >= deadline, accepted.count >= rules.quorum { return .deadline(accepted.count) }
+        return Self.closeReason(rules: rules, updates: accepted.count, deadline: deadline, now: now)
+    }
+
+    /// Why a round with `updates` counted and `deadline` should close at `now` under `rules`, or nil: the
+    /// one rule, for a round held here and for one whose updates are rows of a shared database.
+    public static func closeReason(rules: FederationRules, updates: Int, deadline: Date, now: Date) -> CloseReason? {
+        if updates >= rules.minUpdates { return .enoughUpdates(updates) }
+        if now >= deadline, updates >= rules.quorum { return .deadline(updates) }
         return nil
     }
 

@@ -24,6 +24,8 @@ public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible 
         case misconfigured
         /// The channel server cannot listen or start.
         case serverFailed = "server-failed"
+        /// The shared database cannot be reached, refuses the login or a statement, or holds another schema version.
+        case storeFailed = "store-failed"
     }
 
     /// What kind of failure it is.

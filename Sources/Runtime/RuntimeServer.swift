@@ -45,8 +45,10 @@ public final class RuntimeServer: Sendable {
     public let store: ModelStore
     /// The mode it serves.
     public let mode: RuntimeMode
-    /// The federated rounds, in FL mode.
+    /// The federated rounds kept in the state folder, in FL mode with the folder store.
     public let federation: Federation?
+    /// The federated rounds in FL mode, whichever store keeps them (`federation`, or a `SharedFederation`).
+    public let rounds: (any RoundService)?
     /// The models made since start (ML trainings or FL rounds), for status and metrics.
     public let history: ModelHistory
     /// The runtime's admission as `noteAdmission` last heard of it, for status and metrics.
@@ -68,9 +70,10 @@ public final class RuntimeServer: Sendable {
 
     /// Listens on `host:port` (0: the OS picks) with `context` (a mutual-TLS server context presenting the
     /// runtime's admission certificate), admitting the roles that `policy` lets connect to the runtime.
+    /// In FL mode `shared` keeps the rounds in a database replicas share; nil: `store`'s sealed state does.
     public init(
         host: String, port: UInt16, context: TLSContext, policy: PolicyDocument, store: ModelStore,
-        configuration: Configuration = Configuration(), logger: Logger
+        configuration: Configuration = Configuration(), shared: (any RoundService)? = nil, logger: Logger
     ) throws(RuntimeError) {
         guard context.side == .server, context.requestsPeerCertificate else {
             throw RuntimeError(.misconfigured, "the runtime needs a server TLS context that asks clients for their certificates")
@@ -91,7 +94,7 @@ public final class RuntimeServer: Sendable {
         }
         let history = ModelHistory()
         var federation: Federation?
-        if mode == .fl {
+        if mode == .fl, shared == nil {
             guard let state = store.state else {
                 throw RuntimeError(.misconfigured, "FL mode needs sealed state: acknowledged updates must survive a restart")
             }
@@ -101,7 +104,8 @@ public final class RuntimeServer: Sendable {
             store: store, epochs: configuration.epochs,
             maxWords: policy.limits?.wordsPerTraining ?? configuration.maxWordsPerRequest,
             maxQueuedPerDevice: policy.limits?.queuedTrainingsPerDevice ?? configuration.maxQueuedPerDevice, history: history, logger: logger)
-        let requests = Requests(mode: mode, store: store, queue: queue, federation: federation, logger: logger)
+        let rounds: (any RoundService)? = mode == .fl ? shared ?? federation : nil
+        let requests = Requests(mode: mode, store: store, queue: queue, federation: rounds, logger: logger)
         let revoked = RevokedPeers()
         do {
             server = try ChannelServer(
@@ -112,13 +116,14 @@ public final class RuntimeServer: Sendable {
                 })
         } catch {
             queue.stop()
-            federation?.stop()
+            rounds?.stop()
             throw RuntimeError(.serverFailed, error.message, cause: error)
         }
         self.store = store
         self.mode = mode
         self.federation = federation
-        self.history = history
+        self.rounds = rounds
+        self.history = rounds?.history ?? history
         self.policy = Mutex(policy)
         self.revoked = revoked
         self.logger = logger
@@ -200,7 +205,7 @@ public final class RuntimeServer: Sendable {
     /// Wakes devices waiting for a global model, stops accepting, closes every connection, then lets
     /// queued training finish and ends the queue.
     public func stop() {
-        federation?.stop()
+        rounds?.stop()
         server.stop()
         queue.stop()
     }

@@ -107,13 +107,13 @@ public struct RuntimeStatus: Encodable, Sendable {
             Admission(serial: $0.serial, expires: UTCTimeText.format($0.expiry), expiresUnix: $0.expiry.timeIntervalSince1970)
         }
         mode = server.mode.rawValue
-        if let federation = server.federation {
-            let rounds = federation.snapshot
+        if let federation = server.rounds {
+            let rounds = federation.status
             model = rounds.global.map { Model(id: $0.shortID, round: rounds.round) }
             openRound = rounds.global == nil
                 ? nil
                 : OpenRound(
-                    round: rounds.round, updates: rounds.updates.count, minUpdates: federation.rules.minUpdates,
+                    round: rounds.round, updates: rounds.updates, minUpdates: federation.rules.minUpdates,
                     quorum: federation.rules.quorum, deadline: UTCTimeText.format(rounds.deadline),
                     secondsToDeadline: rounds.deadline.timeIntervalSince(now), closing: rounds.isClosing)
         } else {

@@ -75,6 +75,16 @@ struct SealedRecord {
         fields[text: key] == nil ? nil : try text(key)
     }
 
+    /// A byte string field that may be absent: nil when it is.
+    func optionalBytes(_ key: String) throws(RuntimeError) -> [UInt8]? {
+        fields[text: key] == nil ? nil : try field(key, "a byte string") { $0.bytes }
+    }
+
+    /// An array field that may be absent: nil when it is.
+    func optionalArray(_ key: String) throws(RuntimeError) -> [CBORValue]? {
+        fields[text: key] == nil ? nil : try field(key, "an array") { $0.array }
+    }
+
     /// A number field that may be absent: nil when it is.
     func optionalDouble(_ key: String) throws(RuntimeError) -> Double? {
         fields[text: key] == nil ? nil : try field(key, "a number") { $0.double }

@@ -38,8 +38,18 @@ struct Serve: ParsableCommand {
             connection, again in memory only (docs/operations.md, "Renewal").
             """)
 
-    @Option(help: ArgumentHelp("The runtime's state folder: its sealed state and lock, nothing secret.", valueName: "DIR"))
-    var state: String
+    @Option(help: ArgumentHelp(
+        "The runtime's state folder: its sealed state and lock, nothing secret. Needed with --store dir; with a database store it is only locked, if given.",
+        valueName: "DIR"))
+    var state: String?
+
+    @Option(help: ArgumentHelp(
+        "Where FL mode keeps its rounds: dir (the state folder) or a PostgreSQL connection string that runtime replicas of the federation share (docs/scale.md).",
+        valueName: "dir|postgresql://..."))
+    var store: StoreLocation = .directory
+
+    @Option(help: ArgumentHelp("This replica's name in logs and in the rows it writes (default: the host name and the listening port).", valueName: "NAME"))
+    var replica: String?
 
     @Option(help: ArgumentHelp("Where to listen (port 0: the system picks one).", valueName: "HOST:PORT"))
     var listen = HostPort(host: "127.0.0.1", port: 8124)
@@ -79,6 +89,12 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if store == .directory, state == nil {
+            throw ValidationError("--state DIR is needed with --store dir (the default): the folder that keeps the runtime's sealed state")
+        }
+        if let replica, replica.isEmpty || replica.count > 200 {
+            throw ValidationError("--replica must be 1 to 200 characters")
+        }
         guard certifier != nil else {
             throw ValidationError(
                 "--certifier HOST:PORT is needed: the runtime attests to the certifier at every start (its key and secrets are never stored), "
@@ -91,19 +107,25 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        try SharedStoreChoice.refuseUnsupported(mode: mode, store: store)
         // The folder is made here now that no `attest` makes it, so that the lock below holds from the first start.
-        do {
-            try FileBytes.makeDirectory(state, mode: 0o700)
-        } catch {
-            throw CommandFailure("cannot make the state folder: \(error)", cause: error)
+        var lock: StateFolderLock?
+        if let state {
+            do {
+                try FileBytes.makeDirectory(state, mode: 0o700)
+            } catch {
+                throw CommandFailure("cannot make the state folder: \(error)", cause: error)
+            }
+            // First of all: a second server on this folder must fail before it recovers or rewrites anything.
+            lock = try StateFolderLock.forCommand(folder: state)
         }
-        // First of all: a second server on this folder must fail before it recovers or rewrites anything.
-        let lock = try StateFolderLock.forCommand(folder: state)
         defer { withExtendedLifetime(lock) {} }
         logging.bootstrap(verbose: verbose)
         admin.bootstrapMetrics()
         let logger = Logger(label: "runtime")
-        try LeftoverSecrets.refuse(in: state)
+        if let state { try LeftoverSecrets.refuse(in: state) }
+        // Before attesting: a wrong connection string or an old schema is the operator's to fix, not the certifier's to hear of.
+        let database = try SharedStoreChoice.open(store)
         guard let certifier, let policyCert else { throw CommandFailure("--certifier and --policy-cert are needed") }
         let policyCertificate = try PolicyCertificateFile.read(policyCert)
         let attester: any Attester
@@ -145,21 +167,29 @@ struct Serve: ParsableCommand {
                 anchor = CertifierAnchor(addresses: certifier.serverAddresses, context: try credentials.clientContext())
             }
             certifierAnchor = anchor
-            let sealed = try SealedStore(directory: "\(state)/sealed", sealingSecret: secret)
-            store = try ModelStore(
-                state: try AnchoredState(
-                    sealed: sealed, federation: credentials.policy.federationID, anchor: anchor, logger: logger, patience: .seconds(300),
-                    conflicted: { reason in conflict.stop(reason: reason) }))
+            var shared: SharedFederation?
+            if let database {
+                store = try ModelStore(state: nil)
+                shared = try SharedFederation(
+                    pool: database, federation: credentials.policy.federationID, replica: replica ?? SharedStoreChoice.defaultReplica(listen: listen),
+                    sealingSecret: secret, rules: FederationRules(policy: credentials.policy), anchor: anchor, logger: logger)
+            } else {
+                let sealed = try SealedStore(directory: "\(state ?? ".")/sealed", sealingSecret: secret)
+                store = try ModelStore(
+                    state: try AnchoredState(
+                        sealed: sealed, federation: credentials.policy.federationID, anchor: anchor, logger: logger, patience: .seconds(300),
+                        conflicted: { reason in conflict.stop(reason: reason) }))
+            }
             server = try RuntimeServer(
                 host: listen.host, port: listen.port, context: try credentials.serverContext(), policy: credentials.policy,
-                store: store, configuration: .init(mode: mode, epochs: epochs, channel: caps.applied(to: .init())), logger: logger)
+                store: store, configuration: .init(mode: mode, epochs: epochs, channel: caps.applied(to: .init())), shared: shared, logger: logger)
         } catch let error as RuntimeError {
             throw CommandFailure(error.message, cause: error)
         } catch let error as AdmissionError {
             throw CommandFailure("\(error)", cause: error)
         }
         if mode == .ml, let current = store.current {
-            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state)/sealed\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
+            logger.info("restored model \(current.shortID) (round \(current.model.round)) from \(state ?? ".")/sealed\(store.validation.map { ", with the validation list (\($0.words.count) words)" } ?? "")")
         }
         let roles = server.allowedRoles.sorted().map(\.rawValue).joined(separator: ", ")
         server.noteAdmission(credentials.certificate)
@@ -189,7 +219,7 @@ struct Serve: ParsableCommand {
         if let reason = conflict.reason {
             throw CommandFailure(
                 "stopped: the certifier refused to anchor this runtime's sealed state (\(reason)): another runtime advanced the anchor of federation "
-                    + "\"\(credentials.policy.federationID)\"; restart to check \(state) against the anchor")
+                    + "\"\(credentials.policy.federationID)\"; restart to check \(state ?? "the state") against the anchor")
         }
         logger.info("stopped")
         CleanExit.now()
