@@ -48,9 +48,10 @@ final class AdmittedDomain {
         ]
     }
 
-    /// Starts `cml-runtime serve` (see `serveArguments`); returns it and its port.
-    func startRuntime(mode: String = "ml", state: String? = nil) throws -> (RunningProcess, UInt16) {
-        let runtime = try RunningProcess("cml-runtime", serveArguments(mode: mode, state: state))
+    /// Starts `cml-runtime serve` (see `serveArguments`, then `extra`, e.g. `--store URL --replica NAME`);
+    /// returns it and its port.
+    func startRuntime(mode: String = "ml", state: String? = nil, extra: [String] = []) throws -> (RunningProcess, UInt16) {
+        let runtime = try RunningProcess("cml-runtime", serveArguments(mode: mode, state: state) + extra)
         return (runtime, try runtime.waitForPort { $0.hasPrefix("serving \(mode.uppercased()) mode on ") })
     }
 
