@@ -2,6 +2,7 @@ import ByteKit
 import Channel
 import CommandSupport
 import Foundation
+import Glibc
 
 /// `tools/bench fl --store postgres [--replicas N]` (and `--devices N,...` on either store): federated
 /// rounds of 1,000 and 10,000 devices against `N` real `cml-runtime serve --mode fl --store URL`
@@ -13,8 +14,10 @@ import Foundation
 /// model), `runtime_peak_rss_mb` of each replica (VmHWM after all rounds), with PostgreSQL
 /// `pg_transactions_per_round` (committed in the database from a round's start until a second after it,
 /// once the servers' statistics are flushed: the round's own and whatever the replicas do while idle) and
-/// `pg_idle_transactions_per_s` (the replicas idle, before the first round). `cores` is the machine's:
-/// replicas, devices and PostgreSQL share them.
+/// `pg_idle_transactions_per_s` (the replicas idle, before the first round). Where the work went, per
+/// round (medians): `runtime_cpu_s_per_round` (all replicas), `pg_cpu_s_per_round` (the postmaster and its
+/// backends) and `bench_cpu_s_per_round` (the devices and the certifier, in this process). `cores` is the
+/// machine's: replicas, devices and PostgreSQL share them. PostgreSQL runs with fsync on.
 struct FLStoreSuite {
     static let deviceCounts = [1000, 10_000]
 
@@ -48,17 +51,30 @@ struct FLStoreSuite {
                 reporter.figure("pg_idle_transactions_per_s", value: rate, unit: "transactions/s", pairs: parameters)
             }
             var latencies: [Double] = [], transactions: [Double] = []
+            var cpu: [(runtimes: Double, database: Double, bench: Double)] = []
+            let server = try database?.serverProcess()
+            let usage = {
+                (
+                    runtimes: federation.runtimes.reduce(0.0) { $0 + ProcessCPU.seconds($1.pid) },
+                    database: server.map { ProcessCPU.seconds($0, children: true) } ?? 0, bench: ProcessCPU.seconds(getpid())
+                )
+            }
             // The first round warms up; each later one is measured.
             for run in 0...settings.runs {
                 let before = try database?.committedTransactions()
+                let start = usage()
                 let seconds = try federation.runRound()
-                var note = ""
+                let end = usage()
+                var note = String(
+                    format: ", CPU %.1f s runtime%@, %.1f s PostgreSQL, %.1f s bench (devices and certifier)", end.runtimes - start.runtimes,
+                    federation.runtimes.count == 1 ? "" : "s", end.database - start.database, end.bench - start.bench)
+                if run > 0 { cpu.append((end.runtimes - start.runtimes, end.database - start.database, end.bench - start.bench)) }
                 if let database, let before, run > 0 {
                     // Other sessions report their counts when idle, within about a second.
                     Thread.sleep(forTimeInterval: 1.2)
                     let count = Double(try database.committedTransactions() - before)
                     transactions.append(count)
-                    note = ", \(Int(count)) PostgreSQL transactions"
+                    note += ", \(Int(count)) PostgreSQL transactions"
                 }
                 if run > 0 { latencies.append(seconds) }
                 StandardError.line(
@@ -66,6 +82,9 @@ struct FLStoreSuite {
             }
             let latency = Measure.median(latencies) * 1e3
             reporter.figure("round_latency_ms", value: latency, unit: "ms", pairs: parameters)
+            reporter.figure("runtime_cpu_s_per_round", value: Measure.median(cpu.map(\.runtimes)), unit: "s", pairs: parameters)
+            if postgres { reporter.figure("pg_cpu_s_per_round", value: Measure.median(cpu.map(\.database)), unit: "s", pairs: parameters) }
+            reporter.figure("bench_cpu_s_per_round", value: Measure.median(cpu.map(\.bench)), unit: "s", pairs: parameters)
             var peaks: [String] = []
             for (index, runtime) in federation.runtimes.enumerated() {
                 let peak = try runtime.memoryMegabytes("VmHWM")

@@ -71,28 +71,17 @@ private final class FederationBench: @unchecked Sendable {
     let port: UInt16
     /// The runtime's admin endpoint's port, when it serves one.
     let adminPort: UInt16?
-    private let certifier: ChannelServer
+    private let certifier: FLBenchCertifier
     private let clients: [RuntimeClient]
     private var updates: [ModelBlob] = []
     private var round: UInt64 = 0
-    private let admission: (port: UInt16, root: Certificate, platformKey: ECPrivateKey)
 
     var pid: Int32 { process.processIdentifier }
 
     /// With `dp`, the policy sets fl.privacy (Z = 1, Q = 1, D = devices), so rounds aggregate with DP-FedAvg.
     init(devices: Int, runtimeExecutable: String, dp: Bool = false, admin: Bool = false) throws {
-        let state = try CertifierState.initialize(directory: "\(folder)/certifier")
-        let platformKey = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
-        let deviceMeasurement = SecureRandom.bytes(32), providerMeasurement = SecureRandom.bytes(32)
-        let policy = PolicyDocument(
-            name: "bench, FL mode",
-            roles: [
-                "runtime": RolePolicy(initialMeasurements: [HexBytes(try ExecutableMeasurement.of(file: runtimeExecutable))], secrets: ["sealing"]),
-                "provider": RolePolicy(initialMeasurements: [HexBytes(providerMeasurement)]),
-                "device": RolePolicy(initialMeasurements: [HexBytes(deviceMeasurement)]),
-            ],
-            platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
-            channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")],
+        certifier = try FLBenchCertifier(
+            folder: "\(folder)/certifier", name: "bench, FL mode", runtimeExecutable: runtimeExecutable,
             federated: FederatedSettings(
                 minUpdates: devices, quorum: devices, roundDeadlineSeconds: 3600,
                 privacy: dp
@@ -100,37 +89,26 @@ private final class FederationBench: @unchecked Sendable {
                         clipNorm: 5, noiseMultiplier: 1, samplingRate: 1, expectedUpdates: Double(devices), delta: 1e-5, maxEpsilon: 1e6)
                     : nil,
                 oneUpdatePer: .certificate))
-        let service = try CertifierService(
-            state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKeyInFolder()).bytes,
-            logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
-        certifier = try service.makeServer(host: "127.0.0.1", port: 0)
-        try certifier.start()
 
         // From here on a runtime process may be running: a failure must not leave it behind.
         do {
             // The runtime attests at its start (in memory), as in production.
             let (port, adminPort) = try Self.serve(
-                process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log", certifier: certifier.port,
-                attestation: ["--policy-cert", "\(folder)/certifier/policy.crt", "--attester", "sim", "--platform", state.platformDirectory],
+                process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log", attestation: certifier.runtimeArguments,
                 admin: admin)
             self.port = port
             self.adminPort = adminPort
 
-            let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
-            self.admission = admission
-            let admit = { @Sendable (role: Role, measurement: [UInt8]) throws -> TLSContext in
-                try BenchAdmission.admit(
-                    role: role, measurement: measurement, port: admission.port, root: admission.root, platformKey: admission.platformKey)
-            }
+            let admit = certifier.admit
             let trainer = try Trainer(weights: ModelWeights(seed: 42))
             try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
-            let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit(.provider, providerMeasurement))
+            let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit(.provider))
             _ = try provider.putModel(ModelBlob(model: Model(weights: trainer.weights, samples: 10)))
             provider.close()
 
             let contexts = Contexts(count: devices)
             try runConcurrently(8, label: "fl setup") { worker in
-                for index in stride(from: worker, to: devices, by: 8) { contexts.set(index, try admit(.device, deviceMeasurement)) }
+                for index in stride(from: worker, to: devices, by: 8) { contexts.set(index, try admit(.device)) }
             }
             clients = try contexts.all().map { context in
                 RuntimeClient(
@@ -189,14 +167,14 @@ private final class FederationBench: @unchecked Sendable {
         updates = FLDevices.updates(from: try clients[0].getModel().blob.model, round: round, count: clients.count)
     }
 
-    /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`), attesting (with the options
-    /// `attestation`) to and anchored at the certifier on port `certifier`, with the admin endpoint on an
-    /// OS-picked port if `admin`; returns the port it serves on and the admin endpoint's.
+    /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`), attesting to and anchored at the
+    /// bench's certifier (with the options `attestation`), with the admin endpoint on an OS-picked port if
+    /// `admin`; returns the port it serves on and the admin endpoint's.
     private static func serve(
-        _ process: Process, _ executable: String, state: String, log: String, certifier: UInt16, attestation: [String], admin: Bool
+        _ process: Process, _ executable: String, state: String, log: String, attestation: [String], admin: Bool
     ) throws -> (port: UInt16, admin: UInt16?) {
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl", "--certifier", "127.0.0.1:\(certifier)"]
+        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl"]
             + attestation + (admin ? ["--admin-listen", "127.0.0.1:0"] : [])
         guard FileManager.default.createFile(atPath: log, contents: nil) else { throw CommandFailure("fl: cannot create \(log)") }
         process.standardError = FileHandle(forWritingAtPath: log)

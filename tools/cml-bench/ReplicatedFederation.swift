@@ -27,33 +27,18 @@ final class ReplicatedFederation: @unchecked Sendable {
     let runtimes: [ServerProcess]
     /// Each runtime's `--max-connections`.
     let connectionCap: Int
-    private let certifier: ChannelServer
+    private let certifier: FLBenchCertifier
     private let clients: [RuntimeClient]
     private var updates: [ModelBlob] = []
     private var round: UInt64 = 0
 
     init(devices: Int, replicas: Int, binaries: String, database: BenchDatabase?) throws {
         let runtimeExecutable = "\(binaries)/cml-runtime"
-        let state = try CertifierState.initialize(directory: "\(folder)/certifier")
-        let platformKey = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
-        let deviceMeasurement = SecureRandom.bytes(32), providerMeasurement = SecureRandom.bytes(32)
-        let policy = PolicyDocument(
-            name: "bench, FL mode with replicas",
-            roles: [
-                "runtime": RolePolicy(initialMeasurements: [HexBytes(try ExecutableMeasurement.of(file: runtimeExecutable))], secrets: ["sealing"]),
-                "provider": RolePolicy(initialMeasurements: [HexBytes(providerMeasurement)]),
-                "device": RolePolicy(initialMeasurements: [HexBytes(deviceMeasurement)]),
-            ],
-            platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
-            channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")],
+        certifier = try FLBenchCertifier(
+            folder: "\(folder)/certifier", name: "bench, FL mode with replicas", runtimeExecutable: runtimeExecutable,
             federated: FederatedSettings(minUpdates: devices, quorum: devices, roundDeadlineSeconds: 3600, oneUpdatePer: .certificate),
             // Every device comes from 127.0.0.1 and runs on the one platform.
             limits: PolicyLimits(connectionsPerAddress: PolicyLimits.maximumConnections, connectionsPerPlatform: PolicyLimits.maximumConnections))
-        let service = try CertifierService(
-            state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKeyInFolder()).bytes,
-            logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
-        certifier = try service.makeServer(host: "127.0.0.1", port: 0)
-        try certifier.start()
         connectionCap = max(4096, devices + 256)
 
         var started: [ServerProcess] = []
@@ -66,28 +51,25 @@ final class ReplicatedFederation: @unchecked Sendable {
             for replica in 0..<replicas {
                 var arguments = [
                     "serve", "--state", "\(folder)/runtime-\(replica)", "--listen", "127.0.0.1:0", "--mode", "fl",
-                    "--certifier", "127.0.0.1:\(certifier.port)", "--policy-cert", "\(folder)/certifier/policy.crt",
-                    "--attester", "sim", "--platform", state.platformDirectory, "--max-connections", "\(connectionCap)",
-                ]
+                    "--max-connections", "\(connectionCap)",
+                ] + certifier.runtimeArguments
                 if let database { arguments += ["--store", database.connectionString, "--replica", "r\(replica)"] }
                 started.append(
                     try ServerProcess(runtimeExecutable, arguments, log: "\(folder)/runtime-\(replica).log", ready: "serving FL mode on "))
             }
             runtimes = started
 
-            let admit = { @Sendable [port = certifier.port, root = state.policyCertificate] (role: Role, measurement: [UInt8]) throws -> TLSContext in
-                try BenchAdmission.admit(role: role, measurement: measurement, port: port, root: root, platformKey: platformKey)
-            }
+            let admit = certifier.admit
             let trainer = try Trainer(weights: ModelWeights(seed: 42))
             try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
-            let provider = RuntimeClient(host: "127.0.0.1", port: started[0].port, context: try admit(.provider, providerMeasurement))
+            let provider = RuntimeClient(host: "127.0.0.1", port: started[0].port, context: try admit(.provider))
             _ = try provider.putModel(ModelBlob(model: Model(weights: trainer.weights, samples: 10)))
             provider.close()
 
             let contexts = Contexts(count: devices)
             let admitters = 16
             try runConcurrently(admitters, label: "fl setup") { worker in
-                for index in stride(from: worker, to: devices, by: admitters) { contexts.set(index, try admit(.device, deviceMeasurement)) }
+                for index in stride(from: worker, to: devices, by: admitters) { contexts.set(index, try admit(.device)) }
             }
             let addresses = started.map { ServerAddress(host: "127.0.0.1", port: $0.port) }
             clients = try contexts.all().enumerated().map { index, context in
