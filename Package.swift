@@ -167,7 +167,7 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Runtime", "Provider", "Device", "Channel", "Protocol", "Policy", "Privacy", "WordModel", "OpenSSLKit", "CBORKit",
-                "ByteKit", "TestSupport", logging,
+                "ByteKit", "TestSupport", "PQKit", logging,
             ]),
         // Runs the built executables; depending on them makes `swift test` build them first.
         .testTarget(

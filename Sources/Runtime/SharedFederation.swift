@@ -58,6 +58,9 @@ public final class SharedFederation: RoundService {
         var acknowledgedRound: UInt64 = 0
         /// Why devices are answered `unavailable` now (a rollback, a refused row); nil: serving.
         var refusal: String?
+        /// Global models refused for leaving out updates this replica acknowledged, by digest, with why:
+        /// refused for as long as the database holds them.
+        var rejected: [[UInt8]: String] = [:]
         /// Whether the database is out of reach, as last seen.
         var outage = false
         var stopping = false
@@ -82,8 +85,9 @@ public final class SharedFederation: RoundService {
     private let state = Mutex(Live())
     /// One refresh at a time (the poller, an update that found a newer row, a lost close).
     private let refreshing = Mutex(())
-    /// One close attempt at a time in this replica; replicas serialize on the row lock.
-    private let closing = Mutex(false)
+    /// One close attempt at a time in this replica (a second caller checks again after the first, so a
+    /// round made due meanwhile is not missed); replicas serialize on the row lock.
+    private let closing = Mutex(())
     /// The last error logged by `complain`, so a poll does not repeat it every 200 ms.
     private let lastComplaint = Mutex<String?>(nil)
     private let poller = DispatchQueue(label: "shared rounds poller")
@@ -116,20 +120,29 @@ public final class SharedFederation: RoundService {
         self.logger = logger
         self.clock = clock
         self.pollInterval = pollInterval
-        let found: Global?
-        do {
-            found = try loadRow()
-        } catch let error as PostgresError {
-            throw RuntimeError(.storeFailed, "cannot read federation \"\(federation)\" from the database: \(error)", cause: error)
-        } catch let error as RuntimeError {
-            throw error
-        } catch {
-            throw RuntimeError(.storeFailed, "\(error)", cause: error)
-        }
-        do throws(AnchorFailure) {
-            try anchorCheck(found)
-        } catch {
-            throw RuntimeError(.staleState, "federation \"\(federation)\": \(error)", cause: error)
+        // A replica closing a round between the row's read and the anchor's finds the anchor one ahead:
+        // read both again before refusing.
+        var found: Global?
+        for attempt in 1...3 {
+            do {
+                found = try loadRow()
+            } catch let error as PostgresError {
+                throw RuntimeError(.storeFailed, "cannot read federation \"\(federation)\" from the database: \(error)", cause: error)
+            } catch let error as RuntimeError {
+                throw error
+            } catch {
+                throw RuntimeError(.storeFailed, "\(error)", cause: error)
+            }
+            do throws(AnchorFailure) {
+                try anchorCheck(found)
+                break
+            } catch {
+                guard case .conflict = error else {
+                    throw RuntimeError(.anchorUnavailable, "federation \"\(federation)\": the anchor cannot be read or advanced: \(error)", cause: error)
+                }
+                if attempt < 3 { continue }
+                throw RuntimeError(.staleState, "federation \"\(federation)\": \(error)", cause: error)
+            }
         }
         state.withLock { live in
             live.verified = found
@@ -267,14 +280,22 @@ public final class SharedFederation: RoundService {
             }
             switch outcome {
             case .stored:
-                let counted = state.withLock { live -> Int in
-                    if live.acknowledgedRound != update.round {
-                        live.acknowledgedRound = update.round
-                        live.acknowledged = [:]
+                let (counted, lost) = state.withLock { live -> (Int, Global?) in
+                    if live.acknowledgedRound == update.round {
+                        live.acknowledged[voice] = (stored.id, device)
+                        live.count += 1
+                        return (live.count, nil)
                     }
-                    live.acknowledged[voice] = (stored.id, device)
-                    live.count += 1
-                    return live.count
+                    // The round closed and its global model was read while this answer was on its way: it must hold this update.
+                    if let next = live.verified, next.round == update.round + 1, !next.voices.contains(voice) { return (live.count, next) }
+                    return (live.count, nil)
+                }
+                if let lost {
+                    refuse(
+                        rejecting: lost.digest,
+                        "the global model of round \(lost.round) (closed by replica \(lost.replica)) leaves out update \(stored.shortID) of device \(device), "
+                            + "which this replica committed: rows deleted or rolled back; not serving it")
+                    throw Self.unavailable("the federation's rows were changed under this replica")
                 }
                 RuntimeMetrics.roundUpdates(counted)
                 logger.info(
@@ -406,13 +427,10 @@ public final class SharedFederation: RoundService {
     /// Closes the served round if the database holds enough of its updates (or its deadline passed with the
     /// quorum), as `RoundState.closeReason` rules; any replica may call it, one wins (docs/scale.md).
     public func closeIfDue() {
-        let begun = closing.withLock { busy -> Bool in
-            guard !busy else { return false }
-            busy = true
-            return true
-        }
-        guard begun else { return }
-        defer { closing.withLock { $0 = false } }
+        closing.withLock { _ in closeIfDueNow() }
+    }
+
+    private func closeIfDueNow() {
         let (verified, refused, stopping) = state.withLock { ($0.verified, $0.refusal != nil, $0.stopping) }
         guard let verified, !refused, !stopping else { return }
         let count: Int
@@ -573,6 +591,10 @@ public final class SharedFederation: RoundService {
                 if let verified { refuse("the database holds no row of federation \"\(federation)\", but this replica verified round \(verified.round) of it: rows deleted or rolled back") }
                 return
             }
+            if let reason = state.withLock({ $0.rejected[head.digest] }) {
+                refuse(reason)
+                return
+            }
             if let verified, head.round < verified.round || (head.round == verified.round && head.digest != verified.digest) {
                 refuse(
                     "the database's row of federation \"\(federation)\" is at round \(head.round) (digest \(Hex.short(head.digest))), but this replica "
@@ -607,6 +629,7 @@ public final class SharedFederation: RoundService {
                     let missing = acknowledged.filter { !aggregated.contains($0.key) }
                     if !missing.isEmpty {
                         refuse(
+                            rejecting: next.digest,
                             "the global model of round \(next.round) (closed by replica \(next.replica)) leaves out \(missing.count) update\(missing.count == 1 ? "" : "s") "
                                 + "this replica acknowledged (\(missing.values.map { "device \($0.device)" }.sorted().joined(separator: ", ")): rows deleted or rolled back); not serving it")
                         return
@@ -653,6 +676,9 @@ public final class SharedFederation: RoundService {
         }
         guard published else { return }
         RuntimeMetrics.openRound(global.round, deadline: global.openedAt + rules.deadline.inSeconds, updates: 0)
+        if global.round == 0, global.replica != replica {
+            logger.info("serving the initial global model \(global.model.shortID) of round 0, received by replica \(global.replica)")
+        }
         if global.round > 0 {
             if global.replica != replica {
                 logger.info("serving the global model \(global.model.shortID) of round \(global.round), closed by replica \(global.replica)")
@@ -780,8 +806,11 @@ public final class SharedFederation: RoundService {
     }
 
     /// Stops serving (devices get `unavailable`) until the row is one this replica can accept again.
-    private func refuse(_ reason: String) {
-        state.withLock { $0.refusal = reason }
+    private func refuse(rejecting digest: [UInt8]? = nil, _ reason: String) {
+        state.withLock { live in
+            live.refusal = reason
+            if let digest { live.rejected[digest] = reason }
+        }
         complain(reason)
         answerWaiters()
     }

@@ -9,5 +9,5 @@ struct CMLCertifier: ParsableCommand {
         abstract: "The certifier: admits the programs a signed policy lists, and keeps an audit log.",
         discussion: "Exit codes: 0 success, 1 failure (the message names the file or part that is wrong), 64 usage error.",
         version: ToolVersion.text,
-        subcommands: [Init.self, Serve.self, Migrate.self, Audit.self, Revoke.self, Provision.self, Issuer.self, StatusCommand.self])
+        subcommands: [Init.self, Serve.self, MigrateCommand<CMLCertifier>.self, Audit.self, Revoke.self, Provision.self, Issuer.self, StatusCommand.self])
 }

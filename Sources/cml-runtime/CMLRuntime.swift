@@ -11,7 +11,7 @@ struct CMLRuntime: ParsableCommand {
         abstract: "The ML runtime in a realm: attests to the certifier at every start, then trains the word model on devices' words (ML) or aggregates their models in rounds (FL).",
         discussion: "Exit codes: 0 success, 1 failure (the message names the file, peer or request that failed), 64 usage error.",
         version: ToolVersion.text,
-        subcommands: [AttestCommand<CMLRuntime>.self, Serve.self, Migrate.self, StatusCommand.self])
+        subcommands: [AttestCommand<CMLRuntime>.self, Serve.self, MigrateCommand<CMLRuntime>.self, StatusCommand.self])
 }
 
 extension CMLRuntime: AttestingProgram {

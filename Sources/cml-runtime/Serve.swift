@@ -25,7 +25,10 @@ struct Serve: ParsableCommand {
             from an older version is refused until they are removed. \
             ML mode: devices send words, the runtime trains on them; restores the sealed model at start. FL mode: \
             devices train locally and send updates, the runtime aggregates each round with the policy's rule; \
-            resumes the sealed round at start (docs/fl.md). \
+            resumes the sealed round at start (docs/fl.md). With --store postgresql://... (FL mode only) the rounds \
+            live in a PostgreSQL database that any number of replicas of the federation share, sealed under the \
+            same secret, and DIR is not needed (if given, it is only locked); run `cml-runtime migrate --store URL` \
+            first (docs/scale.md). \
             Prints `serving ML mode on HOST:PORT` (or FL mode) on standard output once it listens (with --listen \
             HOST:0 the port is the one the system picked); logs, including the training lines `epoch: N, loss: \
             a,b` and the rounds, go to standard error. SIGINT or SIGTERM stop it cleanly. \

@@ -41,17 +41,19 @@ final class AdmittedDomain {
     /// The arguments of `cml-runtime serve` in `mode` on an OS-picked port with the runtime's folder
     /// `state` (by default `state("runtime")`), attesting with the sim attester to the domain's certifier and
     /// anchored there.
-    func serveArguments(mode: String = "ml", state: String? = nil) -> [String] {
-        [
-            "serve", "--state", state ?? self.state("runtime"), "--listen", "127.0.0.1:0", "--mode", mode, "--certifier", certifierAddress,
+    /// With `store` (a connection string) the runtime keeps its rounds in that database, as replica
+    /// `replica` if given, and has no state folder.
+    func serveArguments(mode: String = "ml", state: String? = nil, store: String? = nil, replica: String? = nil) -> [String] {
+        let keeping = store.map { ["--store", $0] + (replica.map { ["--replica", $0] } ?? []) } ?? ["--state", state ?? self.state("runtime")]
+        return ["serve"] + keeping + [
+            "--listen", "127.0.0.1:0", "--mode", mode, "--certifier", certifierAddress,
             "--policy-cert", domain.policyCertificate, "--attester", "sim", "--platform", domain.platform,
         ]
     }
 
-    /// Starts `cml-runtime serve` (see `serveArguments`, then `extra`, e.g. `--store URL --replica NAME`);
-    /// returns it and its port.
-    func startRuntime(mode: String = "ml", state: String? = nil, extra: [String] = []) throws -> (RunningProcess, UInt16) {
-        let runtime = try RunningProcess("cml-runtime", serveArguments(mode: mode, state: state) + extra)
+    /// Starts `cml-runtime serve` (see `serveArguments`); returns it and its port.
+    func startRuntime(mode: String = "ml", state: String? = nil, store: String? = nil, replica: String? = nil) throws -> (RunningProcess, UInt16) {
+        let runtime = try RunningProcess("cml-runtime", serveArguments(mode: mode, state: state, store: store, replica: replica))
         return (runtime, try runtime.waitForPort { $0.hasPrefix("serving \(mode.uppercased()) mode on ") })
     }
 
