@@ -60,9 +60,9 @@ struct ReplicaFailoverProcessTests {
         try #require(policy.contains("\"quorum\": \(count),") && policy.contains("\"connections-per-platform\": 4096"), "\(policy)")
         try domain.admit("provider")
         try AdmittedDomain.check(try Executables.run("cml-runtime", ["migrate", "--store", store]))
-        let (first, firstPort) = try domain.startRuntime(mode: "fl", state: domain.state("runtime-a"), store: store, replica: "a")
+        let (first, firstPort) = try domain.startRuntime(mode: "fl", store: store, replica: "a")
         defer { first.stop() }
-        let (second, secondPort) = try domain.startRuntime(mode: "fl", state: domain.state("runtime-b"), store: store, replica: "b")
+        let (second, secondPort) = try domain.startRuntime(mode: "fl", store: store, replica: "b")
         defer { second.stop() }
         let a = ServerAddress(host: "127.0.0.1", port: firstPort), b = ServerAddress(host: "127.0.0.1", port: secondPort)
 
