@@ -55,6 +55,9 @@ struct CMLBench: ParsableCommand {
         guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1") }
         guard replicas == 1 || store == "postgres" else { throw ValidationError("--replicas above 1 needs --store postgres: replicas share rounds through the database") }
         _ = try deviceCounts()
+        guard !admin || (store == "dir" && devices == nil) else {
+            throw ValidationError("--admin is for the folder-store fl suite (10, 100 and 1,000 devices); --store postgres and --devices run without the admin endpoint")
+        }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         _ = try Suites.resolve(suite)
