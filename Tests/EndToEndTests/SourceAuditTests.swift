@@ -26,6 +26,7 @@ import Testing
         ("Sources/cml-device/Federate.swift", "downloading round \\(round + 1)'s", "as above"),
         ("Sources/cml-device/Federate.swift", "waiting for round \\(round + 1)'s", "as above"),
         ("tools/cml-bench/FLSuite.swift", "round + 1", "the bench's own loop counter"),
+        ("tools/cml-bench/ReplicatedFederation.swift", "round + 1", "the bench's own loop counter"),
         ("Sources/Runtime/FederationRules.swift", "Int64((settings.roundDeadlineSeconds * 1000)", "validate() bounds it to 30 days"),
         ("Sources/Runtime/FederationFiles.swift", "timeIntervalSince1970 * 1000", "the local clock, not input"),
         ("Sources/Policy/FederatedSettings.swift", "Int(Self.maximumRoundDeadlineSeconds)", "a constant"),

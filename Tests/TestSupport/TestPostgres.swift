@@ -57,9 +57,11 @@ public final class TestPostgres: Sendable {
     /// A cluster of the caller's own, for a test that stops and starts the server (never stop the shared
     /// one: other tests use it at the same time); `remove()` it at the end. `commandPrefix` (an absolute
     /// program path first) runs every cluster command under another, e.g. `/usr/sbin/ip netns exec db` so
-    /// that the server lives in that network namespace and listens on its `address`.
-    public static func dedicated(listen address: String? = nil, commandPrefix: [String] = []) throws -> TestPostgres {
-        try TestPostgres(listen: address, commandPrefix: commandPrefix)
+    /// that the server lives in that network namespace and listens on its `address`. With `durable`, the
+    /// server flushes its write-ahead log at each commit (fsync on, as in production; the tests' clusters
+    /// run with fsync off), for a bench that measures commits.
+    public static func dedicated(listen address: String? = nil, commandPrefix: [String] = [], durable: Bool = false) throws -> TestPostgres {
+        try TestPostgres(listen: address, commandPrefix: commandPrefix, durable: durable)
     }
 
     /// Stops the server at once (as a crash or a pulled cable would); the data stays.
@@ -103,7 +105,7 @@ public final class TestPostgres: Sendable {
         return "postgresql://\(Self.user):\(password ?? self.password)@/\(database)?host=\(encodedFolder)"
     }
 
-    private init(listen address: String? = nil, commandPrefix: [String] = []) throws {
+    private init(listen address: String? = nil, commandPrefix: [String] = [], durable: Bool = false) throws {
         guard let binaries = Self.findBinaries() else {
             throw TestPostgresError(message: "no initdb under /usr/lib/postgresql/*/bin (install Debian's postgresql: tools/setup does)")
         }
@@ -115,7 +117,7 @@ public final class TestPostgres: Sendable {
         guard let made = mkdtemp(&bytes) else { throw TestPostgresError(message: "cannot make a temporary folder: errno \(errno)") }
         folder = String(cString: made)
         password = UUID().uuidString
-        options = "-c listen_addresses='\(address ?? "")' -c unix_socket_directories='\(folder)' -c fsync=off -c max_connections=200"
+        options = "-c listen_addresses='\(address ?? "")' -c unix_socket_directories='\(folder)' -c fsync=\(durable ? "on" : "off") -c max_connections=200"
         if asPostgres {
             guard let entry = getpwnam(Self.user) else {
                 throw TestPostgresError(message: "running as root, but there is no \(Self.user) user to run PostgreSQL as")

@@ -29,6 +29,8 @@ struct FLSuite: BenchSuite {
     static let deviceCounts = [10, 100, 1000]
 
     func run(_ settings: BenchSettings, _ reporter: JSONLinesReporter) throws {
+        // The database store, replicas and device counts of one's choice are measured by FLStoreSuite.
+        if settings.store == "postgres" || settings.devices != nil { return try FLStoreSuite().run(settings, reporter) }
         _ = OpenFileLimit.raiseToHardLimit()
         let runtime = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("cml-runtime").path ?? "cml-runtime"
         guard FileManager.default.isExecutableFile(atPath: runtime) else {
@@ -69,28 +71,17 @@ private final class FederationBench: @unchecked Sendable {
     let port: UInt16
     /// The runtime's admin endpoint's port, when it serves one.
     let adminPort: UInt16?
-    private let certifier: ChannelServer
+    private let certifier: FLBenchCertifier
     private let clients: [RuntimeClient]
     private var updates: [ModelBlob] = []
     private var round: UInt64 = 0
-    private let admission: (port: UInt16, root: Certificate, platformKey: ECPrivateKey)
 
     var pid: Int32 { process.processIdentifier }
 
     /// With `dp`, the policy sets fl.privacy (Z = 1, Q = 1, D = devices), so rounds aggregate with DP-FedAvg.
     init(devices: Int, runtimeExecutable: String, dp: Bool = false, admin: Bool = false) throws {
-        let state = try CertifierState.initialize(directory: "\(folder)/certifier")
-        let platformKey = try SimulatedPlatformFiles.privateKey(in: state.platformDirectory)
-        let deviceMeasurement = SecureRandom.bytes(32), providerMeasurement = SecureRandom.bytes(32)
-        let policy = PolicyDocument(
-            name: "bench, FL mode",
-            roles: [
-                "runtime": RolePolicy(initialMeasurements: [HexBytes(try ExecutableMeasurement.of(file: runtimeExecutable))], secrets: ["sealing"]),
-                "provider": RolePolicy(initialMeasurements: [HexBytes(providerMeasurement)]),
-                "device": RolePolicy(initialMeasurements: [HexBytes(deviceMeasurement)]),
-            ],
-            platforms: [TrustedPlatform(instanceID: HexBytes(PlatformClaims.instanceID(for: platformKey.publicKey)), publicKey: platformKey.publicKey.pem)],
-            channels: [ChannelRule(from: "provider", to: "runtime"), ChannelRule(from: "device", to: "runtime")],
+        certifier = try FLBenchCertifier(
+            folder: "\(folder)/certifier", name: "bench, FL mode", runtimeExecutable: runtimeExecutable,
             federated: FederatedSettings(
                 minUpdates: devices, quorum: devices, roundDeadlineSeconds: 3600,
                 privacy: dp
@@ -98,43 +89,32 @@ private final class FederationBench: @unchecked Sendable {
                         clipNorm: 5, noiseMultiplier: 1, samplingRate: 1, expectedUpdates: Double(devices), delta: 1e-5, maxEpsilon: 1e6)
                     : nil,
                 oneUpdatePer: .certificate))
-        let service = try CertifierService(
-            state: state, policyBytes: SignedPolicy.sign(policy, key: state.policyKeyInFolder()).bytes,
-            logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
-        certifier = try service.makeServer(host: "127.0.0.1", port: 0)
-        try certifier.start()
 
         // From here on a runtime process may be running: a failure must not leave it behind.
         do {
             // The runtime attests at its start (in memory), as in production.
             let (port, adminPort) = try Self.serve(
-                process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log", certifier: certifier.port,
-                attestation: ["--policy-cert", "\(folder)/certifier/policy.crt", "--attester", "sim", "--platform", state.platformDirectory],
+                process, runtimeExecutable, state: "\(folder)/runtime", log: "\(folder)/runtime.log", attestation: certifier.runtimeArguments,
                 admin: admin)
             self.port = port
             self.adminPort = adminPort
 
-            let admission = (port: certifier.port, root: state.policyCertificate, platformKey: platformKey)
-            self.admission = admission
-            let admit = { @Sendable (role: Role, measurement: [UInt8]) throws -> TLSContext in
-                try BenchAdmission.admit(
-                    role: role, measurement: measurement, port: admission.port, root: admission.root, platformKey: admission.platformKey)
-            }
+            let admit = certifier.admit
             let trainer = try Trainer(weights: ModelWeights(seed: 42))
             try trainer.train(try TrainingSet(words: ["which", "there", "their", "about", "white"]), epochs: 5)
-            let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit(.provider, providerMeasurement))
+            let provider = RuntimeClient(host: "127.0.0.1", port: port, context: try admit(.provider))
             _ = try provider.putModel(ModelBlob(model: Model(weights: trainer.weights, samples: 10)))
             provider.close()
 
             let contexts = Contexts(count: devices)
             try runConcurrently(8, label: "fl setup") { worker in
-                for index in stride(from: worker, to: devices, by: 8) { contexts.set(index, try admit(.device, deviceMeasurement)) }
+                for index in stride(from: worker, to: devices, by: 8) { contexts.set(index, try admit(.device)) }
             }
             clients = try contexts.all().map { context in
                 RuntimeClient(
                     host: "127.0.0.1", port: port, context: context, configuration: .init(connectTimeout: .seconds(60), readTimeout: .seconds(600)))
             }
-            try connectAll()
+            try FLDevices.connect(count: clients.count) { [self] index in try clients[index].connect() }
             try prepareUpdates()
         } catch {
             if process.isRunning {
@@ -162,14 +142,6 @@ private final class FederationBench: @unchecked Sendable {
         return seconds
     }
 
-    /// Connects every device, 32 at a time.
-    private func connectAll() throws {
-        let workers = min(clients.count, 32)
-        try runConcurrently(workers, label: "fl connect") { [self] worker in
-            for index in stride(from: worker, to: clients.count, by: workers) { try clients[index].connect() }
-        }
-    }
-
     /// The runtime's peak resident memory (VmHWM) in MB.
     func peakResidentMegabytes() throws -> Double {
         // /proc reports size 0; the bounded read still stops at the limit.
@@ -192,25 +164,17 @@ private final class FederationBench: @unchecked Sendable {
 
     /// Each device's next update: the current global model, perturbed by the device's own noise.
     private func prepareUpdates() throws {
-        let global = try clients[0].getModel().blob.model
-        var random = SeededGenerator(seed: round)
-        updates = (0..<clients.count).map { _ in
-            var parameters = global.weights.parameters
-            for index in parameters.indices { parameters[index] += Float(random.nextUniform(-0.01, 0.01)) }
-            // Perturbing finite weights by at most 0.01 keeps them finite and the count right.
-            let weights = (try? ModelWeights(parameters: parameters)) ?? global.weights
-            return ModelBlob(model: Model(weights: weights, round: round, samples: 2))
-        }
+        updates = FLDevices.updates(from: try clients[0].getModel().blob.model, round: round, count: clients.count)
     }
 
-    /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`), attesting (with the options
-    /// `attestation`) to and anchored at the certifier on port `certifier`, with the admin endpoint on an
-    /// OS-picked port if `admin`; returns the port it serves on and the admin endpoint's.
+    /// Starts `cml-runtime serve --mode fl` in `process` (logs to `log`), attesting to and anchored at the
+    /// bench's certifier (with the options `attestation`), with the admin endpoint on an OS-picked port if
+    /// `admin`; returns the port it serves on and the admin endpoint's.
     private static func serve(
-        _ process: Process, _ executable: String, state: String, log: String, certifier: UInt16, attestation: [String], admin: Bool
+        _ process: Process, _ executable: String, state: String, log: String, attestation: [String], admin: Bool
     ) throws -> (port: UInt16, admin: UInt16?) {
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl", "--certifier", "127.0.0.1:\(certifier)"]
+        process.arguments = ["serve", "--state", state, "--listen", "127.0.0.1:0", "--mode", "fl"]
             + attestation + (admin ? ["--admin-listen", "127.0.0.1:0"] : [])
         guard FileManager.default.createFile(atPath: log, contents: nil) else { throw CommandFailure("fl: cannot create \(log)") }
         process.standardError = FileHandle(forWritingAtPath: log)
@@ -233,25 +197,5 @@ private final class FederationBench: @unchecked Sendable {
             throw CommandFailure("fl: the runtime did not start: \"\(text)\" (log: \(log))")
         }
         return (port, adminPort)
-    }
-}
-
-/// Device contexts filled in by several threads.
-private final class Contexts: Sendable {
-    private let contexts: Mutex<[TLSContext?]>
-
-    init(count: Int) {
-        contexts = Mutex(Array(repeating: nil, count: count))
-    }
-
-    func set(_ index: Int, _ context: TLSContext) {
-        contexts.withLock { $0[index] = context }
-    }
-
-    func all() throws -> [TLSContext] {
-        try contexts.withLock { $0 }.enumerated().map { index, context in
-            guard let context else { throw CommandFailure("fl: device \(index) was not admitted") }
-            return context
-        }
     }
 }

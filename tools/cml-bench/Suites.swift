@@ -9,6 +9,14 @@ struct BenchSettings {
     var chart: String? = nil
     /// Whether the ml and fl suites run the runtime with its admin endpoint on.
     var admin = false
+    /// The fl suite's runtime store: `dir` (one runtime on its folder) or `postgres` (replicas sharing a
+    /// database of the bench's own).
+    var store = "dir"
+    /// How many `cml-runtime serve` replicas the fl suite runs with `--store postgres`.
+    var replicas = 1
+    /// The fl suite's device counts, measured as with `--store postgres` on either store; nil for the
+    /// default (10, 100 and 1,000 plain and with DP on the folder store; 1,000 and 10,000 with `postgres`).
+    var devices: [Int]? = nil
 }
 
 /// One benchmark suite: a name for the command line and a run that reports figures.
