@@ -48,7 +48,7 @@ struct Requests: Sendable {
             return
         }
         let sent = Result { () throws(ChannelError) in try connection.send(try self.answer(request, from: peer, on: connection)) }
-        if request.type == UpdateRequest.type { federation?.closeIfDue() }
+        if request.type == UpdateRequest.type { federation?.closeIfUpdateMadeDue() }
         try sent.get()
     }
 

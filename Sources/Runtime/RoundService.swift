@@ -38,6 +38,9 @@ public protocol RoundService: AnyObject, Sendable {
     func cancelWait(_ id: UInt64)
     /// Closes the open round if it is due.
     func closeIfDue()
+    /// Closes the open round if an update just acknowledged may have made it due: what the server calls
+    /// after each update, so it may skip work that `closeIfDue` always does.
+    func closeIfUpdateMadeDue()
     /// Ends every wait and stops closing rounds.
     func stop()
 }
@@ -72,4 +75,9 @@ extension Federation: RoundService {
         return RoundStatus(
             round: rounds.round, global: rounds.global, updates: rounds.updates.count, deadline: rounds.deadline, isClosing: rounds.isClosing)
     }
+}
+
+extension Federation {
+    /// The folder store counts its updates in memory: checking is free, so it checks.
+    public func closeIfUpdateMadeDue() { closeIfDue() }
 }
