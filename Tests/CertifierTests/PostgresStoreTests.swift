@@ -138,4 +138,32 @@ struct PostgresStoreTests {
         #expect(try first.anchors.advance(federation: "high", from: nil, to: high) == true)
         #expect(try second.anchors.read(federation: "high") == high)
     }
+
+    @Test func anAnchorRowRolledBackOrDeletedUnderALiveReplicaIsRefused() throws {
+        let (url, first, second) = try replicas()
+        let one = AnchorState(version: 1, digest: [UInt8](repeating: 1, count: 32))
+        let two = AnchorState(version: 2, digest: [UInt8](repeating: 2, count: 32))
+        #expect(try first.anchors.advance(federation: "fed", from: nil, to: one) == true)
+        #expect(try first.anchors.advance(federation: "fed", from: one, to: two) == false)
+        #expect(try second.anchors.read(federation: "fed") == two)
+        // The database's host puts version 1 back, as restoring an older dump would.
+        let host = try PostgresConnection(url)
+        try host.execute("UPDATE certifier_anchors SET version = 1, digest = $1 WHERE federation = 'fed'", [.bytes(one.digest)])
+        for store in [first, second] {
+            let refused = #expect(throws: CertifierError.self) { try store.anchors.read(federation: "fed") }
+            #expect(refused?.message.contains("holds version 1") == true)
+            #expect(refused?.message.contains("saw version 2") == true)
+            #expect(refused?.message.contains("rolled back or deleted") == true)
+        }
+        // Nor does it build on it: an advance from the rolled-back anchor is refused, not applied.
+        #expect(throws: AnchorStore.AdvanceError.self) {
+            try first.anchors.advance(federation: "fed", from: one, to: AnchorState(version: 2, digest: [UInt8](repeating: 7, count: 32)))
+        }
+        #expect(try host.execute("SELECT version FROM certifier_anchors WHERE federation = 'fed'").rows.first?.int("version") == 1)
+        try host.execute("DELETE FROM certifier_anchors WHERE federation = 'fed'")
+        let gone = #expect(throws: CertifierError.self) { try second.anchors.read(federation: "fed") }
+        #expect(gone?.message.contains("holds no anchor") == true)
+        // A replica started after the rollback has seen nothing newer: it cannot tell (docs/scale.md).
+        #expect(try PostgresStore(connectionString: url).anchors.read(federation: "fed") == nil)
+    }
 }
