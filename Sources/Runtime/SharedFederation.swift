@@ -205,13 +205,19 @@ public final class SharedFederation: RoundService {
         } catch {
             throw ChannelError(.internal, "the runtime could not seal the model: \(error.message)", cause: error)
         }
-        let inserted = try database { connection throws(PostgresError) -> Bool in
-            try connection.execute(
-                """
-                INSERT INTO runtime_federations (federation, round, opened, global, digest, previous, replica)
-                VALUES ($1, 0, $2, $3, $4, NULL, $5) ON CONFLICT (federation) DO NOTHING
-                """, [.text(federation), .date(now), .bytes(sealed), .bytes(global.digest), .text(replica)]
-            ).affectedRows == 1
+        // Only a replica that has verified no global model may write round 0: one that has must not take a
+        // missing row (deleted by the host) for a new federation, which would lower its freshness floor.
+        let known = state.withLock { $0.verified != nil }
+        var inserted = false
+        if !known {
+            inserted = try database { connection throws(PostgresError) -> Bool in
+                try connection.execute(
+                    """
+                    INSERT INTO runtime_federations (federation, round, opened, global, digest, previous, replica)
+                    VALUES ($1, 0, $2, $3, $4, NULL, $5) ON CONFLICT (federation) DO NOTHING
+                    """, [.text(federation), .date(now), .bytes(sealed), .bytes(global.digest), .text(replica)]
+                ).affectedRows == 1
+            }
         }
         if inserted {
             state.withLock { live in
@@ -222,6 +228,7 @@ public final class SharedFederation: RoundService {
         } else {
             refresh()
         }
+        if let refusal = state.withLock({ $0.refusal }) { throw Self.unavailable(refusal) }
         let current = state.withLock { $0.verified }
         guard let current, current.round == 0, current.model.id == stored.id else {
             let where_ = current.map { "it is at round \($0.round) with model \($0.model.shortID)" } ?? "its row could not be read"
@@ -261,7 +268,12 @@ public final class SharedFederation: RoundService {
         let device = String(serial.prefix(8))
         readFirstModel()
         for attempt in 1...2 {
-            guard let expected = state.withLock({ $0.verified }) else { throw ChannelError.noModelYet }
+            guard let (expected, anchored) = state.withLock({ live in live.verified.map { ($0, live.published?.digest == $0.digest) } }) else {
+                throw ChannelError.noModelYet
+            }
+            // Acknowledged only into a round whose global model is anchored: a round the anchor never took (a
+            // fork the host made, or one it can still roll back whole) would lose the update with it.
+            guard anchored else { throw Self.unavailable("the global model of round \(expected.round) is not anchored yet") }
             let outcome = try database { connection throws(PostgresError) -> UpdateOutcome in
                 // Shares the row lock a close takes for update: this insert lands before the close, or sees the next round.
                 guard let row = try connection.execute(
@@ -337,6 +349,8 @@ public final class SharedFederation: RoundService {
                     refresh()
                     continue
                 }
+                // A row refused (forged, rolled back) names no round to send the device to.
+                if let refusal = state.withLock({ $0.refusal }) { throw Self.unavailable(refusal) }
                 if let round, round > update.round {
                     throw ChannelError(
                         .wrongRound, "an update for round \(update.round) is refused: round \(round) is open (get-model returns its global model)")
