@@ -1,4 +1,5 @@
 internal import CLibPQ
+import Glibc
 
 /// One connection to a PostgreSQL server (libpq's PGconn, closed in deinit), running parameterised
 /// statements only.
@@ -48,7 +49,13 @@ public final class PostgresConnection: @unchecked Sendable {
         if let handle { PQfinish(handle) }
         handle = nil
         ended = false
-        guard let fresh = PQconnectdb(connectionString) else {
+        // The defaults first and the connection string (expanded as "dbname") after, so its own settings win.
+        let keywords = Self.defaults.map(\.keyword) + ["dbname"]
+        let values = Self.defaults.map(\.value) + [connectionString]
+        let opened = Self.withCStrings(keywords) { keywords in
+            Self.withCStrings(values) { values in PQconnectdbParams(keywords, values, 1) }
+        }
+        guard let fresh = opened else {
             throw PostgresError(.connectFailed, "cannot connect to PostgreSQL \(target): out of memory")
         }
         guard PQstatus(fresh) == CONNECTION_OK else {
@@ -60,6 +67,34 @@ public final class PostgresConnection: @unchecked Sendable {
         // error by default; a statement's outcome is in its result, so they are dropped.
         PQsetNoticeProcessor(fresh, { _, _ in }, nil)
         handle = fresh
+    }
+
+    /// What a connection string does not set, libpq gets from these: a database host that drops packets
+    /// (a partition, a pulled cable) fails a connection attempt within 10 s and a statement within about
+    /// 20 s, instead of after TCP's own timeouts (minutes), so that a server answers `unavailable` and its
+    /// session's locks go. Unix sockets ignore them.
+    static let defaults: [(keyword: String, value: String)] = [
+        ("connect_timeout", "10"), ("tcp_user_timeout", "20000"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
+        ("keepalives_count", "3"),
+    ]
+
+    /// The value libpq uses for connection option `keyword` (e.g. "connect_timeout"), once connected.
+    public func option(_ keyword: String) -> String? {
+        guard let handle, let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
+    }
+
+    /// Calls `body` with `strings` as a NULL-terminated array of C strings, valid during the call.
+    private static func withCStrings<T>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
+        let copies = strings.map { strdup($0) }
+        defer { for copy in copies { free(copy) } }
+        return body(copies.map { $0.map { UnsafePointer($0) } } + [nil])
     }
 
     /// The open handle, connecting again first if the connection was lost (outside a transaction).

@@ -105,6 +105,24 @@ struct PostgresConnectionTests {
         #expect(try connection.execute("SELECT 3::int8 AS three").rows.first?.int("three") == 3)
     }
 
+    @Test func timeoutsTheConnectionStringLeavesUnsetGetDefaultsAndItsOwnWin() throws {
+        let database = try TestPostgres.freshDatabase()
+        let plain = try PostgresConnection(database)
+        #expect(plain.option("connect_timeout") == "10")
+        #expect(plain.option("tcp_user_timeout") == "20000")
+        #expect(plain.option("keepalives_idle") == "10")
+        let own = try PostgresConnection(database + "&connect_timeout=3&keepalives_idle=30")
+        #expect(own.option("connect_timeout") == "3")
+        #expect(own.option("keepalives_idle") == "30")
+        #expect(own.option("tcp_user_timeout") == "20000")
+        // The key=value form as well.
+        let cluster = try TestPostgres.shared()
+        let name = try #require(database.split(separator: "/").last?.split(separator: "?").first)
+        let keyValue = try PostgresConnection("host=\(cluster.folder) dbname=\(name) user=\(TestPostgres.user) password=\(cluster.password) connect_timeout=4")
+        #expect(keyValue.option("connect_timeout") == "4")
+        #expect(try keyValue.execute("SELECT 1::int8 AS one").rows.first?.int("one") == 1)
+    }
+
     @Test func aPoolGivesEachThreadItsOwnConnection() throws {
         let pool = try PostgresPool(try TestPostgres.freshDatabase(), maximumIdle: 2)
         try pool.withConnection { connection throws(PostgresError) in
