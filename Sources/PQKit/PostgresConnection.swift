@@ -179,6 +179,7 @@ public final class PostgresConnection: @unchecked Sendable {
         _ isolation: Isolation = .readCommitted, attempts: Int = 5, _ body: (PostgresConnection) throws(PostgresError) -> T
     ) throws(PostgresError) -> T {
         var attempt = 1
+        var reconnected = false
         while true {
             do {
                 try execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
@@ -188,6 +189,12 @@ public final class PostgresConnection: @unchecked Sendable {
                 inTransaction = false
                 return value
             } catch {
+                // A connection the server closed while it sat idle (a restart) fails at BEGIN, before anything
+                // of the transaction ran: connect again and begin once more.
+                if !inTransaction, error.code == .connectionLost, !reconnected {
+                    reconnected = true
+                    continue
+                }
                 if inTransaction {
                     inTransaction = false
                     // A lost connection rolled back by itself; otherwise end the failed transaction here.

@@ -124,13 +124,18 @@ public final class SharedModelStore: ModelKeeper {
     public var serial: UInt64 { held.withLock { $0.serial } }
 
     /// The newest committed model: reads the row's serial and digest, loads the row when its serial moved
-    /// on; refuses a rolled-back or altered row with `unavailable`, naming it.
+    /// on; refuses a rolled-back or altered row with `unavailable`, naming it. A row is served only once the
+    /// anchor holds it (or holds the change before it, and is advanced now): a row that opens but was never
+    /// anchored (a write whose commit failed, kept by the host) is never served; `unavailable` while the
+    /// anchor is out of reach.
     public func newest() throws(ChannelError) -> ModelBlob? {
         let known = held.withLock { $0.serial }
         let peek = try withConnection { connection throws(ChannelError) in
             try call { () throws(PostgresError) in try Self.peek(connection, federation: federation, after: known) }
         }
-        return try accept(peek).model
+        let accepted = try accept(peek)
+        try catchUpAnchor(to: accepted)
+        return accepted.model
     }
 
     /// Runs `make` on the newest committed model under the federation's lock, writes its result as

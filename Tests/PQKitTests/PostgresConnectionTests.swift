@@ -105,6 +105,21 @@ struct PostgresConnectionTests {
         #expect(try connection.execute("SELECT 3::int8 AS three").rows.first?.int("three") == 3)
     }
 
+    @Test func aTransactionOnAConnectionTheServerClosedWhileIdleConnectsAgainAtBegin() throws {
+        let cluster = try TestPostgres.dedicated()
+        defer { cluster.remove() }
+        let connection = try PostgresConnection(try cluster.freshDatabase())
+        let before = connection.backendProcessID
+        // Restarted while the connection sat idle: its socket is dead, and nothing of a transaction has run yet.
+        try cluster.stopServer()
+        try cluster.startServer()
+        let value = try connection.transaction { connection throws(PostgresError) in
+            try connection.execute("SELECT 5::int8 AS five").rows.first?.int("five")
+        }
+        #expect(value == 5)
+        #expect(connection.backendProcessID != before)
+    }
+
     @Test func timeoutsTheConnectionStringLeavesUnsetGetDefaultsAndItsOwnWin() throws {
         let database = try TestPostgres.freshDatabase()
         let plain = try PostgresConnection(database)

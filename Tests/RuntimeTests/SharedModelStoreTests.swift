@@ -284,6 +284,26 @@ struct SharedModelStoreTests {
         #expect(try c.newest()?.model.round == 2)
     }
 
+    @Test func aNewerRowIsServedOnlyOnceTheAnchorHoldsIt() throws {
+        let url = try Self.database()
+        let anchor = MemoryAnchor()
+        let federation = TestDomain.mlPolicy().federationID
+        let a = try Self.store(url, replica: "a", anchor: anchor)
+        let b = try Self.store(url, replica: "b", anchor: anchor)
+        try Self.put(initialModel, into: a)
+        #expect(try b.newest()?.id == initialModel.id)
+        // a's next change commits, but its anchor advance fails: it is not acknowledged, and b must not serve it either.
+        anchor.isAvailable = false
+        #expect(throws: ChannelError.self) { try Self.put(Self.model(round: 1), into: a) }
+        let unanchored = #expect(throws: ChannelError.self) { try b.newest() }
+        #expect(unanchored?.code == .unavailable)
+        #expect(unanchored?.message.contains("cannot read the freshness anchor") == true)
+        // Once the anchor is back, b ties the row to it (one change ahead, its previous digest the anchored one) and serves it.
+        anchor.isAvailable = true
+        #expect(try b.newest()?.model.round == 1)
+        #expect(anchor.stored(federation: federation)?.version == 2)
+    }
+
     @Test func aLiveReplicaCatchesTheAnchorUpBeforeItsNextChange() throws {
         let url = try Self.database()
         let anchor = MemoryAnchor()
