@@ -284,17 +284,25 @@ struct SharedModelStoreTests {
         #expect(try c.newest()?.model.round == 2)
     }
 
-    @Test func aNewerRowIsServedOnlyOnceTheAnchorHoldsIt() throws {
+    /// Replicas "a" and "b" of the ML policy's federation, anchored at `anchor`: a uploaded the initial
+    /// model (serial 1), b served it, then a's change to serial 2 committed while the anchor was out of
+    /// reach (not acknowledged, not anchored); the anchor is still out of reach.
+    static func unanchoredChange() throws -> (anchor: MemoryAnchor, a: SharedModelStore, b: SharedModelStore) {
         let url = try Self.database()
         let anchor = MemoryAnchor()
-        let federation = TestDomain.mlPolicy().federationID
         let a = try Self.store(url, replica: "a", anchor: anchor)
         let b = try Self.store(url, replica: "b", anchor: anchor)
         try Self.put(initialModel, into: a)
         #expect(try b.newest()?.id == initialModel.id)
-        // a's next change commits, but its anchor advance fails: it is not acknowledged, and b must not serve it either.
         anchor.isAvailable = false
         #expect(throws: ChannelError.self) { try Self.put(Self.model(round: 1), into: a) }
+        return (anchor, a, b)
+    }
+
+    @Test func aNewerRowIsServedOnlyOnceTheAnchorHoldsIt() throws {
+        let (anchor, _, b) = try Self.unanchoredChange()
+        let federation = TestDomain.mlPolicy().federationID
+        // a's change is not acknowledged, and b must not serve it either.
         let unanchored = #expect(throws: ChannelError.self) { try b.newest() }
         #expect(unanchored?.code == .unavailable)
         #expect(unanchored?.message.contains("cannot read the freshness anchor") == true)
@@ -305,14 +313,8 @@ struct SharedModelStoreTests {
     }
 
     @Test func aLiveReplicaCatchesTheAnchorUpBeforeItsNextChange() throws {
-        let url = try Self.database()
-        let anchor = MemoryAnchor()
+        let (anchor, a, b) = try Self.unanchoredChange()
         let federation = TestDomain.mlPolicy().federationID
-        let a = try Self.store(url, replica: "a", anchor: anchor)
-        let b = try Self.store(url, replica: "b", anchor: anchor)
-        try Self.put(initialModel, into: a)
-        anchor.isAvailable = false
-        #expect(throws: ChannelError.self) { try Self.put(Self.model(round: 1), into: a) }
         anchor.isAvailable = true
         // b anchors a's change (serial 2) first, then its own (serial 3).
         try Self.put(Self.model(round: 2), into: b)
